@@ -32,11 +32,9 @@ def discrete_si(k: int, mu: float, sigma: float) -> float:
         k * gamma_cdf(k, a, b)
         + (k - 2) * gamma_cdf(k - 2, a, b)
         - 2 * (k - 1) * gamma_cdf(k - 1, a, b)
-        + a * b * (
-            2 * gamma_cdf(k - 1, a + 1, b)
-            - gamma_cdf(k - 2, a + 1, b)
-            - gamma_cdf(k, a + 1, b)
-        )
+        + a
+        * b
+        * (2 * gamma_cdf(k - 1, a + 1, b) - gamma_cdf(k - 2, a + 1, b) - gamma_cdf(k, a + 1, b))
     )
     return max(0.0, value)
 

@@ -11,8 +11,40 @@ from kumin.errors import DataError, NotFittedError, ParameterError
 
 # EpiEstim's Flu2009 incidence (pandemic influenza in a Pennsylvania school, 2009),
 # as listed in EpiEstim's data documentation.
-FLU2009 = [1, 1, 0, 2, 5, 3, 3, 3, 6, 2, 5, 9, 13, 12, 13, 11, 12, 6, 6, 6, 3, 1, 0, 2, 0, 0, 0,
-           0, 2, 0, 2, 0]
+FLU2009 = [
+    1,
+    1,
+    0,
+    2,
+    5,
+    3,
+    3,
+    3,
+    6,
+    2,
+    5,
+    9,
+    13,
+    12,
+    13,
+    11,
+    12,
+    6,
+    6,
+    6,
+    3,
+    1,
+    0,
+    2,
+    0,
+    0,
+    0,
+    0,
+    2,
+    0,
+    2,
+    0,
+]
 
 
 def _series(seed: int, n_days: int = 120) -> np.ndarray:
@@ -40,8 +72,12 @@ def test_cori_matches_reference_to_6_digits(seed):
     ref = estimate_r_reference(list(counts), 4.8, 2.3)
     assert [r["t_end"] for r in ref] == (est.t_end_ + 1).tolist()
     assert [r["t_start"] for r in ref] == (est.t_start_ + 1).tolist()
-    for ours, key in [(est.mean_, "mean"), (est.median_, "median"), (est.lower_, "q025"),
-                      (est.upper_, "q975")]:
+    for ours, key in [
+        (est.mean_, "mean"),
+        (est.median_, "median"),
+        (est.lower_, "q025"),
+        (est.upper_, "q975"),
+    ]:
         np.testing.assert_allclose(ours, [r[key] for r in ref], rtol=1e-6)
 
 
@@ -49,8 +85,9 @@ def test_cori_flu2009_defaults_and_other_parameters():
     est = RtEstimator(si_mean=2.6, si_sd=1.5, window=5, prior_shape=2.0, prior_scale=3.0)
     est.fit(FLU2009)
     # prior mean 6, sd sqrt(2)*3 in EpiEstim's parametrisation
-    ref = estimate_r_reference(FLU2009, 2.6, 1.5, window=5, mean_prior=6.0,
-                               std_prior=np.sqrt(2) * 3)
+    ref = estimate_r_reference(
+        FLU2009, 2.6, 1.5, window=5, mean_prior=6.0, std_prior=np.sqrt(2) * 3
+    )
     np.testing.assert_allclose(est.mean_, [r["mean"] for r in ref], rtol=1e-6)
     np.testing.assert_allclose(est.upper_, [r["q975"] for r in ref], rtol=1e-6)
     assert est.t_start_[0] == 1 and est.t_end_[-1] == len(FLU2009) - 1
@@ -93,8 +130,9 @@ def test_overall_infectivity_direct_and_fft_agree():
     w_long = discr_si(np.arange(300), 40.0, 30.0)  # > 200 non-zero days: FFT path
     for w in (w_short, w_long):
         ref = np.array([sum(counts[t - k] * w[k] for k in range(1, t + 1)) for t in range(300)])
-        np.testing.assert_allclose(overall_infectivity(counts, w), ref, rtol=1e-9,
-                                   atol=1e-9 * counts.max())
+        np.testing.assert_allclose(
+            overall_infectivity(counts, w), ref, rtol=1e-9, atol=1e-9 * counts.max()
+        )
 
 
 def test_agrees_with_epyestim_posterior():
@@ -167,8 +205,11 @@ def test_bad_parameters_raise_parameter_error(params, key):
 
 
 def test_window_message_reads_like_scikit_learn():
-    with pytest.raises(ParameterError, match=r"The 'window' parameter of RtEstimator must be an "
-                       r"int in \[1, 365\]. Got 0 instead."):
+    with pytest.raises(
+        ParameterError,
+        match=r"The 'window' parameter of RtEstimator must be an "
+        r"int in \[1, 365\]. Got 0 instead.",
+    ):
         RtEstimator(window=0).fit(np.ones(30))
 
 

@@ -284,8 +284,11 @@ def _pooled_summary(
     for c0 in range(0, m, step):
         sl = slice(c0, min(m, c0 + step))
         a = np.where(valid[:, sl], shape[:, sl], 1.0)
-        s = rng.gamma(a[:, None, :], scale=np.where(valid[:, sl], scale[:, sl], 1.0)[:, None, :],
-                      size=(k, n, a.shape[1]))
+        s = rng.gamma(
+            a[:, None, :],
+            scale=np.where(valid[:, sl], scale[:, sl], 1.0)[:, None, :],
+            size=(k, n, a.shape[1]),
+        )
         s = s.reshape(k * n, -1)
         v = np.repeat(valid[:, sl], n, axis=0)
         if v.all():
@@ -523,10 +526,12 @@ class RtEstimator:
         means = np.empty(cfg.n1)
         sds = np.empty(cfg.n1)
         for i in range(cfg.n1):  # EpiEstim's draw order: mean then sd, pair by pair
-            means[i] = _truncnorm(rng, self.si_mean, cfg.std_mean_si, cfg.min_mean_si,
-                                  cfg.max_mean_si, 1)[0]
-            sds[i] = _truncnorm(rng, self.si_sd, cfg.std_std_si, cfg.min_std_si,
-                                cfg.max_std_si, 1)[0]
+            means[i] = _truncnorm(
+                rng, self.si_mean, cfg.std_mean_si, cfg.min_mean_si, cfg.max_mean_si, 1
+            )[0]
+            sds[i] = _truncnorm(rng, self.si_sd, cfg.std_std_si, cfg.min_std_si, cfg.max_std_si, 1)[
+                0
+            ]
         ws = discr_si(np.arange(n_days), means, sds)  # (n1, T)
         self.si_distr_ = ws
         self.si_moments_ = np.column_stack([means, sds])
@@ -620,7 +625,8 @@ class RtEstimator:
         mean = np.atleast_2d(self.mean_)
         n_regions, n_win = mean.shape
         if regions is None:
-            labels: list[Any] = [None] if self.mean_.ndim == 1 else [str(i) for i in range(n_regions)]
+            one = self.mean_.ndim == 1
+            labels: list[Any] = [None] if one else [str(i) for i in range(n_regions)]
         else:
             labels = list(regions)
             if len(labels) != n_regions:
@@ -644,4 +650,3 @@ class RtEstimator:
         if dropna:
             frame = frame.filter(pl.col("r_mean").is_not_null())
         return frame
-
