@@ -112,9 +112,7 @@ def _read_csv(path: Path, encoding: str) -> Table:
                     continue
                 yield line, dict(zip(header, values, strict=True))
         except UnicodeDecodeError:
-            raise DataError(
-                "core.tabular.undecodable", path=path.name, encoding=encoding
-            ) from None
+            raise DataError("core.tabular.undecodable", path=path.name, encoding=encoding) from None
         finally:
             fh.close()
 
@@ -168,7 +166,9 @@ def require_columns(table: Table, required: Iterable[str]) -> None:
 def width_problem(line: int, row: dict[str, Any], expected: int) -> Problem | None:
     """The problem for a CSV row with the wrong number of cells, if it is one."""
     if "__width__" in row:
-        return Problem(line, None, "core.tabular.bad_width", {"got": row["__width__"], "expected": expected})
+        return Problem(
+            line, None, "core.tabular.bad_width", {"got": row["__width__"], "expected": expected}
+        )
     return None
 
 
@@ -195,7 +195,9 @@ def atomic_write_bytes(path: str | os.PathLike[str], data: bytes, mode: int = 0o
         raise
 
 
-def csv_bytes(header: Sequence[str], rows: Iterable[Sequence[Any]], encoding: str = "utf-8-sig") -> bytes:
+def csv_bytes(
+    header: Sequence[str], rows: Iterable[Sequence[Any]], encoding: str = "utf-8-sig"
+) -> bytes:
     """Render a CSV as Excel opens it: UTF-8 with BOM (default) or CP932, CRLF lines.
 
     A value CP932 cannot hold raises a :class:`DataError` rather than being
@@ -212,4 +214,6 @@ def csv_bytes(header: Sequence[str], rows: Iterable[Sequence[Any]], encoding: st
     try:
         return text.encode(encoding)
     except UnicodeEncodeError as exc:
-        raise DataError("core.tabular.unencodable", encoding=encoding, char=exc.object[exc.start]) from None
+        raise DataError(
+            "core.tabular.unencodable", encoding=encoding, char=exc.object[exc.start]
+        ) from None

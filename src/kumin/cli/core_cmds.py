@@ -1,0 +1,232 @@
+"""Commands of the secure core: users, keys, audit, sign-in."""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+from datetime import date
+from pathlib import Path
+
+import typer
+
+from kumin.cli.common import (
+    check_format,
+    cli_ctx,
+    emit,
+    require_initialised,
+    say,
+    session_file,
+    settings,
+    sign_in,
+)
+from kumin.core import accounts, audit, crypto
+from kumin.core.db import session_scope
+from kumin.core.i18n import t
+from kumin.core.tabular import atomic_write_bytes
+from kumin.errors import AuthError, UserError
+
+users_app = typer.Typer(help="アカウントとロール / Accounts and roles", no_args_is_help=True)
+keys_app = typer.Typer(help="暗号鍵 / Encryption keys", no_args_is_help=True)
+audit_app = typer.Typer(help="監査証跡 / Audit trail", no_args_is_help=True)
+
+
+def _read_password(password_stdin: bool) -> str:
+    if password_stdin:
+        line = sys.stdin.readline()
+        return line.rstrip("\r\n")
+    if not sys.stdin.isatty():
+        raise UserError("core.cli.password_needed")
+    import getpass
+
+    first = getpass.getpass(t("core.cli.new_password") + ": ")
+    second = getpass.getpass(t("core.cli.repeat_password") + ": ")
+    if first != second:
+        raise UserError("core.cli.passwords_differ")
+    return first
+
+
+@users_app.command("add")
+def users_add(
+    name: str,
+    role: str = typer.Option(
+        ...,
+        "--role",
+        help="admin, epidemiologist, researcher, records_officer, terminal_manager, auditor",
+    ),
+    department: str = typer.Option(None, "--department", help="terminal_manager の所属"),
+    password_stdin: bool = typer.Option(False, "--password-stdin"),
+) -> None:
+    """Add an account (the password is prompted for, or read from stdin)."""
+    password = _read_password(password_stdin)
+    with cli_ctx(None, system_ok=True) as ctx:
+        info = accounts.add_user(ctx, name, role, password, department)
+    say("core.users.added", name=info.name, role=info.role)
+
+
+@users_app.command("list")
+def users_list(fmt: str = typer.Option("table", "--format")) -> None:
+    """List accounts."""
+    check_format(fmt)
+    with cli_ctx("users.manage") as ctx:
+        rows = [
+            {
+                "name": u.name,
+                "role": u.role,
+                "department": u.department or "",
+                "disabled": u.disabled,
+                "two_factor": u.totp_enabled,
+                "locked": u.locked,
+            }
+            for u in accounts.list_users(ctx)
+        ]
+    emit(rows, fmt, ["name", "role", "department", "disabled", "two_factor", "locked"])
+
+
+@users_app.command("disable")
+def users_disable(name: str) -> None:
+    """Disable an account and end its sessions."""
+    with cli_ctx("users.manage") as ctx:
+        accounts.disable_user(ctx, name)
+    say("core.users.disabled", name=name)
+
+
+@users_app.command("enable")
+def users_enable(name: str) -> None:
+    """Enable an account again and lift a lock-out."""
+    with cli_ctx("users.manage") as ctx:
+        accounts.enable_user(ctx, name)
+    say("core.users.enabled", name=name)
+
+
+@users_app.command("set-role")
+def users_set_role(
+    name: str, role: str, department: str = typer.Option(None, "--department")
+) -> None:
+    """Change an account's role."""
+    with cli_ctx("users.manage") as ctx:
+        accounts.set_role(ctx, name, role, department)
+    say("core.users.role_set", name=name, role=role)
+
+
+@users_app.command("reset-2fa")
+def users_reset_2fa(name: str) -> None:
+    """Remove an account's second factor (e.g. a lost phone)."""
+    with cli_ctx("users.manage") as ctx:
+        accounts.reset_totp(ctx, name)
+    say("core.users.totp_reset", name=name)
+
+
+@keys_app.command("rotate")
+def keys_rotate() -> None:
+    """Re-wrap every data key under a new master key."""
+    s = settings()
+    with cli_ctx("keys.manage") as ctx:
+        old_id, new_id, count = crypto.rotate_master_key(ctx.session, s.key_file)
+        ctx.audit("keys.rotate", "master-key", old=old_id, new=new_id, data_keys=count)
+    crypto.finish_rotation(s.key_file)
+    say("core.keys.rotated", count=count, key_id=new_id)
+
+
+@keys_app.command("list")
+def keys_list(fmt: str = typer.Option("table", "--format")) -> None:
+    """List data keys (datasets) and whether each is live or destroyed."""
+    check_format(fmt)
+    from sqlalchemy import select
+
+    from kumin.core.models import DataKey
+
+    with cli_ctx("keys.manage") as ctx:
+        rows = [
+            {
+                "dataset": k.dataset,
+                "state": "destroyed" if k.wrapped is None else "live",
+                "created_at": k.created_at,
+                "destroyed_at": k.destroyed_at or "",
+            }
+            for k in ctx.session.scalars(select(DataKey).order_by(DataKey.id))
+        ]
+    emit(rows, fmt, ["dataset", "state", "created_at", "destroyed_at"])
+
+
+@keys_app.command("destroy")
+def keys_destroy(dataset: str, yes: bool = typer.Option(False, "--yes")) -> None:
+    """Crypto-shred one dataset: its fields can never be read again."""
+    if not yes:
+        raise UserError("core.keys.confirm_destroy", dataset=dataset)
+    with cli_ctx("keys.manage", object=f"dataset:{dataset}") as ctx:
+        if not ctx.keyring.destroy(dataset):
+            raise UserError("core.keys.no_dataset", dataset=dataset)
+        ctx.audit("keys.destroy", f"dataset:{dataset}")
+    say("core.keys.destroyed_ok", dataset=dataset)
+
+
+@audit_app.command("verify")
+def audit_verify() -> None:
+    """Check the hash chain; exit 1 naming the first bad entry."""
+    with cli_ctx("audit.verify") as ctx:
+        result = audit.verify(ctx.session)
+    if result.ok:
+        say("core.audit.intact", count=result.entries)
+        return
+    raise UserError(
+        "core.audit.bad_entry", seq=result.bad_seq, reason=t(result.reason or "core.audit.altered")
+    )
+
+
+@audit_app.command("show")
+def audit_show(
+    since: str = typer.Option(None, "--since", help="YYYY-MM-DD"),
+    actor: str = typer.Option(None, "--actor"),
+    action: str = typer.Option(None, "--action"),
+    limit: int = typer.Option(None, "--limit"),
+    fmt: str = typer.Option("table", "--format"),
+    out: Path = typer.Option(None, "--out"),
+) -> None:
+    """Show audit entries."""
+    check_format(fmt)
+    try:
+        since_date = date.fromisoformat(since) if since else None
+    except ValueError:
+        raise UserError("core.cli.bad_date", value=since) from None
+    with cli_ctx("audit.read") as ctx:
+        rows = audit.as_rows(audit.query(ctx.session, since_date, actor, action, limit=limit))
+        ctx.audit("audit.read", "audit_log", count=len(rows))
+    if fmt != "json":
+        for r in rows:
+            r["details"] = json.dumps(r["details"], ensure_ascii=False)
+    emit(
+        rows,
+        fmt,
+        ["seq", "ts", "actor", "action", "object", "purpose", "outcome", "details"],
+        out=out,
+    )
+
+
+def login(user: str = typer.Argument(None)) -> None:
+    """Sign in once and keep a session for 8 hours (~/.kumin/session.json)."""
+    s = settings()
+    require_initialised(s)
+    name = user or os.environ.get("KUMIN_USER")
+    if not name:
+        raise AuthError("core.cli.no_user")
+    with session_scope(s) as session:
+        path = session_file()
+        if path.exists():
+            path.unlink()
+        actor = sign_in(session, s, name)
+    from kumin.core.context import context
+
+    with context(s, actor) as ctx:
+        token = accounts.create_api_token(ctx, "cli", days=1)
+    body = {"database_url": s.database_url, "user": actor.name, "token": token}
+    atomic_write_bytes(session_file(), json.dumps(body).encode(), mode=0o600)
+    say("core.cli.logged_in", name=actor.name)
+
+
+def logout() -> None:
+    """Forget the saved CLI session."""
+    path = session_file()
+    if path.exists():
+        path.unlink()
+    say("core.cli.logged_out")

@@ -1,0 +1,66 @@
+"""Installation settings, read from the environment once per process or app.
+
+| variable | default | meaning |
+|---|---|---|
+| KUMIN_DATABASE_URL | sqlite:///./kumin.db | SQLAlchemy URL; ``postgresql+psycopg://...`` for PostgreSQL |
+| KUMIN_KEY_FILE | ./kumin.key | master key file (mode 0600, created by ``kumin init``) |
+| KUMIN_REQUIRE_2FA | 1 | two-factor sign-in required for roles that read personal data |
+| KUMIN_LANG | ja | language of the CLI (ja or en) |
+| KUMIN_DEBUG | 0 | show tracebacks instead of one-line errors |
+| KUMIN_SECURE_COOKIES | auto | Secure cookies: 1, 0, or auto (only over HTTPS) |
+| KUMIN_PROFILE_DIR | (none) | extra folder of user-defined import profiles |
+| KUMIN_USER / KUMIN_PASSWORD / KUMIN_OTP | (none) | the CLI's account, for scripts |
+| KUMIN_SMALL_CELL | 5 | counts below this (and above 0) are shown as "<5" in public tables |
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, replace
+from pathlib import Path
+
+from kumin.core.i18n import normalise_lang
+
+
+def _flag(value: str | None, default: bool) -> bool:
+    if value is None or value == "":
+        return default
+    return value.strip().lower() in ("1", "true", "yes", "on")
+
+
+@dataclass(frozen=True)
+class Settings:
+    database_url: str = "sqlite:///./kumin.db"
+    key_file: Path = Path("./kumin.key")
+    require_2fa: bool = True
+    lang: str = "ja"
+    debug: bool = False
+    secure_cookies: str = "auto"
+    profile_dir: Path | None = None
+    small_cell: int = 5
+    lockout_attempts: int = 5
+    lockout_minutes: int = 15
+    session_hours: int = 8
+    demo: bool = False
+
+    @classmethod
+    def from_env(cls, environ: dict[str, str] | None = None) -> Settings:
+        env = os.environ if environ is None else environ
+        profile_dir = env.get("KUMIN_PROFILE_DIR")
+        return cls(
+            database_url=env.get("KUMIN_DATABASE_URL") or cls.database_url,
+            key_file=Path(env.get("KUMIN_KEY_FILE") or cls.key_file),
+            require_2fa=_flag(env.get("KUMIN_REQUIRE_2FA"), True),
+            lang=normalise_lang(env.get("KUMIN_LANG")),
+            debug=_flag(env.get("KUMIN_DEBUG"), False),
+            secure_cookies=(env.get("KUMIN_SECURE_COOKIES") or "auto").lower(),
+            profile_dir=Path(profile_dir) if profile_dir else None,
+            small_cell=int(env.get("KUMIN_SMALL_CELL") or cls.small_cell),
+        )
+
+    def with_(self, **changes) -> Settings:
+        return replace(self, **changes)
+
+    @property
+    def is_sqlite(self) -> bool:
+        return self.database_url.startswith("sqlite")

@@ -1,0 +1,154 @@
+"""Database access: one engine per settings, sessions, and schema migration.
+
+SQLite (the default) runs with WAL, foreign keys on and ``BEGIN IMMEDIATE`` so that
+writers queue instead of failing; PostgreSQL is selected by ``KUMIN_DATABASE_URL``.
+Tables are declared on :class:`Base` by each domain's ``models`` module and created
+by Alembic migrations (``kumin init`` upgrades to every head).
+"""
+
+from __future__ import annotations
+
+import importlib
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import UTC, datetime
+from importlib import resources
+from pathlib import Path
+
+from sqlalchemy import Engine, MetaData, create_engine, event, inspect
+from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
+
+from kumin.core.config import Settings
+from kumin.errors import ConfigError
+
+NAMING = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+# Modules that declare tables; Alembic's env and create_all import them all.
+MODEL_MODULES = [
+    "kumin.core.models",
+    "kumin.cases.models",
+    "kumin.resources.models",
+    "kumin.cards.models",
+    "kumin.juki.models",
+    "kumin.oplog.models",
+]
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING)
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+def load_models() -> None:
+    for name in MODEL_MODULES:
+        try:
+            importlib.import_module(name)
+        except ModuleNotFoundError as exc:
+            if exc.name != name:
+                raise
+
+
+def _sqlite_pragmas(dbapi_conn, _record) -> None:
+    cur = dbapi_conn.cursor()
+    cur.execute("PRAGMA journal_mode=WAL")
+    cur.execute("PRAGMA foreign_keys=ON")
+    cur.execute("PRAGMA synchronous=FULL")
+    cur.execute("PRAGMA busy_timeout=30000")
+    cur.close()
+    # pysqlite's own transaction handling would defer BEGIN; we issue it ourselves.
+    dbapi_conn.isolation_level = None
+
+
+def _sqlite_begin(conn) -> None:
+    conn.exec_driver_sql("BEGIN IMMEDIATE")
+
+
+_ENGINES: dict[str, Engine] = {}
+
+
+def get_engine(settings: Settings) -> Engine:
+    """The engine for the settings' database, made once per process and URL."""
+    url = settings.database_url
+    engine = _ENGINES.get(url)
+    if engine is None:
+        if url.startswith("sqlite"):
+            engine = create_engine(url)
+            event.listen(engine, "connect", _sqlite_pragmas)
+            event.listen(engine, "begin", _sqlite_begin)
+        elif url.startswith("postgresql"):
+            engine = create_engine(url, pool_pre_ping=True)
+        else:
+            raise ConfigError("core.db.bad_url")
+        _ENGINES[url] = engine
+    return engine
+
+
+def dispose_engine(settings: Settings) -> None:
+    """Close pooled connections and forget the engine (tests drop databases after)."""
+    engine = _ENGINES.pop(settings.database_url, None)
+    if engine is not None:
+        engine.dispose()
+
+
+def session_factory(settings: Settings) -> sessionmaker[Session]:
+    return sessionmaker(get_engine(settings), expire_on_commit=False)
+
+
+@contextmanager
+def session_scope(settings: Settings) -> Iterator[Session]:
+    """A session whose transaction commits on success and rolls back on any error."""
+    session = session_factory(settings)()
+    try:
+        yield session
+        session.commit()
+    except BaseException:
+        session.rollback()
+        raise
+    finally:
+        session.close()
+
+
+def alembic_config(settings: Settings):
+    from alembic.config import Config
+
+    script_dir = Path(str(resources.files("kumin") / "migrations"))
+    cfg = Config()
+    cfg.set_main_option("script_location", str(script_dir))
+    cfg.set_main_option("sqlalchemy.url", settings.database_url.replace("%", "%%"))
+    cfg.attributes["kumin_settings"] = settings
+    return cfg
+
+
+def upgrade(settings: Settings) -> list[str]:
+    """Create or upgrade the schema to every migration head; safe to run twice."""
+    from alembic import command
+
+    engine = get_engine(settings)
+    cfg = alembic_config(settings)
+    with engine.begin() as conn:
+        cfg.attributes["connection"] = conn
+        command.upgrade(cfg, "heads")
+    return current_heads(settings)
+
+
+def current_heads(settings: Settings) -> list[str]:
+    from alembic.runtime.migration import MigrationContext
+
+    with get_engine(settings).connect() as conn:
+        return sorted(MigrationContext.configure(conn).get_current_heads())
+
+
+def is_initialised(settings: Settings) -> bool:
+    try:
+        return "audit_log" in inspect(get_engine(settings)).get_table_names()
+    except Exception:
+        return False

@@ -1,0 +1,60 @@
+"""The JSON API of the secure core (``/api/v1``); domains add their own routers."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends
+
+from kumin.core import accounts, audit
+from kumin.core.context import Ctx
+from kumin.web.deps import Permit
+
+router = APIRouter(tags=["core"])
+
+
+@router.get("/me")
+def me(ctx: Annotated[Ctx, Depends(Permit("account.self"))]) -> dict[str, Any]:
+    """Who the token or session belongs to."""
+    a = ctx.actor
+    return {"name": a.name, "role": a.role, "department": a.department, "lang": a.lang}
+
+
+@router.get("/users")
+def users(ctx: Annotated[Ctx, Depends(Permit("users.manage"))]) -> list[dict[str, Any]]:
+    return [
+        {
+            "name": u.name,
+            "role": u.role,
+            "department": u.department,
+            "disabled": u.disabled,
+            "two_factor": u.totp_enabled,
+            "locked": u.locked,
+        }
+        for u in accounts.list_users(ctx)
+    ]
+
+
+@router.get("/audit")
+def audit_entries(
+    ctx: Annotated[Ctx, Depends(Permit("audit.read"))],
+    since: date | None = None,
+    actor: str | None = None,
+    action: str | None = None,
+    limit: int = 1000,
+) -> list[dict[str, Any]]:
+    rows = audit.as_rows(audit.query(ctx.session, since, actor, action, limit=limit))
+    ctx.audit("audit.read", "audit_log", count=len(rows), source="api")
+    return rows
+
+
+@router.get("/audit/verify")
+def audit_verify(ctx: Annotated[Ctx, Depends(Permit("audit.verify"))]) -> dict[str, Any]:
+    result = audit.verify(ctx.session)
+    return {
+        "ok": result.ok,
+        "entries": result.entries,
+        "bad_seq": result.bad_seq,
+        "reason": result.reason,
+    }

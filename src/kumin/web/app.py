@@ -1,0 +1,166 @@
+"""The web application: :func:`create_app` builds it from settings; nothing happens
+at import time. Errors become pages or JSON in exactly one place
+(:func:`_install_error_handlers`).
+"""
+
+from __future__ import annotations
+
+import importlib
+from importlib import resources
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import FileResponse, JSONResponse, RedirectResponse, Response
+from fastapi.staticfiles import StaticFiles
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from kumin import __version__
+from kumin.core.config import Settings
+from kumin.core.i18n import t
+from kumin.errors import KuminError
+from kumin.web.deps import NeedsLogin, request_lang
+from kumin.web.render import page
+
+DOMAIN_WEB_MODULES = (
+    "kumin.cases.web",
+    "kumin.epi.web",
+    "kumin.resources.web",
+    "kumin.cards.web",
+    "kumin.juki.web",
+    "kumin.oplog.web",
+    "kumin.reports.web",
+)
+
+CSP = (
+    "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; "
+    "img-src 'self' data:; font-src 'self'; connect-src 'self'; frame-ancestors 'none'; "
+    "form-action 'self'; base-uri 'none'; object-src 'none'"
+)
+
+
+def create_app(settings: Settings) -> FastAPI:
+    app = FastAPI(
+        title="kumin API",
+        version=__version__,
+        openapi_url="/api/v1/openapi.json",
+        docs_url=None,
+        redoc_url=None,
+    )
+    app.state.settings = settings
+
+    @app.middleware("http")
+    async def security_headers(request: Request, call_next) -> Response:
+        request_lang(request)
+        response = await call_next(request)
+        response.headers["Content-Security-Policy"] = CSP
+        response.headers["X-Content-Type-Options"] = "nosniff"
+        response.headers["X-Frame-Options"] = "DENY"
+        response.headers["Referrer-Policy"] = "no-referrer"
+        response.headers.setdefault("Cache-Control", "no-store")
+        return response
+
+    static = resources.files("kumin") / "web" / "static"
+    app.mount("/static", StaticFiles(directory=str(static)), name="static")
+
+    @app.get("/static-vendor/plotly.min.js", include_in_schema=False)
+    def plotly_js() -> FileResponse:
+        # Served from the installed plotly package: nothing loads from the internet.
+        path = resources.files("plotly") / "package_data" / "plotly.min.js"
+        return FileResponse(
+            str(path), media_type="text/javascript", headers={"Cache-Control": "max-age=86400"}
+        )
+
+    from kumin.web import api, auth, pages
+
+    app.include_router(auth.router)
+    app.include_router(pages.router)
+    app.include_router(api.router, prefix="/api/v1")
+    for name in DOMAIN_WEB_MODULES:
+        try:
+            module = importlib.import_module(name)
+        except ModuleNotFoundError as exc:
+            if exc.name == name:
+                continue
+            raise
+        if hasattr(module, "router"):
+            app.include_router(module.router)
+        if hasattr(module, "api_router"):
+            app.include_router(module.api_router, prefix="/api/v1")
+    _install_error_handlers(app)
+    return app
+
+
+def _wants_json(request: Request) -> bool:
+    return (
+        request.url.path.startswith("/api/")
+        or "application/json" in request.headers.get("accept", "").split(",")[0]
+    )
+
+
+def error_body(code: str, message: str) -> dict:
+    """The one shape of every JSON error."""
+    return {"error": {"code": code, "message": message}}
+
+
+def _install_error_handlers(app: FastAPI) -> None:
+    @app.exception_handler(NeedsLogin)
+    async def needs_login(request: Request, exc: NeedsLogin) -> Response:
+        if request.headers.get("hx-request"):
+            return Response(status_code=401, headers={"HX-Redirect": exc.where})
+        return RedirectResponse(exc.where, status_code=303)
+
+    @app.exception_handler(KuminError)
+    async def kumin_error(request: Request, exc: KuminError) -> Response:
+        lang = request_lang(request)
+        message = exc.render(lang)
+        if _wants_json(request):
+            body = error_body(exc.code, message)
+            problems = getattr(exc, "problems", None)
+            if problems:
+                body["error"]["problems"] = [
+                    {"line": p.line, "column": p.column, "message": p.render(lang)}
+                    for p in problems
+                ]
+            return JSONResponse(body, status_code=exc.http_status)
+        return page(
+            request,
+            "error.html",
+            status_code=exc.http_status,
+            message=message,
+            status=exc.http_status,
+        )
+
+    @app.exception_handler(RequestValidationError)
+    async def validation_error(request: Request, exc: RequestValidationError) -> Response:
+        fields = ", ".join(".".join(str(p) for p in e.get("loc", ())[1:]) for e in exc.errors())
+        message = t("core.web.bad_request", None, fields=fields)
+        if _wants_json(request):
+            return JSONResponse(error_body("invalid", message), status_code=422)
+        return page(request, "error.html", status_code=422, message=message, status=422)
+
+    @app.exception_handler(StarletteHTTPException)
+    async def http_error(request: Request, exc: StarletteHTTPException) -> Response:
+        key = {404: "core.web.not_found", 405: "core.web.not_allowed"}.get(
+            exc.status_code, "core.web.http_error"
+        )
+        message = t(key, None, status=exc.status_code)
+        if _wants_json(request):
+            return JSONResponse(
+                error_body(f"http_{exc.status_code}", message), status_code=exc.status_code
+            )
+        return page(
+            request,
+            "error.html",
+            status_code=exc.status_code,
+            message=message,
+            status=exc.status_code,
+        )
+
+    @app.exception_handler(Exception)
+    async def internal_error(request: Request, exc: Exception) -> Response:
+        if request.app.state.settings.debug:
+            raise exc
+        message = t("core.web.internal")
+        if _wants_json(request):
+            return JSONResponse(error_body("internal", message), status_code=500)
+        return page(request, "error.html", status_code=500, message=message, status=500)
