@@ -2,7 +2,7 @@
 
 | variable | default | meaning |
 |---|---|---|
-| KUMIN_DATABASE_URL | sqlite:///./kumin.db | SQLAlchemy URL; ``postgresql+psycopg://...`` for PostgreSQL |
+| KUMIN_DATABASE_URL | sqlite:///./kumin.db | database; ``postgresql+psycopg://...`` too |
 | KUMIN_KEY_FILE | ./kumin.key | master key file (mode 0600, created by ``kumin init``) |
 | KUMIN_REQUIRE_2FA | 1 | two-factor sign-in required for roles that read personal data |
 | KUMIN_LANG | ja | language of the CLI (ja or en) |

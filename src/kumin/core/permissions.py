@@ -23,7 +23,7 @@ ROLES = (
     "auditor",
 )
 
-A, E, R, O, T, U = ROLES  # short names for the table below
+A, E, R, O, T, U = ROLES  # noqa: E741 - short names keep the table below readable
 
 ALL = frozenset(ROLES)
 

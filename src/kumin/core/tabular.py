@@ -145,7 +145,8 @@ def _read_xlsx(path: Path) -> Table:
                 values = list(values[: len(header)]) + [None] * (len(header) - len(values))
                 if all(v is None or (isinstance(v, str) and not v.strip()) for v in values):
                     continue
-                yield line, {h: ("" if v is None else v) for h, v in zip(header, values)}
+                cells = zip(header, values, strict=True)
+                yield line, {h: ("" if v is None else v) for h, v in cells}
         finally:
             book.close()
 

@@ -98,9 +98,12 @@ def fully_signed_in(request: Request, session: Session, form_csrf: str | None) -
         settings = request.app.state.settings
         if principal.user.totp_enabled and not ws.mfa_passed:
             raise NeedsLogin("/login/otp")
-        if accounts.needs_2fa(settings, principal.user) and not principal.user.totp_enabled:
-            if request.url.path not in ("/account/2fa", "/logout", "/lang"):
-                raise NeedsLogin("/account/2fa")
+        if (
+            accounts.needs_2fa(settings, principal.user)
+            and not principal.user.totp_enabled
+            and request.url.path not in ("/account/2fa", "/logout")
+        ):
+            raise NeedsLogin("/account/2fa")
         check_csrf(request, ws, form_csrf)
     return principal
 
