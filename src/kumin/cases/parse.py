@@ -26,7 +26,6 @@ nationality, address): problems name the line and column instead.
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
 import os
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field, fields
@@ -180,6 +179,15 @@ class _Plan:
     date_missing: frozenset[str]  # texts meaning "no date"
     code_missing: frozenset[str]  # the profile's own "no value" texts (e.g. NA)
     width: int
+    steps: list[tuple[str, str, str]] = field(default_factory=list)  # field, header, kind
+    event_fields: tuple[str, ...] = ()
+
+    def __post_init__(self) -> None:
+        kinds = {"hersys_id": "id", "symptoms": "symptoms", "asymptomatic": "flag"}
+        for fld, header in self.headers.items():
+            kind = "date" if fld in DATE_FIELDS else kinds.get(fld, "code")
+            self.steps.append((fld, header, kind))
+        self.event_fields = tuple(f for f in EVENT_DATE_FIELDS if f in self.headers)
 
 
 def _plan(columns: list[str], profile: Profile, path: Path) -> _Plan:
@@ -209,53 +217,45 @@ def _parse_row(
     line: int, row: dict[str, Any], plan: _Plan, today: dt.date
 ) -> tuple[CaseRecord | None, list[Problem], list[Problem]]:
     """One row → (record or None, errors, warnings)."""
+    if "__width__" in row:
+        return None, [width_problem(line, row, plan.width)], []  # type: ignore[list-item]
     errors: list[Problem] = []
     warnings: list[Problem] = []
-    wp = width_problem(line, row, plan.width)
-    if wp is not None:
-        return None, [wp], []
     values: dict[str, Any] = {}
-    headers = plan.headers
-    for fld, header in headers.items():
+    code_missing = plan.code_missing
+    for fld, header, kind in plan.steps:
         cell = row.get(header, "")
         try:
-            if fld in DATE_FIELDS:
+            if kind == "date":
                 values[fld] = parse_date(cell, plan.date_missing)
-            elif fld == "hersys_id":
+            elif kind == "id":
                 values[fld] = _read_id(cell)
-            elif (
-                isinstance(cell, str)
-                and plan.code_missing
-                and normalise_text(cell) in plan.code_missing
-            ):
+            elif code_missing and isinstance(cell, str) and normalise_text(cell) in code_missing:
                 values.setdefault(fld, None)
-            elif fld == "symptoms":
-                values["symptoms"], asym = codes.parse_symptoms(cell)
+            elif kind == "symptoms":
+                values["symptoms"], asym = _read_symptoms(cell)
                 if asym is not None and values.get("asymptomatic") is None:
                     values["asymptomatic"] = asym
+            elif kind == "flag":
+                flag = _CODE_READERS[fld](cell)
+                if flag is not None:
+                    values[fld] = flag
             else:
-                if fld == "asymptomatic":
-                    flag = _CODE_READERS[fld](cell)
-                    if flag is not None:
-                        values[fld] = flag
-                else:
-                    values[fld] = _CODE_READERS[fld](cell)
-        except InvalidDate as exc:
-            errors.append(Problem(line, header, exc.key, _mask(fld, exc.params)))
-        except codes.InvalidCode as exc:
+                values[fld] = _CODE_READERS[fld](cell)
+        except (InvalidDate, codes.InvalidCode) as exc:
             errors.append(Problem(line, header, exc.key, _mask(fld, exc.params)))
 
-    id_header = headers.get("hersys_id")
+    headers = plan.headers
     if plan.profile.id_template and not values.get("hersys_id"):
         values["hersys_id"] = plan.profile.id_template.format(line=line)
     if not values.get("hersys_id"):
-        errors.append(Problem(line, id_header, "cases.record.missing_id"))
+        errors.append(Problem(line, headers.get("hersys_id"), "cases.record.missing_id"))
 
     birth = values.get("birth_date")
     if birth is not None and birth > today:
         errors.append(Problem(line, headers.get("birth_date"), "cases.record.birth_in_future"))
-    for fld in EVENT_DATE_FIELDS:
-        d = values.get(fld)
+    for fld in plan.event_fields:
+        d = values[fld]
         if d is None:
             continue
         if d > today:
@@ -265,9 +265,9 @@ def _parse_row(
     if errors:
         return None, errors, warnings
 
-    onset, specimen, result = (
-        values.get(k) for k in ("onset_date", "specimen_date", "result_date")
-    )
+    onset = values.get("onset_date")
+    specimen = values.get("specimen_date")
+    result = values.get("result_date")
     if onset and result and (result - onset).days > ONSET_RESULT_WARN_DAYS:
         warnings.append(
             Problem(
@@ -287,18 +287,22 @@ def _parse_row(
                 severity="warning",
             )  # fmt: skip
         )
-    values["town"] = town_name(values.get("address"))
-    record = CaseRecord(**values, line=line)
-    age_years = age_on(birth, record.reference_date) if birth and record.reference_date else None
-    band = values.get("age_band")
-    if age_years is not None:
+    if "address" in values:
+        values["town"] = town_name(values["address"])
+    reference = (
+        onset or result or specimen or values.get("first_visit_date") or values.get("report_date")
+    )
+    if birth and reference:
+        age_years = age_on(birth, reference)
+        values["age_years"] = age_years
         derived = codes.age_band_of(age_years)
+        band = values.get("age_band")
         if band is None:
-            band = derived
+            values["age_band"] = derived
         elif band != derived:
             # HER-SYS fills 年代 when the notice is entered: accept the band at
             # either end of the case's dates before calling it a mismatch.
-            later = record.result_date or record.report_date
+            later = result or values.get("report_date")
             if later is None or codes.age_band_of(age_on(birth, later)) != band:
                 warnings.append(
                     Problem(
@@ -309,22 +313,30 @@ def _parse_row(
                         severity="warning",
                     )  # fmt: skip
                 )
-    record = _replace(record, age_years=age_years, age_band=band)
-    return record, errors, warnings
+    return CaseRecord(**values, line=line), errors, warnings
 
 
-def _replace(record: CaseRecord, **changes: Any) -> CaseRecord:
-    data = {f: getattr(record, f) for f in RECORD_FIELDS}
-    data.update(changes)
-    return CaseRecord(**data)
+@lru_cache(maxsize=16384)
+def _symptoms_by_text(text: str) -> tuple[str | None, bool | None]:
+    return codes.parse_symptoms(text)
 
 
+def _read_symptoms(cell: Any) -> tuple[str | None, bool | None]:
+    return _symptoms_by_text(cell) if isinstance(cell, str) else codes.parse_symptoms(cell)
+
+
+# Python's own hash is enough: the hashes live only within one pass over one
+# file (they are salted per process, so never store them). 64 bits make a
+# collision among a million IDs about one in 10**7.
 def _hash64(text: str) -> int:
-    return int.from_bytes(hashlib.blake2b(text.encode("utf-8"), digest_size=8).digest(), "little")
+    return hash(text) & 0xFFFF_FFFF_FFFF_FFFF
+
+
+_CONTENT_FIELDS = RECORD_FIELDS[:-1]  # all but ``line``
 
 
 def _content_hash(record: CaseRecord) -> int:
-    return _hash64(repr(tuple(getattr(record, f) for f in RECORD_FIELDS[:-1])))
+    return hash(tuple(getattr(record, f) for f in _CONTENT_FIELDS)) & 0xFFFF_FFFF_FFFF_FFFF
 
 
 # --- the scan ---------------------------------------------------------------------
