@@ -1,0 +1,551 @@
+"""Fitting the age-structured SEIR to daily cases by age band, and projecting it.
+
+:class:`SEIRModel` estimates, by maximum likelihood,
+
+- ``r0``: the basic reproduction number at the start of the series,
+- one transmission multiplier per change date (``m_j``: transmission after the
+  j-th date relative to before the first; e.g. Tokyo's states of emergency
+  2020-04-07, 2021-01-08, 2021-04-25, 2021-07-12),
+- ``initial_infectious``: people infectious on the first day,
+- ``dispersion``: the negative-binomial size ``k`` (variance ``μ + μ²/k``),
+
+from daily case counts by age band, each count ``y[t, a] ~ NB(μ[t, a], k)``
+independently, with ``μ`` the model's expected reported cases (new onsets ×
+symptomatic fraction × ascertainment). The natural history, vaccine
+effectiveness, waning, symptomatic fraction and ascertainment are fixed
+parameters, not estimated: with case data alone they are confounded with ``r0``
+and the seed (set them from the literature or a serosurvey and vary them in a
+sensitivity analysis). Counts are taken by onset date; series by report date
+should be shifted by the mean reporting delay first.
+
+Optimisation is L-BFGS-B on log-parameters with central finite-difference
+gradients computed in one batched ODE run. Intervals are by **profile
+likelihood** (``ci_method="profile"``, default): for each parameter, the values
+where the log-likelihood maximised over the others falls ``χ²₁(level)/2`` below
+the maximum (Wilks). ``ci_method="wald"`` gives the faster normal approximation
+from the observed information (finite-difference Hessian). Projections draw
+parameters from that normal approximation and add negative-binomial noise.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import warnings
+from dataclasses import dataclass
+
+import numpy as np
+import polars as pl
+from scipy import optimize, special, stats
+
+from kumin.epi._checks import (
+    check_choice_param,
+    check_counts,
+    check_dates_contiguous,
+    check_fitted,
+    check_int_param,
+    check_real_param,
+)
+from kumin.epi.contact_matrices import ContactMatrix, japan_contact_matrix
+from kumin.epi.seir import (
+    SEIRTrajectory,
+    band_vector,
+    build_engine,
+    check_change_dates,
+    multiplier_path,
+    symptomatic_vector,
+    trajectory_frame,
+)
+from kumin.errors import DataError
+
+__all__ = ["SEIRConvergenceWarning", "SEIRModel"]
+
+_OWNER = "SEIRModel"
+_MIN_DAYS_PER_PERIOD = 7
+
+
+class SEIRConvergenceWarning(UserWarning):
+    """The optimiser or an interval search stopped before converging."""
+
+
+def nb_loglik(y: np.ndarray, mu: np.ndarray, size: np.ndarray) -> np.ndarray:
+    """Negative-binomial log-likelihood summed over all but the first axis.
+
+    ``y`` (T, k) broadcast against ``mu`` (B, T, k); ``size`` (B,).
+    """
+    mu = np.maximum(mu, 1e-10)
+    k = size.reshape((-1,) + (1,) * (mu.ndim - 1))
+    ll = (
+        special.gammaln(y + k)
+        - special.gammaln(k)
+        - special.gammaln(y + 1)
+        + k * (np.log(k) - np.log(k + mu))
+        + y * (np.log(mu) - np.log(k + mu))
+    )
+    return ll.reshape(ll.shape[0], -1).sum(axis=1)
+
+
+@dataclass
+class _Problem:
+    """Everything the objective needs, fixed for one fit."""
+
+    engine: object
+    start: dt.date
+    n_days: int
+    changes: list
+    y: np.ndarray
+    observe: np.ndarray  # symptomatic × ascertainment, (k,)
+    bounds: list
+
+    @property
+    def n_params(self) -> int:
+        return len(self.changes) + 3
+
+    def expected(self, theta: np.ndarray, n_days: int | None = None):
+        theta = np.atleast_2d(theta)
+        n_days = self.n_days if n_days is None else n_days
+        r0 = np.exp(theta[:, 0])
+        mult = multiplier_path(self.start, n_days, self.changes, np.exp(theta[:, 1:-2]))
+        i0 = np.exp(theta[:, -2])
+        inf, on, sus = self.engine.run(r0, mult, i0, n_days)
+        return on * self.observe[None, None, :], inf, on, sus, mult
+
+    def loglik(self, theta: np.ndarray) -> np.ndarray:
+        theta = np.atleast_2d(theta)
+        mu = self.expected(theta)[0]
+        return nb_loglik(self.y, mu, np.exp(theta[:, -1]))
+
+
+class SEIRModel:
+    """Age-structured SEIR with vaccination, fitted to daily cases by age band.
+
+    Parameters
+    ----------
+    contacts : ContactMatrix, optional
+        Contacts and population by band; default
+        :func:`~kumin.epi.contact_matrices.japan_contact_matrix` (Japan, 9 bands).
+    change_dates : sequence of date
+        Dates from which transmission changes (one multiplier estimated each).
+    latent_days, infectious_days : float
+        Mean latent (E) and infectious (I) periods, exponential.
+    susceptibility : float, sequence or dict
+        Relative susceptibility by band.
+    symptomatic_fraction : float, sequence or dict, optional
+        Share of infections with symptoms by band; default Davies et al. (2020)
+        for the 9 default bands.
+    ascertainment : float, sequence or dict
+        Share of symptomatic infections that are notified.
+    vaccine_effectiveness : tuple of 3 floats
+        Effectiveness against infection after dose 1, 2, 3 (before waning).
+    waning_rate : float
+        Rate (per day) at which protection is lost; mean duration ``1/rate``.
+    initial_immune : float, sequence or dict
+        Share of each band immune on the first day.
+    steps_per_day : int
+        RK4 steps per day.
+    ci_method : {"profile", "wald"}
+        How ``ci_`` is computed (see the module docstring).
+    ci_level : float
+        Confidence level of ``ci_``.
+    max_iter : int
+        Iterations of L-BFGS-B.
+
+    Attributes
+    ----------
+    params_ : dict
+        Estimates: ``r0``, ``multiplier_<date>`` per change date,
+        ``initial_infectious``, ``dispersion``.
+    ci_ : polars.DataFrame
+        ``parameter, estimate, lower, upper, method``.
+    loglik_, aic_ : float
+        Maximised log-likelihood and AIC.
+    covariance_ : numpy.ndarray
+        Covariance of the log-parameters (inverse observed information).
+    fitted_ : SEIRTrajectory
+        The fitted model over the data period.
+    rt_ : polars.DataFrame
+        ``date, multiplier, rt`` over the data period.
+    converged_ : bool
+
+    Examples
+    --------
+    >>> import datetime as dt, numpy as np
+    >>> from kumin.epi.contact_matrices import contact_matrix_from_array
+    >>> cm = contact_matrix_from_array([[8.0, 3.0], [1.5, 5.0]], [1e6, 2e6], ["young", "old"])
+    >>> from kumin.epi.seir import simulate_seir
+    >>> truth = simulate_seir(cm, dt.date(2021, 1, 1), 80, 1.6, symptomatic_fraction=0.5)
+    >>> y = np.rint(truth.frame["expected_cases"].to_numpy().reshape(80, 2))
+    >>> days = [dt.date(2021, 1, 1) + dt.timedelta(i) for i in range(80)]
+    >>> m = SEIRModel(cm, symptomatic_fraction=0.5, ci_method="wald").fit(days, y)
+    >>> round(m.params_["r0"], 1)
+    1.6
+    """
+
+    def __init__(
+        self,
+        contacts: ContactMatrix | None = None,
+        *,
+        change_dates=(),
+        latent_days: float = 3.0,
+        infectious_days: float = 5.0,
+        susceptibility=1.0,
+        symptomatic_fraction=None,
+        ascertainment=1.0,
+        vaccine_effectiveness=(0.5, 0.8, 0.85),
+        waning_rate: float = 1 / 180,
+        initial_immune=0.0,
+        steps_per_day: int = 2,
+        ci_method: str = "profile",
+        ci_level: float = 0.95,
+        max_iter: int = 200,
+    ) -> None:
+        self.contacts = contacts
+        self.change_dates = change_dates
+        self.latent_days = latent_days
+        self.infectious_days = infectious_days
+        self.susceptibility = susceptibility
+        self.symptomatic_fraction = symptomatic_fraction
+        self.ascertainment = ascertainment
+        self.vaccine_effectiveness = vaccine_effectiveness
+        self.waning_rate = waning_rate
+        self.initial_immune = initial_immune
+        self.steps_per_day = steps_per_day
+        self.ci_method = ci_method
+        self.ci_level = ci_level
+        self.max_iter = max_iter
+
+    # -- set-up ---------------------------------------------------------------
+
+    def _contacts(self) -> ContactMatrix:
+        return japan_contact_matrix() if self.contacts is None else self.contacts
+
+    def _engine(self, start: dt.date, n_days: int, doses, clip_doses: bool = False):
+        return build_engine(
+            self._contacts(),
+            start,
+            n_days,
+            doses,
+            self.latent_days,
+            self.infectious_days,
+            self.susceptibility,
+            self.vaccine_effectiveness,
+            self.waning_rate,
+            self.initial_immune,
+            self.steps_per_day,
+            _OWNER,
+            clip_doses,
+        )
+
+    def _observe(self) -> np.ndarray:
+        bands = self._contacts().bands
+        symp = symptomatic_vector(self.symptomatic_fraction, bands, _OWNER)
+        asc = band_vector(self.ascertainment, bands, "ascertainment", _OWNER, 0.0, 1.0)
+        return symp * asc
+
+    def param_names(self) -> list[str]:
+        """Names of the estimated parameters, in the order of ``covariance_``."""
+        changes = check_change_dates(self.change_dates, dt.date.min, None, _OWNER)
+        return [
+            "r0",
+            *(f"multiplier_{d.isoformat()}" for d in changes),
+            "initial_infectious",
+            "dispersion",
+        ]
+
+    # -- fitting --------------------------------------------------------------
+
+    def fit(self, dates, cases, doses=None) -> SEIRModel:
+        """Estimate the parameters from daily cases by band.
+
+        Parameters
+        ----------
+        dates : sequence of date
+            Contiguous days of the series.
+        cases : array-like, shape (n_days, k)
+            Reported cases by day (onset date) and band, in the bands of ``contacts``.
+        doses : array-like, shape (n, days, k), optional
+            Doses given by day and band, ``n`` in 1..3 (1st, 2nd, 3rd), from the
+            first date; may run past the last date to cover projections.
+
+        Returns
+        -------
+        SEIRModel
+            ``self``.
+        """
+        check_choice_param(self.ci_method, "ci_method", _OWNER, ["profile", "wald"])
+        check_real_param(self.ci_level, "ci_level", _OWNER, 0.5, 0.999)
+        check_int_param(self.max_iter, "max_iter", _OWNER, 1, 10_000)
+        days = check_dates_contiguous(dates, "dates")
+        y = check_counts(cases, "cases", ndim=(2,), integer=True)
+        contacts = self._contacts()
+        k = len(contacts.bands)
+        if y.shape != (len(days), k):
+            raise DataError(
+                "epi.data.shape_mismatch", name="cases", got=y.shape, expected=(len(days), k)
+            )
+        start, end = days[0], days[-1]
+        changes = check_change_dates(self.change_dates, start, end, _OWNER)
+        edges = [start, *changes, end + dt.timedelta(days=1)]
+        for a, b in zip(edges, edges[1:], strict=False):
+            if (b - a).days < _MIN_DAYS_PER_PERIOD:
+                raise DataError(
+                    "epi.seir.period_too_short",
+                    start=a.isoformat(),
+                    days=(b - a).days,
+                    minimum=_MIN_DAYS_PER_PERIOD,
+                )
+        if y.sum() <= 0:
+            raise DataError("epi.seir.no_cases")
+        n_days = len(days)
+        horizon = n_days if doses is None else max(n_days, np.asarray(doses).shape[-2])
+        engine = self._engine(start, horizon, doses)
+        observe = self._observe()
+        if not (observe > 0).any():
+            raise DataError("epi.seir.no_cases")
+        bounds = (
+            [(np.log(0.05), np.log(30.0))]
+            + [(np.log(0.01), np.log(20.0))] * len(changes)
+            + [
+                (np.log(1e-3), np.log(0.05 * contacts.population.sum())),
+                (np.log(0.05), np.log(1e4)),
+            ]
+        )
+        problem = _Problem(engine, start, n_days, changes, y, observe, bounds)
+        theta0 = self._initial_guess(problem, edges)
+        theta, loglik, converged = _maximise(problem, theta0, None, self.max_iter)
+        if not converged:
+            warnings.warn(
+                "SEIRModel: the optimiser stopped before converging",
+                SEIRConvergenceWarning,
+                stacklevel=2,
+            )
+        hess = _hessian(problem, theta)
+        try:
+            cov = np.linalg.inv(-hess)
+            if not np.all(np.isfinite(cov)) or (np.diag(cov) <= 0).any():
+                raise np.linalg.LinAlgError
+        except np.linalg.LinAlgError:
+            cov = np.full_like(hess, np.nan)
+        names = [
+            "r0",
+            *(f"multiplier_{d.isoformat()}" for d in changes),
+            "initial_infectious",
+            "dispersion",
+        ]
+        z = stats.norm.ppf(0.5 + self.ci_level / 2)
+        se = np.sqrt(np.diag(cov))
+        lower, upper = theta - z * se, theta + z * se
+        if self.ci_method == "profile":
+            lower, upper = _profile_intervals(problem, theta, loglik, hess, self.ci_level, se)
+        self._problem = problem
+        self._doses = None if doses is None else np.asarray(doses, dtype=np.float64)
+        self._engine_full = engine
+        self.theta_ = theta
+        self.covariance_ = cov
+        self.params_ = dict(zip(names, np.exp(theta).tolist(), strict=True))
+        self.ci_ = pl.DataFrame(
+            {
+                "parameter": names,
+                "estimate": np.exp(theta),
+                "lower": np.exp(lower),
+                "upper": np.exp(upper),
+                "method": [self.ci_method] * len(names),
+            }
+        )
+        self.loglik_ = float(loglik)
+        self.aic_ = float(2 * len(theta) - 2 * loglik)
+        self.n_obs_ = int(y.size)
+        self.converged_ = bool(converged)
+        self.dates_ = days
+        self.bands_ = contacts.bands
+        self.fitted_ = self._trajectory(theta, n_days, engine, problem)
+        self.rt_ = self.fitted_.rt
+        return self
+
+    def _initial_guess(self, problem: _Problem, edges) -> np.ndarray:
+        """Growth rates per period from log-linear fits, turned into R by the SEIR relation."""
+        total = problem.y.sum(axis=1)
+        rates = []
+        for a, b in zip(edges, edges[1:], strict=False):
+            lo = (a - problem.start).days
+            hi = min((b - problem.start).days, lo + 28)
+            t = np.arange(hi - lo)
+            slope = np.polyfit(t, np.log(total[lo:hi] + 0.5), 1)[0]
+            rates.append(slope)
+        r_values = [(1 + r * self.latent_days) * (1 + r * self.infectious_days) for r in rates]
+        r_values = np.clip(r_values, 0.2, 10.0)
+        r0 = r_values[0]
+        onsets = total[: min(7, problem.n_days)].mean() / max(
+            float(np.average(problem.observe, weights=self._contacts().population)), 1e-6
+        )
+        i0 = max(onsets * self.infectious_days, 1.0)
+        theta = np.concatenate(
+            [[np.log(r0)], np.log(np.asarray(r_values[1:]) / r0), [np.log(i0), np.log(10.0)]]
+        )
+        lo = np.array([b[0] for b in problem.bounds])
+        hi = np.array([b[1] for b in problem.bounds])
+        return np.clip(theta, lo + 1e-6, hi - 1e-6)
+
+    def _trajectory(self, theta, n_days, engine, problem) -> SEIRTrajectory:
+        _, inf, on, sus, mult = problem.expected(theta, n_days)
+        contacts = self._contacts()
+        bands = contacts.bands
+        symp = symptomatic_vector(self.symptomatic_fraction, bands, _OWNER)
+        asc = band_vector(self.ascertainment, bands, "ascertainment", _OWNER, 0.0, 1.0)
+        rt = engine.reproduction_numbers(float(np.exp(theta[0])), mult[0], sus[0])
+        return trajectory_frame(problem.start, bands, inf[0], on[0], symp, asc, mult[0], rt)
+
+    # -- projections ----------------------------------------------------------
+
+    def project(self, horizon: int, scenario=None, *, n_samples: int = 200, random_state=None):
+        """Project ``horizon`` days past the data under a scenario.
+
+        Parameters
+        ----------
+        horizon : int
+            Days after the last date of the data.
+        scenario : Scenario, optional
+            Contact reduction from a date, scaled vaccination; default: as fitted.
+        n_samples : int
+            Parameter draws (normal approximation) for the intervals; 0 for none.
+        random_state : int or numpy.random.Generator, optional
+
+        Returns
+        -------
+        ScenarioResult
+        """
+        from kumin.epi.seir_scenarios import Scenario, run_scenario
+
+        check_fitted(self, "params_")
+        check_int_param(horizon, "horizon", _OWNER, 1, 3650)
+        check_int_param(n_samples, "n_samples", _OWNER, 0, 10_000)
+        return run_scenario(
+            self, horizon, scenario or Scenario("baseline"), n_samples, random_state, self.ci_level
+        )
+
+
+def _objective(problem: _Problem, free: np.ndarray, fixed_index: int | None, fixed_value: float):
+    """Negative log-likelihood and its central-difference gradient, one batched run."""
+    eps = 1e-4
+    p = free.size
+
+    def full(x):
+        if fixed_index is None:
+            return x
+        return np.insert(x, fixed_index, fixed_value, axis=-1)
+
+    def fun(x):
+        batch = np.repeat(x[None, :], 2 * p + 1, axis=0)
+        idx = np.arange(p)
+        batch[1 + idx, idx] += eps
+        batch[1 + p + idx, idx] -= eps
+        ll = problem.loglik(full(batch))
+        grad = -(ll[1 : 1 + p] - ll[1 + p :]) / (2 * eps)
+        value = -ll[0]
+        if not np.isfinite(value):
+            return 1e300, np.zeros(p)
+        return float(value), grad
+
+    return fun
+
+
+def _maximise(problem: _Problem, theta0, fixed_index, max_iter, fixed_value=0.0, ftol=1e-12):
+    bounds = list(problem.bounds)
+    x0 = np.asarray(theta0, dtype=np.float64)
+    if fixed_index is not None:
+        del bounds[fixed_index]
+        x0 = np.delete(x0, fixed_index)
+    lo = np.array([b[0] for b in bounds])
+    hi = np.array([b[1] for b in bounds])
+    x0 = np.clip(x0, lo, hi)
+    fun = _objective(problem, x0, fixed_index, fixed_value)
+    res = optimize.minimize(
+        fun,
+        x0,
+        jac=True,
+        method="L-BFGS-B",
+        bounds=bounds,
+        options={"maxiter": max_iter, "ftol": ftol, "gtol": 1e-6},
+    )
+    x = res.x if fixed_index is None else np.insert(res.x, fixed_index, fixed_value)
+    return x, -float(res.fun), bool(res.success)
+
+
+def _hessian(problem: _Problem, theta: np.ndarray, h: float = 1e-3) -> np.ndarray:
+    """Hessian of the log-likelihood by central differences, in one batched run."""
+    p = theta.size
+    points = [theta]
+    index = []
+    for i in range(p):
+        for j in range(i, p):
+            for si, sj in ((1, 1), (1, -1), (-1, 1), (-1, -1)):
+                x = theta.copy()
+                x[i] += si * h
+                x[j] += sj * h
+                points.append(x)
+            index.append((i, j))
+    ll = problem.loglik(np.array(points))
+    hess = np.empty((p, p))
+    for n, (i, j) in enumerate(index):
+        pp, pm, mp, mm = ll[1 + 4 * n : 5 + 4 * n]
+        hess[i, j] = hess[j, i] = (pp - pm - mp + mm) / (4 * h * h)
+    return hess
+
+
+def _profile_intervals(problem, theta, loglik, hess, level, se):
+    """Wilks intervals for every parameter, by root-finding on the profile likelihood.
+
+    The signed root ``r(c) = sign(c - θ̂) sqrt(2 (ℓ̂ - ℓ_p(c)))`` is nearly linear
+    in ``c``, so a secant search on ``r(c) = ±z`` from the Wald end point needs
+    two or three profile evaluations per side (each a warm-started optimisation).
+    """
+    z = float(np.sqrt(stats.chi2.ppf(level, 1)))
+    p = theta.size
+    lower = np.full(p, np.nan)
+    upper = np.full(p, np.nan)
+    lo_b = np.array([b[0] for b in problem.bounds])
+    hi_b = np.array([b[1] for b in problem.bounds])
+    for j in range(p):
+        others = [i for i in range(p) if i != j]
+        try:
+            slope = -np.linalg.solve(hess[np.ix_(others, others)], hess[others, j])
+        except np.linalg.LinAlgError:
+            slope = np.zeros(len(others))
+
+        def signed_root(c, j=j, others=others, slope=slope):
+            start = theta.copy()
+            start[others] = theta[others] + slope * (c - theta[j])
+            _, value, _ = _maximise(problem, start, j, 60, c, ftol=1e-10)
+            return np.sign(c - theta[j]) * np.sqrt(max(2.0 * (loglik - value), 0.0))
+
+        width = se[j] if np.isfinite(se[j]) and se[j] > 0 else 0.2
+        for side, out in ((-1, lower), (1, upper)):
+            bound = lo_b[j] if side < 0 else hi_b[j]
+            goal = side * z
+            c_prev, r_prev = theta[j], 0.0
+            c = float(np.clip(theta[j] + side * z * width, lo_b[j], hi_b[j]))
+            r = signed_root(c)
+            for _ in range(8):
+                if abs(r - goal) < 0.01 or (c == bound and abs(r) < z):
+                    break
+                slope_r = (r - r_prev) / (c - c_prev) if c != c_prev else 0.0
+                if slope_r <= 0:  # flat or non-monotone profile: step outwards
+                    c_new = theta[j] + 2.0 * (c - theta[j])
+                else:
+                    c_new = c + (goal - r) / slope_r
+                c_prev, r_prev = c, r
+                c = float(np.clip(c_new, lo_b[j], hi_b[j]))
+                r = signed_root(c)
+            if c == bound and abs(r) < z:
+                warnings.warn(
+                    f"SEIRModel: the profile interval of parameter {j} reaches its search bound",
+                    SEIRConvergenceWarning,
+                    stacklevel=3,
+                )
+            elif abs(r - goal) >= 0.05:
+                warnings.warn(
+                    f"SEIRModel: the profile interval search of parameter {j} did not converge",
+                    SEIRConvergenceWarning,
+                    stacklevel=3,
+                )
+            out[j] = c
+    return lower, upper
