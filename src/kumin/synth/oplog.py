@@ -1,0 +1,897 @@
+"""A synthetic year of Juki-net terminal operations with labelled misuse.
+
+Fifteen departments (住民記録・戸籍課 and fourteen others, as in the ward's report)
+operate their integrated terminals on working days, with a business rhythm
+(month-end peaks, the March/April moving season, tax notices in June, elections),
+Japanese public holidays and the year-end closure, personnel transfers on 1 April
+(a new ledger version per department), shared terminals in the resident-records
+office used by My Number departments under reservations, approved usage
+applications and business records (with rare clerical omissions). Misuse of every
+kind the rules look for is injected and labelled with the log lines it produced,
+including the real 2022 case (an address looked up for a colleague).
+
+Everything is vectorised numpy; a year at ``scale=1`` is about a quarter of a
+million lines, and ``scale=40`` gives the ten million of the benchmark.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import polars as pl
+
+from kumin.oplog.context import (
+    ChecklistEntry,
+    Department,
+    GovernanceContext,
+    LedgerVersion,
+    Reservation,
+    Terminal,
+    Thresholds,
+    UsageApplication,
+    UsageRecord,
+    WatchEntry,
+    is_closed_day,
+)
+from kumin.oplog.logs import EVENT_SCHEMA, write_log_csv
+from kumin.oplog.rules import Alert
+
+POPULATION = 920_000  # residents of the ward, roughly
+SHARED_TERMINALS = ("S01", "S02")
+RECORD_OMISSION = 0.003  # business records a clerk forgot to file
+ELECTIONS = (dt.date(2021, 7, 4), dt.date(2021, 10, 31), dt.date(2022, 7, 10))
+
+
+@dataclass(frozen=True)
+class _Dept:
+    code: str
+    name: str
+    operators: int
+    terminals: int
+    rate: float  # lookup cases per operator and working day
+    functions: tuple[str, ...]
+    uses_shared: bool = False
+    counter: bool = False  # counter work: residents searched by name
+    weekend_open: bool = False
+    close: dt.time = dt.time(17, 15)
+
+
+DEPARTMENTS: tuple[_Dept, ...] = (
+    _Dept(
+        "D01",
+        "住民記録・戸籍課",
+        20,
+        4,
+        6,
+        ("住民票の写し等交付", "広域交付", "転入・転出"),
+        counter=True,
+    ),
+    _Dept(
+        "D02",
+        "番号制度・マイナンバーカード交付推進担当課",
+        10,
+        2,
+        5,
+        ("マイナンバーカード交付",),
+        counter=True,
+        weekend_open=True,
+        close=dt.time(19, 0),
+    ),
+    _Dept(
+        "D03", "世田谷総合支所区民課", 6, 2, 4, ("住民票の写し等交付", "転入・転出"), counter=True
+    ),
+    _Dept("D04", "北沢総合支所区民課", 6, 2, 4, ("住民票の写し等交付", "転入・転出"), counter=True),
+    _Dept("D05", "玉川総合支所区民課", 6, 2, 4, ("住民票の写し等交付", "転入・転出"), counter=True),
+    _Dept("D06", "砧総合支所区民課", 6, 2, 4, ("住民票の写し等交付", "転入・転出"), counter=True),
+    _Dept("D07", "烏山総合支所区民課", 6, 2, 4, ("住民票の写し等交付", "転入・転出"), counter=True),
+    _Dept("D08", "課税課", 8, 2, 3, ("住民税",), uses_shared=True),
+    _Dept("D09", "国保・年金課", 4, 1, 1, ("国民健康保険",), uses_shared=True),
+    _Dept("D10", "介護保険課", 4, 1, 1, ("介護保険",), uses_shared=True),
+    _Dept("D11", "生活福祉課", 4, 1, 1, ("生活保護",), uses_shared=True),
+    _Dept("D12", "子ども家庭課", 6, 1, 3, ("児童手当", "児童扶養手当"), uses_shared=True),
+    _Dept("D13", "選挙管理委員会事務局", 4, 1, 1, ("選挙",), uses_shared=True),
+    _Dept("D14", "保健福祉課", 4, 1, 1, ("予防接種",), uses_shared=True),
+    _Dept("D15", "高齢福祉課", 4, 1, 1, ("後期高齢", "福祉資金貸付"), uses_shared=True),
+)
+#: D15's application for 福祉資金貸付 ends in September: a legitimate twin of "expired"
+EXPIRING = ("D15", "福祉資金貸付", dt.date(2021, 9, 30))
+
+
+@dataclass(frozen=True)
+class Incident:
+    """One injected misuse and the log lines it produced (``kind`` = rule name)."""
+
+    kind: str
+    description: str
+    operator_id: str | None
+    terminal_id: str | None
+    subject: str | None
+    start: dt.datetime
+    end: dt.datetime
+    lines: frozenset[int]
+
+
+@dataclass
+class SynthOplog:
+    """Synthetic logs, their governance context and the labelled incidents."""
+
+    events: pl.DataFrame
+    context: GovernanceContext
+    incidents: list[Incident]
+    file: str
+
+    def write_csv(self, path: str | Path) -> None:
+        """Write the log as the CSV ``kumin oplog import`` takes (lines match)."""
+        write_log_csv(self.events, path)
+
+
+@dataclass(frozen=True)
+class DetectionQuality:
+    """Recall over injected incidents and precision over alerts."""
+
+    incidents: int
+    detected: int
+    alerts: int
+    true_alerts: int
+    missed: list[Incident] = field(default_factory=list)
+    false_alerts: list[Alert] = field(default_factory=list)
+    by_rule: dict[str, tuple[int, int, int, int]] = field(default_factory=dict)
+
+    @property
+    def recall(self) -> float:
+        return self.detected / self.incidents if self.incidents else 1.0
+
+    @property
+    def precision(self) -> float:
+        return self.true_alerts / self.alerts if self.alerts else 1.0
+
+
+# -------------------------------------------------------------------- helpers
+
+
+def _subjects(ids: np.ndarray) -> pl.Series:
+    """Resident references such as R0001234 (not the resident register's numbers)."""
+    return "R" + pl.Series(ids, dtype=pl.Int64).cast(pl.String).str.zfill(7)
+
+
+def _rhythm(dept: _Dept, day: dt.date) -> float:
+    f = 1.0
+    if day.day >= 25:
+        f *= 1.5  # month-end closing
+    if dept.counter and day.month in (3, 4):
+        f *= 1.5  # moving season
+    if dept.code == "D08" and day.month == 6:
+        f *= 1.8  # residence-tax notices
+    if dept.code == "D13" and any(0 <= (e - day).days <= 21 for e in ELECTIONS):
+        f *= 3.0
+    return f
+
+
+def _minutes(t: dt.time) -> int:
+    return t.hour * 60 + t.minute
+
+
+class _Builder:
+    """Collects event rows of the injected incidents."""
+
+    def __init__(self) -> None:
+        self.rows: list[tuple] = []
+        self.records: list[tuple[str, str, dt.date]] = []
+        self.meta: list[tuple[str, str, str | None, str | None, str | None]] = []
+
+    def incident(
+        self,
+        kind: str,
+        description: str,
+        operator: str | None,
+        terminal: str | None,
+        subject: str | None,
+    ) -> int:
+        self.meta.append((kind, description, operator, terminal, subject))
+        return len(self.meta) - 1
+
+    def session(
+        self,
+        inc: int,
+        op: str,
+        term: str,
+        start: dt.datetime,
+        cases: Iterable[tuple[str, str]],
+        step_s: int = 120,
+        actions: tuple[str, ...] = ("view",),
+    ) -> dt.datetime:
+        t = start
+        self.rows.append((t, term, op, "login", "", "", inc))
+        for subject, function in cases:
+            for a in actions:
+                t += dt.timedelta(seconds=step_s // max(1, len(actions)))
+                self.rows.append((t, term, op, a, subject, function, inc))
+        t += dt.timedelta(seconds=60)
+        self.rows.append((t, term, op, "logout", "", "", inc))
+        return t
+
+
+# ----------------------------------------------------------------- generator
+
+
+def synth_oplog(
+    seed: int = 0,
+    *,
+    start: dt.date = dt.date(2021, 1, 1),
+    days: int = 365,
+    scale: float = 1.0,
+    inject: bool = True,
+    file: str = "synthetic_oplog.csv",
+) -> SynthOplog:
+    """Generate a deterministic year of operation logs with labelled misuse.
+
+    Parameters
+    ----------
+    seed : random seed; the same seed gives the same logs.
+    start, days : the period (default: calendar year 2021, transfers on 1 April).
+    scale : multiplies the operators and terminals of every department.
+    inject : add the labelled misuse (False gives clean logs for baselines).
+    file : the ``file`` name events carry (what :meth:`SynthOplog.write_csv` writes).
+
+    Examples
+    --------
+    >>> s = synth_oplog(seed=0, days=60)
+    >>> s.events.height > 10_000, sorted({i.kind for i in s.incidents})[:2]
+    (True, ['no_business_record', 'off_hours'])
+    """
+    rng = np.random.default_rng(seed)
+    end = start + dt.timedelta(days=days - 1)
+    calendar = [start + dt.timedelta(days=i) for i in range(days)]
+    transfer = dt.date(start.year if start < dt.date(start.year, 4, 1) else start.year + 1, 4, 1)
+    first_ledger = dt.date(transfer.year - 1, 4, 1)
+    n_dep = len(DEPARTMENTS)
+
+    # terminals
+    terms: list[list[str]] = []
+    terminals: list[Terminal] = []
+    for d in DEPARTMENTS:
+        ids = [f"T{d.code[1:]}{k + 1:02d}" for k in range(max(1, round(d.terminals * scale)))]
+        terms.append(ids)
+        terminals += [Terminal(t, d.code, f"{d.name} 執務室") for t in ids]
+    terminals += [Terminal(s, "D01", "住民記録事務室（共用）", True) for s in SHARED_TERMINALS]
+
+    # operators and the April transfer
+    before: list[int] = []
+    for k, d in enumerate(DEPARTMENTS):
+        before += [k] * max(2, round(d.operators * scale))
+    n0 = len(before)
+    after = list(before)
+    fate = rng.random(n0)
+    for i in range(n0):
+        if fate[i] < 0.05:
+            after[i] = -1  # leaves (retirement, seconded out)
+        elif fate[i] < 0.17:
+            after[i] = int((before[i] + rng.integers(1, n_dep)) % n_dep)
+    leavers = [before[i] for i in range(n0) if after[i] == -1]
+    before += [-1] * len(leavers)  # new hires replace leavers in their departments
+    after += leavers
+    n_ops = len(before)
+    op_ids = np.array([f"U{i + 1:05d}" for i in range(n_ops)])
+    before_a, after_a = np.array(before), np.array(after)
+
+    ledgers = []
+    for k, d in enumerate(DEPARTMENTS):
+        ledgers.append(LedgerVersion(d.code, first_ledger, frozenset(op_ids[before_a == k])))
+        ledgers.append(LedgerVersion(d.code, transfer, frozenset(op_ids[after_a == k])))
+
+    # operator-days
+    day_idx = np.arange(days)
+    is_weekend = np.array([c.weekday() >= 5 for c in calendar])
+    closed = np.array([is_closed_day(c) for c in calendar])
+    post = np.array([c >= transfer for c in calendar])
+    dept_od = np.where(post[None, :], after_a[:, None], before_a[:, None])  # ops x days
+    weekend_open = np.array([d.weekend_open for d in DEPARTMENTS])
+    rhythm = np.array([[_rhythm(d, c) for c in calendar] for d in DEPARTMENTS])
+    rate = np.array([d.rate for d in DEPARTMENTS])
+    valid = dept_od >= 0
+    dsafe = np.where(valid, dept_od, 0)
+    working = valid & ~closed[None, :] & (~is_weekend[None, :] | weekend_open[dsafe])
+    presence = np.where(is_weekend[None, :], 0.45, 0.9)
+    active = working & (rng.random((n_ops, days)) < presence)
+    mult = rng.lognormal(0.0, 0.3, n_ops)
+    lam = rate[dsafe] * rhythm[dsafe, day_idx[None, :]] * mult[:, None]
+    cases = np.where(active, rng.poisson(lam), 0)
+    o_idx, d_idx = np.nonzero(cases)
+    n_cases = cases[o_idx, d_idx]
+    dep = dsafe[o_idx, d_idx]
+
+    # sessions: spread over the day, never overlapping for one operator
+    k_sess = np.clip(np.ceil(n_cases / 4), 1, 8).astype(np.int64)
+    s_od = np.repeat(np.arange(len(o_idx)), k_sess)
+    s_j = np.arange(len(s_od)) - np.repeat(np.cumsum(k_sess) - k_sess, k_sess)
+    s_k = k_sess[s_od]
+    s_dep = dep[s_od]
+    opens = np.full(n_dep, _minutes(dt.time(8, 30)))
+    closes = np.array([_minutes(d.close) for d in DEPARTMENTS])
+    span = (closes - opens - 30)[s_dep]
+    slot = span / s_k
+    s_start = opens[s_dep] + 5 + s_j * slot + rng.random(len(s_od)) * 0.2 * slot
+    day_of_s = d_idx[s_od]
+    month_end = np.array([c.day >= 25 for c in calendar])[day_of_s]
+    overtime = (s_j == s_k - 1) & month_end & (rng.random(len(s_od)) < 0.3)
+    s_start = np.where(overtime, closes[s_dep] - 10 + rng.random(len(s_od)) * 40, s_start)
+    base, extra = n_cases[s_od] // s_k, n_cases[s_od] % s_k
+    s_n = base + (s_j < extra)
+    keep = s_n > 0
+    s_od, s_start, s_n, s_dep, slot = s_od[keep], s_start[keep], s_n[keep], s_dep[keep], slot[keep]
+    s_op = o_idx[s_od]
+    s_day = d_idx[s_od]
+    s_gap = np.minimum(1.5 + rng.random(len(s_od)) * 2.5, 0.6 * slot / s_n)  # minutes per case
+
+    # terminals: home terminal; some My Number sessions on a shared one, reserved
+    n_terms = np.array([len(t) for t in terms])
+    term_names = [t for ts in terms for t in ts] + list(SHARED_TERMINALS)
+    term_off = np.concatenate([[0], np.cumsum(n_terms)[:-1]])
+    s_term = term_off[s_dep] + (s_op % n_terms[s_dep])
+    uses_shared = np.array([d.uses_shared for d in DEPARTMENTS])
+    u = rng.random(len(s_od))
+    shared = (uses_shared[s_dep] & (u < 0.12)) | ((s_dep == 0) & (u < 0.05))
+    which = rng.integers(0, len(SHARED_TERMINALS), len(s_od))
+    s_term = np.where(shared, n_terms.sum() + which, s_term)
+
+    # cases and their events
+    c_s = np.repeat(np.arange(len(s_od)), s_n)
+    c_i = np.arange(len(c_s)) - np.repeat(np.cumsum(s_n) - s_n, s_n)
+    c_t = s_start[c_s] + 1.0 + c_i * s_gap[c_s]  # minutes from midnight
+    c_subject = rng.integers(0, POPULATION, len(c_s))
+    c_dep = s_dep[c_s]
+    n_fn = np.array([len(d.functions) for d in DEPARTMENTS])
+    c_fn = rng.integers(0, 1 << 30, len(c_s)) % n_fn[c_dep]
+    fn_names = [f for d in DEPARTMENTS for f in d.functions]
+    fn_off = np.concatenate([[0], np.cumsum(n_fn)[:-1]])
+    c_fn_id = fn_off[c_dep] + c_fn
+    # D15's expiring application: no such lookups after it ends
+    exp_dep = [d.code for d in DEPARTMENTS].index(EXPIRING[0])
+    exp_fn = fn_names.index(EXPIRING[1], fn_off[exp_dep])
+    late = np.array([c > EXPIRING[2] for c in calendar])[s_day[c_s]]
+    c_fn_id = np.where((c_fn_id == exp_fn) & late, fn_off[exp_dep], c_fn_id)
+    counter = np.array([d.counter for d in DEPARTMENTS])
+    has_search = rng.random(len(c_s)) < np.where(counter[c_dep], 0.5, 0.1)
+    has_print = rng.random(len(c_s)) < 0.2
+
+    day0 = np.datetime64(start, "ms")
+    s_day_ts = day0 + s_day.astype("timedelta64[D]")
+    c_base = s_day_ts[c_s] + (c_t * 60_000).astype("timedelta64[ms]")
+    parts = []
+    for mask, offset, action in (
+        (has_search, 0, "search"),
+        (np.ones(len(c_s), bool), 20, "view"),
+        (has_print, 50, "print"),
+    ):
+        idx = np.nonzero(mask)[0]
+        parts.append(
+            pl.DataFrame(
+                {
+                    "ts": c_base[idx] + np.timedelta64(offset, "s"),
+                    "terminal": s_term[c_s[idx]],
+                    "op": s_op[c_s[idx]],
+                    "action": action,
+                    "subject": c_subject[idx],
+                    "fn": c_fn_id[idx],
+                }
+            )
+        )
+    s_end = s_start + 1.0 + s_n * s_gap + 1.5
+    for t_min, action in ((s_start, "login"), (s_end, "logout")):
+        parts.append(
+            pl.DataFrame(
+                {
+                    "ts": s_day_ts + (t_min * 60_000).astype("timedelta64[ms]"),
+                    "terminal": s_term,
+                    "op": s_op,
+                    "action": action,
+                    "subject": np.full(len(s_op), -1),
+                    "fn": np.full(len(s_op), -1),
+                }
+            )
+        )
+    legit = pl.concat(parts).with_columns(pl.col("ts").cast(pl.Datetime("us")))
+    term_s = pl.Series(term_names)
+    fn_s = pl.Series(fn_names)
+    op_s = pl.Series(op_ids)
+    legit = legit.select(
+        "ts",
+        term_s.gather(legit["terminal"]).alias("terminal_id"),
+        op_s.gather(legit["op"]).alias("operator_id"),
+        "action",
+        pl.when(pl.col("subject") >= 0)
+        .then(_subjects(legit["subject"].to_numpy()))
+        .otherwise(pl.lit(""))
+        .alias("subject"),
+        pl.when(pl.col("fn") >= 0)
+        .then(fn_s.gather(legit["fn"].clip(0)))
+        .otherwise(pl.lit(""))
+        .alias("function"),
+        pl.lit(-1).alias("incident"),
+    )
+
+    # business records: one per case, a few forgotten; filed around the lookup day
+    filed = rng.random(len(c_s)) >= RECORD_OMISSION
+    rec_day = s_day[c_s] + np.where(counter[c_dep], 0, rng.integers(-3, 4, len(c_s)))
+    codes = pl.Series([d.code for d in DEPARTMENTS])
+    records = pl.DataFrame(
+        {
+            "department": codes.gather(c_dep[filed]),
+            "subject": _subjects(c_subject[filed]),
+            "date": (np.datetime64(start, "D") + rec_day[filed].astype("timedelta64[D]")),
+        }
+    ).with_columns(pl.col("date").cast(pl.Date))
+
+    # reservations and usage records of the shared sessions
+    reservations, usage = [], []
+    sh = np.nonzero(shared & (s_dep != 0))[0]
+    for i in sh:
+        day = calendar[int(s_day[i])]
+        t0 = dt.datetime.combine(day, dt.time()) + dt.timedelta(minutes=float(s_start[i]))
+        t1 = dt.datetime.combine(day, dt.time()) + dt.timedelta(minutes=float(s_end[i]))
+        r0 = t0.replace(minute=0 if t0.minute < 30 else 30, second=0, microsecond=0)
+        r1 = r0 + dt.timedelta(minutes=30 * math.ceil((t1 - r0).total_seconds() / 1800 + 0.5))
+        code = DEPARTMENTS[int(s_dep[i])].code
+        term = term_names[int(s_term[i])]
+        reservations.append(Reservation(code, term, r0, r1))
+        usage.append(
+            UsageRecord(
+                code,
+                term,
+                str(op_ids[s_op[i]]),
+                t0,
+                t1,
+                DEPARTMENTS[int(s_dep[i])].functions[0],
+                int(s_n[i]),
+            )
+        )
+
+    applications = []
+    for d in DEPARTMENTS:
+        for f in d.functions:
+            until = EXPIRING[2] if (d.code, f) == EXPIRING[:2] else dt.date(end.year + 1, 3, 31)
+            applications.append(UsageApplication(d.code, f, first_ledger, until))
+
+    checklist = {
+        (t.terminal_id, c): True
+        for t in terminals
+        for c in calendar
+        if not closed[(c - start).days] and c.weekday() < 5
+    }
+    watch_ids = POPULATION + 1 + np.arange(12)
+    reasons = ["公人", "職員本人", "DV等支援措置対象者"]
+    watchlist = tuple(
+        WatchEntry(s, reasons[k % 3]) for k, s in enumerate(_subjects(watch_ids).to_list())
+    )
+
+    b = _Builder()
+    if inject:
+        _inject(
+            b,
+            rng,
+            calendar,
+            transfer,
+            op_ids,
+            before_a,
+            after_a,
+            active,
+            terms,
+            watchlist,
+            checklist,
+            reservations,
+        )
+    injected = pl.DataFrame(
+        b.rows,
+        schema={
+            "ts": pl.Datetime("us"),
+            "terminal_id": pl.String,
+            "operator_id": pl.String,
+            "action": pl.String,
+            "subject": pl.String,
+            "function": pl.String,
+            "incident": pl.Int64,
+        },
+        orient="row",
+    )
+    events = (
+        pl.concat([legit, injected.cast({"incident": pl.Int32})], how="vertical_relaxed")
+        .filter(pl.col("ts").dt.date() <= end)
+        .with_columns(pl.col("ts").dt.truncate("1s"))  # logs record whole seconds
+        .sort("ts", maintain_order=True)
+        .with_row_index("line", offset=2)
+        .with_columns(pl.lit(file).alias("file"))
+    )
+    if b.records:
+        records = pl.concat(
+            [
+                records,
+                pl.DataFrame(
+                    b.records,
+                    schema={"department": pl.String, "subject": pl.String, "date": pl.Date},
+                    orient="row",
+                ),
+            ]
+        )
+    incidents = _labels(b, events, checklist)
+    context = GovernanceContext(
+        departments=tuple(
+            Department(d.code, d.name, dt.time(8, 30), d.close, d.weekend_open) for d in DEPARTMENTS
+        ),
+        terminals=tuple(terminals),
+        ledgers=tuple(ledgers),
+        applications=tuple(applications),
+        reservations=tuple(reservations),
+        usage_records=tuple(usage),
+        business_records=records,
+        checklist=tuple(ChecklistEntry(t, c, ok) for (t, c), ok in checklist.items()),
+        watchlist=watchlist,
+        thresholds=Thresholds(),
+    )
+    return SynthOplog(events.select(*EVENT_SCHEMA).cast(EVENT_SCHEMA), context, incidents, file)
+
+
+def _labels(
+    b: _Builder, events: pl.DataFrame, checklist: dict[tuple[str, dt.date], bool]
+) -> list[Incident]:
+    lines = (
+        events.filter(pl.col("incident") >= 0)
+        .group_by("incident")
+        .agg(pl.col("line"), pl.col("ts").min().alias("a"), pl.col("ts").max().alias("b"))
+    )
+    by_inc = {r["incident"]: r for r in lines.iter_rows(named=True)}
+    out = []
+    for i, (kind, desc, op, term, subject) in enumerate(b.meta):
+        if kind == "unsecured_terminal":
+            flagged = sorted(c for (t, c), ok in checklist.items() if t == term and not ok)
+            used = events.filter(
+                (pl.col("terminal_id") == term) & pl.col("ts").dt.date().is_in(flagged)
+            )
+            a = dt.datetime.combine(flagged[0], dt.time())
+            z = dt.datetime.combine(flagged[-1], dt.time(23, 59, 59))
+            out.append(
+                Incident(kind, desc, None, term, None, a, z, frozenset(used["line"].to_list()))
+            )
+            continue
+        r = by_inc.get(i)
+        if r is None:  # fell outside the period
+            continue
+        out.append(Incident(kind, desc, op, term, subject, r["a"], r["b"], frozenset(r["line"])))
+    return out
+
+
+def _inject(
+    b: _Builder,
+    rng: np.random.Generator,
+    calendar: list[dt.date],
+    transfer: dt.date,
+    op_ids: np.ndarray,
+    before: np.ndarray,
+    after: np.ndarray,
+    active: np.ndarray,
+    terms: list[list[str]],
+    watchlist: tuple[WatchEntry, ...],
+    checklist: dict[tuple[str, dt.date], bool],
+    reservations: list[Reservation],
+) -> None:
+    """Add labelled misuse of every kind.
+
+    Injected sessions go, where possible, on days the operator is otherwise idle,
+    so that each incident is one kind of misuse: business records are filed for
+    the lookups unless the misuse is the lookup itself.
+    """
+    start = calendar[0]
+    workday = [c.weekday() < 5 and not is_closed_day(c) for c in calendar]
+    post = np.array([c >= transfer for c in calendar])
+
+    def dept_on(o: int, i: int) -> int:
+        return int(after[o] if post[i] else before[o])
+
+    def pick_day(
+        o: int, lo: dt.date | None = None, hi: dt.date | None = None, dept: int | None = None
+    ) -> dt.date:
+        ok = [
+            i
+            for i, c in enumerate(calendar)
+            if workday[i]
+            and dept_on(o, i) >= 0
+            and (dept is None or dept_on(o, i) == dept)
+            and (lo is None or c >= lo)
+            and (hi is None or c <= hi)
+        ]
+        idle = [i for i in ok if not active[o, i]]
+        return calendar[int(rng.choice(idle or ok))]
+
+    def at(day: dt.date, h: int, m: int) -> dt.datetime:
+        return dt.datetime.combine(day, dt.time(h, m))
+
+    def ops_in(depts: Iterable[int]) -> list[int]:
+        """Operators who stay in one of ``depts`` the whole year."""
+        wanted = set(depts)
+        return [o for o in range(len(op_ids)) if before[o] in wanted and after[o] == before[o]]
+
+    def home(o: int, k: int) -> str:
+        return terms[k][o % len(terms[k])]
+
+    def fresh(n: int) -> list[str]:
+        return _subjects(rng.integers(0, POPULATION, n)).to_list()
+
+    def filed(k: int, subjects: list[str], day: dt.date) -> None:
+        b.records.extend((DEPARTMENTS[k].code, s, day) for s in subjects)
+
+    def fn(k: int) -> str:
+        return DEPARTMENTS[k].functions[0]
+
+    counters = range(2, 7)  # the five branch offices: never on shared terminals
+    my_number = range(7, 15)
+    after_transfer = transfer + dt.timedelta(days=20)
+
+    # 1. operators not in the ledger in force
+    o = int(rng.choice([o for o in range(len(op_ids)) if after[o] < 0 and before[o] >= 0]))
+    k = int(before[o])
+    inc = b.incident(
+        "unlisted_operator",
+        "removed at the April transfer, still operating",
+        str(op_ids[o]),
+        home(o, k),
+        None,
+    )
+    for _ in range(2):
+        day = calendar[
+            int(
+                rng.choice(
+                    [i for i, c in enumerate(calendar) if workday[i] and c >= after_transfer]
+                )
+            )
+        ]
+        subs = fresh(3)
+        filed(k, subs, day)
+        b.session(inc, str(op_ids[o]), home(o, k), at(day, 10, 5), [(s, fn(k)) for s in subs])
+    k = int(rng.choice(list(counters)))
+    ghost = f"U9{rng.integers(1000, 9999)}"
+    day = calendar[int(rng.choice([i for i in range(len(calendar)) if workday[i]]))]
+    inc = b.incident("unlisted_operator", "never listed in any ledger", ghost, terms[k][-1], None)
+    subs = fresh(4)
+    filed(k, subs, day)
+    b.session(inc, ghost, terms[k][-1], at(day, 13, 40), [(s, fn(k)) for s in subs])
+    moved = [
+        o for o in range(len(op_ids)) if after[o] >= 0 and before[o] >= 0 and after[o] != before[o]
+    ]
+    o = int(rng.choice(moved))
+    k_old, k_new = int(before[o]), int(after[o])
+    day = pick_day(o, lo=after_transfer)
+    inc = b.incident(
+        "unlisted_operator",
+        "transferred out, used the old department's terminal",
+        str(op_ids[o]),
+        terms[k_old][0],
+        None,
+    )
+    subs = fresh(3)
+    filed(k_new, subs, day)
+    b.session(inc, str(op_ids[o]), terms[k_old][0], at(day, 15, 0), [(s, fn(k_new)) for s in subs])
+
+    # 2. shared terminal outside any reservation of the department
+    for _ in range(3):
+        k = int(rng.choice(list(my_number)))
+        o = int(rng.choice(ops_in([k])))
+        term = str(rng.choice(SHARED_TERMINALS))
+        for _attempt in range(50):
+            day = pick_day(o, dept=k)
+            if not any(
+                r.department == DEPARTMENTS[k].code
+                and r.terminal_id == term
+                and r.start.date() == day
+                for r in reservations
+            ):
+                break
+        inc = b.incident(
+            "outside_reservation",
+            "shared terminal used without a reservation",
+            str(op_ids[o]),
+            term,
+            None,
+        )
+        subs = fresh(3)
+        filed(k, subs, day)
+        b.session(inc, str(op_ids[o]), term, at(day, 14, 10), [(s, fn(k)) for s in subs])
+
+    # 3. outside hours, weekends, holidays
+    weekday_holidays = [c for c in calendar if c.weekday() < 5 and is_closed_day(c)]
+    saturdays = [c for c in calendar if c.weekday() == 5 and not is_closed_day(c)]
+    for kind, hour in (("night", 22), ("weekend", 11), ("holiday", 10)):
+        k = int(rng.choice([k for k in counters]))
+        o = int(rng.choice(ops_in([k])))
+        if kind == "night":
+            day = pick_day(o)
+        else:
+            day = rng.choice(weekday_holidays if kind == "holiday" else saturdays)
+        inc = b.incident("off_hours", f"terminal used at {kind}", str(op_ids[o]), home(o, k), None)
+        subs = fresh(3)
+        filed(k, subs, day)
+        b.session(inc, str(op_ids[o]), home(o, k), at(day, hour, 10), [(s, fn(k)) for s in subs])
+
+    # 4. functions without an approved application
+    for k_code, function, lo in (
+        ("D09", "生活保護", None),
+        ("D13", "住民税", None),
+        (EXPIRING[0], EXPIRING[1], EXPIRING[2] + dt.timedelta(days=10)),
+    ):
+        k = [d.code for d in DEPARTMENTS].index(k_code)
+        o = int(rng.choice(ops_in([k])))
+        day = pick_day(o, lo=lo, dept=k)
+        inc = b.incident(
+            "unapproved_function",
+            f"{function} used by {k_code} without approval",
+            str(op_ids[o]),
+            home(o, k),
+            None,
+        )
+        subs = fresh(3)
+        filed(k, subs, day)
+        b.session(inc, str(op_ids[o]), home(o, k), at(day, 11, 0), [(s, function) for s in subs])
+
+    # 5. one operator's credentials on two terminals at once
+    for _ in range(3):
+        k = int(rng.choice(list(counters)))
+        o = int(rng.choice(ops_in([k])))
+        day = pick_day(o)
+        t_own, t_other = terms[k][0], terms[k][1]
+        inc = b.incident(
+            "shared_credentials",
+            "a colleague used the operator's login",
+            str(op_ids[o]),
+            t_other,
+            None,
+        )
+        subs = fresh(12)
+        filed(k, subs, day)
+        b.session(
+            inc, str(op_ids[o]), t_own, at(day, 10, 0), [(s, fn(k)) for s in subs[:8]], step_s=240
+        )
+        b.session(
+            inc,
+            str(op_ids[o]),
+            t_other,
+            at(day, 10, 12),
+            [(s, fn(k)) for s in subs[8:]],
+            step_s=180,
+        )
+
+    # 6. far more lookups than usual: browsing the register
+    for _ in range(3):
+        k = int(rng.choice(list(counters)))
+        o = int(rng.choice(ops_in([k])))
+        day = pick_day(o)
+        n = int(rng.integers(150, 300))
+        inc = b.incident(
+            "volume_spike", f"{n} residents browsed in one day", str(op_ids[o]), home(o, k), None
+        )
+        b.session(
+            inc,
+            str(op_ids[o]),
+            home(o, k),
+            at(day, 9, 0),
+            [(s, fn(k)) for s in fresh(n)],
+            step_s=int(7 * 3600 / n),
+        )
+
+    # 7. lookups without business records
+    subject = fresh(1)[0]
+    depts = rng.choice(list(my_number), 3, replace=False)
+    inc = b.incident(
+        "no_business_record", "one resident looked up by three departments", None, None, subject
+    )
+    first = calendar[int(rng.integers(30, len(calendar) - 30))]
+    for j, k in enumerate(depts):
+        k = int(k)
+        o = int(rng.choice(ops_in([k])))
+        day = pick_day(o, lo=first + dt.timedelta(days=3 * j), dept=k)
+        day = min(day, first + dt.timedelta(days=3 * j + 6)) if day > first else day
+        while not workday[(day - start).days]:
+            day += dt.timedelta(days=1)
+        b.session(inc, str(op_ids[o]), home(o, k), at(day, 15, 20), [(subject, fn(k))])
+    cases = (
+        ("the 2022 case: an address looked up for a colleague, no business reason", 2, 5),
+        ("a resident looked up again and again out of private interest", 4, 7),
+        ("a household looked up repeatedly by one operator", 3, 6),
+    )
+    for desc, occasions, spacing in cases:
+        k = int(rng.choice(list(counters)))
+        o = int(rng.choice(ops_in([k])))
+        subject = fresh(1)[0]
+        inc = b.incident("no_business_record", desc, str(op_ids[o]), home(o, k), subject)
+        first = pick_day(o, hi=calendar[-40])
+        for j in range(occasions):
+            day = first + dt.timedelta(days=spacing * j)
+            while not workday[(day - start).days]:
+                day += dt.timedelta(days=1)
+            actions = ("search", "search", "view") if j == 0 else ("view",)
+            b.session(
+                inc,
+                str(op_ids[o]),
+                home(o, k),
+                at(day, 12, 15 + j),
+                [(subject, fn(k))],
+                actions=actions,
+            )
+
+    # 8. watch-list residents
+    for entry in rng.choice(np.array(watchlist, dtype=object), 3, replace=False):
+        k = int(rng.choice(list(counters)))
+        o = int(rng.choice(ops_in([k])))
+        day = pick_day(o)
+        inc = b.incident(
+            "watch_list",
+            f"watch-list resident ({entry.reason}) looked up",
+            str(op_ids[o]),
+            home(o, k),
+            entry.subject,
+        )
+        b.session(inc, str(op_ids[o]), home(o, k), at(day, 16, 0), [(entry.subject, fn(k))])
+
+    # 9. terminals not fixed by their security wire
+    for k in rng.choice(list(range(0, 8)), 2, replace=False):
+        term = terms[int(k)][0]
+        i = int(rng.integers(10, len(calendar) - 10))
+        flagged = [c for c in calendar[i : i + 7] if (term, c) in checklist][:3]
+        for c in flagged:
+            checklist[(term, c)] = False
+        b.incident(
+            "unsecured_terminal", "checklist: not fixed by a security wire", None, term, None
+        )
+
+
+def evaluate(alerts: list[Alert], incidents: list[Incident]) -> DetectionQuality:
+    """Match alerts to labelled incidents.
+
+    An incident is detected when an alert of its kind shares a log line with it
+    (for ``unsecured_terminal``: names its terminal over overlapping days). An
+    alert is true when it shares a line with any incident or matches an unsecured
+    terminal incident; every other alert is a false alarm.
+    """
+    line_owner: dict[int, list[int]] = {}
+    for k, inc in enumerate(incidents):
+        for n in inc.lines:
+            line_owner.setdefault(n, []).append(k)
+    hit = [False] * len(incidents)
+    true_alerts, false_alerts = 0, []
+    by_rule: dict[str, list[int]] = {}
+    for a in alerts:
+        owners = {k for e in a.events for k in line_owner.get(e["line"], ())}
+        if a.rule == "unsecured_terminal":
+            owners |= {
+                k
+                for k, inc in enumerate(incidents)
+                if inc.kind == a.rule
+                and inc.terminal_id == a.terminal_id
+                and a.evidence["from_day"] <= inc.end.date().isoformat()
+                and inc.start.date().isoformat() <= a.evidence["to_day"]
+            }
+        for k in owners:
+            if incidents[k].kind == a.rule:
+                hit[k] = True
+        stats = by_rule.setdefault(a.rule, [0, 0, 0, 0])
+        stats[2] += 1
+        if owners:
+            true_alerts += 1
+            stats[3] += 1
+        else:
+            false_alerts.append(a)
+    for k, inc in enumerate(incidents):
+        stats = by_rule.setdefault(inc.kind, [0, 0, 0, 0])
+        stats[0] += 1
+        stats[1] += hit[k]
+    return DetectionQuality(
+        incidents=len(incidents),
+        detected=sum(hit),
+        alerts=len(alerts),
+        true_alerts=true_alerts,
+        missed=[inc for k, inc in enumerate(incidents) if not hit[k]],
+        false_alerts=false_alerts,
+        by_rule={r: tuple(v) for r, v in sorted(by_rule.items())},
+    )
