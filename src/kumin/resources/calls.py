@@ -52,15 +52,23 @@ def parse_call_records(table: Table) -> pl.DataFrame:
         received, answered = row["calls_received"], row["calls_answered"]
         if answered > received:
             problems.append(
-                Problem(line, "calls_answered", "resources.import.answered_exceeds",
-                        {"answered": answered, "received": received})
+                Problem(
+                    line,
+                    "calls_answered",
+                    "resources.import.answered_exceeds",
+                    {"answered": answered, "received": received},
+                )
             )
         elif has_abandoned and row["calls_abandoned"] is not None:
             total = answered + row["calls_abandoned"]
             if total > received:
                 problems.append(
-                    Problem(line, "calls_abandoned", "resources.import.abandoned_exceeds",
-                            {"total": total, "received": received})
+                    Problem(
+                        line,
+                        "calls_abandoned",
+                        "resources.import.abandoned_exceeds",
+                        {"total": total, "received": received},
+                    )
                 )
         if answered > 0 and row["staffed_hours"] == 0:
             problems.append(Problem(line, "staffed_hours", "resources.import.no_staffed_hours"))
@@ -109,17 +117,28 @@ def daily_metrics(frame: pl.DataFrame) -> pl.DataFrame:
     """
     exprs = []
     if _has(frame, "calls_answered"):
-        exprs.append(_ratio(pl.col("calls_answered"), pl.col("calls_received")).alias("answer_rate"))
+        exprs.append(
+            _ratio(pl.col("calls_answered"), pl.col("calls_received")).alias("answer_rate")
+        )
     if _has(frame, "calls_abandoned"):
-        exprs.append(_ratio(pl.col("calls_abandoned"), pl.col("calls_received")).alias("abandon_rate"))
+        exprs.append(
+            _ratio(pl.col("calls_abandoned"), pl.col("calls_received")).alias("abandon_rate")
+        )
     if _has(frame, "staff_regular", "staff_external", "staffed_hours"):
         total = pl.col("staff_regular") + pl.col("staff_external")
-        exprs += [total.alias("staff_total"), (total * pl.col("staffed_hours")).alias("staff_hours")]
+        exprs += [
+            total.alias("staff_total"),
+            (total * pl.col("staffed_hours")).alias("staff_hours"),
+        ]
         exprs.append(
-            _ratio(pl.col("calls_answered"), total * pl.col("staffed_hours")).alias("calls_per_staff_hour")
+            _ratio(pl.col("calls_answered"), total * pl.col("staffed_hours")).alias(
+                "calls_per_staff_hour"
+            )
         )
     if _has(frame, "cost_yen", "calls_answered"):
-        exprs.append(_ratio(pl.col("cost_yen"), pl.col("calls_answered")).alias("cost_per_answered_call"))
+        exprs.append(
+            _ratio(pl.col("cost_yen"), pl.col("calls_answered")).alias("cost_per_answered_call")
+        )
     return frame.with_columns(exprs) if exprs else frame
 
 
@@ -181,9 +200,13 @@ def summarise_period(
         out.update(calls_answered=answered, answer_rate=answered / received if received else None)
     if _has(part, "calls_abandoned"):
         abandoned = int(part["calls_abandoned"].fill_null(0).sum())
-        out.update(calls_abandoned=abandoned, abandon_rate=abandoned / received if received else None)
+        out.update(
+            calls_abandoned=abandoned, abandon_rate=abandoned / received if received else None
+        )
     if _has(part, "staff_regular", "staff_external", "staffed_hours"):
-        hours = float(((part["staff_regular"] + part["staff_external"]) * part["staffed_hours"]).sum())
+        hours = float(
+            ((part["staff_regular"] + part["staff_external"]) * part["staffed_hours"]).sum()
+        )
         external = float((part["staff_external"] * part["staffed_hours"]).sum())
         out.update(
             staff_hours=hours,
@@ -225,15 +248,38 @@ def _ols(x: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, np.ndarray, float]:
 
 
 @dataclass(frozen=True)
+class Saturation:
+    """Where more staff stopped raising the answer rate.
+
+    A hinge fit ``answer_rate = a + b1·x + b2·max(0, x - breakpoint)`` with ``x``
+    the staff-hours per 100 calls received that day. ``slope_below`` /
+    ``slope_above`` are the gains in answer rate per extra staff-hour per 100
+    calls before and after the breakpoint, with Newey–West 95 % intervals.
+    ``saturates`` is true when the gain below is clearly positive and the gain
+    above is indistinguishable from zero or negative. ``curve`` (``x,
+    answer_rate``) is the fitted line, for a chart over the daily points.
+    """
+
+    breakpoint: float
+    answer_rate_at_breakpoint: float
+    slope_below: float
+    slope_below_low: float
+    slope_below_high: float
+    slope_above: float
+    slope_above_low: float
+    slope_above_high: float
+    saturates: bool
+    curve: pl.DataFrame
+
+
+@dataclass(frozen=True)
 class StaffEffect:
     """How many more calls a day each added external person answered.
 
     ``per_person`` is the coefficient of external staff (lagged ``lag`` days)
     in ``answered = a + b·external + c·regular + d·received``, with a
-    Newey–West 95 % interval. The hinge fit adds ``max(0, external - breakpoint)``:
-    ``slope_above`` is the gain per person beyond the breakpoint; when its
-    interval reaches zero while ``slope_below``'s does not, adding more stopped
-    helping there (``saturates``).
+    Newey–West 95 % interval; ``by_lag`` holds every lag tried. ``saturation``
+    shows where adding more stopped helping (None with too little spread).
     """
 
     lag: int
@@ -242,14 +288,7 @@ class StaffEffect:
     per_person_low: float
     per_person_high: float
     by_lag: pl.DataFrame  # lag, per_person, low, high, rss
-    breakpoint: float | None
-    slope_below: float | None
-    slope_below_low: float | None
-    slope_below_high: float | None
-    slope_above: float | None
-    slope_above_low: float | None
-    slope_above_high: float | None
-    saturates: bool
+    saturation: Saturation | None
 
 
 Z95 = 1.959963984540054
@@ -263,15 +302,19 @@ def external_staff_effect(
 ) -> StaffEffect:
     """Lagged regression of calls answered on external staff, with a saturation fit.
 
-    The lag (0..``max_lag`` days: new staff need some days to be trained) with the
-    smallest residual sum of squares is chosen on a common sample. Calls received
-    is a regressor so that the effect is not mistaken for demand (staff were
-    added when calls rose).
+    The lag (0..``max_lag`` days: new staff may need some days of training) with
+    the smallest residual sum of squares is chosen on a common sample. Calls
+    received is a regressor so that the effect is not mistaken for demand
+    (staff were added when calls rose).
     """
     max_lag = check_number(max_lag, "max_lag", "external_staff_effect", 0, 60, integer=True)
-    for c in ("calls_answered", "staff_regular", "staff_external"):
+    for c in ("calls_answered", "staff_regular", "staff_external", "staffed_hours"):
         if not _has(frame, c):
-            raise DataError("resources.import.invalid", problems=[Problem(None, c, "core.tabular.missing_column")], path="-")
+            raise DataError(
+                "resources.import.invalid",
+                problems=[Problem(None, c, "core.tabular.missing_column")],
+                path="-",
+            )
     part = _between(frame.sort("date"), start, end)
     y_all = part["calls_answered"].to_numpy().astype(float)
     ext = part["staff_external"].to_numpy().astype(float)
@@ -288,47 +331,73 @@ def external_staff_effect(
         x = np.column_stack([np.ones(n), x_ext, reg[sl], rec[sl]])
         beta, cov, rss = _ols(x, y_all[sl])
         se = math.sqrt(max(cov[1, 1], 0.0))
-        rows.append((lag, beta[1], beta[1] - Z95 * se, beta[1] + Z95 * se, rss))
+        rows.append(
+            (lag, float(beta[1]), float(beta[1] - Z95 * se), float(beta[1] + Z95 * se), rss)
+        )
         if best is None or rss < best[4]:
             best = rows[-1]
     by_lag = pl.DataFrame(rows, schema=["lag", "per_person", "low", "high", "rss"], orient="row")
-    lag = best[0]
-    x_ext = ext[max_lag - lag : len(ext) - lag]
-    hinge = _hinge_fit(x_ext, reg[sl], rec[sl], y_all[sl])
+    hours = part["staffed_hours"].to_numpy().astype(float)
+    busy = rec > 0
+    intensity = (ext + reg)[busy] * hours[busy] / rec[busy] * 100
+    rate = y_all[busy] / rec[busy]
     return StaffEffect(
-        lag=lag, days=n, per_person=float(best[1]), per_person_low=float(best[2]),
-        per_person_high=float(best[3]), by_lag=by_lag, **hinge,
+        lag=best[0],
+        days=n,
+        per_person=best[1],
+        per_person_low=best[2],
+        per_person_high=best[3],
+        by_lag=by_lag,
+        saturation=saturation_fit(intensity, rate),
     )
 
 
-def _hinge_fit(ext: np.ndarray, reg: np.ndarray, rec: np.ndarray, y: np.ndarray) -> dict:
-    empty = dict(breakpoint=None, slope_below=None, slope_below_low=None, slope_below_high=None,
-                 slope_above=None, slope_above_low=None, slope_above_high=None, saturates=False)
-    candidates = np.unique(ext)
-    lo, hi = np.quantile(ext, [0.1, 0.9])
-    candidates = candidates[(candidates >= lo) & (candidates < hi)]
-    if len(candidates) == 0:
-        return empty
-    n = len(y)
+def saturation_fit(intensity: np.ndarray, answer_rate: np.ndarray) -> Saturation | None:
+    """Hinge fit of answer rate on staffing intensity (see :class:`Saturation`).
+
+    The breakpoint is searched over the 5th–95th percentiles of ``intensity``
+    (200 candidates) by least squares. Returns None with fewer than 20 days or
+    no spread.
+    """
+    x = np.asarray(intensity, float)
+    y = np.asarray(answer_rate, float)
+    ok = np.isfinite(x) & np.isfinite(y)
+    x, y = x[ok], y[ok]
+    if len(x) < 20:
+        return None
+    lo, hi = np.quantile(x, [0.05, 0.95])
+    if hi <= lo:
+        return None
+    n = len(x)
     best = None
-    for k in candidates:
-        x = np.column_stack([np.ones(n), ext, np.maximum(0.0, ext - k), reg, rec])
-        beta, *_ = np.linalg.lstsq(x, y, rcond=None)
-        rss = float(((y - x @ beta) ** 2).sum())
+    for k in np.linspace(lo, hi, 200):
+        design = np.column_stack([np.ones(n), x, np.maximum(0.0, x - k)])
+        beta, *_ = np.linalg.lstsq(design, y, rcond=None)
+        rss = float(((y - design @ beta) ** 2).sum())
         if best is None or rss < best[1]:
-            best = (k, rss)
+            best = (float(k), rss)
     k = best[0]
-    x = np.column_stack([np.ones(n), ext, np.maximum(0.0, ext - k), reg, rec])
-    beta, cov, _ = _ols(x, y)
+    design = np.column_stack([np.ones(n), x, np.maximum(0.0, x - k)])
+    beta, cov, _ = _ols(design, y)
     below, se_below = beta[1], math.sqrt(max(cov[1, 1], 0.0))
     above = beta[1] + beta[2]
     se_above = math.sqrt(max(cov[1, 1] + cov[2, 2] + 2 * cov[1, 2], 0.0))
-    b_lo, b_hi = below - Z95 * se_below, below + Z95 * se_below
+    b_lo = below - Z95 * se_below
     a_lo, a_hi = above - Z95 * se_above, above + Z95 * se_above
-    return dict(
-        breakpoint=float(k), slope_below=float(below), slope_below_low=float(b_lo),
-        slope_below_high=float(b_hi), slope_above=float(above), slope_above_low=float(a_lo),
-        slope_above_high=float(a_hi), saturates=bool(b_lo > 0 and a_lo <= 0 and above < below),
+    grid = np.linspace(float(x.min()), float(np.quantile(x, 0.99)), 50)
+    fitted = beta[0] + beta[1] * grid + beta[2] * np.maximum(0.0, grid - k)
+    curve = pl.DataFrame({"x": grid, "answer_rate": np.clip(fitted, 0.0, 1.0)})
+    return Saturation(
+        breakpoint=k,
+        answer_rate_at_breakpoint=float(beta[0] + beta[1] * k),
+        slope_below=float(below),
+        slope_below_low=float(b_lo),
+        slope_below_high=float(below + Z95 * se_below),
+        slope_above=float(above),
+        slope_above_low=float(a_lo),
+        slope_above_high=float(a_hi),
+        saturates=bool(b_lo > 0 and (a_lo <= 0 or a_hi < b_lo)),
+        curve=curve,
     )
 
 
@@ -337,7 +406,9 @@ def _hinge_fit(ext: np.ndarray, reg: np.ndarray, rec: np.ndarray, y: np.ndarray)
 
 def _weekly_growth(frame: pl.DataFrame, column: str, start: dt.date, end: dt.date) -> pl.DataFrame:
     days = pl.DataFrame({"date": pl.date_range(start, end, "1d", eager=True)})
-    full = days.join(frame.select("date", pl.col(column).cast(pl.Float64).alias("v")), on="date", how="left")
+    full = days.join(
+        frame.select("date", pl.col(column).cast(pl.Float64).alias("v")), on="date", how="left"
+    )
     # 7-day means remove the weekday pattern; week-on-week log growth removes the
     # shared trend that makes any two epidemic curves look correlated at all lags.
     mean = full["v"].rolling_mean(7)
@@ -372,8 +443,11 @@ def lead_lag(
     start = max(calls["date"].min(), cases["date"].min())
     end = min(calls["date"].max(), cases["date"].max())
     if start is None or end is None or (end - start).days < 28 + max_lag:
-        raise DataError("resources.too_few", got=0 if end is None or start is None else (end - start).days + 1,
-                        need=29 + max_lag)
+        raise DataError(
+            "resources.too_few",
+            got=0 if end is None or start is None else (end - start).days + 1,
+            need=29 + max_lag,
+        )
     lo = start - dt.timedelta(days=max_lag)
     hi = end + dt.timedelta(days=max_lag)
     g_calls = _weekly_growth(calls, calls_column, lo, hi)["g"].to_numpy()
@@ -386,8 +460,12 @@ def lead_lag(
         r = float(np.corrcoef(a[ok], b[ok])[0, 1]) if ok.sum() > 10 else float("nan")
         rows.append((lag, r, int(ok.sum())))
     table = pl.DataFrame(rows, schema=["lag", "correlation", "n"], orient="row")
-    best = table.filter(pl.col("correlation").is_not_nan()).sort("correlation", descending=True).row(0)
-    return LeadLag(best_lag=best[0], correlation=best[1], threshold=Z95 / math.sqrt(best[2]), table=table)
+    best = (
+        table.filter(pl.col("correlation").is_not_nan()).sort("correlation", descending=True).row(0)
+    )
+    return LeadLag(
+        best_lag=best[0], correlation=best[1], threshold=Z95 / math.sqrt(best[2]), table=table
+    )
 
 
 class CallsFromCases:
@@ -410,10 +488,11 @@ class CallsFromCases:
     --------
     >>> import datetime as dt, numpy as np, polars as pl
     >>> days = pl.date_range(dt.date(2021, 1, 1), dt.date(2021, 4, 30), "1d", eager=True)
-    >>> cases = pl.DataFrame({"date": days, "cases": (50 + 40 * np.sin(np.arange(120) / 9)).round()})
-    >>> calls = pl.DataFrame({"date": days - dt.timedelta(days=3), "calls_received": cases["cases"] * 4})
+    >>> wave = (50 + 40 * np.sin(np.arange(120) / 9)).round()
+    >>> cases = pl.DataFrame({"date": days, "cases": wave})
+    >>> calls = pl.DataFrame({"date": days - dt.timedelta(days=3), "calls_received": wave * 4})
     >>> model = CallsFromCases(lag=3).fit(calls, cases)
-    >>> round(model.slope_, 2)
+    >>> round(model.slope_, 1)
     1.0
     """
 
@@ -435,7 +514,9 @@ class CallsFromCases:
             lag = lead_lag(calls, cases, max_lag=max_lag).best_lag
         else:
             lag = check_number(self.lag, "lag", owner, -90, 90, integer=True)
-        shifted = cases.select((pl.col("date") - pl.duration(days=lag)).alias("date"), pl.col("cases"))
+        shifted = cases.select(
+            (pl.col("date") - pl.duration(days=lag)).alias("date"), pl.col("cases")
+        )
         joined = (
             calls.select("date", "calls_received")
             .join(shifted, on="date", how="inner")
@@ -487,7 +568,15 @@ class CallsFromCases:
 # Share of a day's calls in each opening hour, for a public-office line open
 # 9:00-18:00: a rush at opening, a lunch dip, a smaller afternoon peak.
 DEFAULT_HOURLY_SHARES: dict[int, float] = {
-    9: 0.13, 10: 0.15, 11: 0.13, 12: 0.08, 13: 0.12, 14: 0.11, 15: 0.10, 16: 0.10, 17: 0.08,
+    9: 0.13,
+    10: 0.15,
+    11: 0.13,
+    12: 0.08,
+    13: 0.12,
+    14: 0.11,
+    15: 0.10,
+    16: 0.10,
+    17: 0.08,
 }
 
 
@@ -496,15 +585,25 @@ def check_hourly_shares(shares: dict[int, float] | None, owner: str) -> dict[int
     if shares is None:
         shares = DEFAULT_HOURLY_SHARES
     if not isinstance(shares, dict) or not shares:
-        raise ParameterError("resources.parameter", name="hourly_shares", owner=owner,
-                             constraint="a dict of hour (0-23) to share", got=repr(shares))
+        raise ParameterError(
+            "resources.parameter",
+            name="hourly_shares",
+            owner=owner,
+            constraint="a dict of hour (0-23) to share",
+            got=repr(shares),
+        )
     for hour, share in shares.items():
         check_number(hour, "hourly_shares hour", owner, 0, 23, integer=True)
         check_number(share, "hourly_shares share", owner, 0, 1e9)
     total = float(sum(shares.values()))
     if total <= 0:
-        raise ParameterError("resources.parameter", name="hourly_shares", owner=owner,
-                             constraint="shares with a positive sum", got=repr(shares))
+        raise ParameterError(
+            "resources.parameter",
+            name="hourly_shares",
+            owner=owner,
+            constraint="shares with a positive sum",
+            got=repr(shares),
+        )
     return {int(h): float(v) / total for h, v in sorted(shares.items())}
 
 
@@ -518,7 +617,9 @@ def hourly_arrivals(calls: float, staffed_hours: float, shares: dict[int, float]
     return calls * frac * len(frac) / staffed_hours
 
 
-def _patience_for(days: list[tuple[int, np.ndarray, float, float]], abandoned: int, calls: int) -> float | None:
+def _patience_for(
+    days: list[tuple[int, np.ndarray, float, float]], abandoned: int, calls: int
+) -> float | None:
     """Patience at which Erlang A, hour by hour, reproduces the period's abandoned calls."""
     if calls == 0 or abandoned == 0:
         return None
@@ -570,13 +671,20 @@ def calibrate_periods(
     if handle_seconds is not None:
         check_number(handle_seconds, "handle_seconds", owner, 0, 86400, low_open=True)
     elif not has_handle:
-        raise ParameterError("resources.parameter", name="handle_seconds", owner=owner,
-                             constraint="a float in (0, 86400] when the data lack mean_handle_seconds",
-                             got="None")
+        raise ParameterError(
+            "resources.parameter",
+            name="handle_seconds",
+            owner=owner,
+            constraint="a float in (0, 86400] when the data lack mean_handle_seconds",
+            got="None",
+        )
     for c in STAFF_COLUMNS:
         if not _has(frame, c):
-            raise DataError("resources.import.invalid",
-                            problems=[Problem(None, c, "core.tabular.missing_column")], path="-")
+            raise DataError(
+                "resources.import.invalid",
+                problems=[Problem(None, c, "core.tabular.missing_column")],
+                path="-",
+            )
     has_abandoned = _has(frame, "calls_abandoned")
     work = frame.filter(pl.col("staffed_hours") > 0).sort("date")
     m = len(shares)
@@ -608,13 +716,19 @@ def calibrate_periods(
             for rate in rates:
                 key = (agents, round(rate, 1), round(handle))
                 if key not in cache:
-                    cache[key] = queue_stats(agents, key[1], key[2], answer_within, patience).service_level
+                    cache[key] = queue_stats(
+                        agents, key[1], key[2], answer_within, patience
+                    ).service_level
                 sl_num += rate * hour_len * cache[key]
         mean_day_rates = hourly_arrivals(calls / part.height, open_hours / part.height, shares)
-        needed = [
-            min_agents(r, handle_mean, answer_within, service_level, patience).agents
-            for r in mean_day_rates
-        ] if days else [0]
+        needed = (
+            [
+                min_agents(r, handle_mean, answer_within, service_level, patience).agents
+                for r in mean_day_rates
+            ]
+            if days
+            else [0]
+        )
         out.append(
             {
                 "period_start": period,
@@ -624,7 +738,8 @@ def calibrate_periods(
                 "handle_seconds": handle_mean,
                 "agents_deployed": float(
                     ((part["staff_regular"] + part["staff_external"]) * part["staffed_hours"]).sum()
-                ) / open_hours,
+                )
+                / open_hours,
                 "abandon_rate": abandoned / calls if known_abandoned and calls else None,
                 "patience_seconds": patience,
                 "model": "erlang_a" if patience is not None else "erlang_c",
@@ -633,11 +748,20 @@ def calibrate_periods(
                 "agents_needed_mean": float(np.mean(needed)),
             }
         )
-    return pl.DataFrame(out, schema={
-        "period_start": pl.Date, "days": pl.Int64, "calls_received": pl.Int64,
-        "arrivals_per_hour": pl.Float64, "handle_seconds": pl.Float64,
-        "agents_deployed": pl.Float64, "abandon_rate": pl.Float64,
-        "patience_seconds": pl.Float64, "model": pl.String,
-        "service_level_deployed": pl.Float64, "agents_needed_peak": pl.Int64,
-        "agents_needed_mean": pl.Float64,
-    })
+    return pl.DataFrame(
+        out,
+        schema={
+            "period_start": pl.Date,
+            "days": pl.Int64,
+            "calls_received": pl.Int64,
+            "arrivals_per_hour": pl.Float64,
+            "handle_seconds": pl.Float64,
+            "agents_deployed": pl.Float64,
+            "abandon_rate": pl.Float64,
+            "patience_seconds": pl.Float64,
+            "model": pl.String,
+            "service_level_deployed": pl.Float64,
+            "agents_needed_peak": pl.Int64,
+            "agents_needed_mean": pl.Float64,
+        },
+    )

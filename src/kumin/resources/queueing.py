@@ -52,7 +52,9 @@ def check_number(
     kind = "an int" if integer else "a float"
     lo = "-inf" if low is None else f"{low:g}"
     hi = "inf" if high is None else f"{high:g}"
-    constraint = f"{kind} in {'(' if low_open or low is None else '['}{lo}, {hi}{')' if high_open or high is None else ']'}"
+    left = "(" if low_open or low is None else "["
+    right = ")" if high_open or high is None else "]"
+    constraint = f"{kind} in {left}{lo}, {hi}{right}"
     ok = isinstance(value, int | float | np.integer | np.floating) and not isinstance(value, bool)
     if ok and integer and float(value) != int(value):
         ok = False
@@ -241,8 +243,14 @@ def erlang_a(
     q = pi_wait * served
     sl = answered_at_once + _absorbed_by(q, nmu + (k + 1) * theta, t)
     return QueueStats(
-        agents, load, float(min(1.0, max(0.0, sl))), p_wait, mean_wait,
-        float(min(1.0, occupancy)), float(abandon), "erlang_a",
+        agents,
+        load,
+        float(min(1.0, max(0.0, sl))),
+        p_wait,
+        mean_wait,
+        float(min(1.0, occupancy)),
+        float(abandon),
+        "erlang_a",
     )
 
 
@@ -341,7 +349,9 @@ def min_agents(
     """
     owner = "min_agents"
     lam, h, t = _check_common(owner, arrivals_per_hour, handle_seconds, answer_within)
-    target = check_number(service_level, "service_level", owner, 0, 1, low_open=True, high_open=True)
+    target = check_number(
+        service_level, "service_level", owner, 0, 1, low_open=True, high_open=True
+    )
     if patience_seconds is not None:
         check_number(patience_seconds, "patience_seconds", owner, 0, None, low_open=True)
     max_agents = check_number(max_agents, "max_agents", owner, 1, None, integer=True)
@@ -350,7 +360,9 @@ def min_agents(
         cap = check_number(max_abandonment, "max_abandonment", owner, 0, 1, low_open=True)
     load = lam * h / 3600.0
     if lam == 0:
-        return StaffingAnswer(0, 1.0, 0.0, 0.0, 0.0, 0.0, 0.0, "erlang_c" if patience_seconds is None else "erlang_a")
+        return StaffingAnswer(
+            0, 1.0, 0.0, 0.0, 0.0, 0.0, 0.0, "erlang_c" if patience_seconds is None else "erlang_a"
+        )
     if patience_seconds is None:
         stats = _first_erlang_c(load, h, t, target, max_agents)
     else:
@@ -386,21 +398,48 @@ def _first_erlang_c(
 def _first_erlang_a(
     lam: float, h: float, patience: float, t: float, target: float, cap: float, max_agents: int
 ) -> QueueStats | None:
-    # The service level rises with each agent, so bisect between a count that
-    # misses (lo) and one that meets (hi); each evaluation is a full chain.
+    # The service level rises (and abandonment falls) with each agent, so search
+    # for the first count that meets the target: start from the Erlang C answer,
+    # which is usually within an agent or two, gallop to a bracket, then bisect.
     def at(n: int) -> QueueStats:
         return erlang_a(n, lam, h, patience, t)
 
     def meets(s: QueueStats) -> bool:
         return s.service_level >= target and s.abandonment_probability <= cap
 
-    lo, hi = 0, max(1, math.ceil(lam * h / 3600.0))
-    best = at(hi)
-    while not meets(best):
-        if hi >= max_agents:
-            return None
-        lo, hi = hi, min(max_agents, hi * 2)
-        best = at(hi)
+    load = lam * h / 3600.0
+    start_c = _first_erlang_c(load, h, t, target, max_agents)
+    start = start_c.agents if start_c is not None else max_agents
+    start = max(1, min(start, max_agents))
+    first = at(start)
+    step = 1
+    if meets(first):
+        hi, best = start, first
+        lo = hi - step
+        while lo > 0:
+            probe = at(lo)
+            if not meets(probe):
+                break
+            hi, best = lo, probe
+            step *= 2
+            lo = hi - step
+        lo = max(lo, 0)
+    else:
+        lo = start
+        hi = start + step
+        while True:
+            if hi > max_agents:
+                if lo >= max_agents:
+                    return None
+                hi = max_agents
+            best = at(hi)
+            if meets(best):
+                break
+            if hi == max_agents:
+                return None
+            lo = hi
+            step *= 2
+            hi = lo + step
     while hi - lo > 1:
         mid = (lo + hi) // 2
         stats = at(mid)
@@ -408,6 +447,10 @@ def _first_erlang_a(
             hi, best = mid, stats
         else:
             lo = mid
+    if lo == 0 and hi == 1:
+        zero = at(0)
+        if meets(zero):
+            return zero
     return best
 
 
@@ -453,7 +496,9 @@ def patience_from_abandonment(
     b = erlang_b(agents, lam * h / 3600.0)
 
     def gap(log_patience: float) -> float:
-        return erlang_a(agents, lam, h, math.exp(log_patience), 0, _b=b).abandonment_probability - rate
+        return (
+            erlang_a(agents, lam, h, math.exp(log_patience), 0, _b=b).abandonment_probability - rate
+        )
 
     lo, hi = math.log(1.0), math.log(864_000.0)
     g_lo, g_hi = gap(lo), gap(hi)

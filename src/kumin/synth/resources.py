@@ -32,13 +32,112 @@ from kumin.resources.queueing import erlang_a
 # tokyo_positive_by_onset_date_snapshot_2022-01-30.csv (the week of 2022-01-24 is
 # right-truncated in that snapshot and left out).
 TOKYO_WEEKLY_ONSET_CASES = (
-    2, 7, 5, 7, 6, 5, 14, 22, 49, 171, 523, 974, 722, 425, 251, 172, 55, 32, 56, 96,
-    109, 157, 215, 381, 743, 1101, 1161, 1322, 1459, 1214, 1095, 802, 672, 689, 642, 623,
-    708, 719, 797, 679, 737, 791, 1201, 1588, 1843, 1713, 1948, 2388, 2963, 3978, 7016,
-    8367, 5611, 3835, 2676, 2035, 1532, 1273, 1131, 1233, 1358, 1568, 1710, 2068, 2482,
-    3334, 3821, 4298, 4113, 3239, 2774, 2284, 1805, 1792, 2107, 2514, 3160, 4112, 6416,
-    11409, 19223, 22582, 24820, 22242, 16657, 9236, 5255, 2684, 1284, 699, 344, 203,
-    153, 101, 107, 91, 80, 75, 78, 117, 165, 255, 1109, 7725, 30674, 68750,
+    2,
+    7,
+    5,
+    7,
+    6,
+    5,
+    14,
+    22,
+    49,
+    171,
+    523,
+    974,
+    722,
+    425,
+    251,
+    172,
+    55,
+    32,
+    56,
+    96,
+    109,
+    157,
+    215,
+    381,
+    743,
+    1101,
+    1161,
+    1322,
+    1459,
+    1214,
+    1095,
+    802,
+    672,
+    689,
+    642,
+    623,
+    708,
+    719,
+    797,
+    679,
+    737,
+    791,
+    1201,
+    1588,
+    1843,
+    1713,
+    1948,
+    2388,
+    2963,
+    3978,
+    7016,
+    8367,
+    5611,
+    3835,
+    2676,
+    2035,
+    1532,
+    1273,
+    1131,
+    1233,
+    1358,
+    1568,
+    1710,
+    2068,
+    2482,
+    3334,
+    3821,
+    4298,
+    4113,
+    3239,
+    2774,
+    2284,
+    1805,
+    1792,
+    2107,
+    2514,
+    3160,
+    4112,
+    6416,
+    11409,
+    19223,
+    22582,
+    24820,
+    22242,
+    16657,
+    9236,
+    5255,
+    2684,
+    1284,
+    699,
+    344,
+    203,
+    153,
+    101,
+    107,
+    91,
+    80,
+    75,
+    78,
+    117,
+    165,
+    255,
+    1109,
+    7725,
+    30674,
+    68750,
 )
 TOKYO_FIRST_WEEK = dt.date(2020, 1, 13)
 # Tokyo's call centre took ~12,700 calls a week in early March 2020 against ~500
@@ -98,16 +197,18 @@ def call_centre_days(
     regular = np.where(weekday >= 6, 2, 4)
     staffed_hours = np.full(n, float(len(HOURLY_SHARES)))
     # The ward hires external staff two weeks behind the 7-day mean of calls,
-    # sized for 85 % occupancy at the peak hour, changing contracts weekly.
+    # sized for 70 % occupancy at the peak hour; contracts change on Mondays and
+    # are kept three weeks after demand falls (so wave tails are over-staffed).
     smooth = np.convolve(mean_calls, np.ones(7) / 7, mode="full")[:n]
     lagged = np.concatenate([np.full(14, smooth[0]), smooth[:-14]])
-    peak_load = lagged * max(HOURLY_SHARES) * handle.mean() / 3600
-    target = np.ceil(peak_load / 0.85)
-    external = np.clip(target - 4, 0, 40)
+    peak_load = lagged * max(HOURLY_SHARES) * 420.0 / 3600
+    wanted = np.clip(np.ceil(peak_load / 0.7) + 1 - 4, 0, 40)
+    held = np.array([wanted[max(0, i - 21) : i + 1].max() for i in range(n)])
+    external = held.copy()
     monday = np.nonzero(weekday == 1)[0]
     for i in range(n):
         last = monday[monday <= i]
-        external[i] = external[last[-1]] if len(last) else external[i]
+        external[i] = held[last[-1]] if len(last) else held[i]
     external = external.astype(int)
     abandoned = np.zeros(n, dtype=int)
     cache: dict[tuple[int, int, int], float] = {}
@@ -117,7 +218,9 @@ def call_centre_days(
         for calls in per_hour:
             key = (agents, int(calls), int(handle[i] // 10))
             if key not in cache:
-                cache[key] = erlang_a(agents, float(calls), key[2] * 10.0 + 5, patience_seconds, 0.0).abandonment_probability
+                cache[key] = erlang_a(
+                    agents, float(calls), key[2] * 10.0 + 5, patience_seconds, 0.0
+                ).abandonment_probability
             abandoned[i] += rng.binomial(calls, cache[key])
     answered = received - abandoned
     cost = (regular * 3_800 + external * 2_900) * staffed_hours + 20_000
@@ -142,17 +245,30 @@ def call_centre_days(
 SERVICES = {
     # name: (level in Jan 2017, trend per year, seasonal shape, {month: factor})
     "tb_new_registrations": (11.0, -0.04, None, {"2020-04": 0.8, "2020-05": 0.8}),
-    "tb_contact_examinations": (70.0, -0.02, None, {"2020-04": 0.35, "2020-05": 0.45, "2020-06": 0.8}),
+    "tb_contact_examinations": (
+        70.0,
+        -0.02,
+        None,
+        {"2020-04": 0.35, "2020-05": 0.45, "2020-06": 0.8},
+    ),
     "dot_completions": (8.0, -0.03, None, {}),
     "bcg": (580.0, -0.02, None, {"2020-04": 0.7, "2020-05": 0.75, "2020-06": 1.2}),
-    "mr": (1150.0, -0.02, (1.05, 1.10, 1.45, 0.80, 0.90, 0.95, 1.00, 0.95, 0.90, 0.95, 0.95, 1.00),
-           {"2020-04": 0.5, "2020-05": 0.6, "2020-06": 1.15}),
+    "mr": (
+        1150.0,
+        -0.02,
+        (1.05, 1.10, 1.45, 0.80, 0.90, 0.95, 1.00, 0.95, 0.90, 0.95, 0.95, 1.00),
+        {"2020-04": 0.5, "2020-05": 0.6, "2020-06": 1.15},
+    ),
     "dpt_ipv": (2300.0, -0.02, None, {"2020-04": 0.8, "2020-05": 0.85}),
     "hpv": (60.0, 0.10, None, {}),
-    "japanese_encephalitis": (1500.0, 0.0, (0.85, 0.85, 1.00, 1.20, 1.25, 1.20, 1.10, 1.05, 0.90, 0.90, 0.85, 0.85),
-                              {"2020-04": 0.45, "2020-05": 0.55, "2020-06": 0.9}),
+    "japanese_encephalitis": (
+        1500.0,
+        0.0,
+        (0.85, 0.85, 1.00, 1.20, 1.25, 1.20, 1.10, 1.05, 0.90, 0.90, 0.85, 0.85),
+        {"2020-04": 0.45, "2020-05": 0.55, "2020-06": 0.9},
+    ),
 }
-SERVICE_DISPERSION = 150.0  # negative-binomial size: variance = mu + mu^2/150
+SERVICE_DISPERSION = 400.0  # negative-binomial size: variance = mu + mu^2/400
 
 
 def service_counts(seed: int = 0, start_year: int = 2017, end_year: int = 2022) -> pl.DataFrame:

@@ -91,7 +91,11 @@ def parse_date(value: Any) -> dt.date | None:
 def parse_month(value: Any) -> dt.date | None:
     """The first day of a month written YYYY-MM, YYYY/MM, YYYY年MM月 or as a date."""
     if isinstance(value, dt.date):
-        return value.replace(day=1) if not isinstance(value, dt.datetime) else value.date().replace(day=1)
+        return (
+            value.replace(day=1)
+            if not isinstance(value, dt.datetime)
+            else value.date().replace(day=1)
+        )
     text = _normal(value)
     m = _MONTH.fullmatch(text)
     if m and 1 <= int(m[2]) <= 12:
@@ -129,12 +133,16 @@ def _cell(column: Column, value: Any, line: int, problems: list[Problem]) -> Any
     if column.type == "date":
         out = parse_date(value)
         if out is None:
-            problems.append(Problem(line, column.name, "resources.import.bad_date", {"value": shown}))
+            problems.append(
+                Problem(line, column.name, "resources.import.bad_date", {"value": shown})
+            )
         return out
     if column.type == "month":
         out = parse_month(value)
         if out is None:
-            problems.append(Problem(line, column.name, "resources.import.bad_month", {"value": shown}))
+            problems.append(
+                Problem(line, column.name, "resources.import.bad_month", {"value": shown})
+            )
         return out
     integer = column.type == "int"
     number = _number(value, integer)
@@ -144,8 +152,12 @@ def _cell(column: Column, value: Any, line: int, problems: list[Problem]) -> Any
         return None
     if column.min is not None and column.max is not None and not column.min <= number <= column.max:
         problems.append(
-            Problem(line, column.name, "resources.import.out_of_range",
-                    {"value": shown, "low": column.min, "high": column.max})
+            Problem(
+                line,
+                column.name,
+                "resources.import.out_of_range",
+                {"value": shown, "low": column.min, "high": column.max},
+            )
         )
         return None
     if column.min is not None and number < column.min:
@@ -189,8 +201,12 @@ def parse_table(table: Table, profile: Profile | str) -> tuple[pl.DataFrame, lis
             if key in seen:
                 shown = " ".join(str(k) for k in key)
                 problems.append(
-                    Problem(line, profile.key[-1], "resources.import.duplicate",
-                            {"value": shown, "first": seen[key]})
+                    Problem(
+                        line,
+                        profile.key[-1],
+                        "resources.import.duplicate",
+                        {"value": shown, "first": seen[key]},
+                    )
                 )
             else:
                 seen[key] = line
@@ -201,5 +217,7 @@ def parse_table(table: Table, profile: Profile | str) -> tuple[pl.DataFrame, lis
         raise DataError("resources.import.invalid", problems=problems, path=name)
     if not lines:
         raise DataError("resources.import.empty", path=name)
-    frame = pl.DataFrame({c.name: pl.Series(c.name, data[c.name], dtype=TYPES[c.type]) for c in columns})
+    frame = pl.DataFrame(
+        {c.name: pl.Series(c.name, data[c.name], dtype=TYPES[c.type]) for c in columns}
+    )
     return frame, lines
