@@ -255,7 +255,7 @@ def _parse_row(
     if birth is not None and birth > today:
         errors.append(Problem(line, headers.get("birth_date"), "cases.record.birth_in_future"))
     for fld in plan.event_fields:
-        d = values[fld]
+        d = values.get(fld)
         if d is None:
             continue
         if d > today:

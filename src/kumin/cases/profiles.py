@@ -81,7 +81,7 @@ class Profile:
 
 
 def header_key(header: str) -> str:
-    """Headers are matched after NFKC and without spaces: ``住所(町名まで)`` = ``住所（町名まで）``."""
+    """Headers match after NFKC, without spaces: ``住所(町名まで)`` = ``住所（町名まで）``."""
     return "".join(unicodedata.normalize("NFKC", header).split()).lower()
 
 

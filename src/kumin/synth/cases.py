@@ -25,13 +25,13 @@ from __future__ import annotations
 
 import datetime as dt
 import os
+import random
 from pathlib import Path
 
 import numpy as np
 
 from kumin.cases.codes import AGE_BANDS, CARE_JA, DOSES_JA, SEX_JA, age_band_of
 from kumin.cases.dates import age_on, to_era
-from kumin.cases.minimise import town_name
 from kumin.cases.parse import CaseRecord
 from kumin.cases.profiles import Profile, load_profile
 from kumin.core.tabular import atomic_write_bytes, csv_bytes
@@ -220,65 +220,68 @@ def synth_cases(seed: int = 0, n: int = REPORT_COUNT, ward: Ward | None = None) 
     chome_u, banchi, go, addr_style = (rng.random(n), rng.integers(1, 31, n),
                                        rng.integers(1, 26, n), rng.integers(0, 4, n))  # fmt: skip
 
-    care_u = rng.random(n)
+    care = _care_settings(period, age, rng.random(n))
     n_symptoms = rng.integers(1, 4, n)
-    symptom_draw = rng.random((n, 3))
-    vacc_u = rng.random((n, 6))
+    sym_cum = _SYMPTOM_W.cumsum() / _SYMPTOM_W.sum()
+    symptom_idx = np.searchsorted(sym_cum, rng.random((n, 3))).clip(0, len(_SYMPTOMS) - 1)
+    # A second stream: the rejection loop draws a varying number of values.
+    vacc_rng = random.Random(f"kumin-synth-vaccine-{int(seed)}")
     hcw = rng.random(n) < 0.04
     ids = rng.choice(90_000_000, size=n, replace=False) + 10_000_000
     band_slip = rng.random(n) < 0.0005
 
+    # Plain Python lists: indexing numpy arrays one element at a time is slow.
+    cols = [x.tolist() for x in (period, ref, missing_onset, asymptomatic, visit, specimen,
+                                 result, age, band_idx, birth_offset, is_male, sex_rare,
+                                 foreign, nation, town_idx, chome_u, banchi, go, addr_style,
+                                 care, n_symptoms, symptom_idx, hcw, ids, band_slip)]  # fmt: skip
     records: list[CaseRecord] = []
-    sym_cum = _SYMPTOM_W.cumsum() / _SYMPTOM_W.sum()
-    for i in range(n):
-        p = int(period[i])
-        ref_date = days[int(ref[i])]
-        onset = None if missing_onset[i] else ref_date
-        result_date = days[int(result[i])]
-        birth = _birth_date(ref_date, int(age[i]), int(birth_offset[i]))
-        a = int(age[i])
+    for (p, ref_i, no_onset, asym_i, visit_i, specimen_i, result_i, a, band_i, offset, male,
+         rare, foreign_i, nation_i, town_i, chome_i, banchi_i, go_i, style, care_i, n_sym,
+         sym_i, hcw_i, id_i, slip) in zip(*cols, strict=True):  # fmt: skip
+        ref_date = days[ref_i]
+        onset = None if no_onset else ref_date
+        result_date = days[result_i]
+        birth = _birth_date(ref_date, a, offset)
         band_at_result = age_band_of(age_on(birth, result_date))
-        if band_slip[i] and band_idx[i] < 9:
-            band_at_result = AGE_BANDS[int(band_idx[i]) + 2]  # mis-keyed: the importer warns
-        if sex_rare[i] < 0.001:
-            sex = "unknown" if sex_rare[i] < 0.0007 else "other"
+        if slip and band_i < 9:
+            band_at_result = AGE_BANDS[band_i + 2]  # mis-keyed: the importer warns
+        if rare < 0.001:
+            sex = "unknown" if rare < 0.0007 else "other"
         else:
-            sex = "male" if is_male[i] else "female"
-        town = ward.towns[int(town_idx[i])]
-        address = _address(
-            town.name, town.chome, chome_u[i], int(banchi[i]), int(go[i]), int(addr_style[i])
-        )
-        if asymptomatic[i]:
+            sex = "male" if male else "female"
+        town = ward.towns[town_i]
+        address = _address(town.name, town.chome, chome_i, banchi_i, go_i, style)
+        if asym_i:
             symptoms, asym = None, True
         else:
             picks: list[str] = []
-            for k in range(int(n_symptoms[i])):
-                s = _SYMPTOMS[int(np.searchsorted(sym_cum, symptom_draw[i, k]))]
-                if p == 4 and s in ("味覚障害", "嗅覚障害"):
-                    s = "咽頭痛"  # Omicron rarely took taste or smell
-                if s not in picks:
-                    picks.append(s)
+            for k in sym_i[:n_sym]:
+                name = _SYMPTOMS[k]
+                if p == 4 and name in ("味覚障害", "嗅覚障害"):
+                    name = "咽頭痛"  # Omicron rarely took taste or smell
+                if name not in picks:
+                    picks.append(name)
             symptoms, asym = "、".join(picks), False
-        care = _care(p, a, care_u[i])
-        doses = _vaccine_doses(a, bool(hcw[i]), onset or days[int(specimen[i])], vacc_u[i], p)
+        doses = _vaccine_doses(a, hcw_i, onset or days[specimen_i], p, vacc_rng)
         records.append(
             CaseRecord(
-                hersys_id=str(int(ids[i])),
+                hersys_id=str(id_i),
                 birth_date=birth,
                 age_band=band_at_result,
                 sex=sex,
-                nationality=_NATIONALITIES[int(nation[i])] if foreign[i] else "日本",
+                nationality=_NATIONALITIES[nation_i] if foreign_i else "日本",
                 residence="東京都世田谷区",
                 address=address,
-                town=town_name(address),
+                town=town.name,
                 onset_date=onset,
-                first_visit_date=days[int(visit[i])],
-                specimen_date=days[int(specimen[i])],
+                first_visit_date=days[visit_i],
+                specimen_date=days[specimen_i],
                 result_date=result_date,
                 symptoms=symptoms,
                 asymptomatic=asym,
                 vaccine_doses=doses,
-                care_setting=care,
+                care_setting=_CARE_CODES[care_i],
                 age_years=a if onset else age_on(birth, result_date),
             )
         )
@@ -323,38 +326,51 @@ def _address(town: str, chome: int, u: float, banchi: int, go: int, style: int) 
     )[style]
 
 
-def _care(period: int, age: int, u: float) -> str:
+def _care_settings(period: np.ndarray, age: np.ndarray, u: np.ndarray) -> np.ndarray:
+    """Index into ``_CARE_CODES`` per case: by period, elders more often in
+    hospital or a facility, children rarely in a hotel."""
     p = _CARE[period].copy()
-    if age >= 70:
-        p[2] *= 3.0
-        p[3] *= 3.0
-    elif age < 15:
-        p[1] *= 0.3
-    cum = (p / p.sum()).cumsum()
-    return _CARE_CODES[min(int(np.searchsorted(cum, u)), 4)]
+    old = age >= 70
+    p[old, 2] *= 3.0
+    p[old, 3] *= 3.0
+    p[age < 15, 1] *= 0.3
+    cum = (p / p.sum(axis=1, keepdims=True)).cumsum(axis=1)
+    return (u[:, None] > cum).sum(axis=1).clip(0, len(_CARE_CODES) - 1)
 
 
-def _vaccine_doses(age: int, hcw: bool, on: dt.date, u: np.ndarray, period: int) -> int | None:
-    """Doses received before ``on`` under Japan's rollout; ``None`` for 不明."""
-    if u[0] < 0.04:
+def _vaccine_doses(age: int, hcw: bool, on: dt.date, period: int, rng: random.Random) -> int | None:
+    """Doses received before ``on`` under Japan's rollout; ``None`` for 不明.
+
+    Vaccinated people were infected less, so a case's history is drawn from
+    the population's by rejection: a history with ``d`` doses is kept with
+    probability 1 − VE(d), which gives P(history | case) ∝ P(history)(1 − VE).
+    """
+    if rng.random() < 0.04:
         return None
     if age < 12 or on <= _HCW_FIRST:
         return 0
+    doses = 0
+    for _ in range(50):
+        u = [rng.random() for _ in range(5)]
+        doses = _doses_of(age, hcw, on, u)
+        protect = {0: 0.0, 1: 0.3, 2: 0.75 if period < 4 else 0.4, 3: 0.6}[doses]
+        if u[4] >= protect:
+            break
+    return doses
+
+
+def _doses_of(age: int, hcw: bool, on: dt.date, u: list[float]) -> int:
     if hcw and 20 <= age < 65:
-        first = _HCW_FIRST + dt.timedelta(days=int(u[1] * 70))
-    elif age >= 65 and u[2] < 0.92:
-        first = _ELDER_FIRST + dt.timedelta(days=int(u[1] ** 1.3 * 100))
-    elif u[2] < 0.80:
-        first = _GENERAL_FIRST + dt.timedelta(days=int(u[1] * 120))
+        first = _HCW_FIRST + dt.timedelta(days=int(u[0] * 70))
+    elif age >= 65 and u[1] < 0.92:
+        first = _ELDER_FIRST + dt.timedelta(days=int(u[0] ** 1.3 * 100))
+    elif age < 65 and u[1] < 0.80:
+        first = _GENERAL_FIRST + dt.timedelta(days=int(u[0] * 120))
     else:
         return 0
-    second = first + dt.timedelta(days=21 + int(u[3] * 8))
-    third = max(second + dt.timedelta(days=240), _THIRD_FIRST) + dt.timedelta(days=int(u[4] * 40))
-    doses = sum(d < on for d in (first, second, third))
-    # Vaccinated people were infected less: thin them out of the cases, more
-    # strongly after two doses and before Omicron.
-    protect = {0: 0.0, 1: 0.3, 2: 0.75 if period < 4 else 0.4, 3: 0.5}[doses]
-    return 0 if u[5] < protect else doses
+    second = first + dt.timedelta(days=21 + int(u[2] * 8))
+    third = max(second + dt.timedelta(days=240), _THIRD_FIRST) + dt.timedelta(days=int(u[3] * 40))
+    return sum(d < on for d in (first, second, third))
 
 
 # --- writing ----------------------------------------------------------------------
