@@ -212,7 +212,7 @@ class Engine:
     waning_rate: float
     rates: np.ndarray  # (n_days, 3, k)
     initial_immune: np.ndarray
-    steps_per_day: int = 2
+    steps_per_day: int = 1
     ops: np.ndarray = field(init=False)
     vaccinating: bool = field(init=False)
     ngm_unit: np.ndarray = field(init=False)
@@ -419,7 +419,7 @@ def simulate_seir(
     vaccine_effectiveness=(0.5, 0.8, 0.85),
     waning_rate: float = 1 / 180,
     initial_immune=0.0,
-    steps_per_day: int = 2,
+    steps_per_day: int = 1,
 ) -> SEIRTrajectory:
     """Run the age-structured SEIR once (no fitting).
 

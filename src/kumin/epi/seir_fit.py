@@ -193,7 +193,7 @@ class SEIRModel:
         vaccine_effectiveness=(0.5, 0.8, 0.85),
         waning_rate: float = 1 / 180,
         initial_immune=0.0,
-        steps_per_day: int = 2,
+        steps_per_day: int = 1,
         ci_method: str = "profile",
         ci_level: float = 0.95,
         max_iter: int = 200,

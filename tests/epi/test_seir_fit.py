@@ -1,0 +1,166 @@
+"""SEIRModel recovers the parameters of data it generated; the estimator contract.
+
+Tolerance: the truth must lie within 3.5 standard errors (on the log scale) of
+each estimate. For a consistent estimator that fails with probability 5e-4 per
+parameter, so the check passes for essentially every seed while still failing
+on a biased fit (a 10% error in R0 is over 4 standard errors here).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import numpy as np
+import pytest
+
+from kumin.epi.contact_matrices import contact_matrix_from_array, japan_contact_matrix
+from kumin.epi.seir import simulate_seir
+from kumin.epi.seir_fit import SEIRModel
+from kumin.errors import DataError, NotFittedError, ParameterError
+
+START = dt.date(2020, 3, 1)
+CHANGE = dt.date(2020, 4, 7)
+SYMPTOMATIC = [0.25, 0.45, 0.65]
+TRUTH = {"r0": 2.2, "multiplier_2020-04-07": 0.45, "initial_infectious": 200.0, "dispersion": 20.0}
+
+
+def three_bands():
+    cm = japan_contact_matrix()
+    return cm.aggregate(
+        {
+            "0-19": ["0-9", "10-19"],
+            "20-59": ["20-29", "30-39", "40-49", "50-59"],
+            "60+": ["60-69", "70-79", "80+"],
+        }
+    )
+
+
+def days(n, start=START):
+    return [start + dt.timedelta(days=i) for i in range(n)]
+
+
+def generated(seed, n=100):
+    cm = three_bands()
+    truth = simulate_seir(
+        cm,
+        START,
+        n,
+        TRUTH["r0"],
+        initial_infectious=TRUTH["initial_infectious"],
+        change_dates=[CHANGE],
+        multipliers=[TRUTH["multiplier_2020-04-07"]],
+        symptomatic_fraction=SYMPTOMATIC,
+        ascertainment=0.5,
+    )
+    mu = truth.frame["expected_cases"].to_numpy().reshape(n, 3)
+    k = TRUTH["dispersion"]
+    y = np.random.default_rng(seed).negative_binomial(k, k / (k + mu))
+    return cm, y
+
+
+@pytest.fixture(scope="module")
+def fitted():
+    cm, y = generated(seed=7)
+    model = SEIRModel(
+        cm,
+        change_dates=[CHANGE],
+        symptomatic_fraction=SYMPTOMATIC,
+        ascertainment=0.5,
+        ci_method="wald",
+    )
+    return model.fit(days(100), y), y
+
+
+def test_fit_returns_self_and_results(fitted):
+    model, y = fitted
+    assert model.converged_
+    assert list(model.params_) == list(TRUTH)
+    assert model.ci_.columns == ["parameter", "estimate", "lower", "upper", "method"]
+    assert model.n_obs_ == y.size
+    assert model.aic_ == pytest.approx(2 * 4 - 2 * model.loglik_)
+    assert model.fitted_.frame.height == 300
+    assert model.rt_.height == 100
+
+
+def test_fit_recovers_known_parameters(fitted):
+    model, _ = fitted
+    se = np.sqrt(np.diag(model.covariance_))
+    for (name, truth), s in zip(TRUTH.items(), se, strict=True):
+        error = abs(np.log(model.params_[name]) - np.log(truth))
+        assert error < 3.5 * s, (name, model.params_[name], truth, s)
+    assert model.params_["r0"] == pytest.approx(TRUTH["r0"], rel=0.05)
+    assert model.params_["multiplier_2020-04-07"] == pytest.approx(0.45, rel=0.05)
+
+
+def test_fitted_curve_follows_the_data(fitted):
+    model, y = fitted
+    expected = model.fitted_.frame["expected_cases"].to_numpy().reshape(100, 3)
+    assert expected.sum() == pytest.approx(y.sum(), rel=0.03)
+    # Rt falls below 1 after the change, as in the generating model (R0 0.45 x 2.2 < 1)
+    rt = model.rt_["rt"].to_numpy()
+    assert rt[0] > 2.0 and rt[-1] < 1.0
+
+
+def test_profile_intervals_are_close_to_wald_for_a_large_sample():
+    cm = contact_matrix_from_array([[8.0, 3.0], [1.5, 5.0]], [1e6, 2e6], ["young", "old"])
+    truth = simulate_seir(cm, START, 50, 1.6, initial_infectious=50, symptomatic_fraction=0.5)
+    mu = truth.frame["expected_cases"].to_numpy().reshape(50, 2)
+    y = np.random.default_rng(3).negative_binomial(10, 10 / (10 + mu))
+    model = SEIRModel(cm, symptomatic_fraction=0.5).fit(days(50), y)
+    ci = model.ci_
+    assert (ci["method"] == "profile").all()
+    assert (ci["lower"] < ci["estimate"]).all() and (ci["estimate"] < ci["upper"]).all()
+    z = 1.959964
+    se = np.sqrt(np.diag(model.covariance_))
+    wald_width = 2 * z * se
+    width = np.log(ci["upper"].to_numpy()) - np.log(ci["lower"].to_numpy())
+    np.testing.assert_allclose(width, wald_width, rtol=0.25)
+    assert ci["lower"][0] < 1.6 < ci["upper"][0]
+
+
+def test_not_fitted():
+    with pytest.raises(NotFittedError):
+        SEIRModel().project(30)
+
+
+def test_init_stores_parameters_untouched():
+    model = SEIRModel(change_dates=["2020-04-07"], ci_method="bogus")
+    assert model.change_dates == ["2020-04-07"] and model.ci_method == "bogus"
+
+
+@pytest.mark.parametrize("kwargs", [{"ci_method": "bootstrap"}, {"ci_level": 1.5}, {"max_iter": 0}])
+def test_bad_settings(kwargs):
+    cm, y = generated(seed=1, n=30)
+    with pytest.raises(ParameterError):
+        SEIRModel(cm, symptomatic_fraction=SYMPTOMATIC, **kwargs).fit(days(30), y)
+
+
+def test_bad_data():
+    cm, y = generated(seed=1, n=30)
+    model = SEIRModel(cm, symptomatic_fraction=SYMPTOMATIC, ci_method="wald")
+    negative = y.copy()
+    negative[3, 1] = -2
+    with pytest.raises(DataError):
+        model.fit(days(30), negative)
+    gap = days(31)
+    del gap[10]
+    with pytest.raises(DataError) as info:
+        model.fit(gap, y)
+    assert info.value.problems[0].key == "epi.data.date_gap"
+    with pytest.raises(DataError):
+        model.fit(days(30), y[:, :2])
+    with pytest.raises(DataError):
+        model.fit(days(30), np.zeros_like(y))
+    with pytest.raises(DataError):
+        model.fit(days(30), y + 0.5)
+
+
+def test_change_dates_must_fall_inside_the_data_with_enough_days():
+    cm, y = generated(seed=1, n=30)
+    outside = SEIRModel(cm, change_dates=["2021-01-01"], symptomatic_fraction=SYMPTOMATIC)
+    with pytest.raises(ParameterError):
+        outside.fit(days(30), y)
+    late = SEIRModel(cm, change_dates=["2020-03-28"], symptomatic_fraction=SYMPTOMATIC)
+    with pytest.raises(DataError) as info:
+        late.fit(days(30), y)
+    assert "2020-03-28" in info.value.render("en")
