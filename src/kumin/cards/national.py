@@ -1,0 +1,313 @@
+"""The Ministry's monthly My Number card figures for every municipality.
+
+Reads the snapshot files of codeforjapan/mynumbercard_statistics
+(``static/data/<YYYYMMDD>/all_localgovs.csv``: 算出基準日, 都道府県名, 市区町村名,
+総数（人口）, 交付枚数, 人口に対する交付枚数率, 人口算出基準日, 交付件数基準日, 団体コード),
+and compares a ward's card ratio with Tokyo's 23 wards, its prefecture and the
+country.
+
+Quirks handled here:
+
+* UTF-8 with a BOM, quoted fields (read through :func:`kumin.core.tabular.read_table`);
+* 団体コード is stored as an integer, so 011002 (札幌市) arrives as 11002: the code
+  is restored to six digits and its check digit verified;
+* from 2021-08 two island municipalities lost their district prefix (三宅島三宅村 →
+  三宅村, 八丈島八丈町 → 八丈町) and, with it, their code (written ``<NA>``): the
+  code is found again from ``citycode.csv`` or from the same name in other
+  snapshots (see :func:`fill_missing_codes`);
+* ``latest/`` is a stale copy of one dated snapshot: a snapshot is identified by
+  its 算出基準日 column, not its folder, and a date already read is skipped;
+* an HTML page saved under a .csv or .xlsx name is rejected.
+
+Example
+-------
+>>> restore_code6(11002), restore_code6("131121")
+('011002', '131121')
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+from pathlib import Path
+
+import polars as pl
+
+from kumin.core.tabular import read_table, require_columns, width_problem
+from kumin.errors import DataError, Problem
+
+COLUMNS = {
+    "date": "算出基準日",
+    "pref": "都道府県名",
+    "municipality": "市区町村名",
+    "population": "総数（人口）",
+    "cards": "交付枚数",
+    "rate": "人口に対する交付枚数率",
+    "code": "団体コード",
+}
+FILE_NAME = "all_localgovs.csv"
+SCHEMA = {
+    "date": pl.Date,
+    "pref": pl.Utf8,
+    "municipality": pl.Utf8,
+    "code6": pl.Utf8,
+    "population": pl.Int64,
+    "cards": pl.Int64,
+    "rate": pl.Float64,
+}
+MISSING_CODES = ("", "<NA>", "NA", "nan")
+SETAGAYA = "131121"
+TOKYO_WARDS = range(13101, 13124)  # 特別区: 5-digit codes 13101 (千代田区) .. 13123 (江戸川区)
+
+
+def check_digit(code5: str) -> int:
+    """Check digit of a 5-digit local-government code (weights 6..2, modulus 11)."""
+    rem = sum(int(d) * w for d, w in zip(code5, (6, 5, 4, 3, 2), strict=True)) % 11
+    return (11 - rem) % 10
+
+
+def restore_code6(value: int | str) -> str:
+    """The 6-digit code from a value that may have lost its leading zero.
+
+    Raises a :class:`DataError` when the value is not a code or its check digit is
+    wrong (so a 5-digit code without its check digit is not mistaken for one).
+    """
+    text = str(value).strip()
+    if text.endswith(".0"):
+        text = text[:-2]
+    if not text.isdigit() or not 5 <= len(text) <= 6:
+        raise DataError("cards.national.bad_code", value=text)
+    code = text.zfill(6)
+    if check_digit(code[:5]) != int(code[5]):
+        raise DataError("cards.national.bad_check_digit", value=code)
+    return code
+
+
+def code6(code5: str | int) -> str:
+    """The 6-digit code (with check digit) of a 5-digit code: ``code6(13112) == '131121'``."""
+    text = str(code5).zfill(5)
+    return text + str(check_digit(text))
+
+
+def _looks_like_html(path: Path) -> bool:
+    with open(path, "rb") as fh:
+        head = fh.read(512).lstrip(b"\xef\xbb\xbf").lstrip().lower()
+    return head.startswith((b"<!doctype", b"<html", b"<?xml", b"<head", b"<body"))
+
+
+def _parse_date(text: str) -> dt.date:
+    return dt.datetime.strptime(text.strip(), "%Y/%m/%d").date()
+
+
+def read_snapshot(path: str | os.PathLike[str]) -> pl.DataFrame:
+    """One ``all_localgovs.csv`` as a frame (date, pref, municipality, code6, population,
+    cards, rate); all problems of the file are reported together."""
+    path = Path(path)
+    if path.is_file() and _looks_like_html(path):
+        raise DataError("cards.national.html", path=path.name)
+    table = read_table(path)
+    require_columns(table, COLUMNS.values())
+    rows: dict[str, list] = {k: [] for k in SCHEMA}
+    problems: list[Problem] = []
+    for line, row in table.rows:
+        bad = width_problem(line, row, len(table.columns))
+        if bad:
+            problems.append(bad)
+            continue
+        raw_code = row[COLUMNS["code"]].strip()
+        try:
+            values = {
+                "date": _parse_date(row[COLUMNS["date"]]),
+                "pref": row[COLUMNS["pref"]].strip(),
+                "municipality": row[COLUMNS["municipality"]].strip(),
+                "code6": None if raw_code in MISSING_CODES else restore_code6(raw_code),
+                "population": int(row[COLUMNS["population"]]),
+                "cards": int(row[COLUMNS["cards"]]),
+                "rate": float(row[COLUMNS["rate"]]),
+            }
+        except DataError as exc:
+            problems.append(Problem(line, COLUMNS["code"], exc.key, exc.params))
+            continue
+        except ValueError:
+            problems.append(Problem(line, None, "cards.national.bad_value", {}))
+            continue
+        for k, v in values.items():
+            rows[k].append(v)
+    if problems:
+        raise DataError("cards.national.bad_file", problems=problems, path=path.name)
+    if len(set(rows["date"])) > 1:
+        raise DataError("cards.national.mixed_dates", path=path.name)
+    return pl.DataFrame(rows, schema=SCHEMA)
+
+
+def snapshot_files(root: str | os.PathLike[str]) -> list[Path]:
+    """Every ``all_localgovs.csv`` under ``root`` (the repository, ``static/data``, or one
+    folder), dated folders first in date order, ``latest/`` last."""
+    root = Path(root)
+    for sub in ("static/data", "data"):
+        if (root / sub).is_dir():
+            root = root / sub
+            break
+    if (root / FILE_NAME).is_file():
+        return [root / FILE_NAME]
+    files = sorted(
+        root.glob(f"*/{FILE_NAME}"), key=lambda p: (not p.parent.name.isdigit(), p.parent.name)
+    )
+    if not files:
+        raise DataError("cards.national.no_files", path=str(root))
+    return files
+
+
+def read_citycodes(path: str | os.PathLike[str]) -> dict[tuple[str, str], str]:
+    """``citycode.csv`` (団体コード, 都道府県名, 郡名, 市区町村名) as {(pref, name): code6}.
+
+    Each municipality is keyed both by its name and by district + name
+    (三宅島三宅村), the two spellings the snapshots use.
+    """
+    table = read_table(path)
+    require_columns(table, ("団体コード", "都道府県名", "郡名", "市区町村名"))
+    out: dict[tuple[str, str], str] = {}
+    for _line, row in table.rows:
+        code = restore_code6(row["団体コード"])
+        pref, district, name = (row[k].strip() for k in ("都道府県名", "郡名", "市区町村名"))
+        out[(pref, name)] = code
+        if district:
+            out[(pref, district + name)] = code
+    return out
+
+
+def fill_missing_codes(
+    frame: pl.DataFrame, citycodes: dict[tuple[str, str], str] | None = None
+) -> pl.DataFrame:
+    """Fill null ``code6`` from ``citycodes`` or from rows with the same (pref, name).
+
+    Raises a :class:`DataError` naming every municipality still without a code.
+    """
+    missing = frame.filter(pl.col("code6").is_null())
+    if missing.is_empty():
+        return frame
+    known = dict(citycodes or {})
+    for pref, name, code in (
+        frame.filter(pl.col("code6").is_not_null())
+        .select("pref", "municipality", "code6")
+        .unique()
+        .iter_rows()
+    ):
+        known.setdefault((pref, name), code)
+    lookup = pl.DataFrame(
+        {
+            "pref": [k[0] for k in known],
+            "municipality": [k[1] for k in known],
+            "found": list(known.values()),
+        },
+        schema={"pref": pl.Utf8, "municipality": pl.Utf8, "found": pl.Utf8},
+    )
+    out = (
+        frame.join(lookup, on=["pref", "municipality"], how="left")
+        .with_columns(pl.coalesce("code6", "found").alias("code6"))
+        .drop("found")
+    )
+    still = out.filter(pl.col("code6").is_null()).select("pref", "municipality").unique()
+    if still.height:
+        raise DataError(
+            "cards.national.unresolved_codes",
+            problems=[
+                Problem(
+                    None, COLUMNS["code"], "cards.national.no_code", {"pref": p, "municipality": m}
+                )
+                for p, m in still.iter_rows()
+            ],
+        )
+    return out
+
+
+def load_national(root: str | os.PathLike[str]) -> pl.DataFrame:
+    """All snapshots under ``root`` in one frame, one row per (date, code6).
+
+    A snapshot whose 算出基準日 was already read (the stale ``latest/`` copy) is
+    skipped whole; the frame's ``date`` is the 算出基準日, never the folder name.
+    Codes written ``<NA>`` are filled from ``citycode.csv`` when it lies in ``root``,
+    else from the same name in other snapshots.
+    """
+    frames: list[pl.DataFrame] = []
+    seen: set[dt.date] = set()
+    for path in snapshot_files(root):
+        frame = read_snapshot(path)
+        if frame.is_empty():
+            continue
+        day = frame["date"][0]
+        if day in seen:
+            continue
+        seen.add(day)
+        frames.append(frame)
+    citycode_file = Path(root) / "citycode.csv"
+    citycodes = read_citycodes(citycode_file) if citycode_file.is_file() else None
+    return fill_missing_codes(pl.concat(frames), citycodes).sort(["date", "code6"])
+
+
+def _rate(cards: pl.Expr, population: pl.Expr) -> pl.Expr:
+    return (cards / population * 100).round(1)
+
+
+def ratio_over_time(national: pl.DataFrame, ward_code6: str = SETAGAYA) -> pl.DataFrame:
+    """The ward's card ratio by date beside Tokyo's 23 wards, its prefecture and Japan.
+
+    Columns: date, ward, tokyo_23_wards, prefecture, country (percent, one decimal,
+    recomputed from the summed cards and population), rank (1 = highest ratio of
+    all municipalities), municipalities (how many were ranked), rank_in_23_wards.
+    """
+    code = restore_code6(ward_code6)
+    ward = national.filter(pl.col("code6") == code)
+    if ward.is_empty():
+        raise DataError("cards.national.unknown_code", value=code)
+    pref = ward["pref"][0]
+    n = national.with_columns(
+        (
+            pl.col("code6")
+            .str.slice(0, 5)
+            .cast(pl.Int64)
+            .is_between(TOKYO_WARDS.start, TOKYO_WARDS.stop - 1)
+        ).alias("is_tokyo_ward"),
+        (pl.col("cards") / pl.col("population")).alias("share"),
+    ).with_columns(
+        pl.col("share").rank("min", descending=True).over("date").alias("rank"),
+        pl.len().over("date").alias("municipalities"),
+    )
+    wards_23 = n.filter(pl.col("is_tokyo_ward")).with_columns(
+        pl.col("share").rank("min", descending=True).over("date").alias("rank_in_23_wards")
+    )
+
+    def summed(frame: pl.DataFrame, name: str) -> pl.DataFrame:
+        return frame.group_by("date").agg(
+            _rate(pl.col("cards").sum(), pl.col("population").sum()).alias(name)
+        )
+
+    out = (
+        n.filter(pl.col("code6") == code)
+        .select(
+            "date",
+            _rate(pl.col("cards"), pl.col("population")).alias("ward"),
+            pl.col("rank").cast(pl.Int64),
+            pl.col("municipalities").cast(pl.Int64),
+        )
+        .join(summed(n.filter(pl.col("is_tokyo_ward")), "tokyo_23_wards"), on="date", how="left")
+        .join(summed(n.filter(pl.col("pref") == pref), "prefecture"), on="date", how="left")
+        .join(summed(n, "country"), on="date", how="left")
+        .join(
+            wards_23.filter(pl.col("code6") == code).select(
+                "date", pl.col("rank_in_23_wards").cast(pl.Int64)
+            ),
+            on="date",
+            how="left",
+        )
+    )
+    return out.select(
+        "date",
+        "ward",
+        "tokyo_23_wards",
+        "prefecture",
+        "country",
+        "rank",
+        "municipalities",
+        "rank_in_23_wards",
+    ).sort("date")
