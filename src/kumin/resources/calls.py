@@ -37,6 +37,32 @@ STAFF_COLUMNS = ("calls_answered", "staff_regular", "staff_external", "staffed_h
 # ---------------------------------------------------------------- import
 
 
+def _record_problems(line: int, row: dict) -> list[Problem]:
+    problems = []
+    received, answered = row["calls_received"], row["calls_answered"]
+    if answered > received:
+        problems.append(
+            Problem(
+                line,
+                "calls_answered",
+                "resources.import.answered_exceeds",
+                {"answered": answered, "received": received},
+            )
+        )
+    elif row.get("calls_abandoned") is not None and answered + row["calls_abandoned"] > received:
+        problems.append(
+            Problem(
+                line,
+                "calls_abandoned",
+                "resources.import.abandoned_exceeds",
+                {"total": answered + row["calls_abandoned"], "received": received},
+            )
+        )
+    if answered > 0 and row["staffed_hours"] == 0:
+        problems.append(Problem(line, "staffed_hours", "resources.import.no_staffed_hours"))
+    return problems
+
+
 def parse_call_records(table: Table) -> pl.DataFrame:
     """Validate a table of daily call-centre records into a frame sorted by date.
 
@@ -44,36 +70,7 @@ def parse_call_records(table: Table) -> pl.DataFrame:
     above received, answered plus abandoned above received, calls answered with
     no staffed hours) raises one :class:`DataError` listing every problem.
     """
-    frame, lines = parse_table(table, "call_centre_daily")
-    problems: list[Problem] = []
-    has_abandoned = "calls_abandoned" in frame.columns
-    for i, row in enumerate(frame.iter_rows(named=True)):
-        line = lines[i]
-        received, answered = row["calls_received"], row["calls_answered"]
-        if answered > received:
-            problems.append(
-                Problem(
-                    line,
-                    "calls_answered",
-                    "resources.import.answered_exceeds",
-                    {"answered": answered, "received": received},
-                )
-            )
-        elif has_abandoned and row["calls_abandoned"] is not None:
-            total = answered + row["calls_abandoned"]
-            if total > received:
-                problems.append(
-                    Problem(
-                        line,
-                        "calls_abandoned",
-                        "resources.import.abandoned_exceeds",
-                        {"total": total, "received": received},
-                    )
-                )
-        if answered > 0 and row["staffed_hours"] == 0:
-            problems.append(Problem(line, "staffed_hours", "resources.import.no_staffed_hours"))
-    if problems:
-        raise DataError("resources.import.invalid", problems=problems, path=table.path.name)
+    frame, _ = parse_table(table, "call_centre_daily", _record_problems)
     return frame.sort("date")
 
 

@@ -164,7 +164,7 @@ def ward_case_curve(start: dt.date, end: dt.date) -> pl.DataFrame:
 
 def _calls_per_case(day_index: np.ndarray) -> np.ndarray:
     # From ~16 calls per case in spring 2020 down to ~2.5 by mid 2021.
-    return 2.5 + 14.0 * np.exp(-day_index / 150.0)
+    return 2.5 + 14.0 * np.exp(-np.maximum(day_index, 0.0) / 150.0)
 
 
 def call_centre_days(
@@ -186,14 +186,15 @@ def call_centre_days(
     expected_cases = cases["cases"].to_numpy()[CALLS_LEAD_DAYS:]
     dates = pl.date_range(start, end, "1d", eager=True)
     n = len(dates)
-    idx = np.arange(n, dtype=float)
+    # Days since 1 Feb 2020, whatever the window, so any window shows the same ward.
+    idx = np.arange(n, dtype=float) + (start - dt.date(2020, 2, 1)).days
     weekday = dates.dt.weekday().to_numpy()  # 1 = Monday
     weekday_factor = np.select([weekday == 1, weekday == 6, weekday == 7], [1.2, 0.8, 0.7], 1.0)
     # Worried callers before the first wave (Feb-Mar 2020), fading by May.
     concern = 300.0 * np.exp(-(((idx - 35.0) / 25.0) ** 2))
     mean_calls = (40.0 + concern + _calls_per_case(idx) * expected_cases) * weekday_factor
     received = rng.negative_binomial(60, 60 / (60 + mean_calls))
-    handle = np.clip(rng.normal(480 - 120 * (1 - np.exp(-idx / 200)), 20), 240, 900)
+    handle = np.clip(rng.normal(480 - 120 * (1 - np.exp(-np.maximum(idx, 0) / 200)), 20), 240, 900)
     regular = np.where(weekday >= 6, 2, 4)
     staffed_hours = np.full(n, float(len(HOURLY_SHARES)))
     # The ward hires external staff two weeks behind the 7-day mean of calls,
@@ -211,17 +212,20 @@ def call_centre_days(
         external[i] = held[last[-1]] if len(last) else held[i]
     external = external.astype(int)
     abandoned = np.zeros(n, dtype=int)
-    cache: dict[tuple[int, int, int], float] = {}
+    shares = np.asarray(HOURLY_SHARES)
     for i in range(n):
         agents = int(regular[i] + external[i])
-        per_hour = rng.multinomial(received[i], HOURLY_SHARES)
-        for calls in per_hour:
-            key = (agents, int(calls), int(handle[i] // 10))
-            if key not in cache:
-                cache[key] = erlang_a(
-                    agents, float(calls), key[2] * 10.0 + 5, patience_seconds, 0.0
-                ).abandonment_probability
-            abandoned[i] += rng.binomial(calls, cache[key])
+        # Each hour is an Erlang A queue at that hour's arrival rate; the day's
+        # calls are then split over hours and each caller abandons with the
+        # hour's probability (the model the calibration inverts).
+        p_hour = [
+            erlang_a(
+                agents, float(received[i] * share), float(handle[i]), patience_seconds, 0.0
+            ).abandonment_probability
+            for share in shares
+        ]
+        per_hour = rng.multinomial(received[i], shares)
+        abandoned[i] = int(rng.binomial(per_hour, p_hour).sum())
     answered = received - abandoned
     cost = (regular * 3_800 + external * 2_900) * staffed_hours + 20_000
     return pl.DataFrame(

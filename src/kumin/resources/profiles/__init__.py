@@ -14,6 +14,7 @@ import math
 import re
 import tomllib
 import unicodedata
+from collections.abc import Callable
 from dataclasses import dataclass
 from functools import cache
 from importlib import resources
@@ -166,12 +167,18 @@ def _cell(column: Column, value: Any, line: int, problems: list[Problem]) -> Any
     return number
 
 
-def parse_table(table: Table, profile: Profile | str) -> tuple[pl.DataFrame, list[int]]:
+def parse_table(
+    table: Table,
+    profile: Profile | str,
+    row_check: Callable[[int, dict[str, Any]], list[Problem]] | None = None,
+) -> tuple[pl.DataFrame, list[int]]:
     """Read every row of ``table`` through ``profile``.
 
     Returns the frame (columns in profile order; optional columns absent from the
-    file are left out) and the source line of each row. Raises ``DataError`` with
-    every problem (bad cells, missing columns, duplicate keys) if there is any.
+    file are left out) and the source line of each row. ``row_check(line,
+    values)`` adds problems that involve several cells; it sees rows whose cells
+    all parsed. Raises ``DataError`` with every problem (bad cells, missing
+    columns, duplicate keys, row checks) if there is any.
     """
     if isinstance(profile, str):
         profile = load_profile(profile)
@@ -195,7 +202,10 @@ def parse_table(table: Table, profile: Profile | str) -> tuple[pl.DataFrame, lis
         if wrong:
             problems.append(wrong)
             continue
+        before = len(problems)
         values = {c.name: _cell(c, row.get(present[c.name], ""), line, problems) for c in columns}
+        if row_check is not None and len(problems) == before:
+            problems.extend(row_check(line, values))
         key = tuple(values.get(k) for k in profile.key)
         if profile.key and None not in key:
             if key in seen:
