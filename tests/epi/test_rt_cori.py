@@ -228,3 +228,16 @@ def test_imported_shape_mismatch():
     with pytest.raises(DataError) as info:
         RtEstimator().fit(np.ones(30), imported=np.ones(29))
     assert info.value.key == "epi.data.shape_mismatch"
+
+
+def test_numerical_core_imports_no_database_or_web():
+    import subprocess
+    import sys
+
+    code = (
+        "import sys, kumin.epi.rt, kumin.epi.curves, kumin.epi.growth, kumin.epi._checks;"
+        "bad = [m for m in sys.modules if m.startswith(('kumin.web', 'kumin.core.db', "
+        "'sqlalchemy', 'fastapi'))]; print(bad)"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "[]"
