@@ -33,7 +33,10 @@ class StaffingPlan:
 
     ``by_day``: date, calls, peak_agents_needed, agent_hours_needed and, with
     deployed staff, staff_deployed, staffed_hours, agent_hours_deployed,
-    shortfall_agent_hours, surplus_agent_hours, under_hours and status.
+    shortfall_agent_hours, surplus_agent_hours, under_hours and status:
+    ``under`` when any hour was short, ``over`` when even the busiest hour had
+    agents to spare (staff come for whole days, so a quiet lunch hour alone
+    does not make a day over-staffed), else ``ok``.
 
     ``chart``: long format ``date, series, value`` with series
     ``agents_needed_peak`` and ``agents_deployed`` (one line each).
@@ -231,6 +234,8 @@ def _summarise(by_hour, calls, dep, has_deployed, m, margin) -> StaffingPlan:
             (pl.col("gap").clip(lower_bound=0) * hour_len).sum().alias("surplus_agent_hours"),
             (pl.col("status") == "under").sum().alias("under_hours"),
             pl.col("agents_deployed").null_count().alias("_unknown"),
+            (pl.col("status") == "over").sum().alias("_over_hours"),
+            pl.len().alias("_hours"),
         ]
     by_day = work.group_by("date", maintain_order=True).agg(aggs).sort("date")
     if has_deployed:
@@ -252,7 +257,7 @@ def _summarise(by_hour, calls, dep, has_deployed, m, margin) -> StaffingPlan:
                 .then(None)
                 .when(pl.col("shortfall_agent_hours") > 1e-9)
                 .then(pl.lit("under"))
-                .when(pl.col("surplus_agent_hours") > margin * pl.col("agent_hours_needed") + 1e-9)
+                .when(pl.col("_over_hours") == pl.col("_hours"))
                 .then(pl.lit("over"))
                 .otherwise(pl.lit("ok"))
                 .alias("status")
@@ -263,7 +268,7 @@ def _summarise(by_hour, calls, dep, has_deployed, m, margin) -> StaffingPlan:
                     for c in ("shortfall_agent_hours", "surplus_agent_hours", "under_hours")
                 ]
             )
-            .drop("_unknown")
+            .drop("_unknown", "_over_hours", "_hours")
             .select(
                 "date",
                 "calls",
