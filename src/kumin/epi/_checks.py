@@ -146,15 +146,11 @@ def check_counts(
     bad = ~np.isfinite(out)
     if bad.any():
         first = tuple(int(i) for i in np.argwhere(bad)[0])
-        raise DataError(
-            "epi.data.not_finite", name=name, count=int(bad.sum()), index=_index(first)
-        )
+        raise DataError("epi.data.not_finite", name=name, count=int(bad.sum()), index=_index(first))
     neg = out < 0
     if neg.any():
         first = tuple(int(i) for i in np.argwhere(neg)[0])
-        raise DataError(
-            "epi.data.negative", name=name, count=int(neg.sum()), index=_index(first)
-        )
+        raise DataError("epi.data.negative", name=name, count=int(neg.sum()), index=_index(first))
     if integer:
         frac = out != np.floor(out)
         if frac.any():
