@@ -6,11 +6,13 @@ at import time. Errors become pages or JSON in exactly one place
 from __future__ import annotations
 
 import importlib
+from collections.abc import Iterator
 from importlib import resources
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import FileResponse, JSONResponse, RedirectResponse, Response
+from fastapi.routing import APIRoute
 from fastapi.staticfiles import StaticFiles
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
@@ -72,9 +74,15 @@ def create_app(settings: Settings) -> FastAPI:
 
     from kumin.web import api, auth, pages
 
-    app.include_router(auth.router)
-    app.include_router(pages.router)
-    app.include_router(api.router, prefix="/api/v1")
+    app.state.routers = []
+
+    def include(router, prefix: str = "") -> None:
+        app.include_router(router, prefix=prefix)
+        app.state.routers.append((prefix, router))
+
+    include(auth.router)
+    include(pages.router)
+    include(api.router, "/api/v1")
     for name in DOMAIN_WEB_MODULES:
         try:
             module = importlib.import_module(name)
@@ -83,11 +91,24 @@ def create_app(settings: Settings) -> FastAPI:
                 continue
             raise
         if hasattr(module, "router"):
-            app.include_router(module.router)
+            include(module.router)
         if hasattr(module, "api_router"):
-            app.include_router(module.api_router, prefix="/api/v1")
+            include(module.api_router, "/api/v1")
     _install_error_handlers(app)
     return app
+
+
+def all_routes(app: FastAPI) -> Iterator[tuple[str, str, APIRoute]]:
+    """Every (method, full path, route) of the app, for the permission walk."""
+    for route in app.routes:
+        if isinstance(route, APIRoute):
+            for method in sorted(route.methods - {"HEAD"}):
+                yield method, route.path, route
+    for prefix, router in app.state.routers:
+        for route in router.routes:
+            if isinstance(route, APIRoute):
+                for method in sorted(route.methods - {"HEAD"}):
+                    yield method, prefix + route.path, route
 
 
 def _wants_json(request: Request) -> bool:

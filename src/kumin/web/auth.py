@@ -23,6 +23,7 @@ from kumin.web.deps import (
     SettingsDep,
     check_csrf,
     find_principal,
+    remember,
 )
 from kumin.web.render import page
 
@@ -99,7 +100,7 @@ def otp_form(request: Request, session: SessionDep) -> Response:
     principal = find_principal(request, session)
     if principal is None or principal.web_session is None:
         return RedirectResponse("/login", status_code=303)
-    request.state.principal = principal
+    remember(request, principal)
     return page(request, "otp.html", error=None)
 
 
@@ -114,7 +115,7 @@ def otp(
     principal = find_principal(request, session)
     if principal is None or principal.web_session is None:
         return RedirectResponse("/login", status_code=303)
-    request.state.principal = principal
+    remember(request, principal)
     check_csrf(request, principal.web_session, form_csrf)
     try:
         accounts.check_second_factor(session, settings, principal.user, code, source="web")

@@ -132,6 +132,12 @@ def check_csrf(request: Request, ws: WebSession, form_csrf: str | None) -> None:
         raise AuthError("core.auth.csrf")
 
 
+def remember(request: Request, principal: Principal) -> None:
+    """Keep who is signed in for rendering; plain values survive a rolled-back session."""
+    request.state.principal = principal
+    request.state.csrf = principal.web_session.csrf if principal.web_session else ""
+
+
 class Permit:
     """Route dependency: the signed-in actor, after checking ``action``.
 
@@ -158,5 +164,5 @@ class Permit:
             object=request.url.path,
         )
         ctx = Ctx(session, request.app.state.settings, principal.actor)
-        request.state.principal = principal
+        remember(request, principal)
         return ctx

@@ -32,7 +32,6 @@ def environment() -> Environment:
 def page(request: Request, template: str, status_code: int = 200, **context: Any) -> HTMLResponse:
     """Render a full page (or a fragment, for HTMX) with the common context."""
     principal = getattr(request.state, "principal", None)
-    ws = principal.web_session if principal else None
     role = principal.actor.role if principal else None
     body = (
         environment()
@@ -41,7 +40,7 @@ def page(request: Request, template: str, status_code: int = 200, **context: Any
             request=request,
             lang=current_lang.get(),
             user=principal.actor if principal else None,
-            csrf=ws.csrf if ws else "",
+            csrf=getattr(request.state, "csrf", ""),
             nav=nav_for(role) if role else [],
             can=(lambda action: role is not None and allowed(role, action)),
             **context,

@@ -1,0 +1,106 @@
+"""The web shell: security headers, cookies, CSRF, language switch, error shape."""
+
+from __future__ import annotations
+
+import pytest
+
+
+@pytest.fixture
+def fresh_db(sqlite_db):
+    return sqlite_db
+
+
+def test_security_headers_and_cookie_flags(users, app_client):
+    r = app_client.get("/login")
+    csp = r.headers["content-security-policy"]
+    assert (
+        "script-src 'self'" in csp
+        and "unsafe-inline" not in csp.split("script-src")[1].split(";")[0]
+    )
+    assert r.headers["x-content-type-options"] == "nosniff"
+    assert r.headers["x-frame-options"] == "DENY"
+    r = app_client.login(users.by_role["admin"])
+    cookie = r.headers["set-cookie"].lower()
+    assert "httponly" in cookie and "samesite=strict" in cookie
+    assert "<script>" not in app_client.get("/").text  # no inline scripts anywhere
+
+
+def test_secure_cookie_over_https(users):
+    from anyio.from_thread import start_blocking_portal
+    from tests.conftest import WebClient
+
+    from kumin.web.app import create_app
+
+    with start_blocking_portal() as portal:
+        client = WebClient(create_app(users.settings), portal)
+        client._client.base_url = "https://testserver"
+        r = client.login(users.by_role["admin"])
+        assert "secure" in r.headers["set-cookie"].lower()
+
+
+def test_forms_need_the_csrf_token(users, app_client):
+    app_client.login(users.by_role["admin"])
+    r = app_client.post(
+        "/admin/users", data={"name": "x1", "role": "auditor", "password": "long-password-1"}
+    )
+    assert r.status_code == 401
+    r = app_client.post(
+        "/admin/users",
+        data={"name": "x1", "role": "auditor", "password": "long-password-1", "csrf": "forged"},
+    )
+    assert r.status_code == 401
+    r = app_client.post(
+        "/admin/users",
+        data={
+            "name": "x1",
+            "role": "auditor",
+            "password": "long-password-1",
+            "csrf": app_client.csrf(),
+        },
+    )
+    assert r.status_code == 303
+
+
+def test_login_form_needs_its_token(users, app_client):
+    r = app_client.post("/login", data={"name": users.by_role["admin"], "password": "x" * 12})
+    assert r.status_code == 400
+
+
+def test_japanese_by_default_english_on_switch(users, app_client):
+    assert "ログイン" in app_client.get("/login").text
+    r = app_client.get("/lang/en?next=/login")
+    assert r.status_code == 303 and r.headers["location"] == "/login"
+    assert "Sign in" in app_client.get("/login").text
+    # never an open redirect
+    assert app_client.get("/lang/ja?next=//evil.example").headers["location"] == "/"
+
+
+def test_one_json_error_shape(users, app_client):
+    for path, status in (("/api/v1/me", 401), ("/api/v1/nope", 404)):
+        r = app_client.get(path)
+        assert r.status_code == status
+        body = r.json()
+        assert set(body) == {"error"} and {"code", "message"} <= set(body["error"])
+    app_client.login(users.by_role["researcher"])
+    r = app_client.get("/api/v1/users")
+    assert r.status_code == 403 and r.json()["error"]["code"] == "forbidden"
+    r = app_client.get("/api/v1/audit?since=notadate", headers={"accept": "application/json"})
+    assert r.status_code in (403, 422)
+
+
+def test_api_token_and_openapi(users, app_client):
+    app_client.login(users.by_role["auditor"])
+    import re
+
+    page = app_client.post("/account/token", data={"label": "script", "csrf": app_client.csrf()})
+    token = re.search(r'id="api-token">([^<]+)<', page.text).group(1)
+    app_client.logout()
+    r = app_client.get("/api/v1/audit/verify", headers={"authorization": f"Bearer {token}"})
+    assert r.status_code == 200 and r.json()["ok"] is True
+    spec = app_client.get("/api/v1/openapi.json").json()
+    assert "/api/v1/audit" in spec["paths"]
+
+
+def test_unknown_page_is_a_page(app_client):
+    r = app_client.get("/nowhere", headers={"accept": "text/html"})
+    assert r.status_code == 404 and "<html" in r.text
