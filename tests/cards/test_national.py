@@ -1,0 +1,136 @@
+"""The Ministry's card statistics, read from the real files with their quirks
+(codeforjapan/mynumbercard_statistics @3c7a1dad4d97, see ../shared/data/README.md)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import shutil
+
+import polars as pl
+import pytest
+
+from kumin.cards.national import (
+    check_digit,
+    code6,
+    load_national,
+    ratio_over_time,
+    read_snapshot,
+    restore_code6,
+    snapshot_files,
+)
+from kumin.errors import DataError
+
+D = dt.date
+
+
+@pytest.fixture(scope="module")
+def stats_dir(shared_data):
+    return shared_data / "mynumbercard_statistics"
+
+
+@pytest.fixture(scope="module")
+def national(stats_dir):
+    return load_national(stats_dir)
+
+
+def test_restore_code6_puts_back_the_leading_zero():
+    assert restore_code6(11002) == "011002"  # 札幌市
+    assert restore_code6("131121") == "131121"  # 世田谷区
+    assert code6(13112) == "131121" and check_digit("01100") == 2
+    for bad in ("11003", "1100", "abc", "1311211"):
+        with pytest.raises(DataError):
+            restore_code6(bad)
+
+
+@pytest.mark.realdata
+def test_every_snapshot_loads_once_per_date(national, stats_dir):
+    dated = [p for p in snapshot_files(stats_dir) if p.parent.name.isdigit()]
+    assert len(dated) == 46
+    assert national.select(pl.struct("date", "code6").is_unique().all()).item()
+    per_date = national.group_by("date").len()
+    assert per_date["len"].unique().to_list() == [1741]
+    # latest/ is the 2022-04-01 snapshot, missing from the dated folders: it is kept
+    # under its own reference date, once, and never taken for the newest data
+    assert national["date"].n_unique() == 47
+    assert national["date"].max() == D(2022, 12, 31)
+    assert D(2022, 4, 1) in per_date["date"].to_list()
+
+
+@pytest.mark.realdata
+def test_sapporo_keeps_its_leading_zero(national):
+    sapporo = national.filter(pl.col("municipality") == "札幌市")
+    assert sapporo["code6"].unique().to_list() == ["011002"]
+    assert sapporo.height == 47
+
+
+@pytest.mark.realdata
+def test_island_villages_that_lost_their_code_get_it_back(national, stats_dir):
+    raw = read_snapshot(stats_dir / "static/data/20210801/all_localgovs.csv")
+    lost = raw.filter(pl.col("code6").is_null())["municipality"].sort().to_list()
+    assert lost == ["三宅村", "八丈町"]
+    filled = national.filter(pl.col("municipality").is_in(["三宅村", "八丈町"]))
+    assert set(filled["code6"]) == {"133817", "134015"}
+
+
+@pytest.mark.realdata
+def test_published_rates_recompute(national):
+    diff = national.select(
+        ((pl.col("cards") / pl.col("population") * 100) - pl.col("rate")).abs().max()
+    ).item()
+    assert diff <= 0.0501
+
+
+@pytest.mark.realdata
+def test_setagaya_against_tokyo_prefecture_and_country(national):
+    series = ratio_over_time(national, "131121")
+    assert series.height == 47
+    row = series.filter(pl.col("date") == D(2021, 4, 1)).row(0, named=True)
+    assert row["ward"] == 32.4  # 297,403 / 917,486 in 20210401/all_localgovs.csv
+    assert row["municipalities"] == 1741 and 1 <= row["rank_in_23_wards"] <= 23
+    assert row["tokyo_23_wards"] > row["country"]
+    assert series["rank"].min() >= 1 and series["rank"].max() <= 1741
+    with pytest.raises(DataError):
+        ratio_over_time(national, "131122")  # wrong check digit
+
+
+@pytest.mark.realdata
+def test_stale_latest_duplicate_is_skipped(tmp_path, stats_dir):
+    src = stats_dir / "static/data/20220301/all_localgovs.csv"
+    for folder in ("20220301", "latest"):
+        (tmp_path / folder).mkdir()
+        shutil.copy(src, tmp_path / folder / "all_localgovs.csv")
+    # without citycode.csv the two island villages of 2021-08 onwards have no code
+    with pytest.raises(DataError) as info:
+        load_national(tmp_path)
+    assert len(info.value.problems) == 2
+    shutil.copy(stats_dir / "citycode.csv", tmp_path / "citycode.csv")
+    loaded = load_national(tmp_path)
+    assert loaded["date"].unique().to_list() == [D(2022, 3, 1)] and loaded.height == 1741
+    assert loaded["code6"].null_count() == 0
+
+
+@pytest.mark.parametrize("name", ["all_localgovs.csv", "all_localgovs.xlsx"])
+def test_html_disguised_as_a_table_is_rejected(tmp_path, name):
+    page = tmp_path / name
+    page.write_bytes("<!DOCTYPE html><html><body>404 見つかりません</body></html>".encode("cp932"))
+    with pytest.raises(DataError) as info:
+        read_snapshot(page)
+    assert info.value.key == "cards.national.html"
+
+
+def test_a_bad_row_is_reported_with_its_line(tmp_path):
+    path = tmp_path / "all_localgovs.csv"
+    path.write_text(
+        '\ufeff"算出基準日","都道府県名","市区町村名","総数（人口）","交付枚数",'
+        '"人口に対する交付枚数率","人口算出基準日","交付件数基準日","団体コード"\n'
+        '"2022/03/01","北海道","札幌市",100,10,10.0,"2021/01/01","2022/03/01",11002\n'
+        '"2022/03/01","北海道","函館市",100,x,10.0,"2021/01/01","2022/03/01",12025\n'
+        '"2022/03/01","北海道","小樽市",100,10,10.0,"2021/01/01","2022/03/01",12034\n',
+        encoding="utf-8",
+    )
+    with pytest.raises(DataError) as info:
+        read_snapshot(path)
+    assert [(p.line, p.key) for p in info.value.problems] == [
+        (3, "cards.national.bad_value"),
+        (4, "cards.national.bad_check_digit"),
+    ]
