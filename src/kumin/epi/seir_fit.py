@@ -302,8 +302,8 @@ class SEIRModel:
         if not (observe > 0).any():
             raise DataError("epi.seir.no_cases")
         bounds = (
-            [(np.log(0.05), np.log(30.0))]
-            + [(np.log(0.01), np.log(20.0))] * len(changes)
+            [(np.log(0.1), np.log(20.0))]
+            + [(np.log(0.01), np.log(10.0))] * len(changes)
             + [
                 (np.log(1e-3), np.log(0.05 * contacts.population.sum())),
                 (np.log(0.05), np.log(1e4)),
@@ -438,11 +438,19 @@ def _objective(problem: _Problem, free: np.ndarray, fixed_index: int | None, fix
         idx = np.arange(p)
         batch[1 + idx, idx] += eps
         batch[1 + p + idx, idx] -= eps
-        ll = problem.loglik(full(batch))
-        grad = -(ll[1 : 1 + p] - ll[1 + p :]) / (2 * eps)
+        with np.errstate(all="ignore"):
+            ll = problem.loglik(full(batch))
         value = -ll[0]
         if not np.isfinite(value):
-            return 1e300, np.zeros(p)
+            return 1e20, np.zeros(p)
+        up, down = ll[1 : 1 + p], ll[1 + p :]
+        # one-sided differences where a trial point fails (e.g. at a bound)
+        grad = np.where(
+            np.isfinite(up) & np.isfinite(down),
+            -(up - down) / (2 * eps),
+            np.where(np.isfinite(up), -(up - ll[0]) / eps, -(ll[0] - down) / eps),
+        )
+        grad = np.where(np.isfinite(grad), grad, 0.0)
         return float(value), grad
 
     return fun
