@@ -211,6 +211,9 @@ def closed_days(start: dt.date, end: dt.date, year_end_closure: bool = True) -> 
     return out
 
 
+CAT = pl.Categorical()  # the key columns match the event frame's categoricals
+
+
 def _frame(rows: Iterable[object], schema: dict[str, pl.DataType]) -> pl.DataFrame:
     names = list(schema)
     data = [tuple(getattr(r, n) for n in names) for r in rows]
@@ -248,7 +251,7 @@ class GovernanceContext:
         df = _frame(
             self.departments,
             {
-                "code": pl.String,
+                "code": CAT,
                 "name": pl.String,
                 "open": pl.Time,
                 "close": pl.Time,
@@ -263,8 +266,8 @@ class GovernanceContext:
         return _frame(
             self.terminals,
             {
-                "terminal_id": pl.String,
-                "department": pl.String,
+                "terminal_id": CAT,
+                "department": CAT,
                 "location": pl.String,
                 "reservation_required": pl.Boolean,
             },
@@ -293,8 +296,8 @@ class GovernanceContext:
         return pl.DataFrame(
             rows,
             schema={
-                "department": pl.String,
-                "operator_id": pl.String,
+                "department": CAT,
+                "operator_id": CAT,
                 "listed_from": pl.Date,
                 "listed_to": pl.Date,
             },
@@ -306,8 +309,8 @@ class GovernanceContext:
         return _frame(
             self.applications,
             {
-                "department": pl.String,
-                "function": pl.String,
+                "department": CAT,
+                "function": CAT,
                 "valid_from": pl.Date,
                 "valid_to": pl.Date,
             },
@@ -318,8 +321,8 @@ class GovernanceContext:
         return _frame(
             self.reservations,
             {
-                "department": pl.String,
-                "terminal_id": pl.String,
+                "department": CAT,
+                "terminal_id": CAT,
                 "start": pl.Datetime("us"),
                 "end": pl.Datetime("us"),
             },
@@ -327,9 +330,7 @@ class GovernanceContext:
 
     @cached_property
     def checklist_frame(self) -> pl.DataFrame:
-        return _frame(
-            self.checklist, {"terminal_id": pl.String, "date": pl.Date, "secured": pl.Boolean}
-        )
+        return _frame(self.checklist, {"terminal_id": CAT, "date": pl.Date, "secured": pl.Boolean})
 
     @cached_property
     def watchlist_frame(self) -> pl.DataFrame:

@@ -31,16 +31,19 @@ REQUIRED = ("timestamp", "terminal_id", "operator_id", "action")
 #: actions that read a resident's data; the subject rules look at these only
 LOOKUP_ACTIONS = ("search", "view", "print")
 #: the frame every rule takes
+#: Low-cardinality columns are categorical: ten million events then cost about
+#: 40 bytes each, and grouping or joining on them is integer work.
 EVENT_SCHEMA: dict[str, pl.DataType] = {
     "ts": pl.Datetime("us"),
-    "terminal_id": pl.String,
-    "operator_id": pl.String,
-    "action": pl.String,
+    "terminal_id": pl.Categorical(),
+    "operator_id": pl.Categorical(),
+    "action": pl.Categorical(),
     "subject": pl.String,
-    "function": pl.String,
-    "file": pl.String,
+    "function": pl.Categorical(),
+    "file": pl.Categorical(),
     "line": pl.UInt32,
 }
+CATEGORICAL = ("terminal_id", "operator_id", "action", "function")
 TIMESTAMP_FORMATS = (
     "%Y-%m-%d %H:%M:%S",
     "%Y-%m-%dT%H:%M:%S",
@@ -72,66 +75,97 @@ def _transcode_cp932(path: Path, progress: Progress | None) -> Path:
     return Path(tmp)
 
 
-def _parse_timestamp(col: pl.Expr, sample: str | None) -> pl.Expr:
-    """Parse with the sample's format first; other formats only fill what failed."""
-    formats = list(TIMESTAMP_FORMATS)
-    if sample:
-        for fmt in TIMESTAMP_FORMATS:
-            try:
-                import datetime as dt
+def _guess_format(sample: str | None) -> str:
+    import datetime as dt
 
-                dt.datetime.strptime(sample.strip(), fmt)
-            except ValueError:
-                continue
-            formats.remove(fmt)
-            formats.insert(0, fmt)
-            break
-    s = col.str.strip_chars()
-    exprs = [s.str.strptime(pl.Datetime("us"), fmt, strict=False) for fmt in formats]
-    return pl.coalesce(exprs)
+    for fmt in TIMESTAMP_FORMATS:
+        try:
+            dt.datetime.strptime((sample or "").strip(), fmt)
+        except ValueError:
+            continue
+        return fmt
+    return TIMESTAMP_FORMATS[0]
 
 
-def _validate(df: pl.DataFrame, name: str) -> tuple[pl.DataFrame, list[Problem]]:
-    """Drop blank lines, parse timestamps, collect the problems of every bad line."""
-    blank = pl.all_horizontal(
-        [pl.col(c).is_null() | (pl.col(c).str.strip_chars() == "") for c in LOG_COLUMNS]
+def _normalise(lf: pl.LazyFrame, fmt: str, name: str) -> pl.LazyFrame:
+    """Raw string columns (plus ``line``) to the event schema, lazily.
+
+    Timestamps are parsed with one format (the first line's); what fails keeps
+    its text in ``ts_raw`` (null elsewhere, so it costs nothing on a clean log).
+    """
+    ts = pl.col("timestamp").str.to_datetime(
+        fmt, time_unit="us", strict=False, exact=True, cache=False
     )
-    df = df.filter(~blank)
-    sample = df.get_column("timestamp").drop_nulls().head(1).to_list()
-    df = df.with_columns(
-        _parse_timestamp(pl.col("timestamp"), sample[0] if sample else None).alias("ts"),
-        *(pl.col(c).fill_null("").str.strip_chars() for c in LOG_COLUMNS[1:]),
+    return lf.filter(~pl.all_horizontal(pl.col(c).is_null() for c in LOG_COLUMNS)).select(
+        ts.alias("ts"),
+        *(pl.col(c).fill_null("").cast(pl.Categorical()) for c in CATEGORICAL[:3]),
+        pl.col("subject").fill_null("").str.strip_chars(),
+        pl.col("function").fill_null("").cast(pl.Categorical()),
+        pl.lit(name, pl.Categorical()).alias("file"),
+        pl.col("line").cast(pl.UInt32),
+        pl.when(ts.is_null()).then(pl.col("timestamp").fill_null("")).alias("ts_raw"),
     )
+
+
+def _finish(df: pl.DataFrame) -> tuple[pl.DataFrame, list[Problem]]:
+    """Second chances and problems: other timestamp formats for what failed,
+    stripped categorical values, then every bad line."""
+    failed = df.get_column("ts_raw").is_not_null()
+    if failed.any():
+        idx = failed.arg_true()
+        rest = df.get_column("ts_raw").gather(idx).str.strip_chars()
+        fixed = pl.select(
+            pl.coalesce(
+                rest.str.to_datetime(f, time_unit="us", strict=False, exact=True)
+                for f in TIMESTAMP_FORMATS
+            )
+        ).to_series()
+        df = df.with_columns(df.get_column("ts").scatter(idx, fixed))
+    for c in CATEGORICAL:
+        values = df.get_column(c).unique().cast(pl.String)
+        if (values != values.str.strip_chars()).any():  # checked on the few distinct values
+            df = df.with_columns(pl.col(c).cast(pl.String).str.strip_chars().cast(pl.Categorical()))
     checks = [(pl.col("ts").is_null(), "timestamp", "oplog.import.bad_timestamp")]
     checks += [(pl.col(c) == "", c, "oplog.import.missing_value") for c in REQUIRED[1:]]
-    bad = df.filter(pl.any_horizontal([c for c, _, _ in checks]))
     problems: list[Problem] = []
+    bad = df.filter(pl.any_horizontal([c for c, _, _ in checks]))
     if bad.height:
         flags = bad.select(
-            "line", "timestamp", *(cond.alias(f"bad_{col}") for cond, col, _ in checks)
+            "line", "ts_raw", *(cond.alias(f"bad_{col}") for cond, col, _ in checks)
         ).head(MAX_PROBLEMS)
         for row in flags.iter_rows(named=True):
             for _, col, key in checks:
                 if row[f"bad_{col}"]:
-                    params = {"value": row["timestamp"] or ""} if col == "timestamp" else {}
+                    params = {"value": row["ts_raw"] or ""} if col == "timestamp" else {}
                     problems.append(Problem(int(row["line"]), col, key, params))
-    out = df.select(
-        "ts", *LOG_COLUMNS[1:], pl.lit(name).alias("file"), pl.col("line").cast(pl.UInt32)
-    )
-    return out, problems
+    return df.drop("ts_raw"), problems
+
+
+def _validate(df: pl.DataFrame, name: str) -> tuple[pl.DataFrame, list[Problem]]:
+    """Validate a frame of raw string columns with ``line``."""
+    first = df.get_column("timestamp").drop_nulls().head(1).to_list()
+    fmt = _guess_format(first[0] if first else None)
+    return _finish(_normalise(df.lazy(), fmt, name).collect())
+
+
+def _has_quotes(path: Path) -> bool:
+    """Without a quote character no field can hold a line break (a fast byte scan)."""
+    with open(path, "rb") as fh:
+        while chunk := fh.read(1 << 22):
+            if b'"' in chunk:
+                return True
+    return False
 
 
 def _has_line_breaks(df: pl.DataFrame) -> bool:
-    return bool(
-        df.select(
-            pl.any_horizontal(
-                [
-                    pl.col(c).str.contains("[\r\n]").any()
-                    for c in df.columns
-                    if df.schema[c] == pl.String
-                ]
-            )
-        ).item()
+    """A quoted line break makes polars' row index drift from the file's lines."""
+    if df.get_column("subject").str.contains("\n", literal=True).any():
+        return True
+    if df.get_column("ts_raw").drop_nulls().str.contains("\n", literal=True).any():
+        return True
+    return any(
+        df.get_column(c).unique().cast(pl.String).str.contains("\n", literal=True).any()
+        for c in CATEGORICAL
     )
 
 
@@ -211,25 +245,25 @@ def read_log(
 def _read_fast(
     path: Path, encoding: str, header: Sequence[str], name: str, progress: Progress | None
 ) -> tuple[pl.DataFrame, list[Problem]]:
+    """Stream the CSV through polars: parse, cast and check chunk by chunk, so the
+    raw text of ten million lines is never held at once."""
     source = _transcode_cp932(path, progress) if encoding == "cp932" else path
+    options = {"infer_schema": False, "new_columns": list(header)}
     try:
         try:
-            raw = pl.read_csv(
-                source,
-                infer_schema=False,
-                new_columns=list(header),
-                row_index_name="line",
-                row_index_offset=2,
-                encoding="utf8",
-            )
+            head = pl.read_csv(source, n_rows=20, **options)
+            first = head.get_column("timestamp").drop_nulls().head(1).to_list()
+            lf = pl.scan_csv(source, row_index_name="line", row_index_offset=2, **options)
+            for c in LOG_COLUMNS:
+                if c not in header:
+                    lf = lf.with_columns(pl.lit(None, pl.String).alias(c))
+            fmt = _guess_format(first[0] if first else None)
+            df = _normalise(lf, fmt, name).collect(engine="streaming")
         except pl.exceptions.ComputeError:  # ragged rows: let the exact reader name them
             return _read_exact(path, encoding.replace("-sig", ""), name)
-        if _has_line_breaks(raw):
+        if _has_quotes(source) and _has_line_breaks(df):
             return _read_exact(path, encoding.replace("-sig", ""), name)
-        for c in LOG_COLUMNS:
-            if c not in raw.columns:
-                raw = raw.with_columns(pl.lit(None, pl.String).alias(c))
-        return _validate(raw, name)
+        return _finish(df)
     finally:
         if source != path:
             os.unlink(source)

@@ -135,17 +135,20 @@ def prepare_events(events: pl.DataFrame, context: GovernanceContext) -> pl.DataF
     >>> prepare_events(ev, ctx).select("department", "listed_here").row(0)
     ('D1', True)
     """
-    ev = events.cast({k: v for k, v in EVENT_SCHEMA.items() if k in events.columns})
     ev = (
-        ev.with_columns(pl.col("ts").dt.date().alias("day"))
+        events.lazy()
+        .cast({k: v for k, v in EVENT_SCHEMA.items() if k in events.columns})
+        .with_columns(pl.col("ts").dt.date().alias("day"))
         .join(
-            context.terminals_frame.select(
+            context.terminals_frame.lazy().select(
                 "terminal_id", "terminal_department", "reservation_required"
             ),
             on="terminal_id",
             how="left",
+            maintain_order="left",
         )
         .with_columns(pl.col("reservation_required").fill_null(False))
+        .collect()
     )
     pairs = ev.select("operator_id", "day", "terminal_department").unique()
     listed = (
@@ -162,12 +165,17 @@ def prepare_events(events: pl.DataFrame, context: GovernanceContext) -> pl.DataF
         .agg(pl.col("department").first(), pl.col("here").any().alias("listed_here"))
     )
     ev = ev.join(
-        listed, on=["operator_id", "day", "terminal_department"], how="left", nulls_equal=True
+        listed,
+        on=["operator_id", "day", "terminal_department"],
+        how="left",
+        nulls_equal=True,
+        maintain_order="left",
     ).with_columns(
         pl.col("listed_here").fill_null(False),
         pl.coalesce("department", "terminal_department").alias("home"),
     )
-    return ev.sort("ts")
+    # logs come in time order; sorting ten million rows is paid only when they do not
+    return ev if ev.get_column("ts").is_sorted() else ev.sort("ts")
 
 
 def _events_list(files: list[str], lines: list[int]) -> list[dict[str, Any]]:
@@ -345,25 +353,40 @@ def rule_off_hours(ev: pl.DataFrame, context: GovernanceContext) -> list[Alert]:
     th = context.thresholds
     if ev.is_empty():
         return []
-    days = ev.select(pl.col("day").min().alias("a"), pl.col("day").max().alias("b")).row(0)
-    closed = context.closed_days_frame(days[0], days[1]).with_columns(pl.lit(True).alias("closed"))
+    # The calendar is judged once per (department, day); events only compare
+    # their time of day with that day's allowed window.
+    days = ev.select("home", "day").unique()
+    first, last = days.select(pl.col("day").min().alias("a"), pl.col("day").max().alias("b")).row(0)
+    closed = context.closed_days_frame(first, last).with_columns(pl.lit(True).alias("closed"))
     deps = context.departments_frame.select(
         pl.col("department").alias("home"), "open", "close", "weekend_open", "holiday_open"
     )
-    x = ev.join(deps, on="home", how="inner").join(closed, on="day", how="left")
-    tod = pl.col("ts").dt.time()
-    early = pl.col("open").cast(pl.Int64) - th.early_grace_minutes * 60_000_000_000
-    late = pl.col("close").cast(pl.Int64) + th.late_grace_minutes * 60_000_000_000
-    x = x.with_columns(
-        pl.when(pl.col("closed").fill_null(False) & ~pl.col("holiday_open"))
-        .then(pl.lit("holiday"))
-        .when((pl.col("ts").dt.weekday() >= 6) & ~pl.col("weekend_open"))
-        .then(pl.lit("weekend"))
-        .when((tod.cast(pl.Int64) < early) | (tod.cast(pl.Int64) > late))
-        .then(pl.lit("night"))
-        .otherwise(None)
-        .alias("kind")
-    ).filter(pl.col("kind").is_not_null())
+    minute = 60_000_000  # microseconds, as the timestamps count them
+    calendar = (
+        days.join(deps, on="home", how="inner")
+        .join(closed, on="day", how="left")
+        .select(
+            "home",
+            "day",
+            "open",
+            "close",
+            pl.when(pl.col("closed").fill_null(False) & ~pl.col("holiday_open"))
+            .then(pl.lit("holiday"))
+            .when((pl.col("day").dt.weekday() >= 6) & ~pl.col("weekend_open"))
+            .then(pl.lit("weekend"))
+            .alias("closed_kind"),
+            # pl.Time counts nanoseconds since midnight
+            (pl.col("open").cast(pl.Int64) // 1000 - th.early_grace_minutes * minute).alias("lo"),
+            (pl.col("close").cast(pl.Int64) // 1000 + th.late_grace_minutes * minute).alias("hi"),
+        )
+    )
+    tod = pl.col("ts").cast(pl.Int64) % (24 * 60 * minute)  # naive local time of day
+    x = (
+        ev.select("ts", "day", "home", "operator_id", "terminal_id", "file", "line")
+        .join(calendar, on=["home", "day"], how="inner")
+        .filter(pl.col("closed_kind").is_not_null() | (tod < pl.col("lo")) | (tod > pl.col("hi")))
+        .with_columns(pl.coalesce("closed_kind", pl.lit("night")).alias("kind"))
+    )
     if x.is_empty():
         return []
     alerts = []
@@ -468,28 +491,18 @@ def rule_shared_credentials(ev: pl.DataFrame, context: GovernanceContext) -> lis
     """
     th = context.thresholds
     gap = dt.timedelta(minutes=th.session_gap_minutes)
-    s = ev.select("operator_id", "terminal_id", "ts", "day", "home", "file", "line").sort(
-        "operator_id", "terminal_id", "ts"
-    )
+    # ev is in time order, so sessions come from windows over (operator, terminal)
+    # without sorting ten million rows by strings.
+    keys = ["operator_id", "terminal_id"]
+    s = ev.select("operator_id", "terminal_id", "ts", "day", "home", "file", "line")
     s = s.with_columns(
-        (
-            (pl.col("operator_id") != pl.col("operator_id").shift(1))
-            | (pl.col("terminal_id") != pl.col("terminal_id").shift(1))
-            | ((pl.col("ts") - pl.col("ts").shift(1)) > gap)
-        )
-        .fill_null(True)
-        .cum_sum()
-        .alias("sid")
-    )
+        (pl.col("ts").diff() > gap).fill_null(True).over(keys).alias("new_session")
+    ).with_columns(pl.col("new_session").cum_sum().over(keys).alias("local"))
     sessions = (
-        s.group_by("sid")
-        .agg(
-            pl.col("operator_id").first(),
-            pl.col("terminal_id").first(),
-            pl.col("ts").min().alias("start"),
-            pl.col("ts").max().alias("end"),
-        )
+        s.group_by("operator_id", "terminal_id", "local")
+        .agg(pl.col("ts").min().alias("start"), pl.col("ts").max().alias("end"))
         .sort("operator_id", "start")
+        .with_row_index("sid")
     )
     sessions = sessions.with_columns(
         pl.col("end").cum_max().shift(1).over("operator_id").alias("prev_end"),
@@ -511,8 +524,9 @@ def rule_shared_credentials(ev: pl.DataFrame, context: GovernanceContext) -> lis
             hits.select("sid", pl.col("sid").alias("hit")),
             hits.select(pl.col("other_sid").alias("sid"), pl.col("sid").alias("hit")),
         ]
-    )
-    x = s.join(pairs.unique(), on="sid", how="inner")
+    ).unique()
+    pairs = pairs.join(sessions.select("sid", *keys, "local"), on="sid")
+    x = s.join(pairs.drop("sid"), on=[*keys, "local"], how="inner")
     # one incident per operator and day, however many overlapping pairs it holds
     first_day = x.group_by("hit").agg(pl.col("day").min().alias("hit_day"))
     x = x.join(first_day, on="hit").unique(["file", "line"])

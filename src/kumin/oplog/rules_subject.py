@@ -19,7 +19,13 @@ MAD_SCALE = 1.4826  # MAD of a normal distribution -> its standard deviation
 
 
 def _lookups(ev: pl.DataFrame) -> pl.DataFrame:
-    return ev.filter(pl.col("action").is_in(LOOKUP_ACTIONS) & (pl.col("subject") != ""))
+    cols = ["ts", "day", "operator_id", "terminal_id", "home", "subject", "file", "line"]
+    return (
+        ev.lazy()
+        .filter(pl.col("action").is_in(LOOKUP_ACTIONS) & (pl.col("subject") != ""))
+        .select(cols)
+        .collect()
+    )
 
 
 def _robust_scale(median: pl.Expr, mad: pl.Expr) -> pl.Expr:
@@ -58,7 +64,7 @@ def rule_volume_spike(ev: pl.DataFrame, context: GovernanceContext) -> list[Aler
     if lk.is_empty():
         return []
     daily = lk.group_by("operator_id", "day").agg(
-        pl.len().alias("k"), pl.col("home").drop_nulls().mode().first().alias("dept")
+        pl.len().alias("k"), pl.col("home").first().alias("dept")
     )
     own = daily.group_by("operator_id").agg(
         pl.col("k").median().alias("own_med"),
@@ -162,7 +168,11 @@ def unexplained_lookups(ev: pl.DataFrame, context: GovernanceContext) -> pl.Data
         return lk
     window = context.thresholds.record_window_days
     rec = (
-        rec.select(pl.col("department").alias("home"), "subject", pl.col("date").alias("rec_day"))
+        rec.select(
+            pl.col("department").cast(pl.Categorical()).alias("home"),
+            "subject",
+            pl.col("date").alias("rec_day"),
+        )
         .unique()
         .sort("rec_day")
     )

@@ -320,6 +320,8 @@ def synth_oplog(
     month_end = np.array([c.day >= 25 for c in calendar])[day_of_s]
     overtime = (s_j == s_k - 1) & month_end & (rng.random(len(s_od)) < 0.3)
     s_start = np.where(overtime, closes[s_dep] - 10 + rng.random(len(s_od)) * 40, s_start)
+    early = (s_j == 0) & (rng.random(len(s_od)) < 0.05)  # in before opening, inside the grace
+    s_start = np.where(early, opens[s_dep] - 5 - rng.random(len(s_od)) * 20, s_start)
     base, extra = n_cases[s_od] // s_k, n_cases[s_od] % s_k
     s_n = base + (s_j < extra)
     keep = s_n > 0
@@ -333,6 +335,11 @@ def synth_oplog(
     term_names = [t for ts in terms for t in ts] + list(SHARED_TERMINALS)
     term_off = np.concatenate([[0], np.cumsum(n_terms)[:-1]])
     s_term = term_off[s_dep] + (s_op % n_terms[s_dep])
+    # now and then a colleague's terminal of the same department, one session at a time
+    borrow = rng.random(len(s_od)) < 0.15
+    s_term = np.where(
+        borrow, term_off[s_dep] + rng.integers(0, 1 << 30, len(s_od)) % n_terms[s_dep], s_term
+    )
     uses_shared = np.array([d.uses_shared for d in DEPARTMENTS])
     u = rng.random(len(s_od))
     shared = (uses_shared[s_dep] & (u < 0.12)) | ((s_dep == 0) & (u < 0.05))
@@ -344,6 +351,16 @@ def synth_oplog(
     c_i = np.arange(len(c_s)) - np.repeat(np.cumsum(s_n) - s_n, s_n)
     c_t = s_start[c_s] + 1.0 + c_i * s_gap[c_s]  # minutes from midnight
     c_subject = rng.integers(0, POPULATION, len(c_s))
+    # residents many departments deal with (movers, new households), all on record
+    movers = rng.integers(0, POPULATION, 300)
+    from_pool = rng.random(len(c_s)) < 0.03
+    c_subject = np.where(from_pool, movers[rng.integers(0, 300, len(c_s))], c_subject)
+    # follow-ups: the operator looks again at a resident of one of their recent cases
+    back = rng.integers(1, 40, len(c_s))
+    src = np.maximum(np.arange(len(c_s)) - back, 0)
+    same_op = s_op[c_s[src]] == s_op[c_s]
+    follow = same_op & (rng.random(len(c_s)) < 0.05)
+    c_subject = np.where(follow, c_subject[src], c_subject)
     c_dep = s_dep[c_s]
     n_fn = np.array([len(d.functions) for d in DEPARTMENTS])
     c_fn = rng.integers(0, 1 << 30, len(c_s)) % n_fn[c_dep]

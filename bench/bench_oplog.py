@@ -1,0 +1,180 @@
+"""Benchmark: ten million operation-log lines read and scanned by every rule.
+
+    .venv/bin/python bench/bench_oplog.py [--lines 10000000] [--threads 2] [--keep DIR]
+
+A child process generates the synthetic log (kumin.synth.oplog, scaled to the
+requested number of lines) and writes it as CSV; this process then reads it
+(kumin.oplog.logs.read_log) and runs every rule (kumin.oplog.scan.scan) on at most
+``--threads`` cores, and prints wall time, cost per million lines and peak RSS
+(resource.getrusage). The peer run reads the first 500,000 lines with kumin's
+exact row-by-row reader (kumin.core.tabular.read_table) for comparison. Target:
+read + scan under 30 s on 2 cores and under 4 GB.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import pickle
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+LINES_PER_SCALE = 225_000  # one synthetic year at scale 1 (seeds 0-4 average)
+
+
+def generate(path: Path, lines: int, seed: int) -> None:
+    from kumin.synth.oplog import synth_oplog
+
+    s = synth_oplog(seed=seed, scale=lines / LINES_PER_SCALE)
+    s.write_csv(path)
+    with open(path.with_suffix(".context.pickle"), "wb") as fh:
+        pickle.dump(s.context, fh)
+    print(f"generated {s.events.height:,} lines, {len(s.incidents)} incidents", flush=True)
+
+
+def peak_rss_mb() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # KiB on Linux
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--lines", type=int, default=10_000_000)
+    ap.add_argument("--threads", type=int, default=2)
+    ap.add_argument("--seed", type=int, default=7)
+    ap.add_argument("--keep", type=Path, help="directory to keep the CSV in")
+    ap.add_argument("--generate", type=Path, help=argparse.SUPPRESS)
+    args = ap.parse_args()
+    if args.generate:
+        generate(args.generate, args.lines, args.seed)
+        return
+
+    # Both settings must precede importing polars.
+    os.environ["POLARS_MAX_THREADS"] = str(args.threads)
+    if hasattr(os, "sched_setaffinity"):
+        cpus = sorted(os.sched_getaffinity(0))[: args.threads]
+        os.sched_setaffinity(0, cpus)
+
+    from rich.console import Console
+    from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+
+    console = Console()
+    folder = args.keep or Path(tempfile.mkdtemp(prefix="kumin-bench-oplog-"))
+    folder.mkdir(parents=True, exist_ok=True)
+    csv = folder / "oplog.csv"
+    if not csv.exists():
+        t = time.perf_counter()
+        subprocess.run(
+            [
+                sys.executable,
+                __file__,
+                "--generate",
+                str(csv),
+                "--lines",
+                str(args.lines),
+                "--seed",
+                str(args.seed),
+            ],
+            check=True,
+            env={**os.environ, "POLARS_MAX_THREADS": str(os.cpu_count() or 2)},
+        )
+        console.print(f"generation (not timed below): {time.perf_counter() - t:.1f} s")
+    size_mb = csv.stat().st_size / 1e6
+
+    import polars as pl
+
+    from kumin.core.tabular import read_table
+    from kumin.oplog.logs import read_log
+    from kumin.oplog.rules import prepare_events
+    from kumin.oplog.scan import RULES, scan
+
+    # the child saved the governance context (ledgers, business records, ...)
+    with open(csv.with_suffix(".context.pickle"), "rb") as fh:
+        context = pickle.load(fh)
+    console.print(f"threads: polars {pl.thread_pool_size()}, cpus {len(os.sched_getaffinity(0))}")
+
+    timings: dict[str, float] = {}
+    cpu: dict[str, float] = {}  # CPU seconds of all threads: fair when the machine is busy
+    per_rule: dict[str, int] = {}
+    with Progress(
+        TextColumn("{task.description:<22}"),
+        BarColumn(),
+        TextColumn("{task.completed}/{task.total}"),
+        TimeElapsedColumn(),
+        console=console,
+    ) as bar:
+        task = bar.add_task("read", total=len(RULES) + 1)
+        t0, c0 = time.perf_counter(), time.process_time()
+        events = read_log(csv)
+        timings["read"] = time.perf_counter() - t0
+        cpu["read"] = time.process_time() - c0
+        bar.update(task, advance=1, description="scan")
+        t_rule, c_rule = time.perf_counter(), time.process_time()
+
+        def on_rule(name: str, count: int) -> None:
+            nonlocal t_rule, c_rule
+            now, cpu_now = time.perf_counter(), time.process_time()
+            timings[name] = now - t_rule
+            cpu[name] = cpu_now - c_rule
+            t_rule, c_rule = now, cpu_now
+            per_rule[name] = count
+            bar.update(task, advance=1, description=f"scan: {name}")
+
+        t1 = time.perf_counter()
+        c1 = time.process_time()
+        alerts = scan(events, context, on_rule=on_rule)
+        timings["scan"] = time.perf_counter() - t1
+        cpu["scan"] = time.process_time() - c1
+    load = os.getloadavg()[0]
+    total = timings["read"] + timings["scan"]
+    n = events.height
+    rss = peak_rss_mb()
+
+    # the peer: kumin's exact row-by-row reader on the first 500,000 lines
+    peer_lines = min(500_000, n)
+    t2 = time.perf_counter()
+    table = read_table(csv)
+    for read, _row in enumerate(table.rows, start=1):
+        if read >= peer_lines:
+            break
+    peer = time.perf_counter() - t2
+    peer_per_m = peer / peer_lines * 1e6
+    t3 = time.perf_counter()
+    prepare_events(events, context)
+    prep = time.perf_counter() - t3
+
+    console.print(f"\nlog: {n:,} lines, {size_mb:,.0f} MB CSV; alerts: {len(alerts)}")
+    console.print("                         wall s   CPU s")
+    for name in RULES:
+        console.print(
+            f"  {name:<22} {timings[name]:6.2f}  {cpu[name]:6.2f}  {per_rule[name]:4d} alerts"
+        )
+    console.print(f"  (the first rule includes preparing the events: {prep:.2f} s wall alone)")
+    console.print(f"read                     {timings['read']:6.2f}  {cpu['read']:6.2f}")
+    console.print(f"scan                     {timings['scan']:6.2f}  {cpu['scan']:6.2f}")
+    total_cpu = cpu["read"] + cpu["scan"]
+    console.print(
+        f"total                    {total:6.2f}  {total_cpu:6.2f}   "
+        f"= {total / n * 1e6:.2f} s wall, {total_cpu / n * 1e6:.2f} CPU s per million "
+        f"lines (target < 30 s wall for 10M)"
+    )
+    console.print(
+        f"load average during the run: {load:.1f} on {os.cpu_count()} cores "
+        f"(other work on the machine inflates wall time, not CPU time)"
+    )
+    console.print(f"peak RSS {rss:,.0f} MB (target < 4096 MB)")
+    console.print(
+        f"peer: row-by-row reader {peer_per_m:.2f} s per million lines (read only) vs "
+        f"{timings['read'] / n * 1e6:.2f} s here: {peer_per_m / (timings['read'] / n * 1e6):.1f}x"
+    )
+    if not args.keep:
+        csv.unlink()
+        csv.with_suffix(".context.pickle").unlink()
+        folder.rmdir()
+
+
+if __name__ == "__main__":
+    main()
