@@ -199,3 +199,40 @@ def test_conform_reports_missing_columns():
 def test_check_finds_steps_out_of_order():
     bad = CardRecords(cards=cards((1, HERE, D(2021, 3, 1), D(2021, 2, 1), None)))
     assert [p.key for p in bad.check()] == ["cards.records.step_order"]
+
+
+def test_wareki():
+    from kumin.cards.figures import wareki
+
+    assert wareki(D(2022, 3, 31)) == "令和4年3月31日"
+    assert wareki(D(2019, 5, 1)) == "令和元年5月1日" and wareki(D(2019, 4, 30)) == "平成31年4月30日"
+    assert wareki(D(2012, 7, 9), with_day=False) == "平成24年7月"
+
+
+@pytest.mark.parametrize("lang", ["ja", "en"])
+def test_report_tables_lay_out_every_figure(records, lang):
+    from kumin.cards.figures import report_tables
+
+    tables = report_tables(security_figures(records, 2021), lang)
+    assert [t.key for t in tables] == [
+        "issuance",
+        "certificates",
+        "status",
+        "juki_moves",
+        "juki_wide_area",
+        "inquiries",
+    ]
+    status = tables[2]
+    assert status.rows[0][1].endswith("(12.5%)")
+    assert status.values[1] == ["ratio", Decimal("12.5"), Decimal("12.5")]
+    inquiries = tables[-1]
+    assert len(inquiries.rows) == 13 and inquiries.values[-1] == ["total", 0, 0]
+    for table in tables:
+        assert all(len(row) == len(table.header) for row in table.rows)
+        assert not any("cards.table" in cell for row in table.rows for cell in row)
+    if lang == "ja":
+        assert tables[0].header == ["", "令和2年度", "令和3年度"]
+        assert tables[0].rows[0] == ["交付申請", "4件", "5件"]
+        assert "平成24年7月" in tables[3].header[-1]
+    else:
+        assert tables[0].rows[0] == ["Applications", "4", "5"]

@@ -305,3 +305,28 @@ def test_revoke_reason_must_be_known():
     card = CardState(9, since=dt.date(2021, 1, 5))
     with pytest.raises(ValueError):
         card.revoke(dt.date(2021, 2, 1), "lost in the sea")
+
+
+def test_workflow_rows_feed_the_figures():
+    import polars as pl
+
+    from kumin.cards.figures import card_status, certificate_figures, fiscal_year
+    from kumin.cards.records import CardRecords, conform
+
+    card = applied()
+    card.prepare(at(1), by="c1")
+    card.arrive(at(8), window="card_centre")
+    card.check_identity(at(8), by="c2", check=OK)
+    card.applicant_set_pins(at(8))
+    card.issue(at(8), by="c2")
+    state = CardState(card.card_id, since=dt.date(2021, 6, 8))
+    state.certificate(dt.date(2021, 6, 8), "user_auth", "new")
+    state.suspend(dt.date(2022, 3, 1))
+    records = CardRecords(
+        cards=conform(pl.DataFrame([card.record()]), "cards"),
+        card_events=conform(pl.DataFrame(state.event_rows()), "card_events"),
+        certificates=conform(pl.DataFrame(state.certificate_rows()), "certificates"),
+    )
+    s = card_status(records, dt.date(2022, 4, 1))
+    assert (s.valid, s.suspended) == (1, 1)
+    assert certificate_figures(records, fiscal_year(2021))[1].fy == 1

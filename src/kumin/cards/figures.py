@@ -365,3 +365,164 @@ def security_figures(
         juki=juki_figures(records, year),
         inquiries=inquiry_figures(records, year, functions),
     )
+
+
+# --- the tables as the report lays them out -------------------------------------------
+
+
+def wareki(day: dt.date, with_day: bool = True) -> str:
+    """A date in the Japanese era calendar: 令和4年3月31日, 平成24年7月 (元年 for year 1)."""
+    if day >= dt.date(2019, 5, 1):
+        era, year = "令和", day.year - 2018
+    elif day >= dt.date(1989, 1, 8):
+        era, year = "平成", day.year - 1988
+    else:
+        era, year = "昭和", day.year - 1925
+    text = f"{era}{'元' if year == 1 else year}年{day.month}月"
+    return f"{text}{day.day}日" if with_day else text
+
+
+@dataclass(frozen=True)
+class ReportTable:
+    """One table of the report: localised title, header and formatted cells.
+
+    ``values`` holds the same cells unformatted (ints, a ratio as Decimal) for CSV
+    and JSON; ``indent`` marks the rows the report prints as a breakdown (内訳).
+    """
+
+    key: str
+    title: str
+    note: str
+    header: list[str]
+    rows: list[list[str]]
+    values: list[list[Any]]
+    indent: list[bool]
+
+
+def report_tables(figures: SecurityFigures, lang: str = "ja") -> list[ReportTable]:
+    """The six tables of sections 1(2), 3 and 4, in the report's order and wording."""
+    from kumin.core.i18n import t
+
+    def lab(key: str, **kw: Any) -> str:
+        return t(f"cards.table.{key}", lang, **kw)
+
+    def n(value: int, unit: str) -> str:
+        return t(f"cards.table.count_{unit}", lang, count=f"{value:,}")
+
+    def day(d: dt.date) -> str:
+        return wareki(d) if lang == "ja" else d.isoformat()
+
+    prev = figures.previous_label_en if lang == "en" else figures.previous_label_ja
+    cur = figures.label_en if lang == "en" else figures.label_ja
+    end_note = lab("as_of", date=day(figures.issuance.as_of))
+    tables = []
+    ip, ic = figures.issuance_previous, figures.issuance
+    keys = ("applications", "prepared", "issued", "not_collected")
+    tables.append(
+        ReportTable(
+            "issuance",
+            lab("issuance_title"),
+            f"{lab('issuance_note')} / {end_note}",
+            ["", prev, cur],
+            [[lab(k), n(getattr(ip, k), "cases"), n(getattr(ic, k), "cases")] for k in keys],
+            [[k, getattr(ip, k), getattr(ic, k)] for k in keys],
+            [False, False, True, True],
+        )
+    )
+    tables.append(
+        ReportTable(
+            "certificates",
+            lab("certificates_title"),
+            end_note,
+            ["", prev, cur, lab("since_start_cards")],
+            [
+                [
+                    t(f"cards.label.cert_{r.cert_type}", lang),
+                    n(r.previous_fy, "certificates"),
+                    n(r.fy, "certificates"),
+                    n(r.since_start, "certificates"),
+                ]
+                for r in figures.certificates
+            ],
+            [[r.cert_type, r.previous_fy, r.fy, r.since_start] for r in figures.certificates],
+            [False] * len(figures.certificates),
+        )
+    )
+    s0, s1 = figures.status_start, figures.status_end
+
+    def valid(s: CardStatus) -> str:
+        return f"{n(s.valid, 'cards')} ({s.ratio}%)" if s.ratio is not None else n(s.valid, "cards")
+
+    tables.append(
+        ReportTable(
+            "status",
+            lab("status_title"),
+            "",
+            ["", day(s0.on), day(s1.on)],
+            [
+                [lab("valid"), valid(s0), valid(s1)],
+                [lab("operating"), n(s0.operating, "cards"), n(s1.operating, "cards")],
+                [lab("suspended"), n(s0.suspended, "cards"), n(s1.suspended, "cards")],
+                [lab("revoked"), n(s0.revoked, "cards"), n(s1.revoked, "cards")],
+            ],
+            [
+                ["valid", s0.valid, s1.valid],
+                ["ratio", s0.ratio, s1.ratio],
+                ["operating", s0.operating, s1.operating],
+                ["suspended", s0.suspended, s1.suspended],
+                ["revoked", s0.revoked, s1.revoked],
+            ],
+            [False, True, True, False],
+        )
+    )
+    for key, kinds, unit in (
+        ("juki_moves", ("special_move_out", "special_move_in", "continued_use"), "cases"),
+        ("juki_wide_area", ("wide_area_issued", "wide_area_sent"), "certificates"),
+    ):
+        rows = [r for r in figures.juki if r.kind in kinds]
+        start = rows[0].scheme_start
+        since = lab(
+            "since_start_scheme",
+            start=wareki(start, with_day=False) if lang == "ja" else start.strftime("%Y-%m"),
+        )
+        tables.append(
+            ReportTable(
+                key,
+                lab(f"{key}_title"),
+                end_note,
+                ["", prev, cur, since],
+                [
+                    [
+                        t(f"cards.label.juki_{r.kind}", lang),
+                        n(r.previous_fy, unit),
+                        n(r.fy, unit),
+                        n(r.since_start, unit),
+                    ]
+                    for r in rows
+                ],
+                [[r.kind, r.previous_fy, r.fy, r.since_start] for r in rows],
+                [False] * len(rows),
+            )
+        )
+    q = figures.inquiries
+    tables.append(
+        ReportTable(
+            "inquiries",
+            lab("inquiries_title"),
+            end_note,
+            ["", prev, cur],
+            [
+                [
+                    r.label_en if lang == "en" else r.label_ja,
+                    n(r.previous_fy, "cases"),
+                    n(r.fy, "cases"),
+                ]
+                for r in q.rows
+            ]
+            + [[lab("total"), n(q.previous_total, "cases"), n(q.total, "cases")]],
+            [[r.function, r.previous_fy, r.fy] for r in q.rows]
+            + [["total", q.previous_total, q.total]],
+            [False] * (len(q.rows) + 1),
+        )
+    )
+    return tables

@@ -449,3 +449,27 @@ class CardState:
         event = CertificateEvent(self.card_id, on, cert_type, action)
         self.certificates.append(event)
         return event
+
+    def event_rows(self) -> list[dict[str, Any]]:
+        """The state changes as rows of :data:`kumin.cards.records.CARD_EVENTS_SCHEMA`."""
+        return [
+            {
+                "card_id": self.card_id,
+                "date": on,
+                "event": event,
+                "reason": reason if event == "revoked" else None,
+            }
+            for on, event, reason in self.events
+        ]
+
+    def certificate_rows(self) -> list[dict[str, Any]]:
+        """The certificate events as rows of :data:`kumin.cards.records.CERTIFICATES_SCHEMA`."""
+        return [
+            {
+                "card_id": c.card_id,
+                "date": c.date,
+                "cert_type": c.cert_type.value,
+                "action": c.action.value,
+            }
+            for c in self.certificates
+        ]
