@@ -691,12 +691,22 @@ def calibrate_periods(
         calls = int(part["calls_received"].sum())
         abandoned = int(part["calls_abandoned"].fill_null(0).sum()) if has_abandoned else None
         known_abandoned = has_abandoned and part["calls_abandoned"].null_count() == 0
+        # Days without a handle time take the given default, else the period's
+        # calls-weighted mean over the days that have one.
+        fallback = handle_seconds
+        if fallback is None and has_handle:
+            known = part.filter(pl.col("mean_handle_seconds") > 0)
+            weight = known["calls_received"].sum()
+            if weight:
+                fallback = float(
+                    (known["mean_handle_seconds"] * known["calls_received"]).sum() / weight
+                )
         hw = 0.0
         hn = 0
         for row in part.iter_rows(named=True):
             handle = row.get("mean_handle_seconds") if has_handle else None
             if handle is None or handle <= 0:
-                handle = handle_seconds
+                handle = fallback
             if handle is None:
                 continue
             hw += handle * row["calls_received"]
