@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from epiestim_reference import discrete_si, estimate_r_reference
+from tests.epi.epiestim_reference import discrete_si, estimate_r_reference
 
 from kumin.epi.rt import RtEstimator, discr_si, overall_infectivity
 from kumin.errors import DataError, NotFittedError, ParameterError
