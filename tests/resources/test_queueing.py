@@ -265,3 +265,51 @@ def test_parameters_are_checked(kwargs, message):
         min_agents(**args)
     assert message in str(info.value)
     assert info.value.render("ja")  # a Japanese message exists
+
+
+def _simulate_centre(n, per_hour, handle, patience, within, callers, seed):
+    """Discrete-event simulation of M/M/n+M, first come first served."""
+    import heapq
+    from collections import deque
+
+    rng = np.random.default_rng(seed)
+    arrivals = np.cumsum(rng.exponential(3600 / per_hour, callers))
+    services = rng.exponential(handle, callers)
+    deadlines = arrivals + rng.exponential(patience, callers)
+    busy: list[float] = []  # completion times
+    queue: deque[int] = deque()
+    answered_in_time = abandoned = 0
+    warm = callers // 10
+
+    def serve(i, now):
+        nonlocal answered_in_time
+        heapq.heappush(busy, now + services[i])
+        if i >= warm and now - arrivals[i] <= within:
+            answered_in_time += 1
+
+    for i, t in enumerate(arrivals):
+        while busy and busy[0] <= t:
+            now = heapq.heappop(busy)
+            while queue:
+                j = queue.popleft()
+                if deadlines[j] >= now:
+                    serve(j, now)
+                    break
+                abandoned += j >= warm
+        if len(busy) < n:
+            serve(i, t)
+        else:
+            queue.append(i)
+    abandoned += sum(1 for j in queue if j >= warm and deadlines[j] < arrivals[-1])
+    counted = callers - warm
+    return answered_in_time / counted, abandoned / counted
+
+
+@pytest.mark.parametrize("seed", [0, 1])
+def test_erlang_a_against_simulation(seed):
+    # An end-to-end check of what "service level" means: the share of all callers
+    # answered within the target, callers who hang up counting as not answered.
+    sl, ab = _simulate_centre(6, 90, 240, 60, 30, 60_000, seed)
+    model = erlang_a(6, 90, 240, 60, 30)
+    assert sl == pytest.approx(model.service_level, abs=0.015)
+    assert ab == pytest.approx(model.abandonment_probability, abs=0.01)
