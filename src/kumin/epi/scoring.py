@@ -156,7 +156,7 @@ def backtest(
         est.fit(onset, report, as_of=as_of)
         days = to_days(est.dates_)[0]
         end = int(days[-1])
-        sel = days > end - h - 1
+        sel = days > end - h
         final = count_by_day(onset, int(days[0]), end)
         draws = est.draws_[:, sel]
         fin = final[sel].astype(float)
