@@ -102,7 +102,15 @@ def test_alerts_serialise_to_json_and_explain_themselves(quality):
 
 
 def test_synthetic_logs_are_deterministic():
-    a, b = synth_oplog(seed=3, days=40), synth_oplog(seed=3, days=40)
+    a, b = synth_oplog(seed=3), synth_oplog(seed=3)
     assert a.events.equals(b.events)
     assert a.incidents == b.incidents
-    assert not synth_oplog(seed=4, days=40).events.equals(a.events)
+    assert not synth_oplog(seed=4).events.equals(a.events)
+
+
+def test_synthetic_period_too_short_for_the_injections_is_refused():
+    from kumin.errors import ParameterError
+
+    with pytest.raises(ParameterError, match="'days' parameter of synth_oplog"):
+        synth_oplog(seed=0, days=60)
+    assert synth_oplog(seed=0, days=60, inject=False).incidents == []

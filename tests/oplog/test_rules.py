@@ -5,8 +5,8 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
+from tests.oplog._ward import make_events, ward_context
 
-from conftest import make_events, ward_context
 from kumin.oplog.context import ChecklistEntry, Thresholds
 from kumin.oplog.rules import prepare_events
 from kumin.oplog.scan import RULES, scan

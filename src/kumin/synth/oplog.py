@@ -25,6 +25,7 @@ from pathlib import Path
 import numpy as np
 import polars as pl
 
+from kumin.errors import ParameterError
 from kumin.oplog.context import (
     ChecklistEntry,
     Department,
@@ -98,8 +99,9 @@ DEPARTMENTS: tuple[_Dept, ...] = (
     _Dept("D14", "保健福祉課", 4, 1, 1, ("予防接種",), uses_shared=True),
     _Dept("D15", "高齢福祉課", 4, 1, 1, ("後期高齢", "福祉資金貸付"), uses_shared=True),
 )
-#: D15's application for 福祉資金貸付 ends in September: a legitimate twin of "expired"
-EXPIRING = ("D15", "福祉資金貸付", dt.date(2021, 9, 30))
+#: D15's application for 福祉資金貸付 ends on 30 September after the transfer: the
+#: department stops using it (a legitimate twin of "expired")
+EXPIRING = ("D15", "福祉資金貸付")
 
 
 @dataclass(frozen=True)
@@ -235,20 +237,33 @@ def synth_oplog(
     seed : random seed; the same seed gives the same logs.
     start, days : the period (default: calendar year 2021, transfers on 1 April).
     scale : multiplies the operators and terminals of every department.
-    inject : add the labelled misuse (False gives clean logs for baselines).
+    inject : add the labelled misuse (False gives clean logs for baselines); needs a
+        period holding the April transfer and the autumn after it.
     file : the ``file`` name events carry (what :meth:`SynthOplog.write_csv` writes).
 
     Examples
     --------
-    >>> s = synth_oplog(seed=0, days=60)
-    >>> s.events.height > 10_000, sorted({i.kind for i in s.incidents})[:2]
-    (True, ['no_business_record', 'off_hours'])
+    >>> s = synth_oplog(seed=0)
+    >>> s.events.height > 100_000, len({i.kind for i in s.incidents})
+    (True, 9)
+    >>> synth_oplog(seed=0, days=60, inject=False).incidents
+    []
     """
     rng = np.random.default_rng(seed)
     end = start + dt.timedelta(days=days - 1)
     calendar = [start + dt.timedelta(days=i) for i in range(days)]
     transfer = dt.date(start.year if start < dt.date(start.year, 4, 1) else start.year + 1, 4, 1)
     first_ledger = dt.date(transfer.year - 1, 4, 1)
+    expiry = dt.date(transfer.year, 9, 30)
+    if inject and ((transfer - start).days < 20 or (end - expiry).days < 45):
+        raise ParameterError(
+            "oplog.parameter",
+            name="days",
+            owner="synth_oplog",
+            constraint="long enough to hold the April transfer and the autumn after it "
+            f"(from {start}: at least {(expiry - start).days + 45})",
+            value=repr(days),
+        )
     n_dep = len(DEPARTMENTS)
 
     # terminals
@@ -370,7 +385,7 @@ def synth_oplog(
     # D15's expiring application: no such lookups after it ends
     exp_dep = [d.code for d in DEPARTMENTS].index(EXPIRING[0])
     exp_fn = fn_names.index(EXPIRING[1], fn_off[exp_dep])
-    late = np.array([c > EXPIRING[2] for c in calendar])[s_day[c_s]]
+    late = np.array([c > expiry for c in calendar])[s_day[c_s]]
     c_fn_id = np.where((c_fn_id == exp_fn) & late, fn_off[exp_dep], c_fn_id)
     counter = np.array([d.counter for d in DEPARTMENTS])
     has_search = rng.random(len(c_s)) < np.where(counter[c_dep], 0.5, 0.1)
@@ -471,7 +486,7 @@ def synth_oplog(
     applications = []
     for d in DEPARTMENTS:
         for f in d.functions:
-            until = EXPIRING[2] if (d.code, f) == EXPIRING[:2] else dt.date(end.year + 1, 3, 31)
+            until = expiry if (d.code, f) == EXPIRING else dt.date(end.year + 1, 3, 31)
             applications.append(UsageApplication(d.code, f, first_ledger, until))
 
     checklist = {
@@ -736,7 +751,7 @@ def _inject(
     for k_code, function, lo in (
         ("D09", "生活保護", None),
         ("D13", "住民税", None),
-        (EXPIRING[0], EXPIRING[1], EXPIRING[2] + dt.timedelta(days=10)),
+        (*EXPIRING, dt.date(transfer.year, 9, 30) + dt.timedelta(days=10)),
     ):
         k = [d.code for d in DEPARTMENTS].index(k_code)
         o = int(rng.choice(ops_in([k])))

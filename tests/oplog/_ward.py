@@ -1,11 +1,13 @@
-"""A small hand-made ward for the rule tests: three departments, five terminals."""
+"""A small hand-made ward for the rule tests: three departments, five terminals.
+
+Imported by the tests as ``tests.oplog._ward`` (pytest runs in importlib mode).
+"""
 
 from __future__ import annotations
 
 import datetime as dt
 
 import polars as pl
-import pytest
 
 from kumin.oplog.context import (
     BusinessRecord,
@@ -80,8 +82,3 @@ def ward_context(**overrides) -> GovernanceContext:
     )
     parts.update(overrides)
     return GovernanceContext(**parts)
-
-
-@pytest.fixture
-def oplog_ward() -> GovernanceContext:
-    return ward_context()
