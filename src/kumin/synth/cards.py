@@ -158,14 +158,20 @@ class _Calendar:
         self.first = _day(START)
         n = _day(HORIZON) - self.first + 1
         days = [START + dt.timedelta(days=i) for i in range(n)]
+        # weekday first: a holiday on a weekend changes nothing here, and the
+        # holiday check is the slow part of building the calendar
         self.business = np.array(
             [
-                d.weekday() < 5 and not is_public_holiday(d) and not is_year_end_break(d)
+                d.weekday() < 5 and not is_year_end_break(d) and not is_public_holiday(d)
                 for d in days
             ]
         )
         self.codes = [w.code for w in windows]
-        open_ = np.array([[w.is_open(d) for w in windows] for d in days])
+        # windows matter for cards only, i.e. from 2016; earlier days stay closed
+        closed = [False] * len(windows)
+        open_ = np.array(
+            [[w.is_open(d) for w in windows] if d >= SCHEME_START else closed for d in days]
+        )
         handles = np.array([[m in w.methods for w in windows] for m in Method])
         self.issuance_windows = open_ & handles[0]
         self.application_windows = open_ & handles[1]
@@ -287,34 +293,40 @@ def _issued_here(rng: np.random.Generator, cal: _Calendar) -> dict[str, np.ndarr
     iss = cal.sample(rng, open_rate, T0 + 14, E20, n)
     prep = _back(rng, iss, 1, 60, T0 + 3, E20)
     add(n, applied_before(prep), prep, iss)
-    # c2: prepared by FY2020, collected in FY2021 (mostly soon after April)
-    n = sizes["c2"]
-    iss = cal.sample(rng, _decay(cal, S21, 60) * cal.issuance_open, S21, E21, n)
-    prep = _back(rng, iss, 7, 700, T0 + 3, E20)
-    add(n, applied_before(prep), prep, iss)
+    # FY2021 handovers follow the ward's real monthly issuance; the cards prepared
+    # earlier (c2, c4) take the earlier of those dates, with some spread
+    n2, n4, n7 = sizes["c2"], sizes["c4"], sizes["c7"]
+    iss = np.sort(cal.sample(rng, open_rate, S21, E21, n2 + n4 + n7))
+    key = iss + rng.exponential(60, len(iss))
+    key[iss < S21 + 7] = -np.inf  # too early for a card applied for in FY2021
+    by_key = np.argsort(key, kind="stable")
+    early, late = iss[by_key[: n2 + n4]], iss[by_key[n2 + n4 :]]
+    can_be_c4 = np.flatnonzero(early > S21)
+    c4_idx = rng.choice(can_be_c4, n4, replace=False)
+    is_c4 = np.zeros(len(early), bool)
+    is_c4[c4_idx] = True
+    # c2: prepared by FY2020, collected in FY2021
+    iss2 = early[~is_c4]
+    prep = _back(rng, iss2, 7, 700, T0 + 3, E20)
+    add(n2, applied_before(prep), prep, iss2)
     # c3: prepared by FY2020, never collected (cancelled, moved out, died, …)
     n = sizes["c3"]
     prep = cal.sample(rng, cal.issuance_rate, T0 + 3, E20, n)
     add(n, applied_before(prep), prep)
-    # c4, c5: applied by FY2020, prepared early in FY2021; c4 collected in FY2021
-    for key, collected in (("c4", True), ("c5", False)):
-        n = sizes[key]
-        prep = cal.sample(rng, _decay(cal, S21, 30), S21, S21 + 75, n)
-        app = _back(rng, prep, 3, 150, T0, E20)
-        iss = None
-        if collected:
-            iss = _fwd(rng, prep, 1, 240, S21, E21)
-            snapped = cal.next_issuance_open[cal.i(iss)] + cal.first
-            iss = np.where(snapped <= E21, snapped, iss)
-        add(n, app, prep, iss)
+    # c4: applied by FY2020, prepared early in FY2021 and collected in FY2021
+    iss4 = early[is_c4]
+    prep = _back(rng, iss4, 1, 365, S21, S21 + 75)
+    add(n4, _back(rng, prep, 3, 150, T0, E20), prep, iss4)
+    # c5: applied by FY2020, prepared early in FY2021, not collected
+    n = sizes["c5"]
+    prep = cal.sample(rng, _decay(cal, S21, 30), S21, S21 + 75, n)
+    add(n, _back(rng, prep, 3, 150, T0, E20), prep)
     # c6: applied by FY2020, never prepared (application withdrawn or rejected)
     n = sizes["c6"]
     add(n, cal.sample(rng, cal.issuance_rate, T0, E20, n))
     # c7: applied, prepared and issued in FY2021
-    n = sizes["c7"]
-    iss = cal.sample(rng, open_rate, S21 + 7, E21, n)
-    prep = _back(rng, iss, 1, 60, S21 + 3, E21)
-    add(n, applied_before(prep, lo=S21), prep, iss)
+    prep = _back(rng, late, 1, 60, S21 + 3, E21)
+    add(n7, applied_before(prep, lo=S21), prep, late)
     # c8: applied and prepared in FY2021, awaiting collection (recent ones mostly)
     n = sizes["c8"]
     prep = cal.sample(rng, _recent(cal, E21, 60), S21 + 3, E21, n)
