@@ -134,3 +134,16 @@ def test_a_bad_row_is_reported_with_its_line(tmp_path):
         (3, "cards.national.bad_value"),
         (4, "cards.national.bad_check_digit"),
     ]
+
+
+@pytest.mark.realdata
+@pytest.mark.parametrize("folder", ["20170308", "20210801", "20221231"])
+def test_municipal_sums_equal_the_national_summary(national, stats_dir, folder):
+    from kumin.core.tabular import read_table
+
+    table = read_table(stats_dir / "static/data" / folder / "summary_by_types.csv")
+    country = next(row for _, row in table.rows if row["区分"] == "全国")
+    day = dt.datetime.strptime(country["算出基準日"], "%Y/%m/%d").date()
+    snap = national.filter(pl.col("date") == day)
+    assert snap["population"].sum() == int(country["人口"])
+    assert snap["cards"].sum() == int(country["交付枚数"])

@@ -330,3 +330,17 @@ def test_workflow_rows_feed_the_figures():
     s = card_status(records, dt.date(2022, 4, 1))
     assert (s.valid, s.suspended) == (1, 1)
     assert certificate_figures(records, fiscal_year(2021))[1].fy == 1
+
+
+def test_restore_replays_a_stored_history_and_refuses_a_tampered_one():
+    card = at_window()
+    card.hold_pin_form(at(1, 9), by="c1")
+    card.ward_set_pins(at(20), by="c3")
+    card.shred_form(at(20, 12), by="c4")
+    again = CardIssuance.restore(2, 200, "visit_at_application", "window", list(card.history))
+    assert again.history == card.history and again.next_steps() == (Step.MAILED, Step.CANCELLED)
+    tampered = [r for r in card.history if r.step is not Step.FORM_SHREDDED]
+    with pytest.raises(StateError):
+        CardIssuance.restore(2, 200, "visit_at_application", "window", tampered)
+    with pytest.raises(StateError):
+        CardIssuance.restore(2, 200, "visit_at_application", "window", card.history[1:])

@@ -209,6 +209,35 @@ class CardIssuance:
         card._identity(at, by, check)
         return card
 
+    @classmethod
+    def restore(
+        cls,
+        card_id: int,
+        resident_no: int,
+        method: Method | str,
+        channel: Channel | str,
+        steps: list[StepRecord],
+        reissue_of: int | None = None,
+    ) -> CardIssuance:
+        """Rebuild a card from its stored steps, checking their order again.
+
+        A stored history that the workflow would not have allowed (edited rows,
+        a bad import) raises the same :class:`StateError` as a live step.
+        """
+        card = cls(card_id, resident_no, Method(method), Channel(channel), reissue_of=reissue_of)
+        if not steps or steps[0].step is not Step.APPLIED:
+            raise StateError(
+                "cards.workflow.out_of_order",
+                card=card_id,
+                step=steps[0].step.value if steps else "-",
+                current="-",
+                allowed="applied",
+            )
+        card._append(Step.APPLIED, steps[0].at, steps[0].by, dict(steps[0].details))
+        for rec in steps[1:]:
+            card._go(rec.step, rec.at, rec.by, dict(rec.details))
+        return card
+
     # --- visit-at-issuance -------------------------------------------------------------
     def prepare(self, at: dt.datetime | dt.date, by: str) -> StepRecord:
         """The card arrived from J-LIS and its pre-issuance setting is done (交付前設定)."""

@@ -427,7 +427,7 @@ class _Register:
 
 
 def _end_cards(
-    rng, cal, reg: _Register, days: np.ndarray, event: str, reasons: np.ndarray, min_age: np.ndarray
+    rng, reg: _Register, days: np.ndarray, event: str, reasons: np.ndarray, min_age: np.ndarray
 ) -> np.ndarray:
     free = reg.end == reg.NEVER
 
@@ -446,13 +446,6 @@ _REVOKE_SHARES = {  # reissue, death, move_out, return, expiry
     "before": (0.30, 0.25, 0.20, 0.20, 0.05),
     2021: (0.25, 0.20, 0.15, 0.15, 0.25),
 }
-_REASONS = (
-    RevokeReason.REISSUE,
-    RevokeReason.DEATH,
-    RevokeReason.MOVE_OUT,
-    RevokeReason.RETURN,
-    RevokeReason.EXPIRY,
-)
 
 
 def _split(total: int, shares: tuple[float, ...]) -> list[int]:
@@ -486,7 +479,6 @@ def _status_events(rng, cal, c, reg: _Register, n_here: int, moved_in_days: np.n
         days = issued[new]
         old = _end_cards(
             rng,
-            cal,
             reg,
             days,
             CardEvent.REVOKED.value,
@@ -509,7 +501,6 @@ def _status_events(rng, cal, c, reg: _Register, n_here: int, moved_in_days: np.n
             age = 4 * 365 if reason is RevokeReason.EXPIRY else 1
             _end_cards(
                 rng,
-                cal,
                 reg,
                 days,
                 CardEvent.REVOKED.value,
@@ -520,7 +511,6 @@ def _status_events(rng, cal, c, reg: _Register, n_here: int, moved_in_days: np.n
         days = cal.sample(rng, weights, lo, hi, n)
         _end_cards(
             rng,
-            cal,
             reg,
             days,
             CardEvent.MOVED_OUT.value,
