@@ -339,7 +339,7 @@ def test_restore_replays_a_stored_history_and_refuses_a_tampered_one():
     card.shred_form(at(20, 12), by="c4")
     again = CardIssuance.restore(2, 200, "visit_at_application", "window", list(card.history))
     assert again.history == card.history and again.next_steps() == (Step.MAILED, Step.CANCELLED)
-    tampered = [r for r in card.history if r.step is not Step.FORM_SHREDDED]
+    tampered = [r for r in card.history if r.step is not Step.PIN_FORM_HELD]
     with pytest.raises(StateError):
         CardIssuance.restore(2, 200, "visit_at_application", "window", tampered)
     with pytest.raises(StateError):
