@@ -42,7 +42,7 @@ from typing import Any
 
 import numpy as np
 import polars as pl
-from scipy import optimize, special
+from scipy import linalg, optimize, special
 
 from kumin.epi._checks import (
     check_counts,
@@ -207,6 +207,7 @@ class _Mode:
     converged: bool
     neg_log_post: float
     logdet: float  # log det of the Hessian of the free parameters
+    chol_banded: np.ndarray | None = None  # upper banded Cholesky factor (random-walk fits)
 
 
 def _fit_cells(
@@ -265,11 +266,21 @@ def _fit_cells(
         hess[:, -1] = 0.0
         hess[-1, -1] = 1e8
     hess = 0.5 * (hess + hess.T)
-    eig_min = np.linalg.eigvalsh(hess).min()
-    if eig_min <= 1e-9:
-        hess = hess + (1e-6 - eig_min) * np.eye(m)
-    cov = np.linalg.inv(hess)
-    logdet = float(np.linalg.slogdet(hess[:-1, :-1])[1])
+    # Cholesky both tests positive definiteness and gives the log determinant; a ridge
+    # is added only if the mode is not a proper maximum (eigvalsh is far slower here)
+    ridge = 0.0
+    while True:
+        try:
+            chol = np.linalg.cholesky(hess + ridge * np.eye(m))
+            break
+        except np.linalg.LinAlgError:
+            ridge = max(1e-6, ridge * 10)
+    inv_chol = linalg.solve_triangular(chol, np.eye(m), lower=True)
+    cov = inv_chol.T @ inv_chol
+    free = m - 1
+    logdet = float(
+        2 * np.log(np.diag(np.linalg.cholesky(hess[:free, :free] + ridge * np.eye(free)))).sum()
+    )
     return _Mode(theta, 0.5 * (cov + cov.T), converged, val, logdet)
 
 
@@ -493,6 +504,64 @@ class Nowcaster(_NowcastBase):
         return self
 
 
+def _fit_rw(cells: _Cells, a0: np.ndarray, log_phi: float, rw_sd: float) -> _Mode:
+    """Mode of log λ for one count per day and a fixed φ: a tridiagonal Newton problem.
+
+    The Hessian of a random walk observed with noise is tridiagonal, so each Newton
+    step and the Laplace factor cost O(days) with banded Cholesky (dense LAPACK
+    calls are also much slower when the machine is busy).
+    """
+    n = cells.n_rows
+    prec = 1.0 / (rw_sd * rw_sd)
+    theta = np.concatenate([np.clip(a0, -15.0, 25.0), [log_phi]])
+    phi = math.exp(log_phi)
+    y = cells.y
+
+    def banded(th: np.ndarray) -> np.ndarray:
+        mu = np.exp(th[:n] + cells.offset)
+        diag = phi * mu * (y + phi) / (phi + mu) ** 2 + 2 * prec
+        diag[0] -= prec
+        diag[-1] -= prec
+        ab = np.empty((2, n))
+        ab[0, 0] = 0.0
+        ab[0, 1:] = -prec
+        ab[1] = diag
+        return linalg.cholesky_banded(ab, lower=False)
+
+    val, grad = _objective(theta, cells, rw_sd)
+    converged = False
+    tol = 1e-6 * math.sqrt(y.sum() + 1.0)
+    for _ in range(200):
+        chol = banded(theta)
+        step = linalg.cho_solve_banded((chol, False), grad[:n])
+        t = 1.0
+        while t > 1e-8:
+            cand = theta.copy()
+            cand[:n] = np.clip(theta[:n] - t * step, -15.0, 25.0)
+            new_val, new_grad = _objective(cand, cells, rw_sd)
+            if new_val <= val:
+                break
+            t *= 0.5
+        done = abs(val - new_val) < 1e-10 * max(1.0, abs(val)) or np.all(np.abs(new_grad[:n]) < tol)
+        theta, val, grad = cand, new_val, new_grad
+        if done:
+            converged = True
+            break
+    chol = banded(theta)
+    logdet = float(2 * np.log(chol[1]).sum())
+    return _Mode(theta, None, converged, val, logdet, chol)  # type: ignore[arg-type]
+
+
+def _sample_rw(mode: _Mode, size: int, rng: np.random.Generator) -> np.ndarray:
+    """Draws of log λ from the Laplace approximation N(mode, H⁻¹), with H = UᵀU banded."""
+    chol = mode.chol_banded
+    n = chol.shape[1]
+    z = rng.standard_normal((n, size))
+    # x = U⁻¹ z has covariance (UᵀU)⁻¹
+    x = linalg.solve_banded((0, 1), chol, z)
+    return mode.theta[:n][None, :] + x.T
+
+
 def _log_marginal(
     y: np.ndarray, log_phi: float, log_sd: float, a0: np.ndarray
 ) -> tuple[float, np.ndarray]:
@@ -501,7 +570,7 @@ def _log_marginal(
     cells = _Cells(
         y=y, row=np.arange(n), col=np.full(n, -1), offset=np.zeros(n), n_rows=n, n_cols=0
     )
-    mode = _fit_cells(cells, np.concatenate([a0, [log_phi]]), math.exp(log_sd), fix_dispersion=True)
+    mode = _fit_rw(cells, a0, log_phi, math.exp(log_sd))
     # -(n-1) log σ normalises the random-walk prior; the NB constant lgamma(y+1) is dropped
     value = -mode.neg_log_post - (n - 1) * log_sd - 0.5 * mode.logdet
     return value, mode.theta[:n]
@@ -680,12 +749,9 @@ class DelayNowcaster(_NowcastBase):
                 y=y, row=np.arange(W), col=np.full(W, -1), offset=np.log(frac), n_rows=W, n_cols=0
             )
             a0 = np.log((y + 0.5) / np.maximum(frac, 0.05))
-            mode = _fit_cells(
-                cells, np.concatenate([a0, [math.log(phi)]]), rw_sd, fix_dispersion=True
-            )
+            mode = _fit_rw(cells, a0, math.log(phi), rw_sd)
             conv = conv and mode.converged
-            th = rng.multivariate_normal(mode.theta, mode.cov, size=n_k, method="cholesky")
-            lam = np.exp(np.minimum(th[:, :W], 25.0))
+            lam = np.exp(np.minimum(_sample_rw(mode, n_k, rng), 25.0))
             # only the part not yet reported is predicted; what was reported is data
             future = _rnbinom(rng, lam * (1.0 - frac), np.full((1, 1), phi))
             draws_w.append(y[None, :] + future)
