@@ -135,6 +135,15 @@ def test_overall_infectivity_direct_and_fft_agree():
         )
 
 
+def test_many_regions_use_the_dense_product_and_agree_with_reference():
+    counts = np.stack([_series(s, 60) for s in range(12)])  # >= 8 series: matrix product
+    est = RtEstimator().fit(counts)
+    for i in (0, 7, 11):
+        ref = estimate_r_reference(list(counts[i]), 4.8, 2.3)
+        np.testing.assert_allclose(est.mean_[i], [r["mean"] for r in ref], rtol=1e-6)
+        np.testing.assert_allclose(est.lower_[i], [r["q025"] for r in ref], rtol=1e-6)
+
+
 def test_agrees_with_epyestim_posterior():
     """epyestim's ``estimate_r`` computes the same Gamma posterior given the same SI.
 

@@ -75,6 +75,8 @@ _OWNER = "RtEstimator"
 # Above this kernel length the infectivity is convolved by FFT (rounding ~1e-13
 # relative to the largest count); below it, exactly by shifted sums.
 _DIRECT_KERNEL_MAX = 200
+# Up to this many days, many series are convolved as one matrix product.
+_DENSE_MAX_DAYS = 2048
 # Columns of pooled posterior samples held in memory at once (float64 elements).
 _SAMPLE_BUDGET = 4_000_000
 
@@ -167,6 +169,14 @@ def overall_infectivity(counts: Any, si_distr: Any) -> np.ndarray:
     if w.ndim == 1:
         nz = np.flatnonzero(w)
         w = w[: nz[-1] + 1] if nz.size else w[:1]
+        if n <= _DENSE_MAX_DAYS and counts.size >= 8 * n:
+            # Many series: one BLAS product with the (T x T) banded Toeplitz matrix.
+            # All terms are >= 0, so any summation order is accurate to rounding.
+            band = np.zeros((n, n))
+            for lag in range(1, w.size):
+                idx = np.arange(n - lag)
+                band[idx, idx + lag] = w[lag]
+            return (counts.reshape(-1, n) @ band).reshape(counts.shape)
         if w.size <= _DIRECT_KERNEL_MAX:
             out = np.zeros_like(counts)
             for lag in range(1, w.size):
@@ -184,20 +194,21 @@ def overall_infectivity(counts: Any, si_distr: Any) -> np.ndarray:
     return np.maximum(out, 0.0)
 
 
-def _gamma_quantile(shape: np.ndarray, scale: np.ndarray, q: float) -> np.ndarray:
+def _gamma_quantiles(shape: np.ndarray, scale: np.ndarray) -> list[np.ndarray]:
+    """The :data:`QUANTILES` of Gamma(shape, scale), elementwise."""
     # Posterior shapes are prior + integer counts, so they repeat heavily across
     # regions and windows: invert once per distinct shape (exact, ~10x faster).
     flat = shape.ravel()
     finite = np.isfinite(flat)
-    unit = np.full(flat.shape, np.nan)
     vals = flat[finite]
-    if vals.size:
-        uniq, inv = np.unique(vals, return_inverse=True)
-        if uniq.size < 0.5 * vals.size:
+    uniq, inv = np.unique(vals, return_inverse=True)
+    out = []
+    for q in QUANTILES:
+        unit = np.full(flat.shape, np.nan)
+        if vals.size:
             unit[finite] = gammaincinv(uniq, q)[inv]
-        else:
-            unit[finite] = gammaincinv(vals, q)
-    return unit.reshape(shape.shape) * scale
+        out.append(unit.reshape(shape.shape) * scale)
+    return out
 
 
 @dataclass(frozen=True)
@@ -562,9 +573,7 @@ class RtEstimator:
             scale = np.where(keep, scale, np.nan)
             self.shape_, self.scale_ = shape, scale
             self.mean_ = shape * scale
-            self.lower_, self.median_, self.upper_ = (
-                _gamma_quantile(shape, scale, q) for q in QUANTILES
-            )
+            self.lower_, self.median_, self.upper_ = _gamma_quantiles(shape, scale)
             return
         self._fit_uncertain(local, total)
 
