@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import datetime as dt
 import os
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-from cases_samples import HERSYS_HEADER, HERSYS_ROWS, write_hersys
 
 from kumin.cases.parse import (
     CaseRecord,
@@ -58,18 +58,22 @@ def test_cp932_hersys_with_era_dates(hersys_csv: Path) -> None:
     assert by_id["1006"].care_setting == "facility" and by_id["1006"].town == "砧公園"
 
 
-def test_same_file_in_utf8_with_bom(tmp_path: Path) -> None:
-    path = write_hersys(tmp_path / "bom.csv", HERSYS_ROWS, "utf-8-sig")
+def test_same_file_in_utf8_with_bom(
+    hersys_rows: list[str], make_hersys_csv: Callable[..., Path]
+) -> None:
+    path = make_hersys_csv("bom.csv", hersys_rows, "utf-8-sig")
     result = parse_cases(path, today=TODAY)
     assert result.encoding == "utf-8-sig" and len(result.records) == 6
 
 
-def test_three_bad_rows_are_all_named(tmp_path: Path) -> None:
-    rows = list(HERSYS_ROWS)
+def test_three_bad_rows_are_all_named(
+    hersys_rows: list[str], make_hersys_csv: Callable[..., Path]
+) -> None:
+    rows = list(hersys_rows)
     rows.insert(1, rows[0].replace("1001,", "2001,").replace("R3.8.2", "令和3年2月30日"))
     rows.insert(3, rows[0].replace("1001,", "2002,").replace(",自宅", ",病院"))
     rows.append(rows[0].replace("1001,", ","))
-    path = write_hersys(tmp_path / "bad.csv", rows)
+    path = make_hersys_csv("bad.csv", rows)
     with pytest.raises(DataError) as info:
         parse_cases(path, today=TODAY)
     err = info.value
@@ -101,8 +105,15 @@ def test_three_bad_rows_are_all_named(tmp_path: Path) -> None:
         ("2回", "4回", "ワクチン接種歴", "cases.code.unknown"),
     ],
 )
-def test_each_error(tmp_path: Path, old: str, new: str, column: str, key: str) -> None:
-    path = write_hersys(tmp_path / "e.csv", [HERSYS_ROWS[0].replace(old, new, 1)])
+def test_each_error(
+    old: str,
+    new: str,
+    column: str,
+    key: str,
+    hersys_rows: list[str],
+    make_hersys_csv: Callable[..., Path],
+) -> None:
+    path = make_hersys_csv("e.csv", [hersys_rows[0].replace(old, new, 1)])
     with pytest.raises(DataError) as info:
         parse_cases(path, today=TODAY)
     problems = info.value.problems
@@ -110,23 +121,25 @@ def test_each_error(tmp_path: Path, old: str, new: str, column: str, key: str) -
     assert (problems[0].line, problems[0].column, problems[0].key) == (2, column, key)
 
 
-def test_personal_values_stay_out_of_messages(tmp_path: Path) -> None:
-    path = write_hersys(tmp_path / "p.csv", [HERSYS_ROWS[0].replace("昭和45年3月2日", "S45.2.30")])
+def test_personal_values_stay_out_of_messages(
+    hersys_rows: list[str], make_hersys_csv: Callable[..., Path]
+) -> None:
+    path = make_hersys_csv("p.csv", [hersys_rows[0].replace("昭和45年3月2日", "S45.2.30")])
     with pytest.raises(DataError) as info:
         parse_cases(path, today=TODAY)
     assert "S45.2.30" not in info.value.render("en")
     assert info.value.problems[0].column == "生年月日"
 
 
-def test_duplicates(tmp_path: Path) -> None:
-    same = write_hersys(tmp_path / "same.csv", [*HERSYS_ROWS, " " + HERSYS_ROWS[0]])
+def test_duplicates(hersys_rows: list[str], make_hersys_csv: Callable[..., Path]) -> None:
+    same = make_hersys_csv("same.csv", [*hersys_rows, " " + hersys_rows[0]])
     result = parse_cases(same, today=TODAY)
     assert len(result.records) == 6 and result.rows == 7
     assert [(w.line, w.key, w.params) for w in result.warnings] == [
         (8, "cases.warning.duplicate_collapsed", {"first_line": 2})
     ]
-    changed = HERSYS_ROWS[0].replace(",自宅", ",入院")
-    differ = write_hersys(tmp_path / "differ.csv", [*HERSYS_ROWS, changed, HERSYS_ROWS[0]])
+    changed = hersys_rows[0].replace(",自宅", ",入院")
+    differ = make_hersys_csv("differ.csv", [*hersys_rows, changed, hersys_rows[0]])
     with pytest.raises(DataError) as info:
         parse_cases(differ, today=TODAY)
     assert [(p.line, p.key, p.params) for p in info.value.problems] == [
@@ -134,14 +147,14 @@ def test_duplicates(tmp_path: Path) -> None:
     ]
 
 
-def test_warnings_are_kept(tmp_path: Path) -> None:
+def test_warnings_are_kept(hersys_rows: list[str], make_hersys_csv: Callable[..., Path]) -> None:
     rows = [
-        HERSYS_ROWS[0].replace("令和3年8月1日", "令和3年6月20日"),  # onset 45 days before result
-        HERSYS_ROWS[1].replace("2021/8/5,2021/8/6", "2021/8/7,2021/8/6"),  # specimen after result
-        HERSYS_ROWS[3].replace("100歳以上", "80代"),  # band vs birth date
-        HERSYS_ROWS[5],
+        hersys_rows[0].replace("令和3年8月1日", "令和3年6月20日"),  # onset 45 days before result
+        hersys_rows[1].replace("2021/8/5,2021/8/6", "2021/8/7,2021/8/6"),  # specimen after result
+        hersys_rows[3].replace("100歳以上", "80代"),  # band vs birth date
+        hersys_rows[5],
     ]
-    result = parse_cases(write_hersys(tmp_path / "w.csv", rows), today=TODAY)
+    result = parse_cases(make_hersys_csv("w.csv", rows), today=TODAY)
     assert len(result.records) == 4
     got = [(w.line, w.column, w.key, w.severity) for w in result.warnings]
     assert got == [
@@ -154,15 +167,19 @@ def test_warnings_are_kept(tmp_path: Path) -> None:
     assert result.records[2].age_band == "80-89"  # the given band is kept
 
 
-def test_band_at_result_date_is_no_mismatch(tmp_path: Path) -> None:
+def test_band_at_result_date_is_no_mismatch(
+    hersys_rows: list[str], make_hersys_csv: Callable[..., Path]
+) -> None:
     # 19 at onset, 20 by the result: HER-SYS may write either band.
-    row = HERSYS_ROWS[0].replace("昭和45年3月2日", "2001-08-03").replace("50代", "20代")
-    result = parse_cases(write_hersys(tmp_path / "b.csv", [row]), today=TODAY)
+    row = hersys_rows[0].replace("昭和45年3月2日", "2001-08-03").replace("50代", "20代")
+    result = parse_cases(make_hersys_csv("b.csv", [row]), today=TODAY)
     assert result.warnings == [] and result.records[0].age_years == 19
 
 
-def test_width_and_missing_columns(tmp_path: Path) -> None:
-    path = write_hersys(tmp_path / "w.csv", [HERSYS_ROWS[0], "1,2,3"])
+def test_width_and_missing_columns(
+    tmp_path: Path, hersys_rows: list[str], make_hersys_csv: Callable[..., Path]
+) -> None:
+    path = make_hersys_csv("w.csv", [hersys_rows[0], "1,2,3"])
     with pytest.raises(DataError) as info:
         parse_cases(path, today=TODAY)
     assert info.value.problems[0].key == "core.tabular.bad_width"
@@ -174,20 +191,22 @@ def test_width_and_missing_columns(tmp_path: Path) -> None:
     assert len(info.value.problems) == 12
 
 
-def test_header_spelling_is_forgiving(tmp_path: Path) -> None:
+def test_header_spelling_is_forgiving(
+    tmp_path: Path, hersys_rows: list[str], hersys_header: str
+) -> None:
     path = tmp_path / "h.csv"
-    header = HERSYS_HEADER.replace("HER-SYS ID", "ＨＥＲ－ＳＹＳ ＩＤ").replace("（", "(")
+    header = hersys_header.replace("HER-SYS ID", "ＨＥＲ－ＳＹＳ ＩＤ").replace("（", "(")
     header = header.replace("）", ")")
-    path.write_text(header + "\n" + HERSYS_ROWS[0] + "\n", encoding="utf-8")
+    path.write_text(header + "\n" + hersys_rows[0] + "\n", encoding="utf-8")
     assert parse_cases(path, today=TODAY).records[0].town == "太子堂"
 
 
-def test_xlsx_with_datetimes_and_serials(tmp_path: Path) -> None:
+def test_xlsx_with_datetimes_and_serials(tmp_path: Path, hersys_header: str) -> None:
     import openpyxl
 
     book = openpyxl.Workbook()
     sheet = book.active
-    sheet.append(HERSYS_HEADER.split(","))
+    sheet.append(hersys_header.split(","))
     sheet.append([
         1001, dt.datetime(1970, 3, 2), "50代", "男性", "日本", "東京都世田谷区", "太子堂2-3-4",
         dt.datetime(2021, 8, 1), 44410, "R03/08/03", "令和3年8月4日", "発熱", 2, "自宅",
@@ -199,9 +218,9 @@ def test_xlsx_with_datetimes_and_serials(tmp_path: Path) -> None:
     assert record.first_visit_date == dt.date(2021, 8, 2) and record.vaccine_doses == 2
 
 
-def test_chunked_two_pass_api(tmp_path: Path) -> None:
-    rows = [*HERSYS_ROWS, HERSYS_ROWS[2]]  # one identical duplicate to skip
-    path = write_hersys(tmp_path / "c.csv", rows)
+def test_chunked_two_pass_api(hersys_rows: list[str], make_hersys_csv: Callable[..., Path]) -> None:
+    rows = [*hersys_rows, hersys_rows[2]]  # one identical duplicate to skip
+    path = make_hersys_csv("c.csv", rows)
     seen: list[int] = []
     check = check_case_file(path, "hersys", today=TODAY, on_progress=seen.append)
     assert check.rows == 7 and check.records == 6 and seen[-1] == 7
@@ -212,18 +231,22 @@ def test_chunked_two_pass_api(tmp_path: Path) -> None:
         next(iter_case_chunks(check, chunk_size=0))
 
 
-def test_chunked_api_notices_a_changed_file(tmp_path: Path) -> None:
-    path = write_hersys(tmp_path / "c.csv", HERSYS_ROWS)
+def test_chunked_api_notices_a_changed_file(
+    hersys_rows: list[str], make_hersys_csv: Callable[..., Path]
+) -> None:
+    path = make_hersys_csv("c.csv", hersys_rows)
     check = check_case_file(path, today=TODAY)
-    write_hersys(path, HERSYS_ROWS[:3])
+    make_hersys_csv(path.name, hersys_rows[:3])
     os.utime(path, ns=(1, 1))
     with pytest.raises(DataError) as info:
         next(iter_case_chunks(check))
     assert info.value.key == "cases.import.file_changed"
 
 
-def test_check_rejects_like_parse(tmp_path: Path) -> None:
-    path = write_hersys(tmp_path / "bad.csv", [HERSYS_ROWS[0].replace(",自宅", ",病院")])
+def test_check_rejects_like_parse(
+    hersys_rows: list[str], make_hersys_csv: Callable[..., Path]
+) -> None:
+    path = make_hersys_csv("bad.csv", [hersys_rows[0].replace(",自宅", ",病院")])
     with pytest.raises(DataError) as info:
         check_case_file(path, today=TODAY)
     assert info.value.problems[0].key == "cases.code.unknown"

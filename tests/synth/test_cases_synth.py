@@ -21,6 +21,7 @@ from kumin.synth.cases import (
     TOKYO_WEEKLY_ONSETS,
     synth_cases,
     write_cases_csv,
+    write_large_cases_csv,
 )
 from kumin.synth.ward import setagaya_like_ward
 
@@ -174,3 +175,11 @@ def test_bad_parameters(kwargs) -> None:
         synth_cases(**kwargs)
     name = next(iter(kwargs))
     assert f"'{name}' parameter of synth_cases" in str(info.value)
+
+
+def test_large_writer_streams_blocks(tmp_path: Path) -> None:
+    path = write_large_cases_csv(tmp_path / "big.csv", 2_500, block=1_000, encoding="cp932")
+    result = parse_cases(path, "hersys", today=dt.date(2022, 8, 26))
+    assert result.rows == 2_500 and len(result.records) == 2_500
+    assert {r.hersys_id[:3] for r in result.records} == {"000", "001", "002"}
+    assert not list(tmp_path.glob(".*partial"))

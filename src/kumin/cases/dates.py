@@ -68,7 +68,7 @@ _ERA_BY_SIGN = {e.name: e for e in ERAS} | {e.letter: e for e in ERAS}
 _EXCEL_EPOCH = dt.date(1899, 12, 30)
 _EXCEL_MIN, _EXCEL_MAX = 61, 2958465
 
-_TIME_TAIL = re.compile(r"^(.*?\d)\s*(?:T|\s)\s*\d{1,2}:\d{2}(?::\d{2}(?:\.\d+)?)?$")
+_TIME_TAIL = re.compile(r"^(.*?[\d日])\s*(?:T|\s)\s*\d{1,2}:\d{2}(?::\d{2}(?:\.\d+)?)?$")
 _SPACES = re.compile(r"\s+")
 _ISO = re.compile(r"^(\d{4})[-/.](\d{1,2})[-/.](\d{1,2})$")
 _KANJI = re.compile(r"^(\d{4})年(\d{1,2})月(\d{1,2})日?$")

@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import datetime as dt
 import os
+from array import array
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field, fields
 from functools import lru_cache
@@ -36,7 +37,13 @@ from typing import Any
 import numpy as np
 
 from kumin.cases import codes
-from kumin.cases.dates import InvalidDate, age_on, normalise_text, parse_date
+from kumin.cases.dates import (
+    InvalidDate,
+    _parse_text_cached,
+    age_on,
+    normalise_text,
+    parse_date,
+)
 from kumin.cases.minimise import town_name
 from kumin.cases.profiles import Profile, header_key, load_profile
 from kumin.core.tabular import read_table, width_problem
@@ -223,11 +230,18 @@ def _parse_row(
     warnings: list[Problem] = []
     values: dict[str, Any] = {}
     code_missing = plan.code_missing
+    date_missing = plan.date_missing
     for fld, header, kind in plan.steps:
         cell = row.get(header, "")
         try:
             if kind == "date":
-                values[fld] = parse_date(cell, plan.date_missing)
+                if type(cell) is str:  # the hot path: a cached parse per distinct text
+                    got = _parse_text_cached(cell, date_missing)
+                    if type(got) is InvalidDate:
+                        raise got
+                    values[fld] = got
+                else:
+                    values[fld] = parse_date(cell, date_missing)
             elif kind == "id":
                 values[fld] = _read_id(cell)
             elif code_missing and isinstance(cell, str) and normalise_text(cell) in code_missing:
@@ -332,11 +346,9 @@ def _hash64(text: str) -> int:
     return hash(text) & 0xFFFF_FFFF_FFFF_FFFF
 
 
-_CONTENT_FIELDS = RECORD_FIELDS[:-1]  # all but ``line``
-
-
 def _content_hash(record: CaseRecord) -> int:
-    return hash(tuple(getattr(record, f) for f in _CONTENT_FIELDS)) & 0xFFFF_FFFF_FFFF_FFFF
+    # The dataclass hash covers every field but ``line`` (compare=False).
+    return hash(record) & 0xFFFF_FFFF_FFFF_FFFF
 
 
 # --- the scan ---------------------------------------------------------------------
@@ -357,9 +369,10 @@ class _Scan:
     errors: list[Problem] = field(default_factory=list)
     error_count: int = 0
     warnings: list[Problem] = field(default_factory=list)
-    lines: list[int] = field(default_factory=list)
-    id_hashes: list[int] = field(default_factory=list)
-    content_hashes: list[int] = field(default_factory=list)
+    # Compact arrays (8 bytes an entry): pass 1 keeps only these per row.
+    lines: array = field(default_factory=lambda: array("q"))
+    id_hashes: array = field(default_factory=lambda: array("Q"))
+    content_hashes: array = field(default_factory=lambda: array("Q"))
 
 
 def _scan(
@@ -400,15 +413,15 @@ def _duplicates(scan: _Scan, id_header: str | None, max_errors: int) -> frozense
     """Find repeated IDs: differing content is an error, identical rows collapse."""
     if not scan.lines:
         return frozenset()
-    ids = np.array(scan.id_hashes, dtype=np.uint64)
+    ids = np.frombuffer(scan.id_hashes, dtype=np.uint64)
     order = np.argsort(ids, kind="stable")  # stable: lines stay ascending per ID
     sorted_ids = ids[order]
     repeated = np.flatnonzero(sorted_ids[1:] == sorted_ids[:-1]) + 1
     if repeated.size == 0:
         return frozenset()
     skip: set[int] = set()
-    contents = np.array(scan.content_hashes, dtype=np.uint64)
-    lines = np.array(scan.lines, dtype=np.int64)
+    contents = np.frombuffer(scan.content_hashes, dtype=np.uint64)
+    lines = np.frombuffer(scan.lines, dtype=np.int64)
     for pos in repeated:
         start = pos
         while start > 0 and sorted_ids[start - 1] == sorted_ids[pos]:

@@ -23,6 +23,7 @@ that :func:`kumin.cases.parse.parse_cases` reads back to the same records.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import os
 import random
@@ -405,17 +406,61 @@ def write_cases_csv(
     seed : seed of the dirt.
     """
     prof = profile if isinstance(profile, Profile) else load_profile(profile)
-    japanese = any(not h.isascii() for h in prof.headers)
-    rng = np.random.default_rng(seed)
-    rows = []
-    for r in records:
-        row = []
-        for fld in prof.columns:
-            value = _cell(r, fld, japanese, rng if dirty else None)
-            row.append(value)
-        rows.append(row)
     path = Path(path)
-    atomic_write_bytes(path, csv_bytes(prof.headers, rows, encoding))
+    atomic_write_bytes(path, _csv_block(records, prof, encoding, dirty, seed, header=True))
+    return path
+
+
+def _csv_block(
+    records: list[CaseRecord], prof: Profile, encoding: str, dirty: bool, seed: int, header: bool
+) -> bytes:
+    japanese = any(not h.isascii() for h in prof.headers)
+    rng = np.random.default_rng(seed) if dirty else None
+    fields = list(prof.columns)
+    rows = [[_cell(r, fld, japanese, rng) for fld in fields] for r in records]
+    data = csv_bytes(prof.headers, rows, encoding)
+    return data if header else data[data.index(b"\r\n") + 2 :]
+
+
+def write_large_cases_csv(
+    path: str | os.PathLike[str],
+    n: int,
+    profile: str | Profile = "hersys",
+    *,
+    seed: int = 0,
+    encoding: str = "utf-8-sig",
+    dirty: bool = True,
+    block: int = REPORT_COUNT,
+) -> Path:
+    """Write ``n`` synthetic records with bounded memory, for import benchmarks.
+
+    Records are drawn ``block`` at a time (each block a whole synthetic
+    pandemic from its own seed) and appended to a temporary file that replaces
+    ``path`` at the end. IDs get the block number in front so they stay unique.
+    """
+    if isinstance(n, bool) or not isinstance(n, int) or n < 1:
+        raise _bad("n", "an int >= 1", n)
+    if isinstance(block, bool) or not isinstance(block, int) or not 1 <= block <= 5_000_000:
+        raise _bad("block", "an int in [1, 5000000]", block)
+    prof = profile if isinstance(profile, Profile) else load_profile(profile)
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.partial")
+    try:
+        with open(tmp, "wb") as fh:
+            done = 0
+            for k in range((n + block - 1) // block):
+                size = min(block, n - done)
+                recs = [
+                    dataclasses.replace(r, hersys_id=f"{k:03d}{r.hersys_id}")
+                    for r in synth_cases(seed=seed * 1000 + k, n=size)
+                ]
+                fh.write(_csv_block(recs, prof, encoding, dirty, seed * 1000 + k, header=k == 0))
+                done += size
+        os.replace(tmp, path)
+    finally:
+        if tmp.exists():
+            tmp.unlink()
     return path
 
 
