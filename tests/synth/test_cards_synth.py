@@ -159,3 +159,27 @@ def test_another_seed_gives_the_same_figures_but_other_records(records, figures)
     f = security_figures(other, 2021)
     assert f.to_dict() == figures.to_dict()
     assert not other.cards["applied_on"].equals(records.cards["applied_on"])
+
+
+def test_figures_are_computed_from_the_records(records, figures):
+    # one issued card fewer, one more suspension: the figures follow the records
+    issued = records.cards.filter(pl.col("issued_on") == D(2021, 6, 1))
+    assert issued.height > 0
+    gone = issued["card_id"][0]
+    fewer = records.cards.filter(pl.col("card_id") != gone)
+    from kumin.cards.records import CardRecords
+
+    changed = security_figures(
+        CardRecords(
+            cards=fewer,
+            card_events=records.card_events.filter(pl.col("card_id") != gone),
+            certificates=records.certificates,
+            juki_transactions=records.juki_transactions,
+            inquiries=records.inquiries.head(100),
+            population=records.population,
+        ),
+        2021,
+    )
+    assert changed.issuance.issued == figures.issuance.issued - 1
+    assert changed.issuance.applications == figures.issuance.applications - 1
+    assert changed.inquiries.previous_total + changed.inquiries.total == 100

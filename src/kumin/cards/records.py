@@ -182,7 +182,9 @@ CARDS_SCHEMA: dict[str, pl.DataType] = {
     "mailed_on": pl.Date,  # visit-at-application only
     "returned_on": pl.Date,  # restricted-delivery mail came back
     "issued_on": pl.Date,  # handed over at a window, or delivered by post
-    "window": pl.Utf8,  # window code where issued (visit-at-issuance)
+    # window code: where handed over (visit-at-issuance) or where the application
+    # was taken (visit-at-application)
+    "window": pl.Utf8,
     "reissue_of": pl.Int64,  # the card this one replaces
 }
 
