@@ -98,6 +98,7 @@ def main() -> None:
 
     timings: dict[str, float] = {}
     cpu: dict[str, float] = {}  # CPU seconds of all threads: fair when the machine is busy
+    rss: dict[str, float] = {}  # peak RSS so far, after each step
     per_rule: dict[str, int] = {}
     with Progress(
         TextColumn("{task.description:<22}"),
@@ -111,6 +112,7 @@ def main() -> None:
         events = read_log(csv)
         timings["read"] = time.perf_counter() - t0
         cpu["read"] = time.process_time() - c0
+        rss["read"] = peak_rss_mb()
         bar.update(task, advance=1, description="scan")
         t_rule, c_rule = time.perf_counter(), time.process_time()
 
@@ -119,6 +121,7 @@ def main() -> None:
             now, cpu_now = time.perf_counter(), time.process_time()
             timings[name] = now - t_rule
             cpu[name] = cpu_now - c_rule
+            rss[name] = peak_rss_mb()
             t_rule, c_rule = now, cpu_now
             per_rule[name] = count
             bar.update(task, advance=1, description=f"scan: {name}")
@@ -153,7 +156,10 @@ def main() -> None:
             f"  {name:<22} {timings[name]:6.2f}  {cpu[name]:6.2f}  {per_rule[name]:4d} alerts"
         )
     console.print(f"  (the first rule includes preparing the events: {prep:.2f} s wall alone)")
-    console.print(f"read                     {timings['read']:6.2f}  {cpu['read']:6.2f}")
+    console.print(
+        f"read                     {timings['read']:6.2f}  {cpu['read']:6.2f}  "
+        f"{rss['read']:6,.0f} MB"
+    )
     console.print(f"scan                     {timings['scan']:6.2f}  {cpu['scan']:6.2f}")
     total_cpu = cpu["read"] + cpu["scan"]
     console.print(

@@ -135,7 +135,9 @@ def prepare_events(events: pl.DataFrame, context: GovernanceContext) -> pl.DataF
     >>> prepare_events(ev, ctx).select("department", "listed_here").row(0)
     ('D1', True)
     """
-    ev = (
+    # Kept lazy: the per-event frame is built once, at the end, and the pairs
+    # below only read three of its columns.
+    base = (
         events.lazy()
         .cast({k: v for k, v in EVENT_SCHEMA.items() if k in events.columns})
         .with_columns(pl.col("ts").dt.date().alias("day"))
@@ -148,9 +150,8 @@ def prepare_events(events: pl.DataFrame, context: GovernanceContext) -> pl.DataF
             maintain_order="left",
         )
         .with_columns(pl.col("reservation_required").fill_null(False))
-        .collect()
     )
-    pairs = ev.select("operator_id", "day", "terminal_department").unique()
+    pairs = base.select("operator_id", "day", "terminal_department").unique().collect()
     listed = (
         pairs.join(context.ledger_intervals, on="operator_id", how="inner")
         .filter(
@@ -164,15 +165,19 @@ def prepare_events(events: pl.DataFrame, context: GovernanceContext) -> pl.DataF
         .group_by("operator_id", "day", "terminal_department", maintain_order=True)
         .agg(pl.col("department").first(), pl.col("here").any().alias("listed_here"))
     )
-    ev = ev.join(
-        listed,
-        on=["operator_id", "day", "terminal_department"],
-        how="left",
-        nulls_equal=True,
-        maintain_order="left",
-    ).with_columns(
-        pl.col("listed_here").fill_null(False),
-        pl.coalesce("department", "terminal_department").alias("home"),
+    ev = (
+        base.join(
+            listed.lazy(),
+            on=["operator_id", "day", "terminal_department"],
+            how="left",
+            nulls_equal=True,
+            maintain_order="left",
+        )
+        .with_columns(
+            pl.col("listed_here").fill_null(False),
+            pl.coalesce("department", "terminal_department").alias("home"),
+        )
+        .collect()
     )
     # logs come in time order; sorting ten million rows is paid only when they do not
     return ev if ev.get_column("ts").is_sorted() else ev.sort("ts")
@@ -382,7 +387,8 @@ def rule_off_hours(ev: pl.DataFrame, context: GovernanceContext) -> list[Alert]:
     )
     tod = pl.col("ts").cast(pl.Int64) % (24 * 60 * minute)  # naive local time of day
     x = (
-        ev.select("ts", "day", "home", "operator_id", "terminal_id", "file", "line")
+        ev.filter(pl.col("action") != "logout")  # automatic logouts come after idling
+        .select("ts", "day", "home", "operator_id", "terminal_id", "file", "line")
         .join(calendar, on=["home", "day"], how="inner")
         .filter(pl.col("closed_kind").is_not_null() | (tod < pl.col("lo")) | (tod > pl.col("hi")))
         .with_columns(pl.coalesce("closed_kind", pl.lit("night")).alias("kind"))
@@ -494,7 +500,10 @@ def rule_shared_credentials(ev: pl.DataFrame, context: GovernanceContext) -> lis
     # ev is in time order, so sessions come from windows over (operator, terminal)
     # without sorting ten million rows by strings.
     keys = ["operator_id", "terminal_id"]
-    s = ev.select("operator_id", "terminal_id", "ts", "day", "home", "file", "line")
+    # a logout is no activity: terminals log out by themselves after idling
+    s = ev.filter(pl.col("action") != "logout").select(
+        "operator_id", "terminal_id", "ts", "day", "home", "file", "line"
+    )
     s = s.with_columns(
         (pl.col("ts").diff() > gap).fill_null(True).over(keys).alias("new_session")
     ).with_columns(pl.col("new_session").cum_sum().over(keys).alias("local"))

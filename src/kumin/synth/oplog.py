@@ -414,6 +414,9 @@ def synth_oplog(
             )
         )
     s_end = s_start + 1.0 + s_n * s_gap + 1.5
+    # a clerk called away: the terminal logs out by itself after half an hour idle
+    idle_out = rng.random(len(s_od)) < 0.05
+    s_end = s_end + np.where(idle_out, 30.0, 0.0)
     for t_min, action in ((s_start, "login"), (s_end, "logout")):
         parts.append(
             pl.DataFrame(
