@@ -50,9 +50,10 @@ def test_age_band(text: str, band: str | None) -> None:
     [
         ("自宅", "home"), ("宿泊療養", "hotel"), ("入院", "hospital"), ("施設", "facility"),
         ("調整中", "pending"), ("自宅療養", "home"), ("hotel", "hotel"), ("Pending", "pending"),
+        ("不明", None), ("", None),
     ],
 )  # fmt: skip
-def test_care_setting(text: str, code: str) -> None:
+def test_care_setting(text: str, code: str | None) -> None:
     assert parse_care_setting(text) == code
 
 
@@ -89,6 +90,7 @@ def test_symptoms() -> None:
     assert parse_symptoms("無症状") == (None, True)
     assert parse_symptoms(" 無症状 ") == (None, True)
     assert parse_symptoms("") == (None, None)
+    assert parse_symptoms("不明") == (None, None)
     assert parse_symptoms("発熱、咳") == ("発熱、咳", False)
     assert parse_symptoms("発熱・咳,咽頭痛") == ("発熱、咳、咽頭痛", False)
     assert parse_symptoms("発熱，咳") == ("発熱、咳", False)

@@ -121,11 +121,13 @@ _CARE = {
     **dict.fromkeys(["入院", "入院中", "hospital", "hospitalised", "hospitalized"], "hospital"),
     **dict.fromkeys(["施設", "施設療養", "施設入所", "facility"], "facility"),
     **dict.fromkeys(["調整中", "pending"], "pending"),
+    **dict.fromkeys(_UNKNOWN),
 }
 
 
 def parse_care_setting(value: Any) -> str | None:
-    """療養先: 自宅/宿泊療養/入院/施設/調整中 → home/hotel/hospital/facility/pending."""
+    """療養先: 自宅/宿泊療養/入院/施設/調整中 → home/hotel/hospital/facility/pending
+    (不明 → ``None``)."""
     return _lookup(value, _CARE, "自宅, 宿泊療養, 入院, 施設, 調整中")
 
 
@@ -164,7 +166,7 @@ def parse_symptoms(value: Any) -> tuple[str | None, bool | None]:
         items = _SYMPTOM_SPLIT.split(normalise_text(value))
     items = [re.sub(r"\s+", " ", i).strip() for i in items]
     items = [i for i in items if i]
-    if not items:
+    if not items or all(i.lower() in _UNKNOWN for i in items):
         return None, None
     if all(i.lower() in _ASYMPTOMATIC for i in items):
         return None, True
