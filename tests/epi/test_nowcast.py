@@ -127,13 +127,13 @@ def test_errors():
 def test_tokyo_omicron_nowcast(shared_data):
     # The Tokyo onset curve published on 2022-01-30 (tokyo/..._snapshot_2022-01-30.csv) has
     # no report dates, so the delay must be assumed: onset → appearing in the file, gamma
-    # with mean 3–4.5 days and sd 1.5–2.5 (12 candidates), see DelayNowcaster.
+    # with mean 2.5–5 days and sd 1.5–3 (24 candidates, weighted by their evidence).
     path = shared_data / "tokyo" / "tokyo_positive_by_onset_date_snapshot_2022-01-30.csv"
     df = pl.read_csv(path, try_parse_dates=True)
     candidates = [
         DelayDistribution.from_mean_sd("gamma", m, s)
-        for m in (3.0, 3.5, 4.0, 4.5)
-        for s in (1.5, 2.0, 2.5)
+        for m in (2.5, 3.0, 3.5, 4.0, 4.5, 5.0)
+        for s in (1.5, 2.0, 2.5, 3.0)
     ]
     nc = DelayNowcaster(candidates, max_delay=30, n_draws=1200, random_state=0)
     nc.fit(df["cases"].to_numpy(), df["onset_date"], as_of="2022-01-30")
@@ -150,5 +150,6 @@ def test_tokyo_omicron_nowcast(shared_data):
     # intervals widen as fewer cases have been reported
     widths = (recent["upper_90"] - recent["lower_90"]).to_numpy()
     assert widths[-1] > widths[0]
+    assert nc.delay_weights_.sum() == pytest.approx(1.0)
     print(nc.table_.tail(9))
     print(peak)

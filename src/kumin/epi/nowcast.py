@@ -45,6 +45,7 @@ import polars as pl
 from scipy import linalg, optimize, special
 
 from kumin.epi._checks import (
+    check_choice_param,
     check_counts,
     check_fitted,
     check_int_param,
@@ -624,6 +625,13 @@ class DelayNowcaster(_NowcastBase):
         (:func:`estimate_smoothing`).
     dispersion : float or None
         NB size φ of the daily counts around the trend; ``None`` estimates it.
+    delay_weights : {"evidence", "equal"}, default "evidence"
+        How draws are shared among several candidate delays: by their Laplace
+        marginal likelihood (Bayesian model averaging; a delay that leaves a
+        jagged end of the curve is unlikely under the random walk) or equally.
+        The evidence rests on the smoothness of the curve: a single snapshot says
+        little about the delay otherwise, and with thousands of cases a day it can
+        concentrate on one candidate; ``"equal"`` keeps every candidate's spread.
     min_fraction : float, default 0.05
         Days reported to less than this fraction by ``as_of`` are still estimated
         (mostly from the trend) but flagged in ``table_["reliable"]``.
@@ -631,8 +639,9 @@ class DelayNowcaster(_NowcastBase):
 
     Attributes
     ----------
-    as in :class:`Nowcaster`, plus ``reported_fraction_`` (per date, mean over
-    delay candidates), ``rw_sd_`` and ``table_["reliable"]``.
+    as in :class:`Nowcaster`, plus ``reported_fraction_`` (per date, averaged
+    over the delay candidates with their weights), ``delay_weights_``, ``rw_sd_``,
+    ``dispersion_`` and ``table_["reliable"]``.
 
     Examples
     --------
@@ -654,6 +663,7 @@ class DelayNowcaster(_NowcastBase):
         window: int | None = None,
         rw_sd: float | None = None,
         dispersion: float | None = None,
+        delay_weights: str = "evidence",
         min_fraction: float = 0.05,
         n_draws: int = 1000,
         random_state: int | None = None,
@@ -663,6 +673,7 @@ class DelayNowcaster(_NowcastBase):
         self.window = window
         self.rw_sd = rw_sd
         self.dispersion = dispersion
+        self.delay_weights = delay_weights
         self.min_fraction = min_fraction
         self.n_draws = n_draws
         self.random_state = random_state
@@ -674,6 +685,7 @@ class DelayNowcaster(_NowcastBase):
             "window",
             "rw_sd",
             "dispersion",
+            "delay_weights",
             "min_fraction",
             "n_draws",
             "random_state",
@@ -705,6 +717,7 @@ class DelayNowcaster(_NowcastBase):
             check_real_param(self.dispersion, "dispersion", owner, 0.0, None, closed="neither")
         min_fraction = check_real_param(self.min_fraction, "min_fraction", owner, 0.0, 1.0)
         n_draws = check_int_param(self.n_draws, "n_draws", owner, 1, 1_000_000)
+        check_choice_param(self.delay_weights, "delay_weights", owner, ("evidence", "equal"))
         y_all = check_counts(counts, "counts", ndim=(1,))
         T = len(y_all)
         if dates is None:
@@ -737,30 +750,42 @@ class DelayNowcaster(_NowcastBase):
         phi = float(self.dispersion) if self.dispersion is not None else phi_hat
         rw_sd = float(self.rw_sd) if self.rw_sd is not None else sd_hat
         rng = np.random.default_rng(self.random_state)
-        per = np.diff(np.linspace(0, n_draws, len(pmfs) + 1).round().astype(int))
-        draws_w, fractions, conv = [], [], True
-        for pmf, n_k in zip(pmfs, per, strict=True):
+        modes, fractions, evidence = [], [], []
+        for pmf in pmfs:
             cdf = np.cumsum(pmf)
             frac = np.maximum(np.where(complete, 1.0, cdf[np.clip(lag, 0, D)]), 1e-6)
-            fractions.append(frac)
-            if n_k == 0:
-                continue
             cells = _Cells(
                 y=y, row=np.arange(W), col=np.full(W, -1), offset=np.log(frac), n_rows=W, n_cols=0
             )
             a0 = np.log((y + 0.5) / np.maximum(frac, 0.05))
             mode = _fit_rw(cells, a0, math.log(phi), rw_sd)
+            modes.append(mode)
+            fractions.append(frac)
+            # Laplace marginal likelihood of the counts under this delay
+            evidence.append(-mode.neg_log_post - 0.5 * mode.logdet)
+        if self.delay_weights == "evidence":
+            ev = np.array(evidence)
+            weights = np.exp(ev - ev.max())
+            weights /= weights.sum()
+        else:
+            weights = np.full(len(pmfs), 1.0 / len(pmfs))
+        per = rng.multinomial(n_draws, weights)
+        draws_w, conv = [], True
+        for mode, frac, n_k in zip(modes, fractions, per, strict=True):
             conv = conv and mode.converged
+            if n_k == 0:
+                continue
             lam = np.exp(np.minimum(_sample_rw(mode, n_k, rng), 25.0))
             # only the part not yet reported is predicted; what was reported is data
             future = _rnbinom(rng, lam * (1.0 - frac), np.full((1, 1), phi))
             draws_w.append(y[None, :] + future)
+        self.delay_weights_ = weights
         if not conv:
             warnings.warn(
                 "DelayNowcaster: the optimiser did not converge", ConvergenceWarning, stacklevel=2
             )
         draws = np.concatenate(draws_w, axis=0)
-        self.reported_fraction_ = np.mean(fractions, axis=0)
+        self.reported_fraction_ = weights @ np.array(fractions)
         self.dispersion_ = phi
         self.rw_sd_ = rw_sd
         self.converged_ = conv
