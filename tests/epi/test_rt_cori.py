@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 import pytest
 from tests.epi.epiestim_reference import discrete_si, estimate_r_reference
@@ -246,7 +248,7 @@ def test_numerical_core_imports_no_database_or_web():
     forbidden = ("kumin.web", "kumin.cli", "kumin.core.db", "kumin.core.models", "sqlalchemy")
     for name in ("rt", "curves", "growth", "_checks"):
         module = importlib.import_module(f"kumin.epi.{name}")
-        tree = ast.parse(open(module.__file__, encoding="utf-8").read())
+        tree = ast.parse(Path(module.__file__).read_text(encoding="utf-8"))
         for node in ast.walk(tree):
             if isinstance(node, ast.Import):
                 targets = [a.name for a in node.names]
