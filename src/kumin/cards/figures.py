@@ -157,7 +157,7 @@ def certificate_figures(records: CardRecords, fy: FiscalYear) -> list[Certificat
 
 
 @dataclass(frozen=True)
-class CardStatus:
+class StatusFigures:
     """Cards on the register at the start of ``on`` (有効カード, 運用中, 一時停止, 廃止)."""
 
     on: dt.date
@@ -175,7 +175,7 @@ def population_on(records: CardRecords, on: dt.date) -> int | None:
     return int(p["population"][-1]) if p.height else None
 
 
-def card_status(records: CardRecords, on: dt.date) -> CardStatus:
+def card_status(records: CardRecords, on: dt.date) -> StatusFigures:
     """Valid (operating / suspended) and revoked cards at the start of ``on``.
 
     A card is on the register from its issuance here or its move-in on continued
@@ -207,7 +207,7 @@ def card_status(records: CardRecords, on: dt.date) -> CardStatus:
     ).height
     revoked = ev.filter(pl.col("event") == CardEvent.REVOKED.value)["card_id"].n_unique()
     population = population_on(records, on)
-    return CardStatus(
+    return StatusFigures(
         on,
         valid.height,
         valid.height - suspended,
@@ -313,8 +313,8 @@ class SecurityFigures:
     issuance_previous: IssuanceFigures  # at the previous fiscal year's end
     issuance: IssuanceFigures  # at this fiscal year's end
     certificates: list[CertificateRow]
-    status_start: CardStatus  # on April 1 of the fiscal year
-    status_end: CardStatus  # on April 1 after it
+    status_start: StatusFigures  # on April 1 of the fiscal year
+    status_end: StatusFigures  # on April 1 after it
     juki: list[JukiRow]
     inquiries: InquiryFigures
 
@@ -450,7 +450,7 @@ def report_tables(figures: SecurityFigures, lang: str = "ja") -> list[ReportTabl
     )
     s0, s1 = figures.status_start, figures.status_end
 
-    def valid(s: CardStatus) -> str:
+    def valid(s: StatusFigures) -> str:
         return f"{n(s.valid, 'cards')} ({s.ratio}%)" if s.ratio is not None else n(s.valid, "cards")
 
     tables.append(
