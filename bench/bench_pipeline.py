@@ -36,16 +36,28 @@ GENERATION = DelayDistribution.weibull(2.305, 5.452)
 REPORT = DelayDistribution.gamma(2.2, 1.6)  # onset → report, mean 3.5 days
 
 
-def synthetic_ward(seed: int = 0) -> tuple[pl.DataFrame, np.datetime64]:
-    rng = np.random.default_rng(seed)
+def wave_curve() -> np.ndarray:
     t = np.arange(N_DAYS)
-    waves = (
+    return (
         sum(
             h * np.exp(-0.5 * ((t - c) / s) ** 2)
             for h, c, s in ((1.0, 120, 25), (2.5, 360, 30), (4.0, 600, 35))
         )
         + 0.05
     )
+
+
+def true_rt() -> np.ndarray:
+    """Instantaneous R of the expected infection curve: I_t / Σ_s w_s I_{t-s}."""
+    curve = wave_curve()
+    w = generation_pmf(GENERATION, 30)
+    load = np.convolve(curve, w)[:N_DAYS]
+    return np.where(load > 0, curve / np.maximum(load, 1e-12), np.nan)
+
+
+def synthetic_ward(seed: int = 0) -> tuple[pl.DataFrame, np.datetime64]:
+    rng = np.random.default_rng(seed)
+    waves = wave_curve()
     # enough infections that N_CASES remain after the cut at the extract date
     infection = rng.choice(N_DAYS, size=int(N_CASES * 1.15), p=waves / waves.sum())
     onset = infection + INCUBATION.sample_days(infection.size, rng)
@@ -122,6 +134,22 @@ def main() -> None:
     t_ep, c_ep = time.perf_counter() - t1, time.process_time() - c1
     print(
         f"epyestim r_covid (100 samples): {t_ep:6.2f} s wall, {c_ep:6.2f} s CPU ({len(ep)} Rt values)"
+    )
+    truth = true_rt()
+    start = np.datetime64("2020-03-01")
+    # compare where both have estimates, away from the first 60 and the last 30 days
+    ours = res.rt.drop_nulls("r_median_centred")
+    k_dates = ours["date"].to_numpy().astype("datetime64[D]")
+    k_val = dict(zip(k_dates.tolist(), ours["r_median_centred"].to_numpy(), strict=True))
+    e_val = {d.date(): v for d, v in zip(ep.index, ep["Q0.5"], strict=True)}
+    days = [start + np.timedelta64(t, "D") for t in range(60, N_DAYS - 30)]
+    common = [d for d in days if d.astype(object) in k_val and d.astype(object) in e_val]
+    tr = np.array([truth[int((d - start).astype(int))] for d in common])
+    k_err = np.abs(np.array([k_val[d.astype(object)] for d in common]) - tr)
+    e_err = np.abs(np.array([e_val[d.astype(object)] for d in common]) - tr)
+    print(
+        f"mean |Rt - true R| over {len(common)} common days: kumin {k_err.mean():.3f}, "
+        f"epyestim {e_err.mean():.3f}"
     )
     print(f"speed ratio epyestim / kumin: {t_ep / t_kumin:.1f}x wall, {c_ep / c_kumin:.1f}x CPU")
 

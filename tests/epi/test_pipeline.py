@@ -150,3 +150,31 @@ def test_national_line_list_beside_published(shared_data):
     # the growth in late March and the decline under the April emergency are both seen
     assert late_march > 1.3
     assert (mid_april["r_upper_centred"] < 1.0).all()
+
+
+def test_deconvolution_moves_cases_back_by_the_incubation_period():
+    from kumin.epi.deconvolve import infections_from_onsets
+
+    onsets = np.zeros((50, 60), dtype=int)
+    onsets[:, 40] = 1000
+    res = infections_from_onsets(
+        onsets, INCUBATION, start=0, max_days=20, adjust_right=False, random_state=0
+    )
+    assert res.draws.shape == (50, 80)
+    assert np.all(res.draws.sum(axis=1) == 1000)
+    mean_day = (res.draws * res.days).sum() / res.draws.sum()
+    assert 40 - mean_day == pytest.approx(INCUBATION.pmf(20) @ np.arange(21), abs=0.05)
+    assert res.complete_left.tolist() == [False] * 20 + [True] * 60
+
+
+def test_deconvolution_adds_infections_not_yet_seen():
+    from kumin.epi.deconvolve import infections_from_onsets
+
+    onsets = np.full((200, 60), 100)
+    res = infections_from_onsets(onsets, INCUBATION, max_days=20, random_state=1)
+    # a flat onset curve comes from a flat infection curve, also at the right edge
+    assert res.completeness[-1] >= 0.5
+    tail = res.draws[:, -4:].mean(axis=0)
+    assert np.all(np.abs(tail - 100) < 8)
+    middle = res.draws[:, 30:50].mean()
+    assert middle == pytest.approx(100, abs=2)
