@@ -94,3 +94,39 @@ def test_suppress_frame() -> None:
     frame = pl.DataFrame({"town": ["a", "b", "c"], "count": [0, 3, 7]})
     out = suppress_frame(frame)
     assert out.get_column("count").to_list() == ["0", "<5", "7"]
+
+
+def test_release_keeps_only_the_contract_items() -> None:
+    import datetime as dt
+
+    from kumin.cases.minimise import minimise_record, release_fields
+    from kumin.cases.parse import CaseRecord
+
+    record = CaseRecord(
+        "12345",
+        birth_date=dt.date(1970, 3, 2),
+        age_band="50-59",
+        sex="male",
+        nationality="日本",
+        address="太子堂二丁目3番4号",
+        town="太子堂",
+        onset_date=dt.date(2021, 8, 1),
+        care_setting="home",
+    )
+    key = new_release_key()
+    items = ["HER-SYS ID", "住所（町名まで）", "発病年月日", "性別"]
+    out = minimise_record(record, items, key)
+    assert out == {
+        "pseudonym": pseudonym("12345", key),
+        "age_band": "50-59",
+        "sex": "male",
+        "town": "太子堂",
+        "onset_date": dt.date(2021, 8, 1),
+    }
+    assert "12345" not in str(out) and "二丁目" not in str(out)
+    with_birth = minimise_record(record, [*items, "生年月日"], key)
+    assert with_birth["birth_date"] == dt.date(1970, 3, 2)
+    assert release_fields(["住所(町名まで)", "onset_date"]) == ["age_band", "town", "onset_date"]
+    with pytest.raises(ParameterError) as info:
+        release_fields(["マイナンバー"])
+    assert "マイナンバー" in info.value.render("ja")

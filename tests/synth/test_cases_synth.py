@@ -4,6 +4,7 @@ and written as dirty exports the importer reads back exactly."""
 from __future__ import annotations
 
 import datetime as dt
+import re
 from collections import Counter
 from pathlib import Path
 
@@ -148,6 +149,8 @@ def test_dirty_export_reads_back_exactly(
     text = raw.decode(encoding)
     for dirt in ("令和", "R0", "平成", "昭和", "大正", "令和元年", "２０２", "\u3000", "10歳未満"):
         assert dirt in text, dirt
+    for era_letter in (r",R\d\.", r",H\d+[./]", r",S\d+[./]"):
+        assert re.search(era_letter, text), era_letter
     assert any(line.split(",")[0].startswith(" ") or line.split(",")[0].endswith(" ")
                for line in text.splitlines()) or "\u3000" in text  # fmt: skip
     result = parse_cases(path, "hersys", today=dt.date(2022, 8, 26))
@@ -183,3 +186,12 @@ def test_large_writer_streams_blocks(tmp_path: Path) -> None:
     assert result.rows == 2_500 and len(result.records) == 2_500
     assert {r.hersys_id[:3] for r in result.records} == {"000", "001", "002"}
     assert not list(tmp_path.glob(".*partial"))
+
+
+@pytest.mark.parametrize("seed", [1, 17, 99])
+def test_other_seeds_keep_the_properties(seed: int, tmp_path: Path) -> None:
+    recs = synth_cases(seed=seed, n=4_000)
+    assert 0.20 <= np.mean([r.onset_date is None for r in recs]) <= 0.40
+    assert all(r.first_visit_date <= r.result_date <= END for r in recs)
+    path = write_cases_csv(recs, tmp_path / "s.csv", "hersys", encoding="cp932", seed=seed)
+    assert parse_cases(path, today=dt.date(2022, 8, 26)).records == recs

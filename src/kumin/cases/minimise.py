@@ -119,3 +119,80 @@ def suppress_frame(frame: Any, count_column: str = "count", threshold: int = 5) 
         .otherwise(c.cast(pl.Utf8))
         .alias(count_column)
     )
+
+
+#: Report No. 350's item names → record fields (the ``hersys`` profile's columns).
+REPORT_ITEMS: dict[str, str] = {
+    "HER-SYS ID": "hersys_id",
+    "生年月日": "birth_date",
+    "年代": "age_band",
+    "性別": "sex",
+    "国籍": "nationality",
+    "居住地": "residence",
+    "住所（町名まで）": "address",
+    "発病年月日": "onset_date",
+    "初診年月日": "first_visit_date",
+    "検体採取日": "specimen_date",
+    "結果判明日": "result_date",
+    "症状": "symptoms",
+    "ワクチン接種歴": "vaccine_doses",
+    "療養先": "care_setting",
+}
+_RELEASE_FIELDS = (
+    "hersys_id", "birth_date", "age_band", "sex", "nationality", "residence", "address",
+    "town", "onset_date", "first_visit_date", "specimen_date", "result_date", "report_date",
+    "symptoms", "asymptomatic", "vaccine_doses", "care_setting", "imported", "age_years",
+)  # fmt: skip
+
+
+def release_fields(items: Any) -> list[str]:
+    """Record fields for a contract's item list (report item names or field names).
+
+    ``HER-SYS ID`` becomes ``pseudonym`` and ``住所（町名まで）`` becomes ``town``;
+    ``age_band`` is always included (the report keeps 年代 when the birth date
+    goes). Raises :class:`ParameterError` naming an unknown item.
+
+    >>> release_fields(["HER-SYS ID", "住所（町名まで）", "発病年月日"])
+    ['pseudonym', 'age_band', 'town', 'onset_date']
+    """
+    wanted = []
+    for item in items:
+        folded = unicodedata.normalize("NFKC", str(item)).strip().replace("(", "（")
+        fld = REPORT_ITEMS.get(folded.replace(")", "）"), str(item).strip())
+        if fld not in _RELEASE_FIELDS:
+            raise ParameterError("cases.minimise.unknown_item", item=item)
+        wanted.append(fld)
+    out = []
+    for fld in _RELEASE_FIELDS:
+        if fld in wanted or fld == "age_band" or (fld == "town" and "address" in wanted):
+            name = {"hersys_id": "pseudonym"}.get(fld, fld)
+            if fld == "address":
+                continue  # only the town leaves the office
+            out.append(name)
+    return out
+
+
+def minimise_record(record: Any, items: Any, key: bytes) -> dict[str, Any]:
+    """One record as a researcher receives it under a contract.
+
+    Only the contract's items; the HER-SYS ID replaced by :func:`pseudonym`
+    under the release ``key``; the address cut to the town; the birth date only
+    if listed; the age band always.
+
+    >>> from kumin.cases.parse import CaseRecord
+    >>> import datetime as dt
+    >>> r = CaseRecord("123", birth_date=dt.date(1970, 3, 2), age_band="50-59",
+    ...                address="太子堂二丁目3番4号", town="太子堂")
+    >>> out = minimise_record(r, ["HER-SYS ID", "住所（町名まで）"], bytes(32))
+    >>> sorted(out), out["town"]
+    (['age_band', 'pseudonym', 'town'], '太子堂')
+    """
+    out: dict[str, Any] = {}
+    for name in release_fields(items):
+        if name == "pseudonym":
+            out[name] = pseudonym(record.hersys_id, key)
+        elif name == "town":
+            out[name] = record.town if record.town is not None else town_name(record.address)
+        else:
+            out[name] = getattr(record, name)
+    return out
