@@ -18,8 +18,10 @@ and the seed (set them from the literature or a serosurvey and vary them in a
 sensitivity analysis). Counts are taken by onset date; series by report date
 should be shifted by the mean reporting delay first.
 
-Optimisation is L-BFGS-B on log-parameters with central finite-difference
-gradients computed in one batched ODE run. Intervals are by **profile
+Optimisation is Fisher scoring on the log-parameters (Levenberg-Marquardt
+damped): each iteration is one batched ODE run giving the expected cases and
+their Jacobian by central finite differences; the NB dispersion is profiled out
+exactly at every point; L-BFGS-B takes over if scoring stalls. Intervals are by **profile
 likelihood** (``ci_method="profile"``, default): for each parameter, the values
 where the log-likelihood maximised over the others falls ``χ²₁(level)/2`` below
 the maximum (Wilks). ``ci_method="wald"`` gives the faster normal approximation
@@ -147,7 +149,7 @@ class SEIRModel:
     ci_level : float
         Confidence level of ``ci_``.
     max_iter : int
-        Iterations of L-BFGS-B.
+        Iterations of the optimiser (Fisher scoring, then L-BFGS-B if needed).
 
     Attributes
     ----------
@@ -457,6 +459,122 @@ def _objective(problem: _Problem, free: np.ndarray, fixed_index: int | None, fix
 
 
 def _maximise(problem: _Problem, theta0, fixed_index, max_iter, fixed_value=0.0, ftol=1e-12):
+    """Maximum of the log-likelihood (with parameter ``fixed_index`` held at ``fixed_value``).
+
+    Fisher scoring first (a handful of batched runs); L-BFGS-B from there if it
+    does not converge.
+    """
+    theta, loglik, converged = _fisher_scoring(
+        problem, theta0, fixed_index, fixed_value, min(max_iter, 60)
+    )
+    if converged:
+        return theta, loglik, True
+    return _lbfgs(problem, theta, fixed_index, max_iter, fixed_value, ftol)
+
+
+def _best_dispersion(problem: _Problem, mu: np.ndarray) -> tuple[float, float]:
+    """The NB size maximising the likelihood for given means (no ODE run needed)."""
+    lo, hi = problem.bounds[-1]
+    y = problem.y
+
+    def negative(log_k):
+        return -float(nb_loglik(y, mu[None], np.array([np.exp(log_k)]))[0])
+
+    res = optimize.minimize_scalar(
+        negative, bounds=(lo, hi), method="bounded", options={"xatol": 1e-7}
+    )
+    return float(res.x), -float(res.fun)
+
+
+def _fisher_scoring(problem: _Problem, theta0, fixed_index, fixed_value, max_iter):
+    """Levenberg-Marquardt-damped Fisher scoring for the NB mean parameters.
+
+    Each iteration is one batched ODE run: the point and its central
+    finite-difference neighbours give the means ``μ`` and their Jacobian ``J``;
+    the score is ``Jᵀ (y - μ) w`` and the expected information ``Jᵀ W J`` with
+    ``w = k / (μ (k + μ))`` (the inverse NB variance). The dispersion, orthogonal
+    to the mean parameters, is profiled out exactly at every point.
+    """
+    eps = 1e-4
+    theta = np.array(theta0, dtype=np.float64)
+    p = theta.size
+    disp = p - 1
+    if fixed_index is not None:
+        theta[fixed_index] = fixed_value
+    free = [i for i in range(disp) if i != fixed_index]
+    fit_disp = fixed_index != disp
+    m = len(free)
+    lo = np.array([b[0] for b in problem.bounds])[free]
+    hi = np.array([b[1] for b in problem.bounds])[free]
+    y = problem.y
+
+    def evaluate(point):
+        batch = np.repeat(point[None, :], 2 * m + 1, axis=0)
+        for n, i in enumerate(free):
+            batch[1 + n, i] += eps
+            batch[1 + m + n, i] -= eps
+        with np.errstate(all="ignore"):
+            mu = problem.expected(batch)[0]
+        mu0 = np.maximum(mu[0], 1e-10)
+        jac = (mu[1 : 1 + m] - mu[1 + m :]) / (2 * eps)
+        point = point.copy()
+        if fit_disp:
+            point[disp], value = _best_dispersion(problem, mu0)
+        else:
+            value = float(nb_loglik(y, mu0[None], np.exp(point[disp : disp + 1]))[0])
+        return point, mu0, jac.reshape(m, -1), value
+
+    theta, mu0, jac, loglik = evaluate(np.clip(theta, *_bounds_full(problem, theta, free)))
+    if not np.isfinite(loglik):
+        return theta, loglik, False
+    damping = 1e-3
+    for _ in range(max_iter):
+        size = np.exp(theta[disp])
+        w = size / (mu0 * (size + mu0))
+        score = jac @ ((y - mu0) * w).ravel()
+        info = (jac * w.ravel()) @ jac.T
+        accepted = False
+        while damping < 1e8:
+            try:
+                step = np.linalg.solve(
+                    info + damping * np.diag(np.diag(info)) + 1e-12 * np.eye(m), score
+                )
+            except np.linalg.LinAlgError:
+                damping *= 10
+                continue
+            biggest = np.max(np.abs(step))
+            if biggest > 1.0:  # at most a factor e per iteration on any parameter
+                step = step / biggest
+            candidate = theta.copy()
+            candidate[free] = np.clip(theta[free] + step, lo, hi)
+            cand, mu_c, jac_c, ll_c = evaluate(candidate)
+            if np.isfinite(ll_c) and ll_c >= loglik - 1e-10:
+                moved = np.max(np.abs(cand - theta))
+                gain = ll_c - loglik
+                theta, mu0, jac, loglik = cand, mu_c, jac_c, ll_c
+                damping = max(damping / 10, 1e-9)
+                accepted = True
+                break
+            damping *= 10
+        if not accepted:
+            return theta, loglik, False
+        if gain < 1e-8 and moved < 1e-5:
+            return theta, loglik, True
+    return theta, loglik, False
+
+
+def _bounds_full(problem: _Problem, theta, free):
+    lo = np.array([b[0] for b in problem.bounds])
+    hi = np.array([b[1] for b in problem.bounds])
+    # only the free mean parameters are clipped; the fixed one keeps its value
+    keep = np.ones(theta.size, dtype=bool)
+    keep[free] = False
+    lo = np.where(keep, -np.inf, lo)
+    hi = np.where(keep, np.inf, hi)
+    return lo, hi
+
+
+def _lbfgs(problem: _Problem, theta0, fixed_index, max_iter, fixed_value=0.0, ftol=1e-12):
     bounds = list(problem.bounds)
     x0 = np.asarray(theta0, dtype=np.float64)
     if fixed_index is not None:
