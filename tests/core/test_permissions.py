@@ -111,6 +111,19 @@ CLI_COMMANDS: dict[str, tuple[list[str], str | None]] = {
 }
 
 
+def _domain_tables() -> None:
+    """Each domain lists its commands in tests/<domain>/cli_table.py (``COMMANDS``)."""
+    import importlib
+    from pathlib import Path
+
+    for table in sorted(Path(__file__).resolve().parents[1].glob("*/cli_table.py")):
+        module = importlib.import_module(f"tests.{table.parent.name}.cli_table")
+        CLI_COMMANDS.update(module.COMMANDS)
+
+
+_domain_tables()
+
+
 def _cli_paths() -> list[str]:
     from kumin.cli.main import app
 
@@ -118,9 +131,8 @@ def _cli_paths() -> list[str]:
     paths = []
 
     def walk(cmd, prefix):
-        subs = getattr(cmd, "commands", None)
-        if subs:
-            for name, sub in subs.items():
+        if hasattr(cmd, "list_commands"):  # a group (Typer vendors its own click)
+            for name, sub in cmd.commands.items():
                 walk(sub, f"{prefix} {name}".strip())
         else:
             paths.append(prefix)

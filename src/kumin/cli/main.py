@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import sys
 
-import click
 import typer
 
 from kumin.cli import core_cmds
@@ -115,21 +114,14 @@ def run(argv: list[str] | None = None) -> None:
     """Entry point of the ``kumin`` script."""
     s = settings()
     try:
-        app(args=argv, standalone_mode=False)
+        # Typer reports usage errors itself (exit 2); ours come out here.
+        app(args=argv, prog_name="kumin")
     except KuminError as exc:
         if s.debug:
             raise
         err_console.print(
             f"[red]{t('core.cli.error_prefix')}[/red] {_plain(exc.render(s.lang))}", highlight=False
         )
-        sys.exit(exc.exit_code)
-    except click.exceptions.Abort:
-        err_console.print(t("core.cli.aborted"))
-        sys.exit(1)
-    except click.ClickException as exc:
-        exc.show()
-        sys.exit(2 if isinstance(exc, click.UsageError) else 1)
-    except click.exceptions.Exit as exc:
         sys.exit(exc.exit_code)
     except KeyboardInterrupt:
         err_console.print(t("core.cli.aborted"))
