@@ -5,6 +5,8 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from kumin.cases.dates import InvalidDate, age_on, parse_date, to_era
 
@@ -89,6 +91,8 @@ def test_era_dates(text: str, expected: dt.date) -> None:
         ("yesterday", "cases.date.unparseable"),
         ("X4.1.14", "cases.date.unparseable"),
         ("123", "cases.date.unparseable"),
+        ("0001-01-01", "cases.date.impossible"),
+        ("1867/12/31", "cases.date.impossible"),
     ],
 )
 def test_bad_dates(text: str, key: str) -> None:
@@ -140,3 +144,21 @@ def test_age_on() -> None:
     birth = dt.date(2000, 3, 15)
     assert age_on(birth, dt.date(2020, 3, 14)) == 19
     assert age_on(birth, dt.date(2020, 3, 15)) == 20
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.dates(min_value=dt.date(1900, 1, 1), max_value=dt.date(2040, 12, 31)))
+def test_every_written_form_reads_back(day: dt.date) -> None:
+    forms = [
+        day.isoformat(),
+        f"{day.year}/{day.month}/{day.day}",
+        f"{day.year}年{day.month}月{day.day}日",
+        day.strftime("%Y%m%d"),
+        to_era(day, "kanji"),
+        to_era(day, "letter"),
+        to_era(day, "padded"),
+        to_era(day, "kanji").translate(str.maketrans("0123456789", "０１２３４５６７８９")),
+        f" {day.year} / {day.month} / {day.day} ",
+    ]
+    for text in forms:
+        assert parse_date(text) == day, text

@@ -67,6 +67,8 @@ _ERA_BY_SIGN = {e.name: e for e in ERAS} | {e.letter: e for e in ERAS}
 # serials below 61 (before 1900-03-01) are not dates anyone exports here.
 _EXCEL_EPOCH = dt.date(1899, 12, 30)
 _EXCEL_MIN, _EXCEL_MAX = 61, 2958465
+# No record of a living or recently living person dates from before Meiji.
+_EARLIEST_YEAR = 1868
 
 _TIME_TAIL = re.compile(r"^(.*?[\d日])\s*(?:T|\s)\s*\d{1,2}:\d{2}(?::\d{2}(?:\.\d+)?)?$")
 _SPACES = re.compile(r"\s+")
@@ -171,6 +173,8 @@ def _parse_text(raw: str, missing: frozenset[str]) -> dt.date | None:
 
 
 def _make(year: int, month: int, day: int, shown: str) -> dt.date:
+    if year < _EARLIEST_YEAR:
+        raise InvalidDate("cases.date.impossible", value=shown)
     try:
         return dt.date(year, month, day)
     except ValueError:

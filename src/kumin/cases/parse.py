@@ -38,6 +38,7 @@ import numpy as np
 
 from kumin.cases import codes
 from kumin.cases.dates import (
+    DEFAULT_MISSING,
     InvalidDate,
     _parse_text_cached,
     age_on,
@@ -209,8 +210,6 @@ def _plan(columns: list[str], profile: Profile, path: Path) -> _Plan:
             problems.append(Problem(1, wanted, "core.tabular.missing_column"))
     if problems:
         raise DataError("core.tabular.missing_columns", problems=problems, path=path.name)
-    from kumin.cases.dates import DEFAULT_MISSING
-
     # 不明 and なし mean "no date" in a date column but are real codes elsewhere
     # (sex unknown, no vaccine doses), so only the profile's own texts apply there.
     return _Plan(profile, headers, DEFAULT_MISSING | profile.missing, profile.missing, len(columns))
@@ -290,7 +289,7 @@ def _parse_row(
                 "cases.warning.onset_long_before_result",
                 {"days": (result - onset).days},
                 severity="warning",
-            )  # fmt: skip
+            )
         )
     if specimen and result and specimen > result:
         warnings.append(
@@ -299,7 +298,7 @@ def _parse_row(
                 headers["specimen_date"],
                 "cases.warning.specimen_after_result",
                 severity="warning",
-            )  # fmt: skip
+            )
         )
     if "address" in values:
         values["town"] = town_name(values["address"])
@@ -325,7 +324,7 @@ def _parse_row(
                         "cases.warning.age_band_mismatch",
                         {"band": band, "age": age_years},
                         severity="warning",
-                    )  # fmt: skip
+                    )
                 )
     return CaseRecord(**values, line=line), errors, warnings
 
@@ -436,7 +435,7 @@ def _duplicates(scan: _Scan, id_header: str | None, max_errors: int) -> frozense
                     "cases.warning.duplicate_collapsed",
                     {"first_line": int(lines[first])},
                     severity="warning",
-                )  # fmt: skip
+                )
             )
         else:
             scan.error_count += 1
@@ -447,7 +446,7 @@ def _duplicates(scan: _Scan, id_header: str | None, max_errors: int) -> frozense
                         id_header,
                         "cases.record.duplicate_id",
                         {"first_line": int(lines[first])},
-                    )  # fmt: skip
+                    )
                 )
     return frozenset(skip)
 
