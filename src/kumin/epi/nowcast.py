@@ -13,16 +13,24 @@ is the expected final count of onset day ``t``, ``p`` the delay pmf (estimated,
 constant over the window) and ``φ`` the overdispersion (variance ``μ + μ²/φ``).
 A random-walk penalty on ``log λ_t`` (sd ``rw_sd`` per day) keeps the most recent
 days, which have almost no data, from running off to zero or infinity; with the
-default ``rw_sd=1`` it is weak where the data speak. Estimation is penalised
-maximum likelihood (the MAP of a model with a random-walk prior).
+default ``rw_sd=1`` it is weak where the data speak. A random walk (sd 1) on the
+logits of ``p`` keeps delays never yet seen from a pmf of exactly zero. Estimation
+is penalised maximum likelihood (the MAP of a model with random-walk priors).
+*Assumptions:* the delay distribution is the same for every onset day in the
+window (no day-of-week reporting effect, no change in testing), and reporting is
+eventually complete within ``max_delay``.
 
 :class:`DelayNowcaster` is for data that hold **only onset counts** (no report
 dates), e.g. a published onset curve. The delay is then not estimable and must be
 given — a fitted distribution from other data or literature values; several
 candidate pmfs (e.g. draws of uncertain parameters) spread the draws over them so
 that the intervals carry the delay's uncertainty. Day ``t`` has been reported
-with probability ``F(as_of - t)``, so ``y_t ~ NB(λ_t F(as_of - t), φ)``.
-*Assumption:* the delay is the same for every onset day in the window.
+with probability ``F(as_of - t)``, so ``y_t ~ NB(λ_t F(as_of - t), φ)`` with
+``log λ_t`` a random walk. Its sd and ``φ`` are estimated on the complete days of
+the window by Laplace-approximate marginal likelihood (:func:`estimate_smoothing`),
+and several candidate delays are weighted by their evidence (or equally).
+*Assumption:* the delay is the same for every onset day in the window; the
+nowcast of days reported to a few percent is mostly the trend and the delay.
 
 Uncertainty: the parameters are drawn from the normal approximation at the mode
 (Laplace: inverse Hessian of the penalised log-likelihood), then the cases still
@@ -211,13 +219,8 @@ class _Mode:
     chol_banded: np.ndarray | None = None  # upper banded Cholesky factor (random-walk fits)
 
 
-def _fit_cells(
-    cells: _Cells, theta0: np.ndarray, rw_sd: float, fix_dispersion: bool = False
-) -> _Mode:
-    """Penalised ML by damped Newton: the mode, its Laplace covariance and convergence.
-
-    With ``fix_dispersion`` the last parameter (log φ) stays at its start value.
-    """
+def _fit_cells(cells: _Cells, theta0: np.ndarray, rw_sd: float) -> _Mode:
+    """Penalised ML of the triangle model by damped Newton: mode, Laplace covariance."""
     n, k = cells.n_rows, cells.n_cols
     lo = np.array([-15.0] * n + [-20.0] * max(k - 1, 0) + [-4.0])
     hi = np.array([25.0] * n + [20.0] * max(k - 1, 0) + [12.0])
@@ -225,15 +228,8 @@ def _fit_cells(
     val, grad = _objective(theta, cells, rw_sd)
     converged = False
     tol = 1e-6 * math.sqrt(cells.y.sum() + 1.0)
-    if fix_dispersion:
-        lo[-1] = hi[-1] = theta0[-1]
     for _ in range(200):
         hess = _hessian(theta, cells, rw_sd)
-        if fix_dispersion:
-            hess[-1, :] = hess[:, -1] = 0.0
-            hess[-1, -1] = 1.0
-            grad = grad.copy()
-            grad[-1] = 0.0
         # Levenberg damping keeps the step a descent direction away from the mode
         ridge = 0.0
         while True:
@@ -262,13 +258,13 @@ def _fit_cells(
     hess = _hessian(theta, cells, rw_sd)
     m = len(theta)
     # a dispersion at its bound (Poisson-like data) has a flat likelihood: hold it fixed
-    if fix_dispersion or theta[-1] >= hi[-1] - 1e-6 or theta[-1] <= lo[-1] + 1e-6:
+    if theta[-1] >= hi[-1] - 1e-6 or theta[-1] <= lo[-1] + 1e-6:
         hess[-1, :] = 0.0
         hess[:, -1] = 0.0
         hess[-1, -1] = 1e8
     hess = 0.5 * (hess + hess.T)
-    # Cholesky both tests positive definiteness and gives the log determinant; a ridge
-    # is added only if the mode is not a proper maximum (eigvalsh is far slower here)
+    # Cholesky tests positive definiteness; a ridge is added only if the mode is not a
+    # proper maximum (eigvalsh is far slower when the machine is busy)
     ridge = 0.0
     while True:
         try:
@@ -278,10 +274,7 @@ def _fit_cells(
             ridge = max(1e-6, ridge * 10)
     inv_chol = linalg.solve_triangular(chol, np.eye(m), lower=True)
     cov = inv_chol.T @ inv_chol
-    free = m - 1
-    logdet = float(
-        2 * np.log(np.diag(np.linalg.cholesky(hess[:free, :free] + ridge * np.eye(free)))).sum()
-    )
+    logdet = float(2 * np.log(np.diag(chol)).sum())
     return _Mode(theta, 0.5 * (cov + cov.T), converged, val, logdet)
 
 
