@@ -6,6 +6,8 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from tests.epi.epiestim_reference import discrete_si, estimate_r_reference
 
 from kumin.epi.rt import RtEstimator, discr_si, overall_infectivity
@@ -257,3 +259,18 @@ def test_numerical_core_imports_no_database_or_web():
             else:
                 continue
             assert not [t for t in targets if t.startswith(forbidden)], (name, targets)
+
+
+@settings(max_examples=40, deadline=None)
+@given(
+    counts=st.lists(st.integers(0, 500), min_size=8, max_size=45),
+    si=st.tuples(st.floats(1.2, 9.0), st.floats(0.3, 5.0)),
+    window=st.integers(1, 7),
+)
+def test_cori_matches_reference_on_arbitrary_series(counts, si, window):
+    est = RtEstimator(si_mean=si[0], si_sd=si[1], window=window).fit(counts)
+    ref = estimate_r_reference(counts, si[0], si[1], window=window)
+    defined = ~np.isnan(est.mean_)
+    assert (est.t_end_[defined] + 1).tolist() == [r["t_end"] for r in ref]
+    for ours, key in [(est.mean_, "mean"), (est.lower_, "q025"), (est.upper_, "q975")]:
+        np.testing.assert_allclose(ours[defined], [r[key] for r in ref], rtol=1e-6)
