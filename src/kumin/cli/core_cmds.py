@@ -57,7 +57,7 @@ def users_add(
     department: str = typer.Option(None, "--department", help="terminal_manager の所属"),
     password_stdin: bool = typer.Option(False, "--password-stdin"),
 ) -> None:
-    """Add an account (the password is prompted for, or read from stdin)."""
+    """アカウントを追加（パスワードは入力または標準入力） / Add an account."""
     password = _read_password(password_stdin)
     with cli_ctx(None, system_ok=True) as ctx:
         info = accounts.add_user(ctx, name, role, password, department)
@@ -66,7 +66,7 @@ def users_add(
 
 @users_app.command("list")
 def users_list(fmt: str = typer.Option("table", "--format")) -> None:
-    """List accounts."""
+    """アカウント一覧 / List accounts."""
     check_format(fmt)
     with cli_ctx("users.manage") as ctx:
         rows = [
@@ -85,7 +85,7 @@ def users_list(fmt: str = typer.Option("table", "--format")) -> None:
 
 @users_app.command("disable")
 def users_disable(name: str) -> None:
-    """Disable an account and end its sessions."""
+    """アカウントを無効化 / Disable an account and end its sessions."""
     with cli_ctx("users.manage") as ctx:
         accounts.disable_user(ctx, name)
     say("core.users.disabled", name=name)
@@ -93,7 +93,7 @@ def users_disable(name: str) -> None:
 
 @users_app.command("enable")
 def users_enable(name: str) -> None:
-    """Enable an account again and lift a lock-out."""
+    """アカウントを有効化・ロック解除 / Enable an account, lift a lock-out."""
     with cli_ctx("users.manage") as ctx:
         accounts.enable_user(ctx, name)
     say("core.users.enabled", name=name)
@@ -103,7 +103,7 @@ def users_enable(name: str) -> None:
 def users_set_role(
     name: str, role: str, department: str = typer.Option(None, "--department")
 ) -> None:
-    """Change an account's role."""
+    """ロールを変更 / Change an account's role."""
     with cli_ctx("users.manage") as ctx:
         accounts.set_role(ctx, name, role, department)
     say("core.users.role_set", name=name, role=role)
@@ -111,7 +111,7 @@ def users_set_role(
 
 @users_app.command("reset-2fa")
 def users_reset_2fa(name: str) -> None:
-    """Remove an account's second factor (e.g. a lost phone)."""
+    """二要素認証を解除 / Remove an account's second factor."""
     with cli_ctx("users.manage") as ctx:
         accounts.reset_totp(ctx, name)
     say("core.users.totp_reset", name=name)
@@ -119,7 +119,7 @@ def users_reset_2fa(name: str) -> None:
 
 @keys_app.command("rotate")
 def keys_rotate() -> None:
-    """Re-wrap every data key under a new master key."""
+    """マスター鍵を更新 / Re-wrap every data key under a new master key."""
     s = settings()
     with cli_ctx("keys.manage") as ctx:
         old_id, new_id, count = crypto.rotate_master_key(ctx.session, s.key_file)
@@ -130,7 +130,7 @@ def keys_rotate() -> None:
 
 @keys_app.command("list")
 def keys_list(fmt: str = typer.Option("table", "--format")) -> None:
-    """List data keys (datasets) and whether each is live or destroyed."""
+    """データ鍵の一覧 / List data keys and whether each is live."""
     check_format(fmt)
     from sqlalchemy import select
 
@@ -151,7 +151,7 @@ def keys_list(fmt: str = typer.Option("table", "--format")) -> None:
 
 @keys_app.command("destroy")
 def keys_destroy(dataset: str, yes: bool = typer.Option(False, "--yes")) -> None:
-    """Crypto-shred one dataset: its fields can never be read again."""
+    """データセットの鍵を破棄（復号不能に） / Crypto-shred one dataset."""
     if not yes:
         raise UserError("core.keys.confirm_destroy", dataset=dataset)
     with cli_ctx("keys.manage", object=f"dataset:{dataset}") as ctx:
@@ -163,7 +163,7 @@ def keys_destroy(dataset: str, yes: bool = typer.Option(False, "--yes")) -> None
 
 @audit_app.command("verify")
 def audit_verify() -> None:
-    """Check the hash chain; exit 1 naming the first bad entry."""
+    """監査証跡の改ざん検査 / Verify the hash chain (exit 1 names the bad entry)."""
     with cli_ctx("audit.verify") as ctx:
         result = audit.verify(ctx.session)
     if result.ok:
@@ -183,7 +183,7 @@ def audit_show(
     fmt: str = typer.Option("table", "--format"),
     out: Path = typer.Option(None, "--out"),
 ) -> None:
-    """Show audit entries."""
+    """監査証跡の表示 / Show audit entries."""
     check_format(fmt)
     try:
         since_date = date.fromisoformat(since) if since else None
@@ -204,7 +204,7 @@ def audit_show(
 
 
 def login(user: str = typer.Argument(None)) -> None:
-    """Sign in once and keep a session for 8 hours (~/.kumin/session.json)."""
+    """ログインして8時間セッションを保持 / Sign in for 8 hours."""
     s = settings()
     require_initialised(s)
     name = user or os.environ.get("KUMIN_USER")
@@ -225,7 +225,7 @@ def login(user: str = typer.Argument(None)) -> None:
 
 
 def logout() -> None:
-    """Forget the saved CLI session."""
+    """ログアウト / Forget the saved CLI session."""
     path = session_file()
     if path.exists():
         path.unlink()
