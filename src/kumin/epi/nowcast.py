@@ -822,4 +822,4 @@ def triangle(
     return pl.DataFrame(data)
 
 
-__all__ = ["LEVELS", "DelayNowcaster", "Nowcaster", "triangle"]
+__all__ = ["LEVELS", "DelayNowcaster", "Nowcaster", "estimate_smoothing", "triangle"]
