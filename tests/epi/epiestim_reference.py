@@ -47,18 +47,23 @@ def estimate_r_reference(
     mean_prior: float = 5.0,
     std_prior: float = 5.0,
     imported: list[float] | None = None,
+    si_distr: list[float] | None = None,
 ) -> list[dict[str, float]]:
     """One dict per window: t_start, t_end (1-based), mean, median, q025, q975.
 
     Windows that end on or before the mean of the discretised SI are left out, as
-    EpiEstim does. ``imported`` cases add to the infectivity only.
+    EpiEstim does. ``imported`` cases add to the infectivity only. ``si_distr``
+    replaces the parametric SI (EpiEstim's non_parametric_si).
     """
     T = len(incidence)
     local = [float(x) for x in incidence]
     imp = [0.0] * T if imported is None else [float(x) for x in imported]
     # w[k] for k = 0..T-1 (EpiEstim: discr_si(seq(0, T - 1), ...)); w[0] = 0
-    w = [discrete_si(k, mean_si, std_si) for k in range(T)]
-    mean_w = sum(k * w[k] for k in range(T))
+    if si_distr is None:
+        w = [discrete_si(k, mean_si, std_si) for k in range(T)]
+    else:
+        w = list(si_distr) + [0.0] * max(0, T - len(si_distr))
+    mean_w = sum(k * w[k] for k in range(len(w)))
     a_prior = (mean_prior / std_prior) ** 2
     b_prior = std_prior**2 / mean_prior
     # Lambda_t = sum_{s=1}^{t-1} I_{t-s} w_s, with I = local + imported (paper eq. 1)

@@ -97,6 +97,35 @@ def test_cori_flu2009_defaults_and_other_parameters():
     assert est.t_start_[0] == 1 and est.t_end_[-1] == len(FLU2009) - 1
 
 
+def test_non_parametric_si_like_epiestim():
+    # Nishiura et al. (2020) style SI given as a pmf (a Weibull discretised by hand)
+    from scipy.stats import weibull_min
+
+    k = np.arange(21)
+    cdf = weibull_min.cdf(np.r_[0, k[1:] + 0.5], 2.305, scale=5.452)
+    pmf = np.r_[0.0, np.diff(cdf)]
+    pmf[1] += cdf[0]
+    pmf /= pmf.sum()
+    counts = _series(8, 70)
+    est = RtEstimator(generation_interval=pmf).fit(counts)
+    ref = estimate_r_reference(list(counts), 0, 0, si_distr=list(pmf))
+    np.testing.assert_allclose(est.mean_, [r["mean"] for r in ref], rtol=1e-6)
+    np.testing.assert_allclose(est.upper_, [r["q975"] for r in ref], rtol=1e-6)
+    with pytest.raises(ParameterError):
+        RtEstimator(generation_interval=pmf * 0.9).fit(counts)  # EpiEstim: must sum to 1
+    cfg = {
+        "std_mean_si": 1.0,
+        "min_mean_si": 2.8,
+        "max_mean_si": 6.8,
+        "std_std_si": 0.5,
+        "min_std_si": 1.3,
+        "max_std_si": 3.3,
+    }
+    with pytest.raises(ParameterError) as info:
+        RtEstimator(generation_interval=pmf, uncertain_si=cfg).fit(counts)
+    assert info.value.params["name"] == "generation_interval"
+
+
 def test_windows_ending_before_si_mean_are_nan_like_epiestim():
     counts = _series(3, 40)
     est = RtEstimator(si_mean=10.0, si_sd=3.0).fit(counts)

@@ -417,8 +417,10 @@ class RtEstimator:
         For ``"cori"``: integrate over serial-interval uncertainty (seeded by
         ``random_state``).
     generation_interval : array-like, optional
-        For ``"infection"``: generation-interval pmf over days 0, 1, ... (day 0
-        must be 0). Default: :func:`discr_si` with ``si_mean``, ``si_sd``.
+        An interval pmf over days 0, 1, ... (day 0 must be 0) instead of
+        :func:`discr_si` with ``si_mean``, ``si_sd``. ``"cori"``: the serial
+        interval, used as given (EpiEstim's ``non_parametric_si``: it must sum to
+        1 within 0.01). ``"infection"``: the generation interval (normalised).
     simple_generation_time : float
         For ``"simple"``: the exponent's numerator (5 as Toyo Keizai).
     random_state : int, numpy.random.Generator or None
@@ -486,6 +488,12 @@ class RtEstimator:
         check_positive_param(self.simple_generation_time, "simple_generation_time", _OWNER)
         if self.uncertain_si is not None:
             UncertainSI.from_any(self.uncertain_si).validate(self.si_mean, self.si_sd)
+            if self.generation_interval is not None:
+                raise ParameterError(
+                    "epi.param.uncertain_si",
+                    name="generation_interval",
+                    reason="a given interval pmf cannot be combined with uncertain_si",
+                )
 
     def _rng(self) -> np.random.Generator:
         if isinstance(self.random_state, np.random.Generator):
@@ -564,7 +572,7 @@ class RtEstimator:
         self._windows(n_days, self.window)
         t_end_1 = self.t_end_ + 1  # EpiEstim's 1-based window end
         if self.uncertain_si is None:
-            w = discr_si(np.arange(n_days), self.si_mean, self.si_sd)
+            w = self._interval_pmf(n_days, normalise=False)
             self.si_distr_ = w
             shape, scale = self._posterior(local, total, w)
             # EpiEstim reports no R for windows ending before the SI's mean.
@@ -605,22 +613,26 @@ class RtEstimator:
         out = out.reshape((4,) + local.shape[:-1] + (self.t_end_.size,))
         self.mean_, self.median_, self.lower_, self.upper_ = out
 
+    def _interval_pmf(self, n_days: int, *, normalise: bool) -> np.ndarray:
+        """The serial/generation interval pmf: given, or discretised from si_mean, si_sd."""
+        if self.generation_interval is None:
+            return discr_si(np.arange(n_days), self.si_mean, self.si_sd)
+        w = np.asarray(self.generation_interval, dtype=np.float64)
+        if (
+            w.ndim != 1
+            or w.size < 2
+            or not np.all(np.isfinite(w))
+            or np.any(w < 0)
+            or w[0] != 0
+            or w.sum() <= 0
+            or (not normalise and abs(w.sum() - 1) > 0.01)  # EpiEstim's check_si_distr
+        ):
+            raise ParameterError("epi.param.bad_pmf", name="generation_interval")
+        return w / w.sum() if normalise else w
+
     def _fit_infection(self, draws: np.ndarray, imp: np.ndarray | None) -> None:
         n_days = draws.shape[-1]
-        if self.generation_interval is None:
-            w = discr_si(np.arange(n_days), self.si_mean, self.si_sd)
-        else:
-            w = np.asarray(self.generation_interval, dtype=np.float64)
-            if (
-                w.ndim != 1
-                or w.size < 2
-                or not np.all(np.isfinite(w))
-                or np.any(w < 0)
-                or w[0] != 0
-                or w.sum() <= 0
-            ):
-                raise ParameterError("epi.param.bad_pmf", name="generation_interval")
-            w = w / w.sum()
+        w = self._interval_pmf(n_days, normalise=True)
         self.si_distr_ = w
         total = draws if imp is None else draws + imp
         self._windows(n_days, self.window)
