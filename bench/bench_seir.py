@@ -18,6 +18,7 @@ import datetime as dt
 import time
 
 import numpy as np
+import polars as pl
 from scipy.integrate import solve_ivp
 
 from kumin.epi.contact_matrices import japan_contact_matrix
@@ -27,9 +28,17 @@ from kumin.epi.seir_scenarios import CareSettings, Scenario, compare_scenarios
 
 START = dt.date(2020, 3, 1)
 N_DAYS = 720
-# Tokyo: states of emergency and their ends/changes (used as change dates)
-CHANGES = [dt.date(2020, 4, 7), dt.date(2021, 1, 8), dt.date(2021, 4, 25), dt.date(2021, 7, 12)]
-MULTIPLIERS = [0.42, 0.5, 0.55, 0.6]
+# Tokyo's states of emergency (2020-04-07, 2021-01-08, 2021-04-25, 2021-07-12) and an
+# illustrative more transmissible variant from 2022-01-01, so the data end in a growing
+# wave and the scenarios differ
+CHANGES = [
+    dt.date(2020, 4, 7),
+    dt.date(2021, 1, 8),
+    dt.date(2021, 4, 25),
+    dt.date(2021, 7, 12),
+    dt.date(2022, 1, 1),
+]
+MULTIPLIERS = [0.42, 0.5, 0.55, 0.6, 1.6]
 R0 = 2.4
 
 
@@ -195,7 +204,8 @@ def main() -> None:
     ]
     t_cmp, cmp = timed(lambda: compare_scenarios(model, scenarios, 120, care, n_samples=100))
     print(f"  3 scenarios x 120 days, 100 draws each, with care demand: {t_cmp:6.2f} s")
-    print(cmp.summary)
+    with pl.Config(tbl_cols=-1, tbl_width_chars=160):
+        print(cmp.summary)
 
 
 if __name__ == "__main__":

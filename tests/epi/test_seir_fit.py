@@ -164,3 +164,21 @@ def test_change_dates_must_fall_inside_the_data_with_enough_days():
     with pytest.raises(DataError) as info:
         late.fit(days(30), y)
     assert "2020-03-28" in info.value.render("en")
+
+
+def test_default_japan_model_with_vaccination_recovers_r0():
+    # the 9 default bands, Davies symptomatic fractions, doses for the over-60s
+    cm = japan_contact_matrix()
+    n = 70
+    doses = np.zeros((2, n + 30, 9))
+    doses[0, 10:40, 6:] = cm.population[6:] * 0.02
+    doses[1, 31:61, 6:] = cm.population[6:] * 0.02
+    truth = simulate_seir(
+        cm, START, n, 1.4, initial_infectious=2000, doses=doses, ascertainment=0.3
+    )
+    mu = truth.frame["expected_cases"].to_numpy().reshape(n, 9)
+    y = np.random.default_rng(2).negative_binomial(50, 50 / (50 + mu))
+    model = SEIRModel(ascertainment=0.3, ci_method="wald").fit(days(n), y, doses=doses)
+    assert model.bands_[-1] == "80+"
+    assert model.params_["r0"] == pytest.approx(1.4, rel=0.03)
+    assert model.ci_["lower"][0] < 1.4 < model.ci_["upper"][0]
