@@ -44,6 +44,7 @@ from kumin.epi._checks import (
     check_positive_param,
     check_real_param,
 )
+from kumin.epi.growth import ConvergenceWarning  # one warning class for all of kumin.epi
 from kumin.errors import DataError, ParameterError, Problem
 
 FAMILIES = ("gamma", "lognormal", "weibull")
@@ -53,10 +54,6 @@ PARAM_NAMES = {
     "weibull": ("shape", "scale"),
 }
 _EPOCH = np.datetime64("1970-01-01", "D")
-
-
-class ConvergenceWarning(UserWarning):
-    """The optimiser stopped before converging; the estimate may be poor."""
 
 
 # ---------------------------------------------------------------- dates -------
