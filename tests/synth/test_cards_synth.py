@@ -101,14 +101,23 @@ def test_juki_figures(figures):
     assert starts["special_move_in"] == D(2012, 7, 9) and starts["wide_area_sent"].year == 2003
 
 
-def test_inquiry_figures(figures):
+def test_inquiry_figures(records):
+    from kumin.cards.records import inquiry_functions
+    from kumin.synth.cards import NOT_ITEMISED
+
+    figures = security_figures(records, 2021, inquiry_functions(extra=(NOT_ITEMISED,)))
     got = [(r.label_ja, r.previous_fy, r.fy) for r in figures.inquiries.rows]
-    assert got == INQUIRIES
-    assert figures.inquiries.previous_total == PRINTED_TOTALS[0]
-    # The report prints 19,180 for 令和3年度, but its own rows add up to 19,170; the
-    # total here is the sum of the rows, so it follows the rows.
+    # The report prints 19,180 for 令和3年度, but its own rows add up to 19,170: every
+    # listed row is exact, and the 10 inquiries it does not itemise get their own row.
     assert sum(r[2] for r in INQUIRIES) == 19_170 != PRINTED_TOTALS[1]
-    assert figures.inquiries.total == 19_170
+    assert got == [*INQUIRIES, ("その他（報告書の内訳に記載なし）", 0, 10)]
+    assert (figures.inquiries.previous_total, figures.inquiries.total) == PRINTED_TOTALS
+
+
+def test_unitemised_inquiries_get_a_row_even_without_their_function(figures):
+    last = figures.inquiries.rows[-1]
+    assert (last.function, last.previous_fy, last.fy) == ("not_itemised", 0, 10)
+    assert figures.inquiries.total == PRINTED_TOTALS[1]
 
 
 def test_fy2020_column_is_the_previous_fiscal_year(records, figures):
