@@ -135,7 +135,7 @@ def daily_weights(start: dt.date = START, end: dt.date = END) -> tuple[list[dt.d
         week = (day - TOKYO_WEEK0).days // 7
         if 0 <= week < len(TOKYO_WEEKLY_ONSETS) and day <= last:
             week_start = TOKYO_WEEK0 + dt.timedelta(7 * week)
-            in_range = min((END - week_start).days + 1, 7)
+            in_range = min((END - week_start).days + 1, 7)  # the table stops at END
             weights[i] = TOKYO_WEEKLY_ONSETS[week] / in_range
     return days, weights / weights.sum()
 
