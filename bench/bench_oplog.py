@@ -134,7 +134,7 @@ def main() -> None:
     load = os.getloadavg()[0]
     total = timings["read"] + timings["scan"]
     n = events.height
-    rss = peak_rss_mb()
+    peak = peak_rss_mb()
 
     # the peer: kumin's exact row-by-row reader on the first 500,000 lines
     peer_lines = min(500_000, n)
@@ -150,10 +150,11 @@ def main() -> None:
     prep = time.perf_counter() - t3
 
     console.print(f"\nlog: {n:,} lines, {size_mb:,.0f} MB CSV; alerts: {len(alerts)}")
-    console.print("                         wall s   CPU s")
+    console.print("                         wall s   CPU s  peak RSS so far")
     for name in RULES:
         console.print(
-            f"  {name:<22} {timings[name]:6.2f}  {cpu[name]:6.2f}  {per_rule[name]:4d} alerts"
+            f"  {name:<22} {timings[name]:6.2f}  {cpu[name]:6.2f}  {rss[name]:6,.0f} MB"
+            f"  {per_rule[name]:4d} alerts"
         )
     console.print(f"  (the first rule includes preparing the events: {prep:.2f} s wall alone)")
     console.print(
@@ -171,7 +172,7 @@ def main() -> None:
         f"load average during the run: {load:.1f} on {os.cpu_count()} cores "
         f"(other work on the machine inflates wall time, not CPU time)"
     )
-    console.print(f"peak RSS {rss:,.0f} MB (target < 4096 MB)")
+    console.print(f"peak RSS {peak:,.0f} MB (target < 4096 MB)")
     console.print(
         f"peer: row-by-row reader {peer_per_m:.2f} s per million lines (read only) vs "
         f"{timings['read'] / n * 1e6:.2f} s here: {peer_per_m / (timings['read'] / n * 1e6):.1f}x"

@@ -386,9 +386,16 @@ def rule_off_hours(ev: pl.DataFrame, context: GovernanceContext) -> list[Alert]:
         )
     )
     tod = pl.col("ts").cast(pl.Int64) % (24 * 60 * minute)  # naive local time of day
+    # Only events outside the narrowest window, or on a day some department does
+    # not work, can be off hours: a cheap filter before the join.
+    lo, hi = calendar.select(pl.col("lo").max(), pl.col("hi").min()).row(0)
+    odd_days = calendar.filter(pl.col("closed_kind").is_not_null())["day"].unique()
     x = (
-        ev.filter(pl.col("action") != "logout")  # automatic logouts come after idling
+        ev.lazy()
+        .filter(pl.col("action") != "logout")  # automatic logouts come after idling
+        .filter((tod < lo) | (tod > hi) | pl.col("day").is_in(odd_days.implode()))
         .select("ts", "day", "home", "operator_id", "terminal_id", "file", "line")
+        .collect()
         .join(calendar, on=["home", "day"], how="inner")
         .filter(pl.col("closed_kind").is_not_null() | (tod < pl.col("lo")) | (tod > pl.col("hi")))
         .with_columns(pl.coalesce("closed_kind", pl.lit("night")).alias("kind"))
@@ -437,19 +444,26 @@ def rule_off_hours(ev: pl.DataFrame, context: GovernanceContext) -> list[Alert]:
 
 def rule_unapproved_function(ev: pl.DataFrame, context: GovernanceContext) -> list[Alert]:
     """A function not covered by an approved usage application of the department."""
-    used = ev.filter(pl.col("function") != "").select("home", "function", "day").unique()
+    used = (
+        ev.lazy()
+        .filter(pl.col("function") != "")
+        .select("home", "function", "day")
+        .unique()
+        .collect()
+    )
     apps = context.applications_frame.rename({"department": "home"})
     covered = (
         used.join(apps, on=["home", "function"], how="inner")
         .filter((pl.col("valid_from") <= pl.col("day")) & (pl.col("day") <= pl.col("valid_to")))
         .select("home", "function", "day")
         .unique()
-        .with_columns(pl.lit(True).alias("ok"))
     )
+    uncovered = used.join(covered, on=["home", "function", "day"], how="anti", nulls_equal=True)
     bad = (
-        ev.filter(pl.col("function") != "")
-        .join(covered, on=["home", "function", "day"], how="left")
-        .filter(pl.col("ok").is_null())
+        ev.lazy()
+        .filter(pl.col("function") != "")
+        .join(uncovered.lazy(), on=["home", "function", "day"], how="semi", nulls_equal=True)
+        .collect()
     )
     if bad.is_empty():
         return []
@@ -500,9 +514,14 @@ def rule_shared_credentials(ev: pl.DataFrame, context: GovernanceContext) -> lis
     # ev is in time order, so sessions come from windows over (operator, terminal)
     # without sorting ten million rows by strings.
     keys = ["operator_id", "terminal_id"]
-    # a logout is no activity: terminals log out by themselves after idling
-    s = ev.filter(pl.col("action") != "logout").select(
-        "operator_id", "terminal_id", "ts", "day", "home", "file", "line"
+    # A logout is no activity: terminals log out by themselves after idling. The
+    # frame stays slim (row number, keys, time); details are fetched for hits only.
+    s = (
+        ev.lazy()
+        .with_row_index("row")
+        .filter(pl.col("action") != "logout")
+        .select("row", "operator_id", "terminal_id", "ts")
+        .collect()
     )
     s = s.with_columns(
         (pl.col("ts").diff() > gap).fill_null(True).over(keys).alias("new_session")
@@ -535,7 +554,10 @@ def rule_shared_credentials(ev: pl.DataFrame, context: GovernanceContext) -> lis
         ]
     ).unique()
     pairs = pairs.join(sessions.select("sid", *keys, "local"), on="sid")
-    x = s.join(pairs.drop("sid"), on=[*keys, "local"], how="inner")
+    rows = s.join(pairs.drop("sid"), on=[*keys, "local"], how="inner").select("row", "hit")
+    x = ev.select("operator_id", "terminal_id", "ts", "day", "home", "file", "line")[
+        rows["row"]
+    ].with_columns(rows["hit"])
     # one incident per operator and day, however many overlapping pairs it holds
     first_day = x.group_by("hit").agg(pl.col("day").min().alias("hit_day"))
     x = x.join(first_day, on="hit").unique(["file", "line"])

@@ -18,13 +18,13 @@ from kumin.oplog.rules import Alert, _events_list, _group, severity_of
 MAD_SCALE = 1.4826  # MAD of a normal distribution -> its standard deviation
 
 
-def _lookups(ev: pl.DataFrame) -> pl.DataFrame:
+def _lookups(ev: pl.DataFrame) -> pl.LazyFrame:
+    """The lookups of residents, lazily: callers read only the columns they need."""
     cols = ["ts", "day", "operator_id", "terminal_id", "home", "subject", "file", "line"]
     return (
         ev.lazy()
         .filter(pl.col("action").is_in(LOOKUP_ACTIONS) & (pl.col("subject") != ""))
         .select(cols)
-        .collect()
     )
 
 
@@ -61,11 +61,13 @@ def rule_volume_spike(ev: pl.DataFrame, context: GovernanceContext) -> list[Aler
     """
     th = context.thresholds
     lk = _lookups(ev)
-    if lk.is_empty():
-        return []
-    daily = lk.group_by("operator_id", "day").agg(
-        pl.len().alias("k"), pl.col("home").first().alias("dept")
+    daily = (
+        lk.group_by("operator_id", "day")
+        .agg(pl.len().alias("k"), pl.col("home").first().alias("dept"))
+        .collect()
     )
+    if daily.is_empty():
+        return []
     own = daily.group_by("operator_id").agg(
         pl.col("k").median().alias("own_med"),
         (pl.col("k") - pl.col("k").median()).abs().median().alias("own_mad"),
@@ -115,9 +117,9 @@ def rule_volume_spike(ev: pl.DataFrame, context: GovernanceContext) -> list[Aler
     if hits.is_empty():
         return []
     x = lk.join(
-        hits.select("operator_id", "day", "own_med", "peer_med", "z_own", "z_peer"),
+        hits.lazy().select("operator_id", "day", "own_med", "peer_med", "z_own", "z_peer"),
         on=["operator_id", "day"],
-    )
+    ).collect()
     groups = _group(
         x,
         ["operator_id", "day"],
@@ -165,7 +167,7 @@ def unexplained_lookups(ev: pl.DataFrame, context: GovernanceContext) -> pl.Data
     lk = _lookups(ev)
     rec = context.business_records
     if rec.is_empty():
-        return lk
+        return lk.collect()
     window = context.thresholds.record_window_days
     rec = (
         rec.select(
@@ -176,16 +178,25 @@ def unexplained_lookups(ev: pl.DataFrame, context: GovernanceContext) -> pl.Data
         .unique()
         .sort("rec_day")
     )
-    near = lk.sort("day").join_asof(
-        rec,
-        left_on="day",
-        right_on="rec_day",
-        by=["home", "subject"],
-        strategy="nearest",
-        tolerance=dt.timedelta(days=window),
-        check_sortedness=False,
+    # Only the keys travel through the as-of join; lookups are in time order.
+    near = (
+        lk.select("home", "subject", "day")
+        .with_row_index("row")
+        .collect()
+        .join_asof(
+            rec,
+            left_on="day",
+            right_on="rec_day",
+            by=["home", "subject"],
+            strategy="nearest",
+            tolerance=dt.timedelta(days=window),
+            check_sortedness=False,
+        )
     )
-    return near.filter(pl.col("rec_day").is_null()).drop("rec_day")
+    rows = near.filter(pl.col("rec_day").is_null())["row"]
+    return (
+        lk.with_row_index("row").filter(pl.col("row").is_in(rows.implode())).drop("row").collect()
+    )
 
 
 def _window_start(times: list[dt.datetime], need: int, days: int) -> int | None:
@@ -305,7 +316,7 @@ def rule_watch_list(ev: pl.DataFrame, context: GovernanceContext) -> list[Alert]
     wl = context.watchlist_frame
     if wl.is_empty():
         return []
-    x = _lookups(ev).join(wl, on="subject", how="inner")
+    x = _lookups(ev).join(wl.lazy(), on="subject", how="inner").collect()
     if x.is_empty():
         return []
     alerts = []
