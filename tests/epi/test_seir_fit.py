@@ -182,3 +182,29 @@ def test_default_japan_model_with_vaccination_recovers_r0():
     assert model.bands_[-1] == "80+"
     assert model.params_["r0"] == pytest.approx(1.4, rel=0.03)
     assert model.ci_["lower"][0] < 1.4 < model.ci_["upper"][0]
+
+
+def test_tokyo_first_wave_state_of_emergency(shared_data):
+    """Real data: Tokyo's onsets 2020-03-01..05-24 (tokyo_positive_by_onset_date_
+    snapshot_2022-01-30.csv, Tokyo Metropolitan Government open data), one band with
+    Tokyo's mean contacts. The first state of emergency (2020-04-07) must bring the
+    reproduction number from about 2 to well below 1, as every analysis found."""
+    import polars as pl
+
+    frame = pl.read_csv(
+        shared_data / "tokyo" / "tokyo_positive_by_onset_date_snapshot_2022-01-30.csv",
+        try_parse_dates=True,
+    ).filter(pl.col("onset_date").is_between(dt.date(2020, 3, 1), dt.date(2020, 5, 24)))
+    tokyo = japan_contact_matrix("tokyo")
+    one_band = tokyo.aggregate({"all": list(tokyo.bands)})
+    model = SEIRModel(
+        one_band,
+        change_dates=[dt.date(2020, 4, 7)],
+        symptomatic_fraction=1.0,
+        ascertainment=0.1,
+        ci_method="wald",
+    ).fit(frame["onset_date"].to_list(), frame["cases"].to_numpy()[:, None])
+    assert model.converged_
+    assert 1.5 < model.params_["r0"] < 3.5
+    rt = model.rt_.filter(pl.col("date") == dt.date(2020, 4, 20))["rt"][0]
+    assert 0.3 < rt < 0.8
