@@ -208,3 +208,27 @@ def test_tokyo_first_wave_state_of_emergency(shared_data):
     assert 1.5 < model.params_["r0"] < 3.5
     rt = model.rt_.filter(pl.col("date") == dt.date(2020, 4, 20))["rt"][0]
     assert 0.3 < rt < 0.8
+
+
+def test_parametric_bootstrap_intervals_and_projection_draws():
+    cm = contact_matrix_from_array([[8.0, 3.0], [1.5, 5.0]], [1e6, 2e6], ["young", "old"])
+    truth = simulate_seir(cm, START, 50, 1.6, initial_infectious=50, symptomatic_fraction=0.5)
+    mu = truth.frame["expected_cases"].to_numpy().reshape(50, 2)
+    y = np.random.default_rng(4).negative_binomial(10, 10 / (10 + mu))
+
+    def fit():
+        return SEIRModel(
+            cm, symptomatic_fraction=0.5, ci_method="bootstrap", n_boot=40, random_state=0
+        ).fit(days(50), y)
+
+    model = fit()
+    assert model.bootstrap_.shape == (40, 3)
+    ci = model.ci_
+    assert (ci["method"] == "bootstrap").all()
+    assert (ci["lower"] < ci["estimate"]).all() and (ci["estimate"] < ci["upper"]).all()
+    width = np.log(ci["upper"].to_numpy()) - np.log(ci["lower"].to_numpy())
+    wald = 2 * 1.959964 * np.sqrt(np.diag(model.covariance_))
+    np.testing.assert_allclose(width, wald, rtol=0.5)  # 40 refits: a rough check only
+    assert fit().ci_.equals(ci)  # seeded
+    projection = model.project(20, n_samples=50, random_state=1)
+    assert projection.case_samples.shape == (50, 70, 2)

@@ -25,7 +25,11 @@ exactly at every point; L-BFGS-B takes over if scoring stalls. Intervals are by 
 likelihood** (``ci_method="profile"``, default): for each parameter, the values
 where the log-likelihood maximised over the others falls ``χ²₁(level)/2`` below
 the maximum (Wilks). ``ci_method="wald"`` gives the faster normal approximation
-from the observed information (finite-difference Hessian). Projections draw
+from the observed information (finite-difference Hessian).
+``ci_method="bootstrap"`` is the parametric bootstrap: ``n_boot`` series are
+drawn from the fitted negative binomial, refitted (warm-started at the
+estimate), and the percentile intervals of the refits reported; the refits are
+kept in ``bootstrap_`` and projections then draw their parameters from them. Projections draw
 parameters from that normal approximation and add negative-binomial noise.
 """
 
@@ -144,8 +148,12 @@ class SEIRModel:
         Share of each band immune on the first day.
     steps_per_day : int
         RK4 steps per day.
-    ci_method : {"profile", "wald"}
+    ci_method : {"profile", "wald", "bootstrap"}
         How ``ci_`` is computed (see the module docstring).
+    n_boot : int
+        Bootstrap refits (``ci_method="bootstrap"`` only).
+    random_state : int, numpy.random.Generator or None
+        Seed of the bootstrap draws.
     ci_level : float
         Confidence level of ``ci_``.
     max_iter : int
@@ -167,6 +175,8 @@ class SEIRModel:
     rt_ : polars.DataFrame
         ``date, multiplier, rt`` over the data period.
     converged_ : bool
+    bootstrap_ : numpy.ndarray or None
+        Log-parameters of the bootstrap refits ``(n_boot, p)`` (``ci_method="bootstrap"``).
 
     Examples
     --------
@@ -199,6 +209,8 @@ class SEIRModel:
         ci_method: str = "profile",
         ci_level: float = 0.95,
         max_iter: int = 200,
+        n_boot: int = 200,
+        random_state=None,
     ) -> None:
         self.contacts = contacts
         self.change_dates = change_dates
@@ -214,6 +226,8 @@ class SEIRModel:
         self.ci_method = ci_method
         self.ci_level = ci_level
         self.max_iter = max_iter
+        self.n_boot = n_boot
+        self.random_state = random_state
 
     # -- set-up ---------------------------------------------------------------
 
@@ -273,7 +287,8 @@ class SEIRModel:
         SEIRModel
             ``self``.
         """
-        check_choice_param(self.ci_method, "ci_method", _OWNER, ["profile", "wald"])
+        check_choice_param(self.ci_method, "ci_method", _OWNER, ["profile", "wald", "bootstrap"])
+        check_int_param(self.n_boot, "n_boot", _OWNER, 10, 100_000)
         check_real_param(self.ci_level, "ci_level", _OWNER, 0.5, 0.999)
         check_int_param(self.max_iter, "max_iter", _OWNER, 1, 10_000)
         days = check_dates_contiguous(dates, "dates")
@@ -336,11 +351,16 @@ class SEIRModel:
         z = stats.norm.ppf(0.5 + self.ci_level / 2)
         se = np.sqrt(np.diag(cov))
         lower, upper = theta - z * se, theta + z * se
+        self.bootstrap_ = None
         if self.ci_method == "profile":
             lower, upper = _profile_intervals(problem, theta, loglik, hess, self.ci_level, se)
+        elif self.ci_method == "bootstrap":
+            self.bootstrap_ = _bootstrap(problem, theta, self.n_boot, self.random_state)
+            alpha = (1 - self.ci_level) / 2
+            lower = np.quantile(self.bootstrap_, alpha, axis=0)
+            upper = np.quantile(self.bootstrap_, 1 - alpha, axis=0)
         self._problem = problem
         self._doses = None if doses is None else np.asarray(doses, dtype=np.float64)
-        self._engine_full = engine
         self.theta_ = theta
         self.covariance_ = cov
         self.params_ = dict(zip(names, np.exp(theta).tolist(), strict=True))
@@ -423,6 +443,35 @@ class SEIRModel:
         return run_scenario(
             self, horizon, scenario or Scenario("baseline"), n_samples, random_state, self.ci_level
         )
+
+
+def _bootstrap(problem: _Problem, theta: np.ndarray, n_boot: int, random_state) -> np.ndarray:
+    """Parametric bootstrap: refit NB series simulated from the fit; log-parameters (n_boot, p)."""
+    rng = np.random.default_rng(random_state)
+    mu = np.maximum(problem.expected(theta)[0][0], 1e-12)
+    size = float(np.exp(theta[-1]))
+    out = np.empty((n_boot, theta.size))
+    failed = 0
+    for b in range(n_boot):
+        series = rng.negative_binomial(size, size / (size + mu)).astype(np.float64)
+        replica = _Problem(
+            problem.engine,
+            problem.start,
+            problem.n_days,
+            problem.changes,
+            series,
+            problem.observe,
+            problem.bounds,
+        )
+        out[b], _, ok = _maximise(replica, theta, None, 100)
+        failed += not ok
+    if failed:
+        warnings.warn(
+            f"SEIRModel: {failed} of {n_boot} bootstrap refits did not converge",
+            SEIRConvergenceWarning,
+            stacklevel=3,
+        )
+    return out
 
 
 def _objective(problem: _Problem, free: np.ndarray, fixed_index: int | None, fixed_value: float):

@@ -7,8 +7,9 @@ not given), or a different dose schedule altogether. :meth:`SEIRModel.project
 <kumin.epi.seir_fit.SEIRModel.project>` runs one; :func:`compare_scenarios`
 runs several on the same parameter draws so their differences are not noise.
 
-Intervals: the parameters are drawn from the normal approximation of the
-fitted log-parameters (``covariance_``), and reported cases from the negative
+Intervals: the parameters are drawn from the bootstrap refits when the model
+was fitted with ``ci_method="bootstrap"``, else from the normal approximation of
+the fitted log-parameters (``covariance_``), and reported cases from the negative
 binomial around each draw's expected cases; ``cases_lower``/``cases_upper`` are
 quantiles of those draws (prediction intervals). The seed of the draws is fixed
 by ``random_state``.
@@ -157,7 +158,11 @@ def run_scenario(model, horizon: int, scenario: Scenario, n_samples: int, random
     rng = np.random.default_rng(random_state)
     thetas = theta_hat[None, :]
     cov = model.covariance_
-    if n_samples and np.all(np.isfinite(cov)):
+    boot = getattr(model, "bootstrap_", None)
+    if n_samples and boot is not None:
+        draws = boot[rng.integers(0, boot.shape[0], size=n_samples)]
+        thetas = np.vstack([thetas, draws])
+    elif n_samples and np.all(np.isfinite(cov)):
         draws = rng.multivariate_normal(theta_hat, cov, size=n_samples, method="eigh")
         lo = np.array([b[0] for b in problem.bounds])
         hi = np.array([b[1] for b in problem.bounds])
