@@ -128,7 +128,9 @@ def test_init_stores_parameters_untouched():
     assert model.change_dates == ["2020-04-07"] and model.ci_method == "bogus"
 
 
-@pytest.mark.parametrize("kwargs", [{"ci_method": "bootstrap"}, {"ci_level": 1.5}, {"max_iter": 0}])
+@pytest.mark.parametrize(
+    "kwargs", [{"ci_method": "jackknife"}, {"ci_level": 1.5}, {"max_iter": 0}, {"n_boot": 1}]
+)
 def test_bad_settings(kwargs):
     cm, y = generated(seed=1, n=30)
     with pytest.raises(ParameterError):
