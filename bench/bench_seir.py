@@ -8,7 +8,7 @@ speed ratio and the largest difference in daily infections; then the time of one
 fit (Wald intervals, and profile-likelihood intervals) and of a scenario
 comparison with care demand.
 
-Run: ``.venv/bin/python bench/bench_seir.py [--no-profile]``
+Run: ``.venv/bin/python bench/bench_seir.py [--no-profile] [--bootstrap N]``
 """
 
 from __future__ import annotations
@@ -124,6 +124,9 @@ def timed(fn, repeat=1):
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--no-profile", action="store_true", help="skip the profile-CI fit")
+    parser.add_argument(
+        "--bootstrap", type=int, default=0, metavar="N", help="also time N bootstrap refits"
+    )
     args = parser.parse_args()
 
     cm = japan_contact_matrix("tokyo")
@@ -183,6 +186,20 @@ def main() -> None:
         t_prof, prof = timed(lambda: prof.fit(days, y, doses=doses))
         print(f"  one fit, profile-likelihood intervals:    {t_prof:8.2f} s")
         for row in prof.ci_.iter_rows(named=True):
+            print(f"    {row['parameter']:<24} [{row['lower']:9.3f}, {row['upper']:9.3f}]")
+
+    if args.bootstrap:
+        boot = SEIRModel(
+            cm,
+            change_dates=CHANGES,
+            ascertainment=0.6,
+            ci_method="bootstrap",
+            n_boot=args.bootstrap,
+            random_state=0,
+        )
+        t_boot, boot = timed(lambda: boot.fit(days, y, doses=doses))
+        print(f"  one fit, parametric bootstrap ({args.bootstrap} refits): {t_boot:8.2f} s")
+        for row in boot.ci_.iter_rows(named=True):
             print(f"    {row['parameter']:<24} [{row['lower']:9.3f}, {row['upper']:9.3f}]")
 
     care = CareSettings(

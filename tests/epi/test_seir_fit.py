@@ -155,6 +155,9 @@ def test_bad_data():
         model.fit(days(30), np.zeros_like(y))
     with pytest.raises(DataError):
         model.fit(days(30), y + 0.5)
+    with pytest.raises(DataError) as info:
+        model.fit(days(10), y[:10])
+    assert info.value.key == "epi.data.too_short"
 
 
 def test_change_dates_must_fall_inside_the_data_with_enough_days():

@@ -49,6 +49,7 @@ from kumin.epi._checks import (
     check_dates_contiguous,
     check_fitted,
     check_int_param,
+    check_min_length,
     check_real_param,
 )
 from kumin.epi.contact_matrices import ContactMatrix, japan_contact_matrix
@@ -67,6 +68,7 @@ __all__ = ["SEIRConvergenceWarning", "SEIRModel"]
 
 _OWNER = "SEIRModel"
 _MIN_DAYS_PER_PERIOD = 7
+_MIN_DAYS = 14
 
 
 class SEIRConvergenceWarning(UserWarning):
@@ -292,6 +294,7 @@ class SEIRModel:
         check_real_param(self.ci_level, "ci_level", _OWNER, 0.5, 0.999)
         check_int_param(self.max_iter, "max_iter", _OWNER, 1, 10_000)
         days = check_dates_contiguous(dates, "dates")
+        check_min_length(len(days), _MIN_DAYS, "dates")
         y = check_counts(cases, "cases", ndim=(2,), integer=True)
         contacts = self._contacts()
         k = len(contacts.bands)
