@@ -21,16 +21,23 @@ should be shifted by the mean reporting delay first.
 Optimisation is Fisher scoring on the log-parameters (Levenberg-Marquardt
 damped): each iteration is one batched ODE run giving the expected cases and
 their Jacobian by central finite differences; the NB dispersion is profiled out
-exactly at every point; L-BFGS-B takes over if scoring stalls. Intervals are by **profile
-likelihood** (``ci_method="profile"``, default): for each parameter, the values
-where the log-likelihood maximised over the others falls ``χ²₁(level)/2`` below
-the maximum (Wilks). ``ci_method="wald"`` gives the faster normal approximation
-from the observed information (finite-difference Hessian).
-``ci_method="bootstrap"`` is the parametric bootstrap: ``n_boot`` series are
-drawn from the fitted negative binomial, refitted (warm-started at the
-estimate), and the percentile intervals of the refits reported; the refits are
-kept in ``bootstrap_`` and projections then draw their parameters from them. Projections draw
-parameters from that normal approximation and add negative-binomial noise.
+exactly at every point; L-BFGS-B takes over if scoring stalls.
+
+Intervals (``ci_method``):
+
+- ``"profile"`` (default): profile likelihood. For each parameter, the values
+  where the log-likelihood maximised over the others falls ``χ²₁(level)/2``
+  below the maximum (Wilks).
+- ``"wald"``: the normal approximation from the observed information
+  (finite-difference Hessian); fastest.
+- ``"bootstrap"``: parametric bootstrap. ``n_boot`` series are drawn from the
+  fitted negative binomial and refitted (warm-started at the estimate); the
+  percentile intervals of the refits are reported and the refits kept in
+  ``bootstrap_``.
+
+Projections (:meth:`SEIRModel.project`) draw parameters from the bootstrap
+refits when there are any, else from the normal approximation, and add
+negative-binomial noise.
 """
 
 from __future__ import annotations
@@ -431,7 +438,8 @@ class SEIRModel:
         scenario : Scenario, optional
             Contact reduction from a date, scaled vaccination; default: as fitted.
         n_samples : int
-            Parameter draws (normal approximation) for the intervals; 0 for none.
+            Parameter draws (bootstrap refits, else normal approximation) for the
+            prediction intervals; 0 for none.
         random_state : int or numpy.random.Generator, optional
 
         Returns
