@@ -1,0 +1,316 @@
+"""Importing notification files: validate the whole file, then write it in chunks.
+
+All-or-nothing: pass 1 (:func:`kumin.cases.parse.check_case_file`, or
+:func:`~kumin.cases.parse.parse_cases` for files small enough to keep in memory)
+validates every row and raises one ``DataError`` listing every error before
+anything is written. Pass 2 writes the records in chunks in the caller's
+transaction, matching each on the blind index of its HER-SYS ID: a new record is
+inserted, an unchanged one (same keyed content hash) is left alone, a changed one
+is updated and the change audited with the names of the fields that changed —
+never their values.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import hmac
+import os
+from collections.abc import Callable, Iterator
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import insert, select, update
+
+from kumin.cases import parse
+from kumin.cases.models import DATASET, CaseRow, ImportRun
+from kumin.cases.parse import CaseRecord
+from kumin.core.context import Ctx
+from kumin.core.db import utcnow
+from kumin.core.models import DataKey
+from kumin.errors import Problem
+
+Progress = Callable[[int, int], None] | None
+
+CHUNK = 5000
+# Files up to this size are validated in one pass that keeps the records (about
+# 1 KB a record in memory); larger ones are read twice, keeping only hashes.
+IN_MEMORY_BYTES = 64 << 20
+
+#: Record fields stored encrypted under :data:`DATASET`.
+ENCRYPTED_FIELDS = ("hersys_id", "birth_date", "nationality", "residence", "address", "symptoms")
+#: Record fields stored in clear for analysis.
+CLEAR_FIELDS = (
+    "age_years",
+    "age_band",
+    "sex",
+    "town",
+    "onset_date",
+    "first_visit_date",
+    "specimen_date",
+    "result_date",
+    "report_date",
+    "asymptomatic",
+    "vaccine_doses",
+    "care_setting",
+    "imported",
+)
+_HASHED_FIELDS = tuple(f for f in parse.RECORD_FIELDS if f != "line")
+
+
+@dataclass
+class ImportResult:
+    """What an import found and did (a dry run writes nothing but counts the same)."""
+
+    file_name: str
+    profile: str
+    encoding: str
+    rows: int
+    records: int
+    inserted: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    dry_run: bool = False
+    import_id: int | None = None
+    warnings: list[Problem] = field(default_factory=list)
+
+    def as_dict(self, lang: str = "ja") -> dict[str, Any]:
+        body = asdict(self)
+        body["warnings"] = [
+            {"line": w.line, "column": w.column, "message": w.render(lang)} for w in self.warnings
+        ]
+        return body
+
+
+def _personal_text(record: CaseRecord, name: str) -> str | None:
+    value = getattr(record, name)
+    if value is None:
+        return None
+    return value.isoformat() if isinstance(value, dt.date) else str(value)
+
+
+def _canonical(record: CaseRecord) -> bytes:
+    parts = []
+    for name in _HASHED_FIELDS:
+        value = getattr(record, name)
+        parts.append("\x00" if value is None else str(value))
+    return "\x1f".join(parts).encode("utf-8")
+
+
+class _Keys:
+    """The HMAC keys of the cases dataset (derived once per import)."""
+
+    def __init__(self, ctx: Ctx):
+        self.ctx = ctx
+        _, raw = ctx.keyring._load(DATASET, create=True)  # noqa: SLF001 - one unwrap per import
+        self.index_key = hmac.new(raw, b"kumin-blind-index", hashlib.sha256).digest()
+        self.content_key = ctx.keyring.derived_key(DATASET, "content-hash")
+
+    def index(self, hersys_id: str) -> str:
+        # Same value as ctx.keyring.index(DATASET, hersys_id), without a lookup per call.
+        return hmac.new(self.index_key, hersys_id.encode("utf-8"), hashlib.sha256).hexdigest()
+
+    def content(self, record: CaseRecord) -> str:
+        return hmac.new(self.content_key, _canonical(record), hashlib.sha256).hexdigest()
+
+
+def _dataset_exists(ctx: Ctx) -> bool:
+    return (
+        ctx.session.scalar(
+            select(DataKey.id).where(DataKey.dataset == DATASET, DataKey.wrapped.is_not(None))
+        )
+        is not None
+    )
+
+
+def file_sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as fh:
+        while chunk := fh.read(1 << 20):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def _profile_dirs(ctx: Ctx) -> list[str]:
+    return [str(ctx.settings.profile_dir)] if ctx.settings.profile_dir else []
+
+
+def _validated_chunks(
+    ctx: Ctx,
+    path: Path,
+    profile: str,
+    encoding: str,
+    progress: Progress,
+    today: dt.date | None,
+) -> tuple[Any, Iterator[list[CaseRecord]], int]:
+    """Pass 1 over the whole file; returns (summary, chunk iterator for pass 2, total rows)."""
+    size = path.stat().st_size
+    state = {"total": 0}
+
+    def tick1(done: int) -> None:
+        if progress is not None:
+            progress(done, max(done, state["total"] or done))
+
+    if size <= IN_MEMORY_BYTES:
+        result = parse.parse_cases(
+            path,
+            profile,
+            encoding=encoding,
+            today=today,
+            profile_dirs=_profile_dirs(ctx),
+            on_progress=tick1,
+        )
+        records = result.records
+
+        def chunks() -> Iterator[list[CaseRecord]]:
+            for start in range(0, len(records), CHUNK):
+                yield records[start : start + CHUNK]
+
+        return result, chunks(), result.rows
+    check = parse.check_case_file(
+        path,
+        profile,
+        encoding=encoding,
+        today=today,
+        profile_dirs=_profile_dirs(ctx),
+        on_progress=tick1,
+    )
+    return check, parse.iter_case_chunks(check, CHUNK), check.rows
+
+
+def import_cases(
+    ctx: Ctx,
+    path: str | os.PathLike[str],
+    profile: str = "hersys",
+    *,
+    encoding: str = "auto",
+    dry_run: bool = False,
+    file_name: str | None = None,
+    progress: Progress = None,
+    today: dt.date | None = None,
+) -> ImportResult:
+    """Import a notification file (CSV or .xlsx) all-or-nothing.
+
+    Raises ``DataError("cases.import.rejected", problems=[...])`` listing every
+    error, with the warnings in ``.warnings``, before writing anything.
+    ``progress(done, total)`` is called during both passes (total = 2 × rows).
+    """
+    ctx.authorize("cases.import")
+    path = Path(path)
+    name = file_name or path.name
+    summary, chunks, rows = _validated_chunks(ctx, path, profile, encoding, progress, today)
+    profile_name = summary.profile if isinstance(summary.profile, str) else summary.profile.name
+    result = ImportResult(
+        file_name=name,
+        profile=profile_name,
+        encoding=summary.encoding,
+        rows=rows,
+        records=summary.records if isinstance(summary.records, int) else len(summary.records),
+        dry_run=dry_run,
+        warnings=list(summary.warnings),
+    )
+    if dry_run and not _dataset_exists(ctx):
+        result.inserted = result.records  # nothing stored yet: every record would be new
+        return result
+    keys = _Keys(ctx)
+    run = None
+    if not dry_run:
+        run = ImportRun(
+            actor=ctx.actor.name,
+            file_name=name[:255],
+            file_sha256=file_sha256(path),
+            profile=profile_name,
+            encoding=result.encoding,
+            rows=rows,
+            records=result.records,
+            warnings=len(result.warnings),
+        )
+        ctx.session.add(run)
+        ctx.session.flush()
+        result.import_id = run.id
+    done = 0
+    for chunk in chunks:
+        _write_chunk(ctx, keys, chunk, run, result)
+        done += len(chunk)
+        if progress is not None:
+            progress(rows + done * rows // max(result.records, 1), 2 * rows)
+    if run is not None:
+        run.inserted, run.updated, run.unchanged = result.inserted, result.updated, result.unchanged
+        run.finished_at = utcnow()
+        ctx.audit(
+            "cases.import",
+            f"cases_import:{run.id}",
+            purpose="notification records",
+            file=name,
+            profile=profile_name,
+            rows=rows,
+            records=result.records,
+            inserted=result.inserted,
+            updated=result.updated,
+            unchanged=result.unchanged,
+            warnings=len(result.warnings),
+        )
+    return result
+
+
+def _encrypt_row(ctx: Ctx, record: CaseRecord) -> dict[str, Any]:
+    encrypt = ctx.keyring.encrypt
+    row: dict[str, Any] = {f: encrypt(DATASET, _personal_text(record, f)) for f in ENCRYPTED_FIELDS}
+    for f in CLEAR_FIELDS:
+        row[f] = getattr(record, f)
+    return row
+
+
+def _write_chunk(
+    ctx: Ctx, keys: _Keys, chunk: list[CaseRecord], run: ImportRun | None, result: ImportResult
+) -> None:
+    indexed = [(keys.index(r.hersys_id), r) for r in chunk]
+    existing = dict(
+        ctx.session.execute(
+            select(CaseRow.hersys_index, CaseRow.content_hash).where(
+                CaseRow.hersys_index.in_([i for i, _ in indexed])
+            )
+        ).all()
+    )
+    new_rows = []
+    now = utcnow()
+    for index, record in indexed:
+        content = keys.content(record)
+        old = existing.get(index)
+        if old is None:
+            result.inserted += 1
+            if run is not None:
+                row = _encrypt_row(ctx, record)
+                row.update(
+                    hersys_index=index, content_hash=content, import_id=run.id, created_at=now
+                )
+                new_rows.append(row)
+        elif old == content:
+            result.unchanged += 1
+        else:
+            result.updated += 1
+            if run is not None:
+                _update(ctx, index, record, content, run, now)
+    if new_rows:
+        ctx.session.execute(insert(CaseRow), new_rows)
+
+
+def _update(
+    ctx: Ctx, index: str, record: CaseRecord, content: str, run: ImportRun, now: dt.datetime
+) -> None:
+    row = ctx.session.scalar(select(CaseRow).where(CaseRow.hersys_index == index))
+    changed = [f for f in CLEAR_FIELDS if getattr(row, f) != getattr(record, f)]
+    for f in ENCRYPTED_FIELDS:
+        if ctx.keyring.decrypt(DATASET, getattr(row, f)) != _personal_text(record, f):
+            changed.append(f)
+    values = _encrypt_row(ctx, record)
+    values.update(content_hash=content, updated_import_id=run.id, updated_at=now)
+    ctx.session.execute(update(CaseRow).where(CaseRow.id == row.id).values(**values))
+    ctx.audit(
+        "cases.update",
+        f"case:{row.id}",
+        purpose="re-import",
+        import_id=run.id,
+        fields=sorted(changed),
+    )
