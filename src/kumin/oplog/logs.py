@@ -6,8 +6,8 @@ the file it came from and its line (the header is line 1, the first event line 2
 so that an alert can point an auditor at the exact lines behind it.
 
 CSV files are parsed by polars (CP932 is transcoded to UTF-8 in a stream to a
-temporary file first), so ten million lines cost seconds and a few hundred
-megabytes, never a Python object per line. The import is all-or-nothing: every
+temporary file first) in a streaming query, so ten million lines cost seconds
+and about half a gigabyte, never a Python object per line. The import is all-or-nothing: every
 bad line is collected and reported in one :class:`~kumin.errors.DataError`.
 Files with quoted line breaks, ragged rows or .xlsx go through the slower,
 exact row reader of :mod:`kumin.core.tabular` so that line numbers stay true.
@@ -16,6 +16,7 @@ exact row reader of :mod:`kumin.core.tabular` so that line numbers stay true.
 from __future__ import annotations
 
 import codecs
+import datetime as dt
 import os
 import tempfile
 from collections.abc import Callable, Iterable, Sequence
@@ -30,9 +31,9 @@ LOG_COLUMNS = ("timestamp", "terminal_id", "operator_id", "action", "subject", "
 REQUIRED = ("timestamp", "terminal_id", "operator_id", "action")
 #: actions that read a resident's data; the subject rules look at these only
 LOOKUP_ACTIONS = ("search", "view", "print")
-#: the frame every rule takes
-#: Low-cardinality columns are categorical: ten million events then cost about
-#: 40 bytes each, and grouping or joining on them is integer work.
+#: The frame every rule takes. Low-cardinality columns are categorical: ten
+#: million events then hold about half a gigabyte, and grouping or joining on
+#: them is integer work.
 EVENT_SCHEMA: dict[str, pl.DataType] = {
     "ts": pl.Datetime("us"),
     "terminal_id": pl.Categorical(),
@@ -60,7 +61,7 @@ def empty_events() -> pl.DataFrame:
     return pl.DataFrame(schema=EVENT_SCHEMA)
 
 
-def _transcode_cp932(path: Path, progress: Progress | None) -> Path:
+def _transcode_cp932(path: Path) -> Path:
     """Stream a CP932 file into a temporary UTF-8 file; memory stays one chunk."""
     fd, tmp = tempfile.mkstemp(prefix="kumin-oplog-", suffix=".csv")
     decoder = codecs.getincrementaldecoder("cp932")()
@@ -76,8 +77,6 @@ def _transcode_cp932(path: Path, progress: Progress | None) -> Path:
 
 
 def _guess_format(sample: str | None) -> str:
-    import datetime as dt
-
     for fmt in TIMESTAMP_FORMATS:
         try:
             dt.datetime.strptime((sample or "").strip(), fmt)
@@ -234,7 +233,7 @@ def read_log(
     if table.encoding == "xlsx":
         df, problems = _read_exact(path, encoding, name)
     else:
-        df, problems = _read_fast(path, table.encoding, table.columns, name, progress)
+        df, problems = _read_fast(path, table.encoding, table.columns, name)
     if problems:
         raise DataError("oplog.import.rejected", problems=problems, path=name)
     if progress:
@@ -243,11 +242,11 @@ def read_log(
 
 
 def _read_fast(
-    path: Path, encoding: str, header: Sequence[str], name: str, progress: Progress | None
+    path: Path, encoding: str, header: Sequence[str], name: str
 ) -> tuple[pl.DataFrame, list[Problem]]:
     """Stream the CSV through polars: parse, cast and check chunk by chunk, so the
     raw text of ten million lines is never held at once."""
-    source = _transcode_cp932(path, progress) if encoding == "cp932" else path
+    source = _transcode_cp932(path) if encoding == "cp932" else path
     options = {"infer_schema": False, "new_columns": list(header)}
     try:
         try:
