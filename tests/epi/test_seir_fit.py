@@ -237,3 +237,23 @@ def test_parametric_bootstrap_intervals_and_projection_draws():
     assert fit().ci_.equals(ci)  # seeded
     projection = model.project(20, n_samples=50, random_state=1)
     assert projection.case_samples.shape == (50, 70, 2)
+
+
+def test_cases_by_report_date_with_a_reporting_delay():
+    cm = contact_matrix_from_array([[8.0, 3.0], [1.5, 5.0]], [1e6, 2e6], ["young", "old"])
+    delay = np.array([0.0, 0.1, 0.2, 0.3, 0.2, 0.1, 0.1])  # mean 3.5 days
+    kw = dict(initial_infectious=50, symptomatic_fraction=0.5)
+    onset = simulate_seir(cm, START, 60, 1.6, **kw)
+    report = simulate_seir(cm, START, 60, 1.6, reporting_delay=delay, **kw)
+    a = onset.frame["expected_cases"].to_numpy().reshape(60, 2)
+    b = report.frame["expected_cases"].to_numpy().reshape(60, 2)
+    np.testing.assert_allclose(
+        b[10], 0.1 * a[9] + 0.2 * a[8] + 0.3 * a[7] + 0.2 * a[6] + 0.1 * a[5] + 0.1 * a[4]
+    )
+    np.testing.assert_allclose(report.frame["new_symptomatic"], onset.frame["new_symptomatic"])
+    y = np.random.default_rng(5).negative_binomial(20, 20 / (20 + b))
+    model = SEIRModel(cm, symptomatic_fraction=0.5, reporting_delay=delay, ci_method="wald")
+    model.fit(days(60), y)
+    assert model.params_["r0"] == pytest.approx(1.6, rel=0.03)
+    with pytest.raises(ParameterError):
+        SEIRModel(cm, symptomatic_fraction=0.5, reporting_delay=[-1.0, 2.0]).fit(days(60), y)

@@ -385,6 +385,32 @@ class SEIRTrajectory:
         )
 
 
+def check_delay_pmf(pmf, owner: str) -> np.ndarray | None:
+    """A reporting-delay distribution over days 0, 1, ... (normalised), or None."""
+    if pmf is None:
+        return None
+    try:
+        arr = np.asarray(pmf, dtype=np.float64)
+    except (TypeError, ValueError):
+        raise ParameterError("epi.seir.delay_pmf", owner=owner) from None
+    ok = arr.ndim == 1 and 1 <= arr.size <= 120 and np.all(np.isfinite(arr))
+    if not ok or (arr < 0).any() or arr.sum() <= 0:
+        raise ParameterError("epi.seir.delay_pmf", owner=owner)
+    return arr / arr.sum()
+
+
+def delay_convolve(x: np.ndarray, pmf: np.ndarray | None) -> np.ndarray:
+    """Spread daily counts ``(..., T, k)`` over later days by a delay pmf (onset → report)."""
+    if pmf is None:
+        return x
+    out = np.zeros_like(x)
+    n_days = x.shape[-2]
+    for lag, weight in enumerate(pmf):
+        if weight and lag < n_days:
+            out[..., lag:, :] += weight * x[..., : n_days - lag, :]
+    return out
+
+
 def trajectory_frame(
     start: dt.date,
     bands: tuple[str, ...],
@@ -394,6 +420,7 @@ def trajectory_frame(
     ascertainment: np.ndarray,
     multipliers: np.ndarray,
     rt: np.ndarray,
+    delay_pmf: np.ndarray | None = None,
 ) -> SEIRTrajectory:
     n_days, k = infections.shape
     dates = pl.date_range(start, start + dt.timedelta(days=n_days - 1), "1d", eager=True)
@@ -404,7 +431,7 @@ def trajectory_frame(
             "age_band": list(bands) * n_days,
             "new_infections": infections.reshape(-1),
             "new_symptomatic": sym.reshape(-1),
-            "expected_cases": (sym * ascertainment[None, :]).reshape(-1),
+            "expected_cases": delay_convolve(sym * ascertainment[None, :], delay_pmf).reshape(-1),
         }
     ).with_columns(pl.col("date").cast(pl.Date))
     rt_frame = pl.DataFrame({"date": dates, "multiplier": multipliers, "rt": rt})
@@ -441,6 +468,7 @@ def simulate_seir(
     waning_rate: float = 1 / 180,
     initial_immune=0.0,
     steps_per_day: int = 1,
+    reporting_delay=None,
 ) -> SEIRTrajectory:
     """Run the age-structured SEIR once (no fitting).
 
@@ -487,7 +515,8 @@ def simulate_seir(
     symp = symptomatic_vector(symptomatic_fraction, contacts.bands, "simulate_seir")
     asc = band_vector(ascertainment, contacts.bands, "ascertainment", "simulate_seir", 0.0, 1.0)
     rt = setup.reproduction_numbers(r0, mult[0], sus[0])
-    return trajectory_frame(start, contacts.bands, inf[0], on[0], symp, asc, mult[0], rt)
+    delay = check_delay_pmf(reporting_delay, "simulate_seir")
+    return trajectory_frame(start, contacts.bands, inf[0], on[0], symp, asc, mult[0], rt, delay)
 
 
 def symptomatic_vector(value, bands: tuple[str, ...], owner: str) -> np.ndarray:

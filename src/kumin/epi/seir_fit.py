@@ -15,8 +15,9 @@ symptomatic fraction × ascertainment). The natural history, vaccine
 effectiveness, waning, symptomatic fraction and ascertainment are fixed
 parameters, not estimated: with case data alone they are confounded with ``r0``
 and the seed (set them from the literature or a serosurvey and vary them in a
-sensitivity analysis). Counts are taken by onset date; series by report date
-should be shifted by the mean reporting delay first.
+sensitivity analysis). Counts are by onset date, or by report date when a
+``reporting_delay`` distribution (onset → report, days 0, 1, ...) is given: the
+expected reports are then the expected onsets spread by that distribution.
 
 Optimisation is Fisher scoring on the log-parameters (Levenberg-Marquardt
 damped): each iteration is one batched ODE run giving the expected cases and
@@ -65,6 +66,8 @@ from kumin.epi.seir import (
     band_vector,
     build_engine,
     check_change_dates,
+    check_delay_pmf,
+    delay_convolve,
     multiplier_path,
     symptomatic_vector,
     trajectory_frame,
@@ -110,6 +113,7 @@ class _Problem:
     y: np.ndarray
     observe: np.ndarray  # symptomatic × ascertainment, (k,)
     bounds: list
+    delay: np.ndarray | None = None  # onset → report pmf, if cases are by report date
 
     @property
     def n_params(self) -> int:
@@ -122,7 +126,8 @@ class _Problem:
         mult = multiplier_path(self.start, n_days, self.changes, np.exp(theta[:, 1:-2]))
         i0 = np.exp(theta[:, -2])
         inf, on, sus = self.engine.run(r0, mult, i0, n_days)
-        return on * self.observe[None, None, :], inf, on, sus, mult
+        cases = delay_convolve(on * self.observe[None, None, :], self.delay)
+        return cases, inf, on, sus, mult
 
     def loglik(self, theta: np.ndarray) -> np.ndarray:
         theta = np.atleast_2d(theta)
@@ -155,6 +160,10 @@ class SEIRModel:
         Rate (per day) at which protection is lost; mean duration ``1/rate``.
     initial_immune : float, sequence or dict
         Share of each band immune on the first day.
+    reporting_delay : array-like, optional
+        Probabilities of reporting 0, 1, 2, ... days after onset; give it when
+        ``cases`` are counted by report date (e.g. a discretised delay fitted by
+        :mod:`kumin.epi.delays`). ``expected_cases`` outputs are then by report date.
     steps_per_day : int
         RK4 steps per day.
     ci_method : {"profile", "wald", "bootstrap"}
@@ -214,6 +223,7 @@ class SEIRModel:
         vaccine_effectiveness=(0.5, 0.8, 0.85),
         waning_rate: float = 1 / 180,
         initial_immune=0.0,
+        reporting_delay=None,
         steps_per_day: int = 1,
         ci_method: str = "profile",
         ci_level: float = 0.95,
@@ -231,6 +241,7 @@ class SEIRModel:
         self.vaccine_effectiveness = vaccine_effectiveness
         self.waning_rate = waning_rate
         self.initial_immune = initial_immune
+        self.reporting_delay = reporting_delay
         self.steps_per_day = steps_per_day
         self.ci_method = ci_method
         self.ci_level = ci_level
@@ -336,7 +347,8 @@ class SEIRModel:
                 (np.log(0.05), np.log(1e4)),
             ]
         )
-        problem = _Problem(engine, start, n_days, changes, y, observe, bounds)
+        delay = check_delay_pmf(self.reporting_delay, _OWNER)
+        problem = _Problem(engine, start, n_days, changes, y, observe, bounds, delay)
         theta0 = self._initial_guess(problem, edges)
         theta, loglik, converged = _maximise(problem, theta0, None, self.max_iter)
         if not converged:
@@ -424,7 +436,9 @@ class SEIRModel:
         symp = symptomatic_vector(self.symptomatic_fraction, bands, _OWNER)
         asc = band_vector(self.ascertainment, bands, "ascertainment", _OWNER, 0.0, 1.0)
         rt = engine.reproduction_numbers(float(np.exp(theta[0])), mult[0], sus[0])
-        return trajectory_frame(problem.start, bands, inf[0], on[0], symp, asc, mult[0], rt)
+        return trajectory_frame(
+            problem.start, bands, inf[0], on[0], symp, asc, mult[0], rt, problem.delay
+        )
 
     # -- projections ----------------------------------------------------------
 
@@ -473,6 +487,7 @@ def _bootstrap(problem: _Problem, theta: np.ndarray, n_boot: int, random_state) 
             series,
             problem.observe,
             problem.bounds,
+            problem.delay,
         )
         out[b], _, ok = _maximise(replica, theta, None, 100)
         failed += not ok

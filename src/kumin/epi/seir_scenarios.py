@@ -29,7 +29,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import polars as pl
 
-from kumin.epi.seir import multiplier_path, symptomatic_vector
+from kumin.epi.seir import delay_convolve, multiplier_path, symptomatic_vector
 from kumin.errors import ParameterError
 
 __all__ = [
@@ -173,7 +173,7 @@ def run_scenario(model, horizon: int, scenario: Scenario, n_samples: int, random
         mult[:, offset:] *= 1.0 - scenario.contact_reduction
     inf, on, sus = engine.run(np.exp(thetas[:, 0]), mult, np.exp(thetas[:, -2]), n_total)
     observe = problem.observe
-    cases = on * observe[None, None, :]
+    cases = delay_convolve(on * observe[None, None, :], problem.delay)
     symp = symptomatic_vector(model.symptomatic_fraction, model.bands_, "SEIRModel")
     samples = None
     k = len(model.bands_)
