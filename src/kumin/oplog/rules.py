@@ -137,34 +137,33 @@ def prepare_events(events: pl.DataFrame, context: GovernanceContext) -> pl.DataF
     """
     # Kept lazy: the per-event frame is built once, at the end, and the pairs
     # below only read three of its columns.
+    terminals = context.terminals_frame.select(
+        "terminal_id",
+        "terminal_department",
+        "reservation_required",
+        # a small dense number per department, for the join key below
+        pl.col("terminal_department").rank("dense").cast(pl.Int64).alias("_dept"),
+    )
     base = (
         events.lazy()
         .cast({k: v for k, v in EVENT_SCHEMA.items() if k in events.columns})
         .with_columns(pl.col("ts").dt.date().alias("day"))
-        .join(
-            context.terminals_frame.lazy().select(
-                "terminal_id", "terminal_department", "reservation_required"
-            ),
-            on="terminal_id",
-            how="left",
-            maintain_order="left",
-        )
+        .join(terminals.lazy(), on="terminal_id", how="left", maintain_order="left")
         .with_columns(
             pl.col("reservation_required").fill_null(False),
-            # one integer key for (operator, day, terminal's department): joining
-            # ten million rows on it is far cheaper than on three columns
+            # One integer key for (operator, day, terminal's department): joining
+            # ten million rows on it is far cheaper than on three columns. Days
+            # since 1970 stay below 100,000 and departments below 4,096.
             (
                 (
                     pl.col("operator_id").to_physical().cast(pl.Int64) * 100_000
                     + pl.col("day").cast(pl.Int32).cast(pl.Int64)
                 )
-                * (1 << 21)
-                + pl.col("terminal_department")
-                .to_physical()
-                .cast(pl.Int64)
-                .fill_null((1 << 21) - 1)
+                * 4096
+                + pl.col("_dept").fill_null(0)
             ).alias("_key"),
         )
+        .drop("_dept")
     )
     pairs = base.select("_key", "operator_id", "day", "terminal_department").unique().collect()
     listed = (
