@@ -1,0 +1,249 @@
+"""``kumin epi …`` and ``kumin report epi``.
+
+Each command is a thin wrapper over the service function of the same name
+(:mod:`kumin.epi.service`): sign in and check ``epi.run`` (``cli_ctx``), call,
+print. ``kumin epi rt --counts FILE`` is the exception: a plain counts file holds
+no personal data, so it runs for anyone, without a database or a sign-in.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+
+import typer
+
+from kumin.cli.common import check_format, cli_ctx, emit, err_console, settings
+from kumin.core.i18n import t
+from kumin.errors import UserError
+
+epi_app = typer.Typer(
+    help="感染症数理モデル（流行曲線・遅れ・ナウキャスト・Rt・増加率・SEIR） / "
+    "Infectious-disease models (curves, delays, nowcasts, Rt, growth, SEIR)",
+    no_args_is_help=True,
+)
+
+FROM = typer.Option(None, "--from", help="開始日 / first day (YYYY-MM-DD)")
+TO = typer.Option(None, "--to", help="終了日 / last day (YYYY-MM-DD)")
+BY = typer.Option(None, "--by", help="層別: town, age, sex / stratify by town, age or sex")
+FORMAT = typer.Option("table", "--format", help="table, csv, json")
+OUT = typer.Option(None, "--out", help="出力ファイル / write to this file")
+
+
+def _date(value: str | None) -> dt.date | None:
+    if not value:
+        return None
+    try:
+        return dt.date.fromisoformat(value)
+    except ValueError:
+        raise UserError("core.cli.bad_date", value=value) from None
+
+
+def _emit(result, fmt: str, out: Path | None, columns=None) -> None:
+    rows = result.rows()
+    emit(rows, fmt, columns or result.frame.columns, out=out)
+    if fmt == "table":
+        _notes(result.meta)
+
+
+def _notes(meta: dict) -> None:
+    """Facts a reader of the table needs (cases left out, and why), on stderr."""
+    lang = settings().lang
+    if meta.get("missing_onset"):
+        err_console.print(t("epi.cli.missing_onset", lang, count=meta["missing_onset"]))
+    if meta.get("peak_date"):
+        err_console.print(
+            t(
+                "epi.cli.peak",
+                lang,
+                date=meta["peak_date"],
+                median=round(meta["peak_median"]),
+                lower=round(meta["peak_lower_90"]),
+                upper=round(meta["peak_upper_90"]),
+            )
+        )
+
+
+@epi_app.command("curve")
+def curve(
+    start: str = FROM,
+    end: str = TO,
+    by: str = BY,
+    freq: str = typer.Option("day", "--freq", help="day, week"),
+    date: str = typer.Option("onset", "--date", help="onset（発症日）, report（結果判明日）"),
+    fmt: str = FORMAT,
+    out: Path = OUT,
+) -> None:
+    """流行曲線（日別・週別、7日平均） / Epidemic curve (daily or weekly, 7-day mean)."""
+    from kumin.epi import service
+
+    check_format(fmt)
+    with cli_ctx("epi.run") as ctx:
+        result = service.curve(ctx, _date(start), _date(end), by, freq, date)
+    _emit(result, fmt, out)
+
+
+@epi_app.command("delays")
+def delays(
+    start: str = FROM, end: str = TO, by: str = BY, fmt: str = FORMAT, out: Path = OUT
+) -> None:
+    """遅れの分布（発症→受診・検体採取・結果判明）: ガンマ・対数正規・ワイブル、AIC で選択
+    / Delay distributions (onset → visit, specimen, result): gamma, lognormal, Weibull by AIC."""
+    from kumin.epi import service
+
+    check_format(fmt)
+    with cli_ctx("epi.run") as ctx:
+        result = service.delays(ctx, _date(start), _date(end), by)
+    _emit(result, fmt, out)
+
+
+@epi_app.command("nowcast")
+def nowcast(
+    start: str = FROM,
+    end: str = TO,
+    max_delay: int = typer.Option(21, "--max-delay", help="最大の遅れ（日） / longest delay"),
+    as_of: str = typer.Option(None, "--as-of", help="この日の時点で / as the data stood on"),
+    fmt: str = FORMAT,
+    out: Path = OUT,
+) -> None:
+    """直近の発症日別患者数のナウキャスト（予測区間つき） / Nowcast of recent onsets with intervals."""
+    from kumin.epi import service
+
+    check_format(fmt)
+    with cli_ctx("epi.run") as ctx:
+        result = service.nowcast(ctx, _date(start), _date(end), max_delay, _date(as_of))
+    _emit(result, fmt, out)
+
+
+@epi_app.command("rt")
+def rt(
+    counts: Path = typer.Option(
+        None,
+        "--counts",
+        help="date,count[,region] の CSV/xlsx（データベース不要） / counts file, no database",
+    ),
+    method: str = typer.Option(
+        "cori", "--method", help="cori, simple, infection（データベースのみ / database only）"
+    ),
+    si_mean: float = typer.Option(4.8, "--si-mean", help="発症間隔の平均 / serial interval mean"),
+    si_sd: float = typer.Option(2.3, "--si-sd", help="発症間隔の標準偏差 / serial interval sd"),
+    window: int = typer.Option(7, "--window", help="窓の日数 / window length (days)"),
+    encoding: str = typer.Option("auto", "--encoding", help="auto, utf-8, cp932"),
+    start: str = FROM,
+    end: str = TO,
+    by: str = BY,
+    fmt: str = FORMAT,
+    out: Path = OUT,
+) -> None:
+    """実効再生産数 Rt（Cori 法・感染日ベース・報道の簡易式） / Effective reproduction number Rt."""
+    from kumin.epi import service
+
+    check_format(fmt)
+    if counts is not None:
+        settings()
+        frame = service.rt_from_counts(
+            counts, method=method, window=window, si_mean=si_mean, si_sd=si_sd, encoding=encoding
+        )
+        rows = [dict(zip(frame.columns, r, strict=True)) for r in frame.iter_rows()]
+        emit(rows, fmt, service.RT_COLUMNS, out=out)
+        return
+    with cli_ctx("epi.run") as ctx:
+        result = service.rt(ctx, _date(start), _date(end), by, method, window, si_mean, si_sd)
+    _emit(result, fmt, out, service.RT_COLUMNS)
+
+
+@epi_app.command("growth")
+def growth(
+    start: str = FROM,
+    end: str = TO,
+    by: str = BY,
+    window: int = typer.Option(14, "--window", help="窓の日数 / window length (days)"),
+    fmt: str = FORMAT,
+    out: Path = OUT,
+) -> None:
+    """増加率と倍加・半減時間 / Growth rate and doubling or halving time."""
+    from kumin.epi import service
+
+    check_format(fmt)
+    with cli_ctx("epi.run") as ctx:
+        result = service.growth(ctx, _date(start), _date(end), by, window)
+    _emit(result, fmt, out)
+
+
+@epi_app.command("seir")
+def seir(
+    start: str = FROM,
+    end: str = TO,
+    horizon: int = typer.Option(60, "--horizon", help="予測日数 / days to project"),
+    change_date: list[str] = typer.Option(
+        None, "--change-date", help="伝播が変わる日（複数可） / dates transmission changes"
+    ),
+    fmt: str = FORMAT,
+    out: Path = OUT,
+) -> None:
+    """年齢別 SEIR の当てはめとシナリオ比較（病床・宿泊療養の需要）
+    / Age-structured SEIR fit and scenarios side by side (bed and hotel demand)."""
+    from rich.progress import Progress
+
+    from kumin.epi import service
+
+    check_format(fmt)
+    changes = [_date(d) for d in change_date] if change_date else None
+    with cli_ctx("epi.run") as ctx, Progress(console=err_console, transient=True) as bar:
+        task = bar.add_task(t("epi.cli.fitting", settings().lang), total=None)
+        result = service.seir(
+            ctx,
+            _date(start),
+            _date(end),
+            horizon,
+            changes,
+            progress=lambda done, total: bar.update(task, completed=done, total=total),
+        )
+    _emit(result, fmt, out)
+
+
+@epi_app.command("backtest")
+def backtest(
+    start: str = FROM,
+    end: str = TO,
+    max_delay: int = typer.Option(14, "--max-delay", help="最大の遅れ（日） / longest delay"),
+    dates: int = typer.Option(8, "--dates", help="再現する過去の日数 / past dates replayed"),
+    fmt: str = FORMAT,
+    out: Path = OUT,
+) -> None:
+    """過去の時点を再現してナウキャストを採点（WIS・CRPS・区間の被覆率）
+    / Replay past dates and score the nowcasts (WIS, CRPS, interval coverage)."""
+    from kumin.epi import service
+
+    check_format(fmt)
+    with cli_ctx("epi.run") as ctx:
+        result = service.backtest(ctx, _date(start), _date(end), max_delay, dates)
+    _emit(result, fmt, out)
+
+
+def report_epi(
+    fmt: str = typer.Option("html", "--format", help="html, pdf"),
+    lang: str = typer.Option(None, "--lang", help="ja, en"),
+    start: str = FROM,
+    end: str = TO,
+    out: Path = typer.Option(None, "--out", help="出力ファイル / output file"),
+) -> None:
+    """感染症数理モデルの分析報告書 / Analysis report of the infectious-disease models."""
+    from kumin.cli.common import say
+    from kumin.core.tabular import atomic_write_bytes
+    from kumin.epi import report
+    from kumin.reports.render import check_report_format
+
+    check_report_format(fmt, ("html", "pdf"))
+    with cli_ctx("epi.report") as ctx:
+        data = report.build_report(ctx, fmt, lang or ctx.lang, _date(start), _date(end))
+    target = out or Path(f"epi_report.{fmt}")
+    atomic_write_bytes(target, data)
+    say("epi.cli.report_written", path=str(target))
+
+
+def register(app: typer.Typer) -> None:
+    from kumin.reports.cli import report_app
+
+    app.add_typer(epi_app, name="epi")
+    report_app.command("epi")(report_epi)

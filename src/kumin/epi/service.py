@@ -1,0 +1,610 @@
+"""One function per user action of ``kumin epi``: the CLI, the web pages and the
+JSON API call these with the same names.
+
+Each action is two steps. :func:`load_cases` signs the work off (``epi.run``),
+reads the notification records through :func:`kumin.cases.service.case_frame`
+(no personal fields) and records one audit entry; then a pure ``analyse_*``
+function runs the library on that frame. The web pages run the second step in a
+background job (:mod:`kumin.epi.jobs`) with a progress bar; the CLI runs both.
+
+:func:`rt_from_counts` needs no database at all: it reads a plain ``date,count``
+file (optionally with ``region``) and is open to anyone.
+
+Literature distributions used where the records cannot give them (cited, never
+read at run time; ../shared/data/literature/sarscov2_delay_parameters_literature.csv):
+serial interval 4.8 ± 2.3 days and generation interval Weibull(2.305, 5.452)
+(Nishiura, Linton, Akhmetzhanov, IJID 2020), incubation lognormal(1.519, 0.615)
+(Linton et al., J Clin Med 2020; both as in contactmodel/COVID19-Japan-Reff).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import polars as pl
+
+from kumin.core.context import Ctx
+from kumin.errors import DataError, Problem, UserError
+
+Progress = Callable[[int, int], None] | None
+
+#: ``--by`` choices and the record column each stratifies by
+BY_COLUMNS = {"town": "town", "age": "age_band", "sex": "sex"}
+#: delays fitted by ``kumin epi delays``: name -> (start column, end column)
+INTERVALS = {
+    "onset_to_first_visit": ("onset_date", "first_visit_date"),
+    "onset_to_specimen": ("onset_date", "specimen_date"),
+    "specimen_to_result": ("specimen_date", "result_date"),
+    "onset_to_result": ("onset_date", "result_date"),
+}
+RT_COLUMNS = ("region", "date", "r_mean", "r_median", "r_lower", "r_upper")
+COUNTS_METHODS = ("cori", "simple")
+RT_METHODS = ("cori", "simple", "infection")
+SI_MEAN, SI_SD = 4.8, 2.3
+#: Nishiura et al. 2020 / Linton et al. 2020 (see the module docstring)
+INCUBATION = ("lognormal", 1.519, 0.615)
+GENERATION = ("weibull", 2.305, 5.452)
+#: Tokyo's declared states of emergency (start dates), used as default change dates of
+#: transmission in the SEIR fit when they fall inside the fitted period.
+EMERGENCIES = (
+    dt.date(2020, 4, 7),
+    dt.date(2020, 5, 25),
+    dt.date(2021, 1, 8),
+    dt.date(2021, 3, 22),
+    dt.date(2021, 4, 25),
+    dt.date(2021, 6, 21),
+    dt.date(2021, 7, 12),
+    dt.date(2021, 10, 1),
+)
+#: mean days in each care setting for the demand projection (assumed: Japan's 10-day
+#: isolation at home or in a hotel; 14 days in hospital or a facility)
+LENGTH_OF_STAY = {"home": 10.0, "hotel": 10.0, "hospital": 14.0, "facility": 14.0}
+
+
+@dataclass(frozen=True)
+class EpiResult:
+    """What an action returns: the table shown or exported, and facts about it."""
+
+    frame: pl.DataFrame
+    meta: dict[str, Any] = field(default_factory=dict)
+    extra: dict[str, pl.DataFrame] = field(default_factory=dict)
+
+    def rows(self) -> list[dict[str, Any]]:
+        return [{k: _plain(v) for k, v in r.items()} for r in self.frame.iter_rows(named=True)]
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, float) and math.isnan(value):
+        return None
+    if isinstance(value, np.generic):
+        return value.item()
+    return value
+
+
+# -- counts files (no database) ----------------------------------------------------------
+
+
+def _parse_date(text: Any) -> dt.date | None:
+    if isinstance(text, dt.datetime):
+        return text.date()
+    if isinstance(text, dt.date):
+        return text
+    value = str(text).strip().replace("/", "-")
+    try:
+        return dt.date.fromisoformat(value)
+    except ValueError:
+        parts = value.split("-")
+        if len(parts) == 3 and all(p.isdigit() for p in parts):
+            try:
+                return dt.date(int(parts[0]), int(parts[1]), int(parts[2]))
+            except ValueError:
+                return None
+        return None
+
+
+def _parse_count(text: Any) -> int | None:
+    if isinstance(text, bool):
+        return None
+    if isinstance(text, int):
+        return text
+    if isinstance(text, float):
+        return int(text) if text.is_integer() else None
+    value = str(text).strip().replace(",", "")
+    if value.isdigit():
+        return int(value)
+    try:
+        number = float(value)
+    except ValueError:
+        return None
+    return int(number) if number.is_integer() and number >= 0 else None
+
+
+@dataclass(frozen=True)
+class CountSeries:
+    """Daily counts of one region read from a counts file."""
+
+    region: str | None
+    dates: list[dt.date]
+    counts: np.ndarray
+
+
+def read_counts(path: str | Path, encoding: str = "auto") -> list[CountSeries]:
+    """Read a ``date,count[,region]`` file; every problem is reported with its line.
+
+    Each region's dates must be consecutive days without gaps or repeats (sorted
+    here); counts are non-negative whole numbers.
+    """
+    from kumin.core.tabular import read_table, require_columns, width_problem
+
+    table = read_table(path, encoding)
+    require_columns(table, ("date", "count"))
+    has_region = "region" in table.columns
+    problems: list[Problem] = []
+    seen: dict[tuple[str | None, dt.date], int] = {}
+    by_region: dict[str | None, list[tuple[dt.date, int, int]]] = {}
+    for line, row in table.rows:
+        wp = width_problem(line, row, len(table.columns))
+        if wp:
+            problems.append(wp)
+            continue
+        day = _parse_date(row["date"])
+        count = _parse_count(row["count"])
+        region = str(row["region"]).strip() or None if has_region else None
+        if day is None:
+            problems.append(Problem(line, "date", "epi.counts.bad_date", {"value": row["date"]}))
+        if count is None:
+            problems.append(Problem(line, "count", "epi.counts.bad_count", {"value": row["count"]}))
+        if day is None or count is None:
+            continue
+        first = seen.setdefault((region, day), line)
+        if first != line:
+            problems.append(
+                Problem(line, "date", "epi.counts.duplicate", {"date": day, "first": first})
+            )
+            continue
+        by_region.setdefault(region, []).append((day, count, line))
+    series = []
+    for region, items in by_region.items():
+        items.sort()
+        for (prev, _, _), (day, _, line) in zip(items, items[1:], strict=False):
+            if (day - prev).days != 1:
+                problems.append(
+                    Problem(line, "date", "epi.counts.gap", {"date": day, "previous": prev})
+                )
+        series.append(
+            CountSeries(
+                region,
+                [d for d, _, _ in items],
+                np.array([c for _, c, _ in items], dtype=np.float64),
+            )
+        )
+    if problems:
+        raise DataError("epi.counts.invalid", problems=problems, path=Path(path).name)
+    if not series:
+        raise DataError("epi.counts.empty", path=Path(path).name)
+    return series
+
+
+def rt_from_counts(
+    path: str | Path,
+    *,
+    method: str = "cori",
+    window: int = 7,
+    si_mean: float = SI_MEAN,
+    si_sd: float = SI_SD,
+    encoding: str = "auto",
+) -> pl.DataFrame:
+    """Rt of every region of a counts file: ``region, date, r_mean, r_median, r_lower, r_upper``.
+
+    ``date`` is the window end; ``region`` is null when the file has none. Regions
+    sharing the same dates are estimated in one vectorised call.
+    """
+    from kumin.epi._checks import check_choice_param
+    from kumin.epi.rt import RtEstimator
+
+    check_choice_param(method, "method", "kumin epi rt --counts", COUNTS_METHODS)
+    estimator = RtEstimator(method=method, window=window, si_mean=si_mean, si_sd=si_sd)
+    estimator._check_params()  # fail on bad parameters before reading the file
+    series = read_counts(path, encoding)
+    groups: dict[tuple[dt.date, int], list[CountSeries]] = {}
+    for s in series:
+        groups.setdefault((s.dates[0], len(s.dates)), []).append(s)
+    frames = []
+    for group in groups.values():
+        est = RtEstimator(method=method, window=window, si_mean=si_mean, si_sd=si_sd)
+        counts = np.vstack([s.counts for s in group])
+        est.fit(counts if len(group) > 1 else counts[0])
+        regions = [s.region for s in group] if len(group) > 1 or group[0].region else None
+        frames.append(est.to_frame(group[0].dates, regions))
+    frame = pl.concat(frames).select(RT_COLUMNS)
+    return frame.sort("region", "date", nulls_last=True)
+
+
+# -- the database's records ----------------------------------------------------------------
+
+
+def load_cases(
+    ctx: Ctx,
+    start: dt.date | None = None,
+    end: dt.date | None = None,
+    *,
+    purpose: str,
+    action: str = "epi.run",
+) -> pl.DataFrame:
+    """The notification records of the period (no personal fields), audited once."""
+    ctx.authorize(action)
+    from kumin.cases.service import case_frame
+
+    frame = case_frame(ctx, start=start, end=end)
+    ctx.audit(
+        action,
+        "cases",
+        purpose=purpose,
+        count=frame.height,
+        start=str(start or ""),
+        end=str(end or ""),
+    )
+    if frame.height == 0:
+        raise DataError("epi.service.no_records")
+    return frame
+
+
+def _strata(by: str | None) -> list[str]:
+    if by is None or by == "":
+        return []
+    if by not in BY_COLUMNS:
+        raise UserError(
+            "epi.service.bad_by", value=by, allowed=", ".join(BY_COLUMNS), count=len(BY_COLUMNS)
+        )
+    return [BY_COLUMNS[by]]
+
+
+def _as_region(key: Any) -> str | None:
+    return None if key is None else str(key)
+
+
+def analyse_curve(
+    frame: pl.DataFrame, by: str | None = None, freq: str = "day", date: str = "onset"
+) -> EpiResult:
+    from kumin.epi.curves import epi_curve
+
+    curve = epi_curve(frame, by=date, freq=freq, strata=_strata(by))
+    return EpiResult(
+        curve.frame,
+        {"n_cases": frame.height, "missing_date": curve.missing_date, "by": by, "date": date},
+    )
+
+
+def analyse_delays(frame: pl.DataFrame, by: str | None = None) -> EpiResult:
+    """Gamma, lognormal and Weibull fits of each delay (AIC choice, right truncation)."""
+    from kumin.epi.delays import DelayFitter
+
+    strata = _strata(by)
+    groups = (
+        [(None, frame)]
+        if not strata
+        else [(k[0], g) for k, g in frame.group_by(strata, maintain_order=True)]
+    )
+    frames = []
+    for key, part in sorted(groups, key=lambda kg: (kg[0] is None, str(kg[0]))):
+        for name, (a, b) in INTERVALS.items():
+            pair = part.select(a, b).drop_nulls()
+            if pair.height < 20:
+                continue
+            ends = frame[b].drop_nulls()
+            fitter = DelayFitter(random_state=0).fit(
+                pair[a], pair[b], end_date=ends.max() if ends.len() else None
+            )
+            table = fitter.table_.drop("period", "start", "end").select(
+                pl.lit(_as_region(key), dtype=pl.Utf8).alias("stratum"),
+                pl.lit(name).alias("interval"),
+                pl.all(),
+            )
+            frames.append(table)
+    if not frames:
+        raise DataError("epi.service.too_few_delays", minimum=20)
+    out = pl.concat(frames)
+    if not strata:
+        out = out.drop("stratum")
+    return EpiResult(out, {"n_cases": frame.height, "by": by})
+
+
+def analyse_nowcast(
+    frame: pl.DataFrame, max_delay: int = 21, as_of: dt.date | None = None
+) -> EpiResult:
+    """Nowcast of the onset curve from the reporting triangle (onset → report)."""
+    from kumin.epi.nowcast import Nowcaster
+
+    report = "report_date" if "report_date" in frame.columns else "result_date"
+    usable = frame.filter(pl.col("onset_date").is_not_null() & pl.col(report).is_not_null())
+    if usable.height < 20:
+        raise DataError("epi.service.too_few_delays", minimum=20)
+    nc = Nowcaster(max_delay=max_delay, n_draws=1000, random_state=0)
+    nc.fit(usable["onset_date"], usable[report], as_of=as_of)
+    peak = nc.peak()
+    return EpiResult(
+        nc.table_,
+        {
+            "n_cases": frame.height,
+            "missing_onset": frame["onset_date"].null_count(),
+            "as_of": str(nc.as_of_),
+            "peak_date": str(peak["date"]),
+            "peak_median": peak["median"],
+            "peak_lower_90": peak["size_lower_90"],
+            "peak_upper_90": peak["size_upper_90"],
+            "beyond_max_delay": nc.n_beyond_max_delay_,
+        },
+    )
+
+
+def _distribution(spec: tuple[str, float, float]):
+    from kumin.epi.delays import DelayDistribution
+
+    family, a, b = spec
+    return getattr(DelayDistribution, family)(a, b)
+
+
+def analyse_rt(
+    frame: pl.DataFrame,
+    by: str | None = None,
+    method: str = "cori",
+    window: int = 7,
+    si_mean: float = SI_MEAN,
+    si_sd: float = SI_SD,
+    progress: Progress = None,
+) -> EpiResult:
+    """Rt by onset date (``cori``, ``simple``; per stratum) or by infection date."""
+    from kumin.epi._checks import check_choice_param
+    from kumin.epi.rt import RtEstimator
+
+    check_choice_param(method, "method", "kumin epi rt", RT_METHODS)
+    meta: dict[str, Any] = {"n_cases": frame.height, "method": method, "by": by}
+    if method == "infection":
+        if by:
+            raise UserError("epi.service.infection_by")
+        from kumin.epi.pipeline import rt_by_infection_date
+
+        report = "report_date" if "report_date" in frame.columns else "result_date"
+        linelist = frame.select("onset_date", pl.col(report).alias("report_date"), "imported")
+        linelist = linelist.filter(
+            pl.col("onset_date").is_not_null() | pl.col("report_date").is_not_null()
+        )
+        if progress:
+            progress(0, 1)
+        res = rt_by_infection_date(
+            linelist,
+            incubation=_distribution(INCUBATION),
+            generation_interval=_distribution(GENERATION),
+            imported_col="imported",
+            window=window,
+            random_state=0,
+        )
+        if progress:
+            progress(1, 1)
+        out = res.rt.select(
+            pl.lit(None, dtype=pl.Utf8).alias("region"),
+            "date",
+            *(pl.col(f"{c}_centred").alias(c) for c in RT_COLUMNS[2:]),
+        )
+        meta.update(n_imputed=res.n_imputed, n_imported=res.n_imported)
+        return EpiResult(out, meta, {"onsets": res.onsets})
+    from kumin.epi.curves import epi_curve
+
+    curve = epi_curve(frame.filter(~pl.col("imported").fill_null(False)), strata=_strata(by))
+    counts, keys, dates = curve.matrix()
+    est = RtEstimator(method=method, window=window, si_mean=si_mean, si_sd=si_sd)
+    est.fit(counts if by else counts[0])
+    out = est.to_frame(dates, [_as_region(k) for k in keys] if by else None)
+    meta["missing_onset"] = curve.missing_date
+    return EpiResult(out.select(RT_COLUMNS), meta)
+
+
+def analyse_growth(frame: pl.DataFrame, by: str | None = None, window: int = 14) -> EpiResult:
+    import warnings
+
+    from kumin.epi.curves import epi_curve
+    from kumin.epi.growth import GrowthEstimator
+
+    curve = epi_curve(frame, strata=_strata(by))
+    counts, keys, dates = curve.matrix()
+    with warnings.catch_warnings():
+        # windows without cases have no estimate; the table shows them empty
+        warnings.simplefilter("ignore")
+        est = GrowthEstimator(window=window).fit(counts if by else counts[0])
+    out = est.to_frame(dates, [_as_region(k) for k in keys] if by else None)
+    return EpiResult(out, {"n_cases": frame.height, "missing_onset": curve.missing_date})
+
+
+def analyse_backtest(
+    frame: pl.DataFrame, max_delay: int = 14, n_dates: int = 8, every: int = 7
+) -> EpiResult:
+    """Replay the records as they stood on ``n_dates`` past dates and score the nowcasts."""
+    from kumin.epi.nowcast import Nowcaster
+    from kumin.epi.scoring import backtest
+
+    report = "report_date" if "report_date" in frame.columns else "result_date"
+    usable = frame.filter(pl.col("onset_date").is_not_null() & pl.col(report).is_not_null())
+    if usable.height < 20:
+        raise DataError("epi.service.too_few_delays", minimum=20)
+    last = usable[report].max()
+    first = usable["onset_date"].min()
+    # the last replay is max_delay days before the end, so its days are (nearly) final
+    dates = [last - dt.timedelta(days=max_delay + every * i) for i in range(n_dates)]
+    dates = sorted(d for d in dates if d - first > dt.timedelta(days=3 * (max_delay + 1)))
+    if not dates:
+        raise DataError("epi.service.too_short_backtest", days=3 * (max_delay + 1) + max_delay)
+    result = backtest(
+        Nowcaster(max_delay=max_delay, n_draws=400, random_state=0),
+        usable["onset_date"],
+        usable[report],
+        dates,
+    )
+    return EpiResult(
+        result.summary,
+        {"as_of_dates": [str(d) for d in dates], "coverage_90": result.coverage(0.9)},
+        {"table": result.table},
+    )
+
+
+def _onset_or_shifted(frame: pl.DataFrame) -> pl.DataFrame:
+    """Onset date, or for cases without one the result date minus the median delay."""
+    both = frame.filter(pl.col("onset_date").is_not_null() & pl.col("result_date").is_not_null())
+    lag = int((both["result_date"] - both["onset_date"]).dt.total_days().median() or 0)
+    return frame.with_columns(
+        pl.coalesce("onset_date", pl.col("result_date") - pl.duration(days=lag)).alias("day")
+    ).filter(pl.col("day").is_not_null() & pl.col("age_band").is_not_null())
+
+
+def analyse_seir(
+    frame: pl.DataFrame,
+    *,
+    start: dt.date | None = None,
+    end: dt.date | None = None,
+    change_dates: Sequence[dt.date] | None = None,
+    horizon: int = 60,
+    reductions: Sequence[float] = (0.2, 0.4),
+    vaccination_scale: float = 2.0,
+    n_samples: int = 100,
+    progress: Progress = None,
+) -> EpiResult:
+    """Fit the age-structured SEIR to cases by age band and compare scenarios side by side.
+
+    Default period: the last 90 days of the records. Default change dates: Tokyo's
+    states of emergency inside the period. Scenarios: as fitted, contacts cut by
+    each of ``reductions`` from the day after the data, vaccination ``x`` faster.
+    """
+    from kumin.epi.contact_matrices import model_band_of
+    from kumin.epi.seir_fit import SEIRModel
+    from kumin.epi.seir_inputs import cases_by_band
+    from kumin.epi.seir_scenarios import Scenario, compare_scenarios
+
+    data = _onset_or_shifted(frame)
+    if data.height == 0:
+        raise DataError("epi.service.no_records")
+    last = data["day"].max() if end is None else end
+    first = last - dt.timedelta(days=89) if start is None else start
+    first = max(first, data["day"].min())
+    data = data.filter(pl.col("day").is_between(first, last))
+    if change_dates is None:
+        change_dates = [d for d in EMERGENCIES if first + dt.timedelta(days=14) < d < last]
+    scenarios = [
+        Scenario("baseline"),
+        *(Scenario(f"contacts -{round(r * 100)}%", contact_reduction=r) for r in reductions),
+        Scenario(f"vaccination x{vaccination_scale:g}", vaccination_scale=vaccination_scale),
+    ]
+    total = 1 + len(scenarios)
+    if progress:
+        progress(0, total)
+    days, cases = cases_by_band(data, date_column="day", start=first, end=last)
+    model = SEIRModel(change_dates=change_dates, ci_method="wald", random_state=0).fit(days, cases)
+    if progress:
+        progress(1, total)
+    care = _care_settings(data, model_band_of)
+    results = []
+    for i, scenario in enumerate(scenarios):
+        results.append(
+            compare_scenarios(model, [scenario], horizon, care, n_samples=n_samples, random_state=0)
+        )
+        if progress:
+            progress(2 + i, total)
+    summary = pl.concat([r.summary for r in results], how="diagonal")
+    return EpiResult(
+        summary,
+        {
+            "start": str(first),
+            "end": str(last),
+            "change_dates": [str(d) for d in change_dates],
+            "params": {k: float(v) for k, v in model.params_.items()},
+        },
+        {
+            "total": pl.concat([r.total for r in results]),
+            "care": pl.concat([r.care for r in results if r.care is not None]),
+            "ci": model.ci_,
+        },
+    )
+
+
+def _care_settings(data: pl.DataFrame, band_of) -> Any:
+    """Care-setting shares by model band, from the records themselves."""
+    from kumin.epi.contact_matrices import MODEL_BANDS
+    from kumin.epi.seir_scenarios import CareSettings
+
+    known = data.filter(pl.col("care_setting").is_in(list(LENGTH_OF_STAY)))
+    counts: dict[str, dict[str, int]] = {b: dict.fromkeys(LENGTH_OF_STAY, 0) for b in MODEL_BANDS}
+    overall = dict.fromkeys(LENGTH_OF_STAY, 0)
+    for band, setting in known.select("age_band", "care_setting").iter_rows():
+        try:
+            model_band = band_of(band)
+        except Exception:  # noqa: BLE001 - an unknown band label: counted overall only
+            model_band = None
+        overall[setting] += 1
+        if model_band in counts:
+            counts[model_band][setting] += 1
+    shares = {}
+    for band, row in counts.items():
+        base = row if sum(row.values()) >= 20 else overall
+        total = sum(base.values()) or 1
+        shares[band] = {
+            s: (base[s] / total if sum(base.values()) else (1.0 if s == "home" else 0.0))
+            for s in LENGTH_OF_STAY
+        }
+    return CareSettings(shares, dict(LENGTH_OF_STAY))
+
+
+# -- the actions ----------------------------------------------------------------------------
+
+
+def curve(ctx: Ctx, start=None, end=None, by=None, freq="day", date="onset") -> EpiResult:
+    return analyse_curve(load_cases(ctx, start, end, purpose="epi curve"), by, freq, date)
+
+
+def delays(ctx: Ctx, start=None, end=None, by=None) -> EpiResult:
+    return analyse_delays(load_cases(ctx, start, end, purpose="epi delays"), by)
+
+
+def nowcast(ctx: Ctx, start=None, end=None, max_delay: int = 21, as_of=None) -> EpiResult:
+    return analyse_nowcast(load_cases(ctx, start, end, purpose="epi nowcast"), max_delay, as_of)
+
+
+def rt(
+    ctx: Ctx,
+    start=None,
+    end=None,
+    by=None,
+    method="cori",
+    window=7,
+    si_mean=SI_MEAN,
+    si_sd=SI_SD,
+    progress: Progress = None,
+) -> EpiResult:
+    frame = load_cases(ctx, start, end, purpose="epi rt")
+    return analyse_rt(frame, by, method, window, si_mean, si_sd, progress)
+
+
+def growth(ctx: Ctx, start=None, end=None, by=None, window: int = 14) -> EpiResult:
+    return analyse_growth(load_cases(ctx, start, end, purpose="epi growth"), by, window)
+
+
+def backtest(ctx: Ctx, start=None, end=None, max_delay: int = 14, n_dates: int = 8) -> EpiResult:
+    frame = load_cases(ctx, start, end, purpose="epi backtest")
+    return analyse_backtest(frame, max_delay, n_dates)
+
+
+def seir(
+    ctx: Ctx,
+    start=None,
+    end=None,
+    horizon: int = 60,
+    change_dates=None,
+    progress: Progress = None,
+) -> EpiResult:
+    frame = load_cases(ctx, None, end, purpose="epi seir")
+    return analyse_seir(
+        frame, start=start, end=end, change_dates=change_dates, horizon=horizon, progress=progress
+    )
