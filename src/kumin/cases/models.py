@@ -3,8 +3,11 @@ releases and disposal certificates.
 
 Personal fields of a record (HER-SYS ID, birth date, nationality, residence,
 address below town level, and the free-text symptoms, which can hold anything)
-are ``LargeBinary`` columns encrypted under the dataset ``"cases"``; the HER-SYS
-ID is matched through a blind index (``hersys_index``) and a keyed content hash
+are kept together in one ``LargeBinary`` column, ``personal``: a JSON object
+encrypted under the dataset ``"cases"`` (they are always read together, for a
+release, and one encryption a record instead of six keeps a 31,077-row import
+well under five seconds). The HER-SYS ID is matched through a blind index
+(``hersys_index``) and a keyed content hash
 tells a changed record from an unchanged one on re-import. Both are HMACs under
 keys derived from the dataset key, so they die with it. The fields the models use
 (dates, age in years at onset, age band, sex, town, care setting, doses, the
@@ -37,6 +40,8 @@ from sqlalchemy.orm import Mapped, mapped_column
 from kumin.core.db import Base, utcnow
 
 DATASET = "cases"
+#: Record fields held in :attr:`CaseRow.personal` (encrypted), never in clear.
+PERSONAL_COLUMNS = ("hersys_id", "birth_date", "nationality", "residence", "address", "symptoms")
 
 
 def release_dataset(release_id: int) -> str:
@@ -52,13 +57,8 @@ class CaseRow(Base):
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     hersys_index: Mapped[str] = mapped_column(String(64), unique=True)  # blind index
     content_hash: Mapped[str] = mapped_column(String(64))  # keyed HMAC of every field
-    # personal: encrypted under DATASET
-    hersys_id: Mapped[bytes] = mapped_column(LargeBinary)
-    birth_date: Mapped[bytes | None] = mapped_column(LargeBinary, default=None)
-    nationality: Mapped[bytes | None] = mapped_column(LargeBinary, default=None)
-    residence: Mapped[bytes | None] = mapped_column(LargeBinary, default=None)
-    address: Mapped[bytes | None] = mapped_column(LargeBinary, default=None)
-    symptoms: Mapped[bytes | None] = mapped_column(LargeBinary, default=None)
+    # JSON of the personal fields (PERSONAL_COLUMNS), encrypted under DATASET
+    personal: Mapped[bytes] = mapped_column(LargeBinary)
     # analysis fields, in clear
     age_years: Mapped[int | None] = mapped_column(SmallInteger, default=None)
     age_band: Mapped[str | None] = mapped_column(String(8), default=None, index=True)

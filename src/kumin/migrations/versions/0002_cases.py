@@ -2,7 +2,7 @@
 
 Revision ID: 0002_cases
 Revises: 0001_core
-Create Date: 2026-11-26 10:26:16.862258
+Create Date: 2026-11-26 10:28:51.030044
 """
 
 from __future__ import annotations
@@ -111,12 +111,7 @@ def upgrade() -> None:
         sa.Column("id", sa.Integer(), nullable=False),
         sa.Column("hersys_index", sa.String(length=64), nullable=False),
         sa.Column("content_hash", sa.String(length=64), nullable=False),
-        sa.Column("hersys_id", sa.LargeBinary(), nullable=False),
-        sa.Column("birth_date", sa.LargeBinary(), nullable=True),
-        sa.Column("nationality", sa.LargeBinary(), nullable=True),
-        sa.Column("residence", sa.LargeBinary(), nullable=True),
-        sa.Column("address", sa.LargeBinary(), nullable=True),
-        sa.Column("symptoms", sa.LargeBinary(), nullable=True),
+        sa.Column("personal", sa.LargeBinary(), nullable=False),
         sa.Column("age_years", sa.SmallInteger(), nullable=True),
         sa.Column("age_band", sa.String(length=8), nullable=True),
         sa.Column("sex", sa.String(length=8), nullable=True),
