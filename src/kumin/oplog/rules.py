@@ -323,6 +323,7 @@ def rule_outside_reservation(ev: pl.DataFrame, context: GovernanceContext) -> li
         )
     if bad.is_empty():
         return []
+    owner = {t.terminal_id: t.department for t in context.terminals}
     alerts = []
     for g in _group(bad, ["operator_id", "terminal_id", "department", "day"]).iter_rows(named=True):
         day_res = (
@@ -338,9 +339,7 @@ def rule_outside_reservation(ev: pl.DataFrame, context: GovernanceContext) -> li
             "day": g["day"].isoformat(),
             "lines": g["n"],
             "reservations_that_day": day_res.height,
-            "terminal_department": ev.filter(pl.col("terminal_id") == g["terminal_id"])[
-                "terminal_department"
-            ][0],
+            "terminal_department": owner.get(g["terminal_id"], "-"),
         }
         score = 0.7 if day_res.height == 0 else 0.5
         alerts.append(
