@@ -283,6 +283,14 @@ def test_scan_runs_every_rule_in_a_window_and_orders_by_severity():
     assert {a.operator_id for a in later} == {"U1"}
 
 
+def test_scan_in_two_threads_gives_the_same_alerts():
+    rows = session("2021-06-01", "22:30", "T0101", "U99", ["R900"], "住民票")
+    rows += session("2021-06-10", "22:30", "T0101", "U1", ["R1"], "住民票")
+    one = scan(make_events(sorted(rows)), ward_context())
+    two = scan(make_events(sorted(rows)), ward_context(), workers=2)
+    assert [a.to_dict() for a in one] == [a.to_dict() for a in two]
+
+
 def test_scan_rejects_an_unknown_rule():
     from kumin.errors import ParameterError
 
