@@ -78,7 +78,10 @@ def upgrade() -> None:
         batch_op.create_index(
             batch_op.f("ix_cards_certificates_card_id"), ["card_id"], unique=False
         )
-        batch_op.create_index(batch_op.f("ix_cards_certificates_date"), ["date"], unique=False)
+        # covers the yearly count by date and type
+        batch_op.create_index(
+            "ix_cards_certificates_date_type", ["date", "cert_type"], unique=False
+        )
 
     op.create_table(
         "cards_events",
@@ -247,7 +250,7 @@ def downgrade() -> None:
 
     op.drop_table("cards_events")
     with op.batch_alter_table("cards_certificates", schema=None) as batch_op:
-        batch_op.drop_index(batch_op.f("ix_cards_certificates_date"))
+        batch_op.drop_index("ix_cards_certificates_date_type")
         batch_op.drop_index(batch_op.f("ix_cards_certificates_card_id"))
 
     op.drop_table("cards_certificates")

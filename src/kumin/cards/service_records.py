@@ -1,0 +1,474 @@
+"""Record services: windows, Juki-net transactions, inquiries and their function list,
+population, the Ministry's national figures, and bulk card records.
+
+Imports are all-or-nothing: the whole file is validated (every problem listed)
+before anything is written, in the caller's transaction. Re-importing a file with
+the same content is a no-op (its SHA-256 is remembered per kind of import).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import os
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import polars as pl
+from sqlalchemy import delete, func, select
+
+from kumin.cards import store
+from kumin.cards.models import (
+    Card,
+    ImportBatch,
+    InquiryFunctionRow,
+    NationalFigure,
+    Population,
+    WindowRow,
+)
+from kumin.cards.national import SETAGAYA, load_national, ratio_over_time, restore_code6
+from kumin.cards.records import (
+    INQUIRIES_SCHEMA,
+    JUKI_SCHEMA,
+    CardRecords,
+    InquiryFunction,
+    JukiKind,
+    inquiry_functions,
+)
+from kumin.cards.windows import DEFAULT_WINDOWS, Window, open_windows
+from kumin.cards.windows_io import COLUMNS as WINDOW_COLUMNS
+from kumin.cards.windows_io import window_from_row, window_to_row
+from kumin.core.context import Ctx
+from kumin.core.tabular import read_table, require_columns, width_problem
+from kumin.errors import DataError, NotFound, ParameterError, Problem
+
+Progress = Callable[[int, int], None] | None
+
+
+def _sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as fh:
+        while chunk := fh.read(1 << 20):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def _seen(ctx: Ctx, kind: str, sha: str) -> bool:
+    return (
+        ctx.session.scalar(
+            select(ImportBatch.id).where(ImportBatch.kind == kind, ImportBatch.sha256 == sha)
+        )
+        is not None
+    )
+
+
+def _remember(ctx: Ctx, kind: str, sha: str, rows: int) -> None:
+    ctx.session.add(ImportBatch(kind=kind, sha256=sha, rows=rows, imported_by=ctx.actor.name))
+    ctx.session.flush()
+
+
+def parse_date(value: Any) -> dt.date:
+    """A date cell: ISO (2021-04-01), 2021/04/01, or an Excel date."""
+    if isinstance(value, dt.datetime):
+        return value.date()
+    if isinstance(value, dt.date):
+        return value
+    text = str(value).strip().replace("/", "-")
+    parts = text.split("-")
+    if len(parts) != 3:
+        raise ValueError(text)
+    return dt.date(int(parts[0]), int(parts[1]), int(parts[2]))
+
+
+# --- windows ---------------------------------------------------------------------------
+
+
+def windows(ctx: Ctx) -> tuple[Window, ...]:
+    """The ward's windows; the report's defaults until the ward imports its own."""
+    rows = ctx.session.scalars(select(WindowRow).order_by(WindowRow.position)).all()
+    if not rows:
+        return DEFAULT_WINDOWS
+    return tuple(window_from_row({c: getattr(r, c) for c in WINDOW_COLUMNS}) for r in rows)
+
+
+def list_windows(ctx: Ctx) -> list[dict[str, Any]]:
+    ctx.authorize("cards.read")
+    return [window_to_row(w) for w in windows(ctx)]
+
+
+def windows_on(ctx: Ctx, day: dt.date) -> list[dict[str, Any]]:
+    """The windows open on ``day`` with their hours and methods."""
+    ctx.authorize("cards.read")
+    return [
+        {
+            "code": ow.window.code,
+            "name_ja": ow.window.name_ja,
+            "name_en": ow.window.name_en,
+            "methods": ow.window.method_codes(),
+            "opens": ow.opens.strftime("%H:%M"),
+            "closes": ow.closes.strftime("%H:%M"),
+            "temporary": ow.window.temporary,
+        }
+        for ow in open_windows(day, windows(ctx))
+    ]
+
+
+def import_windows(ctx: Ctx, path: str | os.PathLike[str]) -> dict[str, int]:
+    """Replace the window list with the file's (one row per window, see windows_io)."""
+    ctx.authorize("cards.manage")
+    table = read_table(path)
+    require_columns(table, ("code", "name_ja", "methods", "hours"))
+    problems: list[Problem] = []
+    found: list[Window] = []
+    codes: set[str] = set()
+    for line, row in table.rows:
+        bad = width_problem(line, row, len(table.columns))
+        if bad:
+            problems.append(bad)
+            continue
+        try:
+            w = window_from_row(row, line)
+        except DataError as exc:
+            problems.extend(exc.problems)
+            continue
+        if w.code in codes:
+            problems.append(Problem(line, "code", "cards.windows.duplicate", {"value": w.code}))
+        codes.add(w.code)
+        found.append(w)
+    if problems:
+        raise DataError("cards.windows.bad_file", problems=problems)
+    if not found:
+        raise DataError("cards.windows.empty")
+    ctx.session.execute(delete(WindowRow))
+    for i, w in enumerate(found):
+        row = window_to_row(w)
+        ctx.session.add(
+            WindowRow(
+                position=i,
+                **{
+                    **row,
+                    "opened_on": w.opened_on,
+                    "closed_on": w.closed_on,
+                    "temporary": w.temporary,
+                    "closed_on_holidays": w.closed_on_holidays,
+                },
+            )
+        )
+    ctx.session.flush()
+    ctx.audit("cards.windows_import", "cards_windows", rows=len(found))
+    return {"windows": len(found)}
+
+
+# --- Juki-net transactions ------------------------------------------------------------------
+
+
+def import_juki(ctx: Ctx, path: str | os.PathLike[str], progress: Progress = None) -> dict:
+    """Juki-net transactions (columns: date, kind, resident_no, other_code6)."""
+    ctx.authorize("cards.manage")
+    path = Path(path)
+    sha = _sha256(path) if path.is_file() else ""
+    table = read_table(path)
+    require_columns(table, ("date", "kind"))
+    kinds = {k.value for k in JukiKind}
+    rows: dict[str, list] = {k: [] for k in JUKI_SCHEMA}
+    problems: list[Problem] = []
+    for line, row in table.rows:
+        bad = width_problem(line, row, len(table.columns))
+        if bad:
+            problems.append(bad)
+            continue
+        try:
+            day = parse_date(row["date"])
+        except ValueError:
+            problems.append(Problem(line, "date", "cards.import.bad_date", {"value": row["date"]}))
+            continue
+        kind = str(row["kind"]).strip()
+        if kind not in kinds:
+            problems.append(Problem(line, "kind", "cards.import.bad_kind", {"value": kind}))
+            continue
+        resident = str(row.get("resident_no", "") or "").strip()
+        other = str(row.get("other_code6", "") or "").strip()
+        try:
+            resident_no = int(resident) if resident else None
+        except ValueError:
+            problems.append(
+                Problem(line, "resident_no", "cards.import.bad_number", {"value": resident})
+            )
+            continue
+        try:
+            code = restore_code6(other) if other else None
+        except DataError as exc:
+            problems.append(Problem(line, "other_code6", exc.key, exc.params))
+            continue
+        for k, v in zip(JUKI_SCHEMA, (day, kind, resident_no, code), strict=True):
+            rows[k].append(v)
+        if len(problems) > 200:
+            break
+    if problems:
+        raise DataError("cards.import.bad_file", problems=problems, path=path.name)
+    if _seen(ctx, "juki", sha):
+        return {"rows": 0, "skipped": 1}
+    frame = pl.DataFrame(rows, schema=JUKI_SCHEMA)
+    store.bulk_insert(ctx.session, "cards_juki_transactions", frame)
+    _remember(ctx, "juki", sha, frame.height)
+    ctx.audit("cards.juki_import", "cards_juki_transactions", rows=frame.height, sha256=sha)
+    return {"rows": frame.height, "skipped": 0}
+
+
+# --- inquiries and the function list ----------------------------------------------------------
+
+
+def functions(ctx: Ctx) -> tuple[InquiryFunction, ...]:
+    """The ward's My Number functions in report order."""
+    rows = ctx.session.scalars(
+        select(InquiryFunctionRow).order_by(InquiryFunctionRow.position)
+    ).all()
+    if not rows:
+        return inquiry_functions()
+    return tuple(InquiryFunction(r.code, r.name_ja, r.name_en, r.department) for r in rows)
+
+
+def list_functions(ctx: Ctx) -> list[dict[str, Any]]:
+    ctx.authorize("cards.read")
+    return [
+        {"code": f.code, "name_ja": f.name_ja, "name_en": f.name_en, "department": f.department}
+        for f in functions(ctx)
+    ]
+
+
+def add_function(
+    ctx: Ctx, code: str, name_ja: str, name_en: str = "", department: str = ""
+) -> dict[str, Any]:
+    """Append a My Number function to the list (or rename an existing one)."""
+    ctx.authorize("cards.manage")
+    code = code.strip()
+    if not code or not code.replace("_", "").isalnum() or len(code) > 40:
+        raise ParameterError("cards.service.bad_function_code", value=code)
+    if not name_ja.strip():
+        raise ParameterError("cards.service.name_required")
+    row = ctx.session.get(InquiryFunctionRow, code)
+    if row is None:
+        last = ctx.session.scalar(select(func.max(InquiryFunctionRow.position)))
+        row = InquiryFunctionRow(code=code, position=(last if last is not None else -1) + 1)
+        ctx.session.add(row)
+    row.name_ja, row.name_en = name_ja.strip(), (name_en or name_ja).strip()
+    row.department = department.strip()
+    ctx.session.flush()
+    ctx.audit("cards.function", f"function:{code}")
+    return {"code": code, "name_ja": row.name_ja, "name_en": row.name_en}
+
+
+def import_inquiries(ctx: Ctx, path: str | os.PathLike[str], progress: Progress = None) -> dict:
+    """Identity inquiries (columns: date, department, function, operator)."""
+    ctx.authorize("cards.manage")
+    path = Path(path)
+    sha = _sha256(path) if path.is_file() else ""
+    table = read_table(path)
+    require_columns(table, tuple(INQUIRIES_SCHEMA))
+    known = {f.code for f in functions(ctx)}
+    rows: dict[str, list] = {k: [] for k in INQUIRIES_SCHEMA}
+    problems: list[Problem] = []
+    for line, row in table.rows:
+        bad = width_problem(line, row, len(table.columns))
+        if bad:
+            problems.append(bad)
+            continue
+        try:
+            day = parse_date(row["date"])
+        except ValueError:
+            problems.append(Problem(line, "date", "cards.import.bad_date", {"value": row["date"]}))
+            continue
+        code = str(row["function"]).strip()
+        if code not in known:
+            problems.append(Problem(line, "function", "cards.import.bad_function", {"value": code}))
+            continue
+        dept, operator = str(row["department"]).strip(), str(row["operator"]).strip()
+        if not dept or not operator:
+            problems.append(Problem(line, None, "cards.import.missing_value", {}))
+            continue
+        for k, v in zip(INQUIRIES_SCHEMA, (day, dept, code, operator), strict=True):
+            rows[k].append(v)
+        if len(problems) > 200:
+            break
+    if problems:
+        raise DataError("cards.import.bad_file", problems=problems, path=path.name)
+    if _seen(ctx, "inquiries", sha):
+        return {"rows": 0, "skipped": 1}
+    frame = pl.DataFrame(rows, schema=INQUIRIES_SCHEMA)
+    store.bulk_insert(ctx.session, "cards_inquiries", frame)
+    _remember(ctx, "inquiries", sha, frame.height)
+    ctx.audit("cards.inquiries_import", "cards_inquiries", rows=frame.height, sha256=sha)
+    return {"rows": frame.height, "skipped": 0}
+
+
+# --- population -------------------------------------------------------------------------------
+
+
+def import_population(ctx: Ctx, path: str | os.PathLike[str]) -> dict:
+    """Population counts (columns: date, population); a date given again is replaced."""
+    ctx.authorize("cards.manage")
+    table = read_table(path)
+    require_columns(table, ("date", "population"))
+    found: dict[dt.date, int] = {}
+    problems: list[Problem] = []
+    for line, row in table.rows:
+        bad = width_problem(line, row, len(table.columns))
+        if bad:
+            problems.append(bad)
+            continue
+        try:
+            day = parse_date(row["date"])
+        except ValueError:
+            problems.append(Problem(line, "date", "cards.import.bad_date", {"value": row["date"]}))
+            continue
+        try:
+            count = int(str(row["population"]).replace(",", "").strip())
+            if count <= 0:
+                raise ValueError
+        except ValueError:
+            problems.append(
+                Problem(line, "population", "cards.import.bad_number", {"value": row["population"]})
+            )
+            continue
+        found[day] = count
+    if problems:
+        raise DataError("cards.import.bad_file", problems=problems, path=Path(path).name)
+    ctx.session.execute(delete(Population).where(Population.date.in_(list(found))))
+    for day, count in sorted(found.items()):
+        ctx.session.add(Population(date=day, population=count))
+    ctx.session.flush()
+    ctx.audit("cards.population_import", "cards_population", rows=len(found))
+    return {"rows": len(found)}
+
+
+# --- national figures ---------------------------------------------------------------------------
+
+
+def import_national(ctx: Ctx, root: str | os.PathLike[str]) -> dict[str, int]:
+    """The Ministry's snapshots under ``root``; a reference date read again is replaced."""
+    ctx.authorize("cards.national")
+    frame = load_national(root)
+    dates = frame["date"].unique().to_list()
+    ctx.session.execute(delete(NationalFigure).where(NationalFigure.date.in_(dates)))
+    store.bulk_insert(
+        ctx.session,
+        "cards_national",
+        frame.select("date", "code6", "pref", "municipality", "population", "cards", "rate"),
+    )
+    ctx.audit("cards.national_import", "cards_national", dates=len(dates), rows=frame.height)
+    return {"dates": len(dates), "rows": frame.height}
+
+
+NATIONAL_SCHEMA = {
+    "date": pl.Date,
+    "pref": pl.Utf8,
+    "municipality": pl.Utf8,
+    "code6": pl.Utf8,
+    "population": pl.Int64,
+    "cards": pl.Int64,
+    "rate": pl.Float64,
+}
+
+
+def national_ratio(ctx: Ctx, code6: str = SETAGAYA) -> pl.DataFrame:
+    """The ward's card ratio by date beside Tokyo's 23 wards, its prefecture and Japan."""
+    ctx.authorize("cards.national")
+    frame = store.read_frame(
+        ctx.session,
+        'SELECT "date", pref, municipality, code6, population, cards, rate FROM cards_national',
+        NATIONAL_SCHEMA,
+    )
+    if frame.is_empty():
+        raise NotFound("cards.national.empty")
+    return ratio_over_time(frame, code6)
+
+
+# --- bulk records (a migration from the previous system; the demo) ---------------------------
+
+
+def import_records(ctx: Ctx, records: CardRecords, progress: Progress = None) -> dict[str, int]:
+    """Store card records in bulk: cards (with their dates), state changes, certificates,
+    Juki-net transactions, inquiries and population.
+
+    The records are checked first (:meth:`CardRecords.check`); cards whose number
+    is already stored are refused as a whole.
+    """
+    ctx.authorize("cards.manage")
+    records = records.conformed()
+    problems = records.check()
+    known = {f.code for f in functions(ctx)}
+    unknown = set(records.inquiries["function"].unique().to_list()) - known
+    problems += [
+        Problem(None, "function", "cards.import.bad_function", {"value": c})
+        for c in sorted(unknown)
+    ]
+    if problems:
+        raise DataError("cards.import.bad_records", problems=problems)
+    ids = records.cards["card_id"]
+    clash = (
+        ctx.session.scalar(
+            select(func.count()).where(
+                Card.card_id.between(int(ids.min() or 0), int(ids.max() or 0))
+            )
+        )
+        if ids.len()
+        else 0
+    )
+    if clash:
+        raise DataError("cards.import.cards_exist", count=clash)
+    total = sum(records.row_counts().values())
+    done = 0
+
+    def tick(k: int) -> None:
+        nonlocal done
+        done += k
+        if progress:
+            progress(done, total)
+
+    cards = records.cards.with_columns(
+        pl.lit(None, pl.Utf8).alias("step"),
+        pl.when(pl.col("issued_on").is_not_null() | (pl.col("origin") == "moved_in"))
+        .then(pl.lit("operating"))
+        .alias("status"),
+        pl.lit("import").alias("source"),
+    )
+    # the status column follows the last state change of each card
+    last = (
+        records.card_events.filter(pl.col("event") != "moved_in")
+        .sort("date", maintain_order=True)
+        .group_by("card_id")
+        .agg(pl.col("event").last())
+        .with_columns(
+            pl.col("event").replace_strict(
+                {
+                    "suspended": "suspended",
+                    "resumed": "operating",
+                    "revoked": "revoked",
+                    "moved_out": "moved_out",
+                },
+                default=None,
+            )
+        )
+    )
+    cards = (
+        cards.join(last, on="card_id", how="left")
+        .with_columns(pl.coalesce("event", "status").alias("status"))
+        .drop("event")
+    )
+    store.bulk_insert(ctx.session, "cards_cards", cards, tick)
+    for table, name in (
+        ("cards_events", "card_events"),
+        ("cards_certificates", "certificates"),
+        ("cards_juki_transactions", "juki_transactions"),
+        ("cards_inquiries", "inquiries"),
+    ):
+        store.bulk_insert(ctx.session, table, getattr(records, name), tick)
+    if records.population.height:
+        ctx.session.execute(
+            delete(Population).where(Population.date.in_(records.population["date"].to_list()))
+        )
+        store.bulk_insert(ctx.session, "cards_population", records.population, tick)
+    counts = records.row_counts()
+    ctx.audit("cards.records_import", "cards", **counts)
+    return counts

@@ -1,0 +1,405 @@
+"""Web pages and JSON API of the cards domain: card search, the workflow page, the
+windows calendar, the security report and the national picture.
+
+Every route names its action through ``Permit``; pages and API call the same
+service functions as the CLI. No page has a field for a PIN, and no route reads
+one: form fields and JSON keys other than the ones declared are ignored.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Body, Depends, Form, Request
+from fastapi.responses import RedirectResponse, Response
+from sqlalchemy import func, select
+
+from kumin.cards import service, service_records
+from kumin.cards.models import Card
+from kumin.cards.records import Channel
+from kumin.cards.report import FORMATS, make_security_report, security_report
+from kumin.cards.workflow import Document, FaceResult
+from kumin.core.context import Ctx
+from kumin.core.i18n import t
+from kumin.errors import UserError
+from kumin.reports.charts import Chart, Series, to_plotly
+from kumin.web.deps import Permit
+from kumin.web.nav import NavItem, add_nav
+from kumin.web.pages import DASHBOARD_CARDS
+from kumin.web.render import page
+
+router = APIRouter(include_in_schema=False)
+api_router = APIRouter(tags=["cards"])
+
+Read = Annotated[Ctx, Depends(Permit("cards.read"))]
+Manage = Annotated[Ctx, Depends(Permit("cards.manage"))]
+National = Annotated[Ctx, Depends(Permit("cards.national"))]
+Report = Annotated[Ctx, Depends(Permit("security.report"))]
+
+add_nav(
+    NavItem("cards.nav.cards", "/cards", "cards.read"),
+    NavItem("cards.nav.windows", "/cards/windows", "cards.read"),
+    NavItem("cards.nav.report", "/cards/report", "security.report"),
+    NavItem("cards.nav.national", "/cards/national", "cards.national"),
+)
+
+STEP_CHANNELS = [c.value for c in Channel if c is not Channel.WINDOW]
+FACES = [f.value for f in FaceResult]
+DOCUMENTS = [d.value for d in Document]
+REVOKE_REASONS = ["move_out", "death", "expiry", "return", "reissue"]
+
+
+def _date(value: str | None) -> dt.date | None:
+    if not value:
+        return None
+    try:
+        return dt.date.fromisoformat(value)
+    except ValueError:
+        raise UserError("core.cli.bad_date", value=value) from None
+
+
+def _at(value: str | None) -> dt.datetime | None:
+    if not value:
+        return None
+    try:
+        return dt.datetime.fromisoformat(value)
+    except ValueError:
+        raise UserError("core.cli.bad_date", value=value) from None
+
+
+def _default_fy(today: dt.date | None = None) -> int:
+    """The last complete fiscal year (the report is made after it ends)."""
+    today = today or dt.date.today()
+    return (today.year if today.month >= 4 else today.year - 1) - 1
+
+
+def _dashboard(ctx: Ctx) -> dict[str, Any]:
+    rows = ctx.session.execute(
+        select(Card.step, func.count())
+        .where(Card.source == "workflow", Card.step.is_not(None))
+        .group_by(Card.step)
+    ).all()
+    return {
+        "title": t("cards.web.dashboard_title"),
+        "rows": [(t(f"cards.label.step_{step}"), f"{n:,}") for step, n in sorted(rows)],
+        "href": "/cards",
+    }
+
+
+DASHBOARD_CARDS.append(("cards.read", _dashboard))
+
+
+# --- pages: search, apply, workflow ---------------------------------------------------------
+
+
+@router.get("/cards")
+def cards_page(request: Request, ctx: Read, resident_no: str = "", purpose: str = "") -> Response:
+    found = None
+    if resident_no.strip():
+        try:
+            number = int(resident_no)
+        except ValueError:
+            raise UserError("cards.service.bad_resident_no", value=resident_no) from None
+        found = service.find_resident(ctx, number, purpose)
+    return page(
+        request,
+        "cards/search.html",
+        found=found,
+        resident_no=resident_no,
+        purpose=purpose,
+        recent=service.list_cards(ctx, limit=20),
+        windows=service_records.windows(ctx),
+        channels=STEP_CHANNELS,
+        faces=FACES,
+        documents=DOCUMENTS,
+        now=service.now().isoformat(timespec="minutes"),
+    )
+
+
+@router.post("/cards/residents")
+def resident_add(
+    ctx: Manage,
+    resident_no: Annotated[str, Form()] = "",
+    name: Annotated[str, Form()] = "",
+    birth_date: Annotated[str, Form()] = "",
+    address: Annotated[str, Form()] = "",
+) -> Response:
+    try:
+        number = int(resident_no)
+    except ValueError:
+        raise UserError("cards.service.bad_resident_no", value=resident_no) from None
+    service.register_resident(ctx, number, name, _date(birth_date), address)
+    return RedirectResponse(f"/cards?resident_no={number}", status_code=303)
+
+
+@router.post("/cards/apply")
+def apply_page(
+    ctx: Manage,
+    resident_no: Annotated[str, Form()] = "",
+    method: Annotated[str, Form()] = "visit_at_issuance",
+    channel: Annotated[str, Form()] = "",
+    window: Annotated[str, Form()] = "",
+    face: Annotated[str, Form()] = "",
+    documents: Annotated[list[str], Form()] = [],  # noqa: B006 - FastAPI copies defaults
+    at: Annotated[str, Form()] = "",
+) -> Response:
+    try:
+        number = int(resident_no)
+    except ValueError:
+        raise UserError("cards.service.bad_resident_no", value=resident_no) from None
+    if method == "visit_at_application":
+        row = service.apply_at_window(ctx, number, window, face, documents, _at(at))
+    else:
+        row = service.apply(ctx, number, channel, _at(at))
+    return RedirectResponse(f"/cards/{row['card_id']}", status_code=303)
+
+
+def _step_kwargs(action: str, fields: dict[str, Any]) -> dict[str, Any]:
+    """The arguments a step action takes, from submitted fields (anything else ignored)."""
+    kw: dict[str, Any] = {"at": _at(fields.get("at"))}
+    if action == "arrive":
+        kw["window"] = fields.get("window") or ""
+    elif action == "check_identity":
+        kw["face"] = fields.get("face") or ""
+        kw["documents"] = list(fields.get("documents") or [])
+    elif action in ("issue", "deliver"):
+        kw["signature"] = str(fields.get("signature", "yes")).lower() not in ("no", "false", "0")
+    elif action == "shred_form":
+        kw["by"] = fields.get("by") or None
+    elif action == "mail":
+        kw["tracking_no"] = fields.get("tracking_no") or None
+    elif action in ("return", "cancel"):
+        kw["reason"] = fields.get("reason") or ""
+    return kw
+
+
+def _run_step(ctx: Ctx, card_id: int, action: str, fields: dict[str, Any]) -> dict:
+    fn = service.STEP_ACTIONS.get(action)
+    if fn is None:
+        raise UserError("cards.web.bad_action", action=action)
+    return fn(ctx, card_id, **_step_kwargs(action, fields))
+
+
+def _run_state(ctx: Ctx, card_id: int, action: str, fields: dict[str, Any]) -> dict:
+    on = _date(fields.get("on"))
+    if action == "suspend":
+        return service.suspend(ctx, card_id, on, fields.get("reason") or "lost")
+    if action == "resume":
+        return service.resume(ctx, card_id, on)
+    if action == "revoke":
+        return service.revoke(ctx, card_id, fields.get("reason") or "", on)
+    if action == "certificate":
+        return service.certificate(
+            ctx, card_id, fields.get("cert_type") or "", fields.get("cert_action") or "", on
+        )
+    raise UserError("cards.web.bad_action", action=action)
+
+
+@router.get("/cards/{card_id:int}")
+def card_page(request: Request, ctx: Read, card_id: int) -> Response:
+    view = service.card_view(ctx, card_id)
+    return page(
+        request,
+        "cards/card.html",
+        view=view,
+        card=view["card"],
+        windows=service_records.windows(ctx),
+        faces=FACES,
+        documents=DOCUMENTS,
+        reasons=REVOKE_REASONS,
+        now=service.now().isoformat(timespec="minutes"),
+    )
+
+
+@router.post("/cards/{card_id:int}/step/{action}")
+def card_step(
+    ctx: Manage,
+    card_id: int,
+    action: str,
+    at: Annotated[str, Form()] = "",
+    window: Annotated[str, Form()] = "",
+    face: Annotated[str, Form()] = "",
+    documents: Annotated[list[str], Form()] = [],  # noqa: B006
+    by: Annotated[str, Form()] = "",
+    tracking_no: Annotated[str, Form()] = "",
+    reason: Annotated[str, Form()] = "",
+    signature: Annotated[str, Form()] = "yes",
+) -> Response:
+    fields = {
+        "at": at,
+        "window": window,
+        "face": face,
+        "documents": documents,
+        "by": by,
+        "tracking_no": tracking_no,
+        "reason": reason,
+        "signature": signature,
+    }
+    _run_step(ctx, card_id, action, fields)
+    return RedirectResponse(f"/cards/{card_id}", status_code=303)
+
+
+@router.post("/cards/{card_id:int}/state/{action}")
+def card_state(
+    ctx: Manage,
+    card_id: int,
+    action: str,
+    on: Annotated[str, Form()] = "",
+    reason: Annotated[str, Form()] = "",
+    cert_type: Annotated[str, Form()] = "",
+    cert_action: Annotated[str, Form()] = "",
+) -> Response:
+    fields = {"on": on, "reason": reason, "cert_type": cert_type, "cert_action": cert_action}
+    _run_state(ctx, card_id, action, fields)
+    return RedirectResponse(f"/cards/{card_id}", status_code=303)
+
+
+# --- windows, report, national -----------------------------------------------------------------
+
+
+@router.get("/cards/windows")
+def windows_page(request: Request, ctx: Read, date: str = "") -> Response:
+    day = _date(date) or dt.date.today()
+    return page(
+        request,
+        "cards/windows.html",
+        day=day,
+        prev_day=day - dt.timedelta(days=1),
+        next_day=day + dt.timedelta(days=1),
+        open_now=service_records.windows_on(ctx, day),
+        windows=service_records.list_windows(ctx),
+    )
+
+
+@router.get("/cards/report")
+def report_page(request: Request, ctx: Report, fy: int | None = None) -> Response:
+    year = fy or _default_fy()
+    report = security_report(ctx, year)
+    ctx.audit("security.report", f"report:security:FY{year}", format="web", lang=report.lang)
+    return page(request, "cards/report.html", report=report, fy=year, formats=FORMATS)
+
+
+@router.get("/cards/report/download")
+def report_download(ctx: Report, fy: int | None = None, format: str = "csv") -> Response:
+    body, media, name = make_security_report(ctx, fy or _default_fy(), format)
+    return Response(
+        content=body,
+        media_type=media,
+        headers={"Content-Disposition": f'attachment; filename="{name}"'},
+    )
+
+
+def _national_chart(ctx: Ctx, code: str) -> Chart:
+    frame = service_records.national_ratio(ctx, code)
+    x = frame["date"].to_list()
+    return Chart(
+        t("cards.web.national_chart"),
+        [
+            Series(t("cards.web.national_ward"), x, frame["ward"].to_list()),
+            Series(t("cards.web.national_23"), x, frame["tokyo_23_wards"].to_list(), dash=True),
+            Series(t("cards.web.national_pref"), x, frame["prefecture"].to_list(), dash=True),
+            Series(t("cards.web.national_country"), x, frame["country"].to_list()),
+        ],
+        y_title="%",
+    )
+
+
+@router.get("/cards/national")
+def national_page(request: Request, ctx: National, code: str = "131121") -> Response:
+    from kumin.errors import NotFound
+
+    try:
+        frame = service_records.national_ratio(ctx, code)
+    except NotFound:
+        frame = None
+    return page(
+        request,
+        "cards/national.html",
+        rows=frame.to_dicts() if frame is not None else [],
+        code=code,
+    )
+
+
+@router.get("/cards/charts/national.json")
+def national_chart(ctx: National, code: str = "131121") -> dict:
+    return to_plotly(_national_chart(ctx, code))
+
+
+# --- JSON API ---------------------------------------------------------------------------------
+
+
+@api_router.get("/cards/residents/{resident_no}")
+def api_resident(ctx: Read, resident_no: int, purpose: str = "") -> dict:
+    return service.find_resident(ctx, resident_no, purpose)
+
+
+@api_router.post("/cards/residents")
+def api_resident_add(ctx: Manage, payload: Annotated[dict, Body()] = {}) -> dict:  # noqa: B006
+    number = int(payload.get("resident_no") or 0)
+    service.register_resident(
+        ctx,
+        number,
+        str(payload.get("name") or ""),
+        _date(payload.get("birth_date")),
+        payload.get("address"),
+    )
+    return {"resident_no": number}
+
+
+@api_router.get("/cards/{card_id:int}")
+def api_card(ctx: Read, card_id: int) -> dict:
+    return service.card_view(ctx, card_id)
+
+
+@api_router.post("/cards/apply")
+def api_apply(ctx: Manage, payload: Annotated[dict, Body()] = {}) -> dict:  # noqa: B006
+    number = int(payload.get("resident_no") or 0)
+    if payload.get("method") == "visit_at_application":
+        return service.apply_at_window(
+            ctx,
+            number,
+            str(payload.get("window") or ""),
+            str(payload.get("face") or ""),
+            list(payload.get("documents") or []),
+            _at(payload.get("at")),
+        )
+    return service.apply(ctx, number, str(payload.get("channel") or ""), _at(payload.get("at")))
+
+
+@api_router.post("/cards/{card_id:int}/steps/{action}")
+def api_step(
+    ctx: Manage,
+    card_id: int,
+    action: str,
+    payload: Annotated[dict, Body()] = {},  # noqa: B006
+) -> dict:
+    return _run_step(ctx, card_id, action, payload)
+
+
+@api_router.post("/cards/{card_id:int}/state/{action}")
+def api_state(
+    ctx: Manage,
+    card_id: int,
+    action: str,
+    payload: Annotated[dict, Body()] = {},  # noqa: B006
+) -> dict:
+    return _run_state(ctx, card_id, action, payload)
+
+
+@api_router.get("/cards/windows")
+def api_windows(ctx: Read, date: str = "") -> dict:
+    day = _date(date) or dt.date.today()
+    return {"date": day.isoformat(), "open": service_records.windows_on(ctx, day)}
+
+
+@api_router.get("/reports/security")
+def api_security(ctx: Report, fy: int | None = None) -> Response:
+    body, media, _name = make_security_report(ctx, fy or _default_fy(), "json")
+    return Response(content=body, media_type=media)
+
+
+@api_router.get("/cards/national/ratio")
+def api_national(ctx: National, code: str = "131121") -> list[dict]:
+    frame = service_records.national_ratio(ctx, code)
+    return [{**r, "date": r["date"].isoformat()} for r in frame.to_dicts()]
