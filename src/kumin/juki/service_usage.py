@@ -1,0 +1,713 @@
+"""Usage applications for My Number functions, reservations of the shared
+terminals and the usage records filled after use (report section 4).
+
+A department that needs Juki-net for a My Number function applies to the
+resident-records division, which reviews and approves it; its operators have
+rights for that function only while an approved application is valid. Operators
+of other departments use the shared terminals of the resident-records office only
+inside a reservation of their department, and fill a usage record afterwards.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import select
+
+from kumin.core.context import Ctx
+from kumin.core.db import utcnow
+from kumin.errors import NotFound, Problem, StateError
+from kumin.juki._common import (
+    authorize_department,
+    cells,
+    check_rows,
+    optional,
+    own_department,
+    parse_count,
+    parse_date,
+    parse_datetime,
+    required,
+    text,
+)
+from kumin.juki.models import (
+    APPROVED,
+    REJECTED,
+    SUBMITTED,
+    WITHDRAWN,
+    JukiDepartment,
+    JukiTerminal,
+    LedgerEntry,
+    LedgerVersion,
+    Reservation,
+    UsageApplication,
+    UsageRecord,
+)
+from kumin.juki.service_units import ImportResult, require_department
+
+APPLICATION_COLUMNS = ("department", "function", "valid_from", "valid_to")
+RESERVATION_COLUMNS = ("department", "terminal_id", "start", "end")
+USAGE_COLUMNS = (
+    "department",
+    "terminal_id",
+    "operator_id",
+    "start",
+    "end",
+    "function",
+    "inquiries",
+)
+
+
+def _problem(problems: list[Problem], line: int, column: str, key: str, **params: Any) -> None:
+    problems.append(Problem(line, column, f"juki.import.{key}", params))
+
+
+# ---------------------------------------------------------------- applications
+
+
+def application_dict(a: UsageApplication) -> dict[str, Any]:
+    return {
+        "id": a.id,
+        "department": a.department,
+        "function": a.function,
+        "valid_from": a.valid_from,
+        "valid_to": a.valid_to,
+        "state": a.state,
+        "purpose": a.purpose,
+        "submitted_by": a.submitted_by,
+        "reviewed_by": a.reviewed_by or "",
+        "review_note": a.review_note,
+    }
+
+
+def import_applications(ctx: Ctx, path: str | Path) -> ImportResult:
+    """Import ``department,function,valid_from,valid_to[,purpose]`` as applications
+    approved by the importing officer (the resident-records division); all or nothing."""
+    ctx.authorize("juki.manage")
+    known = set(ctx.session.scalars(select(JukiDepartment.code)))
+    seen: dict[tuple, int] = {}
+
+    def parse(line: int, row: dict[str, Any], problems: list[Problem]) -> dict | None:
+        got = cells(
+            line,
+            row,
+            problems,
+            department=lambda v: required(v, 32),
+            function=lambda v: required(v, 100),
+            valid_from=parse_date,
+            valid_to=parse_date,
+            purpose=text,
+        )
+        if got is None:
+            return None
+        if got["department"] not in known:
+            _problem(problems, line, "department", "unknown_department", value=got["department"])
+            return None
+        if got["valid_to"] < got["valid_from"]:
+            _problem(
+                problems,
+                line,
+                "valid_to",
+                "to_before_from",
+                start=got["valid_from"].isoformat(),
+                end=got["valid_to"].isoformat(),
+            )
+            return None
+        key = (got["department"], got["function"], got["valid_from"], got["valid_to"])
+        if key in seen:
+            _problem(
+                problems, line, "function", "duplicate", value=got["function"], first=seen[key]
+            )
+            return None
+        seen[key] = line
+        return got
+
+    rows = check_rows(path, APPLICATION_COLUMNS, parse)
+    added = 0
+    now = utcnow()
+    for r in rows:
+        exists = ctx.session.scalar(
+            select(UsageApplication.id).where(
+                UsageApplication.department == r["department"],
+                UsageApplication.function == r["function"],
+                UsageApplication.valid_from == r["valid_from"],
+                UsageApplication.valid_to == r["valid_to"],
+                UsageApplication.state == APPROVED,
+            )
+        )
+        if exists is not None:
+            continue
+        ctx.session.add(
+            UsageApplication(
+                **r,
+                state=APPROVED,
+                submitted_by=ctx.actor.name,
+                submitted_at=now,
+                reviewed_by=ctx.actor.name,
+                reviewed_at=now,
+                review_note="imported",
+            )
+        )
+        added += 1
+    ctx.session.flush()
+    result = ImportResult(len(rows), added, 0, len(rows) - added)
+    ctx.audit(
+        "juki.applications_import",
+        "juki:applications",
+        file=Path(path).name,
+        approved_by=ctx.actor.name,
+        **result.as_dict(),
+    )
+    return result
+
+
+def submit_application(
+    ctx: Ctx,
+    department: str,
+    function: str,
+    valid_from: dt.date,
+    valid_to: dt.date,
+    purpose: str = "",
+) -> dict[str, Any]:
+    """A department applies to use ``function`` (reviewed by the resident-records division)."""
+    authorize_department(ctx, "juki.department", department)
+    require_department(ctx, department)
+    function = function.strip()
+    if not function:
+        raise StateError("juki.import.required")
+    if valid_to < valid_from:
+        raise StateError(
+            "juki.import.to_before_from", start=valid_from.isoformat(), end=valid_to.isoformat()
+        )
+    a = UsageApplication(
+        department=department,
+        function=function,
+        valid_from=valid_from,
+        valid_to=valid_to,
+        purpose=purpose.strip(),
+        state=SUBMITTED,
+        submitted_by=ctx.actor.name,
+    )
+    ctx.session.add(a)
+    ctx.session.flush()
+    ctx.audit("juki.applications_submit", f"application:{a.id}", department=department)
+    return application_dict(a)
+
+
+def _application(ctx: Ctx, application_id: int) -> UsageApplication:
+    a = ctx.session.get(UsageApplication, application_id)
+    if a is None:
+        raise NotFound("juki.no_application", id=application_id)
+    return a
+
+
+def review_application(
+    ctx: Ctx, application_id: int, approve: bool, note: str = ""
+) -> dict[str, Any]:
+    """Approve or reject a submitted application. Nobody reviews their own submission."""
+    ctx.authorize("juki.manage")
+    a = _application(ctx, application_id)
+    if a.state != SUBMITTED:
+        raise StateError("juki.application_not_pending", id=a.id, state=a.state)
+    if a.submitted_by == ctx.actor.name:
+        raise StateError("juki.self_review", id=a.id)
+    a.state = APPROVED if approve else REJECTED
+    a.reviewed_by = ctx.actor.name
+    a.reviewed_at = utcnow()
+    a.review_note = note.strip()
+    ctx.audit(
+        "juki.applications_review",
+        f"application:{a.id}",
+        department=a.department,
+        decision=a.state,
+    )
+    return application_dict(a)
+
+
+def end_application(ctx: Ctx, application_id: int, on: dt.date) -> dict[str, Any]:
+    """End an approved application on ``on`` (operator rights end with it), or
+    withdraw one still pending."""
+    ctx.authorize("juki.manage")
+    a = _application(ctx, application_id)
+    if a.state == SUBMITTED:
+        a.state = WITHDRAWN
+    elif a.state == APPROVED:
+        if on < a.valid_from:
+            raise StateError(
+                "juki.import.to_before_from", start=a.valid_from.isoformat(), end=on.isoformat()
+            )
+        a.valid_to = min(a.valid_to, on)
+    else:
+        raise StateError("juki.application_not_pending", id=a.id, state=a.state)
+    ctx.audit(
+        "juki.applications_end",
+        f"application:{a.id}",
+        state=a.state,
+        valid_to=a.valid_to.isoformat(),
+    )
+    return application_dict(a)
+
+
+def list_applications(
+    ctx: Ctx, department: str | None = None, state: str | None = None
+) -> list[dict[str, Any]]:
+    if department:
+        authorize_department(ctx, "juki.read", department)
+    else:
+        ctx.authorize("juki.read")
+    department = department or own_department(ctx)
+    q = select(UsageApplication).order_by(
+        UsageApplication.department, UsageApplication.function, UsageApplication.valid_from
+    )
+    if department:
+        q = q.where(UsageApplication.department == department)
+    if state:
+        q = q.where(UsageApplication.state == state)
+    return [application_dict(a) for a in ctx.session.scalars(q)]
+
+
+def _approved(ctx: Ctx, department: str, function: str, day: dt.date) -> bool:
+    return (
+        ctx.session.scalar(
+            select(UsageApplication.id).where(
+                UsageApplication.department == department,
+                UsageApplication.function == function,
+                UsageApplication.state == APPROVED,
+                UsageApplication.valid_from <= day,
+                UsageApplication.valid_to >= day,
+            )
+        )
+        is not None
+    )
+
+
+def _listed(ctx: Ctx, department: str, operator_id: str, day: dt.date) -> bool:
+    version_id = ctx.session.scalar(
+        select(LedgerVersion.id)
+        .where(LedgerVersion.department == department, LedgerVersion.effective <= day)
+        .order_by(LedgerVersion.effective.desc())
+        .limit(1)
+    )
+    return version_id is not None and (
+        ctx.session.scalar(
+            select(LedgerEntry.id).where(
+                LedgerEntry.version_id == version_id, LedgerEntry.operator_id == operator_id
+            )
+        )
+        is not None
+    )
+
+
+# ---------------------------------------------------------------- reservations
+
+
+def reservation_dict(r: Reservation) -> dict[str, Any]:
+    return {
+        "id": r.id,
+        "department": r.department,
+        "terminal_id": r.terminal_id,
+        "start": r.start,
+        "end": r.end,
+    }
+
+
+def _clash(
+    ctx: Ctx, terminal_id: str, department: str, start: dt.datetime, end: dt.datetime
+) -> Reservation | None:
+    """A reservation of another department overlapping [start, end)."""
+    return ctx.session.scalar(
+        select(Reservation)
+        .where(
+            Reservation.terminal_id == terminal_id,
+            Reservation.department != department,
+            Reservation.start < end,
+            Reservation.end > start,
+        )
+        .limit(1)
+    )
+
+
+def _check_slot(
+    ctx: Ctx, department: str, terminal_id: str, start: dt.datetime, end: dt.datetime
+) -> tuple[str, dict[str, Any]] | None:
+    """The problem with a reservation slot, as (message key, params), if any; a
+    clash with another department's booking is checked by :func:`_clash`."""
+    if end <= start:
+        return "end_before_start", {"start": start.isoformat(" "), "end": end.isoformat(" ")}
+    if end.date() != start.date() and end != dt.datetime.combine(
+        start.date() + dt.timedelta(days=1), dt.time()
+    ):
+        return "not_same_day", {}
+    term = ctx.session.get(JukiTerminal, terminal_id)
+    if term is None:
+        return "unknown_terminal", {"value": terminal_id}
+    if not term.reservation_required:
+        return "not_shared", {"value": terminal_id}
+    if term.state == "retired":
+        return "retired", {"value": terminal_id}
+    return None
+
+
+def _clash_params(other: Reservation) -> dict[str, Any]:
+    return {
+        "department": other.department,
+        "start": other.start.strftime("%Y-%m-%d %H:%M"),
+        "end": other.end.strftime("%H:%M"),
+    }
+
+
+def import_reservations(ctx: Ctx, path: str | Path) -> ImportResult:
+    """Import ``department,terminal_id,start,end`` (all or nothing).
+
+    The file is the ward's booking book: a shared terminal booked by two
+    departments at overlapping times is kept, with a warning per line (booking
+    through :func:`create_reservation` refuses it)."""
+    ctx.authorize("juki.department")
+    known = set(ctx.session.scalars(select(JukiDepartment.code)))
+    own = own_department(ctx)
+    booked: list[tuple[str, str, dt.datetime, dt.datetime, int]] = []
+
+    def parse(line: int, row: dict[str, Any], problems: list[Problem]) -> dict | None:
+        got = cells(
+            line,
+            row,
+            problems,
+            department=lambda v: required(v, 32),
+            terminal_id=lambda v: required(v, 32),
+            start=parse_datetime,
+            end=parse_datetime,
+        )
+        if got is None:
+            return None
+        if got["department"] not in known:
+            _problem(problems, line, "department", "unknown_department", value=got["department"])
+            return None
+        if own is not None and got["department"] != own:
+            _problem(problems, line, "department", "not_own_department", value=got["department"])
+            return None
+        found = _check_slot(ctx, got["department"], got["terminal_id"], got["start"], got["end"])
+        if found is not None:
+            column = "terminal_id" if found[0] in ("unknown_terminal", "not_shared") else "start"
+            _problem(problems, line, column, found[0], **found[1])
+            return None
+        other = _clash(ctx, got["terminal_id"], got["department"], got["start"], got["end"])
+        if other is not None:
+            problems.append(
+                Problem(line, "start", "juki.import.overlap", _clash_params(other), "warning")
+            )
+        for dept, term, s, e, first in booked:
+            clash = s < got["end"] and e > got["start"]
+            if term == got["terminal_id"] and dept != got["department"] and clash:
+                problems.append(
+                    Problem(
+                        line,
+                        "start",
+                        "juki.import.overlap_in_file",
+                        {"department": dept, "first": first},
+                        "warning",
+                    )
+                )
+                break
+        booked.append((got["department"], got["terminal_id"], got["start"], got["end"], line))
+        return got
+
+    warnings: list[Problem] = []
+    rows = check_rows(path, RESERVATION_COLUMNS, parse, warnings)
+    existing = set()
+    if rows:
+        lo = min(r["start"] for r in rows)
+        hi = max(r["end"] for r in rows)
+        existing = set(
+            ctx.session.execute(
+                select(
+                    Reservation.department,
+                    Reservation.terminal_id,
+                    Reservation.start,
+                    Reservation.end,
+                ).where(Reservation.start >= lo, Reservation.start <= hi)
+            ).tuples()
+        )
+    new = []
+    for r in rows:
+        key = (r["department"], r["terminal_id"], r["start"], r["end"])
+        if key in existing:
+            continue
+        existing.add(key)
+        new.append(r | {"created_by": ctx.actor.name})
+    _bulk(ctx, Reservation, new)
+    result = ImportResult(len(rows), len(new), 0, len(rows) - len(new), warnings)
+    ctx.audit(
+        "juki.reservations_import", "juki:reservations", file=Path(path).name, **result.as_dict()
+    )
+    return result
+
+
+def _bulk(ctx: Ctx, model: type, rows: list[dict[str, Any]]) -> None:
+    from sqlalchemy import insert
+
+    for i in range(0, len(rows), 5000):
+        ctx.session.execute(insert(model), rows[i : i + 5000])
+
+
+def create_reservation(
+    ctx: Ctx, department: str, terminal_id: str, start: dt.datetime, end: dt.datetime
+) -> dict[str, Any]:
+    """Reserve a shared terminal for a department."""
+    authorize_department(ctx, "juki.department", department)
+    require_department(ctx, department)
+    found = _check_slot(ctx, department, terminal_id, start, end)
+    if found is not None:
+        raise StateError(f"juki.import.{found[0]}", **found[1])
+    other = _clash(ctx, terminal_id, department, start, end)
+    if other is not None:
+        raise StateError("juki.import.overlap", **_clash_params(other))
+    r = Reservation(
+        department=department,
+        terminal_id=terminal_id,
+        start=start,
+        end=end,
+        created_by=ctx.actor.name,
+    )
+    ctx.session.add(r)
+    ctx.session.flush()
+    ctx.audit("juki.reservations_create", f"reservation:{r.id}", department=department)
+    return reservation_dict(r)
+
+
+def cancel_reservation(ctx: Ctx, reservation_id: int) -> None:
+    ctx.authorize("juki.department")
+    r = ctx.session.get(Reservation, reservation_id)
+    if r is None:
+        raise NotFound("juki.no_reservation", id=reservation_id)
+    authorize_department(ctx, "juki.department", r.department)
+    ctx.session.delete(r)
+    ctx.audit("juki.reservations_cancel", f"reservation:{reservation_id}", department=r.department)
+
+
+def list_reservations(
+    ctx: Ctx,
+    start: dt.date,
+    end: dt.date,
+    terminal_id: str | None = None,
+    department: str | None = None,
+) -> list[dict[str, Any]]:
+    """Reservations starting on days in [start, end]. A terminal manager sees other
+    departments' bookings as busy slots only (no department)."""
+    if department:
+        authorize_department(ctx, "juki.read", department)
+    else:
+        ctx.authorize("juki.read")
+    own = own_department(ctx)
+    q = (
+        select(Reservation)
+        .where(
+            Reservation.start >= dt.datetime.combine(start, dt.time()),
+            Reservation.start < dt.datetime.combine(end + dt.timedelta(days=1), dt.time()),
+        )
+        .order_by(Reservation.start, Reservation.terminal_id)
+    )
+    if terminal_id:
+        q = q.where(Reservation.terminal_id == terminal_id)
+    if department:
+        q = q.where(Reservation.department == department)
+    out = []
+    for r in ctx.session.scalars(q):
+        d = reservation_dict(r)
+        if own is not None and r.department != own:
+            d = d | {"id": None, "department": ""}
+        out.append(d)
+    return out
+
+
+# --------------------------------------------------------------- usage records
+
+
+def usage_dict(u: UsageRecord) -> dict[str, Any]:
+    return {
+        "id": u.id,
+        "department": u.department,
+        "terminal_id": u.terminal_id,
+        "operator_id": u.operator_id,
+        "start": u.start,
+        "end": u.end,
+        "function": u.function,
+        "inquiries": u.inquiries,
+        "recorded_by": u.recorded_by,
+    }
+
+
+def _usage_problem(ctx: Ctx, r: dict[str, Any]) -> tuple[str, str, dict[str, Any]] | None:
+    """(column, key, params) of what makes a usage record impossible, if anything."""
+    if r["end"] <= r["start"]:
+        return (
+            "end",
+            "end_before_start",
+            {
+                "start": r["start"].isoformat(" "),
+                "end": r["end"].isoformat(" "),
+            },
+        )
+    term = ctx.session.get(JukiTerminal, r["terminal_id"])
+    if term is None:
+        return "terminal_id", "unknown_terminal", {"value": r["terminal_id"]}
+    day = r["start"].date()
+    if not _listed(ctx, r["department"], r["operator_id"], day):
+        return (
+            "operator_id",
+            "not_in_ledger",
+            {
+                "value": r["operator_id"],
+                "department": r["department"],
+                "date": day.isoformat(),
+            },
+        )
+    if not _approved(ctx, r["department"], r["function"], day):
+        return (
+            "function",
+            "not_approved",
+            {
+                "value": r["function"],
+                "department": r["department"],
+                "date": day.isoformat(),
+            },
+        )
+    if term.reservation_required and term.department != r["department"]:
+        inside = ctx.session.scalar(
+            select(Reservation.id).where(
+                Reservation.terminal_id == r["terminal_id"],
+                Reservation.department == r["department"],
+                Reservation.start <= r["start"],
+                Reservation.end >= r["end"],
+            )
+        )
+        if inside is None:
+            return (
+                "start",
+                "no_reservation",
+                {"value": r["terminal_id"], "department": r["department"]},
+            )
+    elif not term.reservation_required and term.department != r["department"]:
+        return "terminal_id", "other_department", {"value": r["terminal_id"]}
+    return None
+
+
+def record_usage(
+    ctx: Ctx,
+    department: str,
+    terminal_id: str,
+    operator_id: str,
+    start: dt.datetime,
+    end: dt.datetime,
+    function: str,
+    inquiries: int,
+) -> dict[str, Any]:
+    """Fill the usage record after using a terminal: the operator must be in the
+    department's ledger in force, the function approved, a shared terminal reserved."""
+    authorize_department(ctx, "juki.department", department)
+    require_department(ctx, department)
+    if inquiries < 0:
+        raise StateError("juki.import.bad_count", value=str(inquiries))
+    row = {
+        "department": department,
+        "terminal_id": terminal_id,
+        "operator_id": operator_id.strip(),
+        "start": start,
+        "end": end,
+        "function": function.strip(),
+        "inquiries": inquiries,
+    }
+    found = _usage_problem(ctx, row)
+    if found is not None:
+        raise StateError(f"juki.import.{found[1]}", **found[2])
+    u = UsageRecord(**row, recorded_by=ctx.actor.name)
+    ctx.session.add(u)
+    ctx.session.flush()
+    ctx.audit("juki.usage_record", f"usage:{u.id}", department=department, inquiries=inquiries)
+    return usage_dict(u)
+
+
+def import_usage(ctx: Ctx, path: str | Path) -> ImportResult:
+    """Import usage records ``department,terminal_id,operator_id,start,end,function,
+    inquiries`` (all or nothing; the same checks as :func:`record_usage`)."""
+    ctx.authorize("juki.department")
+    known = set(ctx.session.scalars(select(JukiDepartment.code)))
+    own = own_department(ctx)
+
+    def parse(line: int, row: dict[str, Any], problems: list[Problem]) -> dict | None:
+        got = cells(
+            line,
+            row,
+            problems,
+            department=lambda v: required(v, 32),
+            terminal_id=lambda v: required(v, 32),
+            operator_id=lambda v: required(v, 32),
+            start=parse_datetime,
+            end=parse_datetime,
+            function=lambda v: required(v, 100),
+            inquiries=optional(parse_count, 0),
+        )
+        if got is None:
+            return None
+        if got["department"] not in known:
+            _problem(problems, line, "department", "unknown_department", value=got["department"])
+            return None
+        if own is not None and got["department"] != own:
+            _problem(problems, line, "department", "not_own_department", value=got["department"])
+            return None
+        found = _usage_problem(ctx, got)
+        if found is not None:
+            _problem(problems, line, found[0], found[1], **found[2])
+            return None
+        return got
+
+    rows = check_rows(path, USAGE_COLUMNS, parse)
+    lo = min(r["start"] for r in rows)
+    hi = max(r["start"] for r in rows)
+    existing = set(
+        ctx.session.execute(
+            select(
+                UsageRecord.department,
+                UsageRecord.terminal_id,
+                UsageRecord.operator_id,
+                UsageRecord.start,
+            ).where(UsageRecord.start >= lo, UsageRecord.start <= hi)
+        ).tuples()
+    )
+    new = []
+    for r in rows:
+        key = (r["department"], r["terminal_id"], r["operator_id"], r["start"])
+        if key not in existing:
+            existing.add(key)
+            new.append(r | {"recorded_by": ctx.actor.name})
+    _bulk(ctx, UsageRecord, new)
+    result = ImportResult(len(rows), len(new), 0, len(rows) - len(new))
+    ctx.audit("juki.usage_import", "juki:usage", file=Path(path).name, **result.as_dict())
+    return result
+
+
+def list_usage(
+    ctx: Ctx,
+    start: dt.date,
+    end: dt.date,
+    department: str | None = None,
+    terminal_id: str | None = None,
+) -> list[dict[str, Any]]:
+    if department:
+        authorize_department(ctx, "juki.read", department)
+    else:
+        ctx.authorize("juki.read")
+    department = department or own_department(ctx)
+    q = (
+        select(UsageRecord)
+        .where(
+            UsageRecord.start >= dt.datetime.combine(start, dt.time()),
+            UsageRecord.start < dt.datetime.combine(end + dt.timedelta(days=1), dt.time()),
+        )
+        .order_by(UsageRecord.start)
+    )
+    if department:
+        q = q.where(UsageRecord.department == department)
+    if terminal_id:
+        q = q.where(UsageRecord.terminal_id == terminal_id)
+    return [usage_dict(u) for u in ctx.session.scalars(q)]
