@@ -1,0 +1,255 @@
+"""``kumin calls …``, ``kumin continuity …`` and ``kumin report evaluation``.
+
+Each command is a thin wrapper over the service function of the same name:
+sign in and check the permission (``cli_ctx``), call, print.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from pathlib import Path
+
+import typer
+
+from kumin.cli.common import check_format, cli_ctx, emit, say
+from kumin.errors import UserError
+
+calls_app = typer.Typer(
+    help="発熱相談センターの受電・人員配置 / Fever-consultation call centre", no_args_is_help=True
+)
+continuity_app = typer.Typer(
+    help="基幹業務の継続性（結核・定期予防接種） / Continuity of core services",
+    no_args_is_help=True,
+)
+
+
+def _date(value: str | None) -> dt.date | None:
+    if not value:
+        return None
+    try:
+        return dt.date.fromisoformat(value)
+    except ValueError:
+        raise UserError("core.cli.bad_date", value=value) from None
+
+
+FROM = typer.Option(None, "--from", help="開始日 / first day (YYYY-MM-DD)")
+TO = typer.Option(None, "--to", help="終了日 / last day (YYYY-MM-DD)")
+ENCODING = typer.Option("auto", "--encoding", help="auto, utf-8, cp932")
+
+
+@calls_app.command("import")
+def calls_import(
+    file: Path = typer.Argument(..., help="CSV / xlsx"),
+    profile: str = typer.Option(
+        "call_centre_daily",
+        "--profile",
+        help="call_centre_daily（区の日報） / tokyo_calls（東京都 date,calls）",
+    ),
+    centre: str = typer.Option(None, "--centre", help="センター名 / centre name"),
+    encoding: str = ENCODING,
+) -> None:
+    """日別の受電記録を取り込む（全件か無か） / Import daily call records (all or nothing)."""
+    from kumin.resources import service
+
+    with cli_ctx("calls.manage") as ctx:
+        result = service.import_calls(ctx, file, profile, centre, encoding)
+    say(
+        "resources.calls.imported",
+        centre=result.name,
+        rows=result.rows,
+        inserted=result.inserted,
+        updated=result.updated,
+        unchanged=result.unchanged,
+    )
+
+
+@calls_app.command("summary")
+def calls_summary(
+    start: str = FROM,
+    end: str = TO,
+    centre: str = typer.Option(None, "--centre", help="センター名 / one centre only"),
+    fmt: str = typer.Option("table", "--format", help="table, json, csv"),
+    out: Path = typer.Option(None, "--out"),
+) -> None:
+    """応答率・人時当たり応答数・費用・外部人材の効果・飽和・症例との先行/遅行
+    / Answer rate, calls per staff-hour, cost, staff effect, saturation, lead/lag."""
+    from kumin.resources import service
+
+    check_format(fmt)
+    with cli_ctx("calls.read") as ctx:
+        summaries = service.calls_summary(ctx, _date(start), _date(end), centre)
+    if fmt == "json":
+        root = [s.as_dict() for s in summaries]
+        emit([], fmt, out=out, json_root=root)
+    else:
+        emit(
+            service.summary_rows(summaries),
+            fmt,
+            ["centre", "metric", "value", "low", "high"],
+            out=out,
+        )
+
+
+@calls_app.command("staffing")
+def calls_staffing(
+    arrivals_per_hour: float = typer.Option(..., "--arrivals-per-hour", help="1時間の入電数"),
+    handle_seconds: float = typer.Option(..., "--handle-seconds", help="平均処理時間（秒）"),
+    answer_within: float = typer.Option(..., "--answer-within", help="目標応答時間（秒）"),
+    service_level: float = typer.Option(..., "--service-level", help="目標応答率 (0-1)"),
+    patience_seconds: float = typer.Option(
+        None, "--patience-seconds", help="平均待ち許容時間（秒; Erlang A）"
+    ),
+    fmt: str = typer.Option("table", "--format", help="table, json"),
+) -> None:
+    """目標を満たす最少人数（Erlang C / A） / Fewest agents meeting the target."""
+    from kumin.resources import service
+
+    check_format(fmt, ("table", "json"))
+    with cli_ctx("calls.read") as ctx:
+        answer = service.staffing_answer(
+            ctx, arrivals_per_hour, handle_seconds, answer_within, service_level, patience_seconds
+        )
+    if fmt == "json":
+        body = {k: getattr(answer, k) for k in service.STAFFING_KEYS}
+        typer.echo(json.dumps(body, ensure_ascii=False))
+        return
+    row = {
+        "agents": answer.agents,
+        "service_level": round(answer.service_level, 4),
+        "occupancy": round(answer.occupancy, 4),
+        "mean_wait_seconds": round(answer.mean_wait_seconds, 1),
+        "probability_wait": round(answer.probability_wait, 4),
+        "abandonment_probability": round(answer.abandonment_probability, 4),
+        "model": answer.model,
+    }
+    emit([row], "table")
+
+
+@calls_app.command("plan")
+def calls_plan(
+    forecast: Path = typer.Option(
+        None, "--forecast", help="予測 CSV (date,calls); 省略時は記録された受電 / call forecast"
+    ),
+    start: str = FROM,
+    end: str = TO,
+    centre: str = typer.Option("ward", "--centre", help="センター名 / centre"),
+    handle_seconds: float = typer.Option(
+        None, "--handle-seconds", help="平均処理時間（秒; 省略時は記録から）"
+    ),
+    answer_within: float = typer.Option(30.0, "--answer-within"),
+    service_level: float = typer.Option(0.8, "--service-level"),
+    patience_seconds: float = typer.Option(None, "--patience-seconds"),
+    shrinkage: float = typer.Option(0.0, "--shrinkage", help="電話以外の時間の割合 (0-1)"),
+    by: str = typer.Option("day", "--by", help="day, hour"),
+    fmt: str = typer.Option("table", "--format", help="table, json, csv"),
+    out: Path = typer.Option(None, "--out"),
+    encoding: str = ENCODING,
+) -> None:
+    """日別・時間帯別の必要人数と配置人数の比較 / Staffing plan by day and hour vs deployed."""
+    from kumin.resources import service
+
+    check_format(fmt)
+    if by not in ("day", "hour"):
+        raise UserError("core.cli.bad_format", format=by, allowed="day, hour")
+    with cli_ctx("calls.read") as ctx:
+        result = service.calls_plan(
+            ctx,
+            forecast,
+            _date(start),
+            _date(end),
+            centre,
+            handle_seconds,
+            answer_within,
+            service_level,
+            patience_seconds,
+            shrinkage,
+            encoding,
+        )
+    frame = result.plan.by_day if by == "day" else result.plan.by_hour
+    rows = [
+        {k: (round(v, 3) if isinstance(v, float) else v) for k, v in r.items()}
+        for r in frame.iter_rows(named=True)
+    ]
+    if fmt == "json":
+        emit([], fmt, out=out, json_root={"totals": result.totals(), f"by_{by}": rows})
+    else:
+        emit(rows, fmt, frame.columns, out=out)
+        if fmt == "table" and out is None:
+            totals = result.totals()
+            if totals["days_under"] is not None:
+                say("resources.plan.totals", **totals)
+
+
+@continuity_app.command("import")
+def continuity_import(
+    file: Path = typer.Argument(..., help="CSV / xlsx"), encoding: str = ENCODING
+) -> None:
+    """月別件数（service, month, count）を取り込む / Import monthly service counts."""
+    from kumin.resources import service_continuity
+
+    with cli_ctx("continuity.manage") as ctx:
+        result = service_continuity.import_service_counts(ctx, file, encoding)
+    say(
+        "resources.continuity.imported",
+        rows=result.rows,
+        inserted=result.inserted,
+        updated=result.updated,
+        unchanged=result.unchanged,
+    )
+
+
+@continuity_app.command("assess")
+def continuity_assess(
+    file: Path = typer.Argument(None, help="CSV / xlsx（省略時は取り込み済みの件数）"),
+    baseline_end: str = typer.Option(..., "--baseline-end", help="基準期間の最終月 YYYY-MM"),
+    crisis_end: str = typer.Option(None, "--crisis-end", help="評価の最終月 YYYY-MM"),
+    fmt: str = typer.Option("table", "--format", help="table, json, csv"),
+    out: Path = typer.Option(None, "--out"),
+    encoding: str = ENCODING,
+) -> None:
+    """流行前の基準から各月の期待値と95%予測区間、事業ごとの判定
+    / Expected counts, 95% intervals and a verdict per service."""
+    from kumin.resources import service_continuity
+
+    check_format(fmt)
+    with cli_ctx("continuity.read") as ctx:
+        assessment = service_continuity.assess(ctx, baseline_end, file, crisis_end, encoding)
+    if fmt == "json":
+        emit([], fmt, out=out, json_root=service_continuity.assessment_json(assessment))
+    else:
+        emit(service_continuity.verdict_rows(assessment), fmt, out=out)
+
+
+def evaluation_cmd(
+    start: str = FROM,
+    end: str = TO,
+    fmt: str = typer.Option("html", "--format", help="html, pdf"),
+    lang: str = typer.Option(None, "--lang", help="ja, en"),
+    out: Path = typer.Option(None, "--out", help="出力ファイル / output file"),
+) -> None:
+    """評価報告書（疫学・相談センター・基幹業務の継続） / The study's evaluation report."""
+    from kumin.core.i18n import normalise_lang
+    from kumin.core.tabular import atomic_write_bytes
+    from kumin.reports.render import check_report_format
+    from kumin.resources.report import EVALUATION_FORMATS, render_evaluation
+
+    check_report_format(fmt, EVALUATION_FORMATS)
+    with cli_ctx("evaluation.report") as ctx:
+        data = render_evaluation(
+            ctx, _date(start), _date(end), fmt, normalise_lang(lang) if lang else None
+        )
+    if out is None and fmt == "html":
+        typer.echo(data.decode("utf-8"), nl=False)
+        return
+    path = out or Path(f"evaluation.{fmt}")
+    atomic_write_bytes(path, data)
+    say("resources.report.written", path=str(path))
+
+
+def register(app: typer.Typer) -> None:
+    from kumin.reports.cli import report_app
+
+    app.add_typer(calls_app, name="calls")
+    app.add_typer(continuity_app, name="continuity")
+    report_app.command("evaluation")(evaluation_cmd)
