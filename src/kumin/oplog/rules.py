@@ -519,24 +519,31 @@ def rule_shared_credentials(ev: pl.DataFrame, context: GovernanceContext) -> lis
     """
     th = context.thresholds
     gap = dt.timedelta(minutes=th.session_gap_minutes)
-    # ev is in time order, so sessions come from windows over (operator, terminal)
-    # without sorting ten million rows by strings.
-    keys = ["operator_id", "terminal_id"]
-    # A logout is no activity: terminals log out by themselves after idling. The
-    # frame stays slim (row number, keys, time); details are fetched for hits only.
+    # ev is in time order, so sessions come from a window over one integer per
+    # (operator, terminal) without sorting ten million rows. A logout is no
+    # activity: terminals log out by themselves after idling. The frame stays slim
+    # (row number, keys, time); details are fetched for the hits only.
+    pair = pl.col("operator_id").to_physical().cast(pl.UInt64) * (1 << 32) + pl.col(
+        "terminal_id"
+    ).to_physical().cast(pl.UInt64)
     s = (
         ev.lazy()
         .with_row_index("row")
         .filter(pl.col("action") != "logout")
-        .select("row", "operator_id", "terminal_id", "ts")
+        .select("row", "operator_id", "terminal_id", "ts", pair.alias("pair"))
+        .with_columns(
+            (pl.col("ts").diff() > gap).fill_null(True).cum_sum().over("pair").alias("local")
+        )
         .collect()
     )
-    s = s.with_columns(
-        (pl.col("ts").diff() > gap).fill_null(True).over(keys).alias("new_session")
-    ).with_columns(pl.col("new_session").cum_sum().over(keys).alias("local"))
     sessions = (
-        s.group_by("operator_id", "terminal_id", "local")
-        .agg(pl.col("ts").min().alias("start"), pl.col("ts").max().alias("end"))
+        s.group_by("pair", "local")
+        .agg(
+            pl.col("operator_id").first(),
+            pl.col("terminal_id").first(),
+            pl.col("ts").min().alias("start"),
+            pl.col("ts").max().alias("end"),
+        )
         .sort("operator_id", "start")
         .with_row_index("sid")
     )
@@ -561,8 +568,8 @@ def rule_shared_credentials(ev: pl.DataFrame, context: GovernanceContext) -> lis
             hits.select(pl.col("other_sid").alias("sid"), pl.col("sid").alias("hit")),
         ]
     ).unique()
-    pairs = pairs.join(sessions.select("sid", *keys, "local"), on="sid")
-    rows = s.join(pairs.drop("sid"), on=[*keys, "local"], how="inner").select("row", "hit")
+    pairs = pairs.join(sessions.select("sid", "pair", "local"), on="sid")
+    rows = s.join(pairs.drop("sid"), on=["pair", "local"], how="inner").select("row", "hit")
     x = ev.select("operator_id", "terminal_id", "ts", "day", "home", "file", "line")[
         rows["row"]
     ].with_columns(rows["hit"])
