@@ -366,10 +366,9 @@ def _step(ctx: Ctx, card_id: int, name: str, do) -> dict:
     card = _card(ctx, card_id)
     issuance = _issuance(ctx, card)
     new = do(issuance, card)
-    result = _store(ctx, card, issuance, name)
     if new.step is Step.ISSUED:
         _on_issued(ctx, card, new.at.date(), new.details.get("signature", True))
-    return result
+    return _store(ctx, card, issuance, name)
 
 
 def prepare(ctx: Ctx, card_id: int, at: dt.datetime | None = None) -> dict:
@@ -617,7 +616,7 @@ def certificate(
         Certificate(card_id=card_id, date=event.date, cert_type=ct.value, action=ca.value)
     )
     ctx.session.flush()
-    ctx.audit("cards.certificate", f"card:{card_id}", cert_type=ct.value, action=ca.value)
+    ctx.audit("cards.certificate", f"card:{card_id}", cert_type=ct.value, cert_action=ca.value)
     return {"card_id": card_id, "date": event.date, "cert_type": ct.value, "action": ca.value}
 
 

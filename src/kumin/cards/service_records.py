@@ -27,7 +27,7 @@ from kumin.cards.models import (
     Population,
     WindowRow,
 )
-from kumin.cards.national import SETAGAYA, load_national, ratio_over_time, restore_code6
+from kumin.cards.national import SETAGAYA, code6, load_national, ratio_over_time, restore_code6
 from kumin.cards.records import (
     INQUIRIES_SCHEMA,
     JUKI_SCHEMA,
@@ -66,6 +66,16 @@ def _seen(ctx: Ctx, kind: str, sha: str) -> bool:
 def _remember(ctx: Ctx, kind: str, sha: str, rows: int) -> None:
     ctx.session.add(ImportBatch(kind=kind, sha256=sha, rows=rows, imported_by=ctx.actor.name))
     ctx.session.flush()
+
+
+def _code6(text: str) -> str:
+    """A 6-digit code with check digit, or a 5-digit one without it (131121 or 13112)."""
+    try:
+        return restore_code6(text)
+    except DataError:
+        if len(text) == 5 and text.isdigit():
+            return code6(text)
+        raise
 
 
 def parse_date(value: Any) -> dt.date:
@@ -197,7 +207,7 @@ def import_juki(ctx: Ctx, path: str | os.PathLike[str], progress: Progress = Non
             )
             continue
         try:
-            code = restore_code6(other) if other else None
+            code = _code6(other) if other else None
         except DataError as exc:
             problems.append(Problem(line, "other_code6", exc.key, exc.params))
             continue
