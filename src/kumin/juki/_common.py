@@ -190,7 +190,16 @@ def own_department(ctx: Ctx) -> str | None:
 
 
 def authorize_department(ctx: Ctx, action: str, department: str) -> None:
-    """``ctx.authorize`` for one department, matching the account's code or name."""
+    """``ctx.authorize`` for one department, matching the account's code or name.
+
+    The role is checked first, then that the department exists (an unknown one
+    is "not found" for everybody), then a terminal manager's scope.
+    """
+    ctx.authorize(action)
+    if ctx.session.get(JukiDepartment, department) is None:
+        from kumin.errors import NotFound
+
+        raise NotFound("juki.no_department", department=department)
     own = own_department(ctx)
     if own is not None and own == department:
         ctx.authorize(action, department=ctx.actor.department)
