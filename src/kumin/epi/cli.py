@@ -41,6 +41,8 @@ def _date(value: str | None) -> dt.date | None:
 
 def _emit(result, fmt: str, out: Path | None, columns=None) -> None:
     rows = result.rows()
+    if fmt == "table":  # a screen table: 4 significant digits are plenty
+        rows = [{k: f"{v:.4g}" if isinstance(v, float) else v for k, v in r.items()} for r in rows]
     emit(rows, fmt, columns or result.frame.columns, out=out)
     if fmt == "table":
         _notes(result.meta)

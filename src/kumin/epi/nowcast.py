@@ -284,8 +284,9 @@ def _rnbinom(rng: np.random.Generator, mu: np.ndarray, phi: np.ndarray) -> np.nd
     numpy's ``negative_binomial`` refuses the large sizes of nearly Poisson data.
     """
     mu = np.minimum(mu, 1e12)
-    phi = np.broadcast_to(phi, mu.shape)
-    return rng.poisson(rng.gamma(phi, mu / phi))
+    # sparse data can drive the size to 0 (gamma scale inf, draws NaN): keep it positive
+    phi = np.broadcast_to(np.maximum(phi, 1e-6), mu.shape)
+    return rng.poisson(np.minimum(rng.gamma(phi, mu / phi), 1e15))
 
 
 def _summary(dates: np.ndarray, observed: np.ndarray, draws: np.ndarray) -> pl.DataFrame:

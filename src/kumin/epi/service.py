@@ -255,6 +255,12 @@ def load_cases(
     return frame
 
 
+def _with_report(frame: pl.DataFrame) -> pl.DataFrame:
+    """``report`` = the report date, or the result date where the record has none."""
+    cols = [c for c in ("report_date", "result_date") if c in frame.columns]
+    return frame.with_columns(pl.coalesce(*cols).alias("report"))
+
+
 def _strata(by: str | None) -> list[str]:
     if by is None or by == "":
         return []
@@ -292,9 +298,14 @@ def analyse_delays(frame: pl.DataFrame, by: str | None = None) -> EpiResult:
         else [(k[0], g) for k, g in frame.group_by(strata, maintain_order=True)]
     )
     frames = []
+    excluded: dict[str, int] = {}
     for key, part in sorted(groups, key=lambda kg: (kg[0] is None, str(kg[0]))):
         for name, (a, b) in INTERVALS.items():
             pair = part.select(a, b).drop_nulls()
+            # e.g. a specimen taken before symptoms began: not a delay of this interval
+            negative = pair.filter(pl.col(b) < pl.col(a)).height
+            pair = pair.filter(pl.col(b) >= pl.col(a))
+            excluded[name] = excluded.get(name, 0) + negative
             if pair.height < 20:
                 continue
             ends = frame[b].drop_nulls()
@@ -312,7 +323,19 @@ def analyse_delays(frame: pl.DataFrame, by: str | None = None) -> EpiResult:
     out = pl.concat(frames)
     if not strata:
         out = out.drop("stratum")
-    return EpiResult(out, {"n_cases": frame.height, "by": by})
+    return EpiResult(out, {"n_cases": frame.height, "by": by, "negative_excluded": excluded})
+
+
+def _delay_pairs(frame: pl.DataFrame) -> pl.DataFrame:
+    """Cases with an onset and a report date, reported on or after onset."""
+    usable = _with_report(frame).filter(
+        pl.col("onset_date").is_not_null()
+        & pl.col("report").is_not_null()
+        & (pl.col("report") >= pl.col("onset_date"))
+    )
+    if usable.height < 20:
+        raise DataError("epi.service.too_few_delays", minimum=20)
+    return usable
 
 
 def analyse_nowcast(
@@ -321,12 +344,9 @@ def analyse_nowcast(
     """Nowcast of the onset curve from the reporting triangle (onset → report)."""
     from kumin.epi.nowcast import Nowcaster
 
-    report = "report_date" if "report_date" in frame.columns else "result_date"
-    usable = frame.filter(pl.col("onset_date").is_not_null() & pl.col(report).is_not_null())
-    if usable.height < 20:
-        raise DataError("epi.service.too_few_delays", minimum=20)
+    usable = _delay_pairs(frame)
     nc = Nowcaster(max_delay=max_delay, n_draws=1000, random_state=0)
-    nc.fit(usable["onset_date"], usable[report], as_of=as_of)
+    nc.fit(usable["onset_date"], usable["report"], as_of=as_of)
     peak = nc.peak()
     return EpiResult(
         nc.table_,
@@ -370,11 +390,15 @@ def analyse_rt(
             raise UserError("epi.service.infection_by")
         from kumin.epi.pipeline import rt_by_infection_date
 
-        report = "report_date" if "report_date" in frame.columns else "result_date"
-        linelist = frame.select("onset_date", pl.col(report).alias("report_date"), "imported")
-        linelist = linelist.filter(
-            pl.col("onset_date").is_not_null() | pl.col("report_date").is_not_null()
+        linelist = _with_report(frame).select(
+            "onset_date",
+            pl.col("report").alias("report_date"),
+            pl.col("imported").fill_null(False),
         )
+        # a report before onset (found before symptoms): the onset stands, the delay is 0
+        linelist = linelist.with_columns(
+            pl.max_horizontal("report_date", "onset_date").alias("report_date")
+        ).filter(pl.col("onset_date").is_not_null() | pl.col("report_date").is_not_null())
         if progress:
             progress(0, 1)
         res = rt_by_infection_date(
@@ -428,10 +452,8 @@ def analyse_backtest(
     from kumin.epi.nowcast import Nowcaster
     from kumin.epi.scoring import backtest
 
-    report = "report_date" if "report_date" in frame.columns else "result_date"
-    usable = frame.filter(pl.col("onset_date").is_not_null() & pl.col(report).is_not_null())
-    if usable.height < 20:
-        raise DataError("epi.service.too_few_delays", minimum=20)
+    usable = _delay_pairs(frame)
+    report = "report"
     last = usable[report].max()
     first = usable["onset_date"].min()
     # the last replay is max_delay days before the end, so its days are (nearly) final
@@ -457,7 +479,9 @@ def _onset_or_shifted(frame: pl.DataFrame) -> pl.DataFrame:
     both = frame.filter(pl.col("onset_date").is_not_null() & pl.col("result_date").is_not_null())
     lag = int((both["result_date"] - both["onset_date"]).dt.total_days().median() or 0)
     return frame.with_columns(
-        pl.coalesce("onset_date", pl.col("result_date") - pl.duration(days=lag)).alias("day")
+        pl.coalesce("onset_date", pl.col("result_date") - pl.duration(days=lag)).alias("day"),
+        # the contact matrix stops at 80+: the records' 80-89, 90-99 and 100+ all go there
+        pl.col("age_band").replace({"80-89": "80+", "90-99": "80+", "100+": "80+"}),
     ).filter(pl.col("day").is_not_null() & pl.col("age_band").is_not_null())
 
 

@@ -1,0 +1,111 @@
+"""``kumin epi …`` on the database's records: a small synthetic ward imported with
+``kumin cases import``, then every command (SQLite and PostgreSQL)."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+
+import pytest
+
+from kumin.synth.cases import synth_cases, write_cases_csv
+
+
+@pytest.fixture
+def ward_csv(tmp_path_factory):
+    path = tmp_path_factory.mktemp("ward") / "cases.csv"
+    # 1,500 records over the whole pandemic (dense in the 2021 summer and 2022 January waves)
+    return write_cases_csv(synth_cases(seed=7, n=1500), path)
+
+
+@pytest.fixture
+def epi_cli(cli, users, ward_csv):
+    epi = users.by_role["epidemiologist"]
+    r = cli("cases", "import", str(ward_csv), user=epi)
+    assert r.exit_code == 0, r.output
+
+    def run(*args: str, user: str = epi):
+        return cli(*args, user=user)
+
+    return run
+
+
+def _csv(text: str) -> list[dict[str, str]]:
+    return list(csv.DictReader(io.StringIO(text.lstrip("\ufeff"))))
+
+
+def test_every_command_on_an_imported_ward(epi_cli, tmp_path):
+    r = epi_cli("epi", "curve", "--by", "age", "--format", "csv")
+    assert r.exit_code == 0, r.output
+    rows = _csv(r.stdout)
+    assert {"age_band", "date", "cases", "cases_avg"} <= set(rows[0])
+    assert sum(int(x["cases"]) for x in rows) > 900  # the cases with an onset date
+
+    r = epi_cli("epi", "rt", "--format", "csv", "--from", "2021-06-01", "--to", "2021-10-31")
+    assert r.exit_code == 0, r.output
+    assert (
+        r.stdout.lstrip("\ufeff").splitlines()[0] == "region,date,r_mean,r_median,r_lower,r_upper"
+    )
+    peak_rt = max(float(x["r_median"]) for x in _csv(r.stdout) if x["r_median"])
+    assert peak_rt > 1.2  # the summer 2021 wave grew
+
+    r = epi_cli("epi", "rt", "--by", "town", "--format", "json")
+    assert r.exit_code == 0, r.output
+    assert len({row["region"] for row in json.loads(r.stdout)}) > 10
+
+    r = epi_cli("epi", "nowcast", "--max-delay", "14")
+    assert r.exit_code == 0, r.output
+    assert "Nowcast peak" in r.stderr and "90% interval" in r.stderr
+
+    out = tmp_path / "delays.json"
+    r = epi_cli("epi", "delays", "--format", "json", "--out", str(out))
+    assert r.exit_code == 0, r.output
+    fits = json.loads(out.read_text("utf-8"))
+    chosen = {f["interval"]: f for f in fits if f["best"]}
+    assert set(chosen) == {
+        "onset_to_first_visit", "onset_to_specimen", "specimen_to_result", "onset_to_result"
+    }  # fmt: skip
+    assert 0 < chosen["specimen_to_result"]["mean"] < chosen["onset_to_result"]["mean"]
+
+    r = epi_cli("epi", "growth", "--format", "csv")
+    assert r.exit_code == 0, r.output
+    assert "doubling_time" in r.stdout.splitlines()[0]
+
+    r = epi_cli("epi", "backtest", "--dates", "2", "--format", "json")
+    assert r.exit_code == 0, r.output
+    summary = json.loads(r.stdout)
+    assert summary[-1]["days_back"] is None and 0 <= summary[-1]["coverage_90"] <= 1
+
+
+def test_seir_and_refusals(epi_cli, users):
+    r = epi_cli("epi", "seir", "--horizon", "21", "--format", "json")
+    assert r.exit_code == 0, r.output
+    scenarios = json.loads(r.stdout)
+    assert [s["scenario"] for s in scenarios][0] == "baseline"
+    by_name = {s["scenario"]: s for s in scenarios}
+    assert by_name["contacts -40%"]["projected_cases"] < by_name["baseline"]["projected_cases"]
+    assert "peak_hospital" in scenarios[0]
+
+    r = epi_cli("epi", "rt", "--method", "infection", "--by", "town")
+    assert r.exit_code == 1 and "--by" in r.stderr
+    r = epi_cli("epi", "curve", "--by", "street")
+    assert r.exit_code == 1 and "street" in r.stderr
+    r = epi_cli("epi", "rt", user=users.by_role["researcher"])
+    assert r.exit_code == 1 and "not allowed" in r.stderr
+
+
+def test_audited_once_per_command(epi_cli, cli):
+    from kumin.core import audit
+    from kumin.core.db import session_scope
+
+    epi_cli("epi", "curve", "--format", "csv")
+    with session_scope(cli.settings) as session:
+        entries = [e for e in audit.query(session, None, None, "epi.run", limit=50)]
+    assert len(entries) == 1
+    assert entries[0].object == "cases" and "epi curve" in entries[0].purpose
+
+
+def test_empty_database_is_a_clean_error(cli, users):
+    r = cli("epi", "curve", user=users.by_role["epidemiologist"])
+    assert r.exit_code == 1 and "No notification records" in r.stderr
