@@ -204,13 +204,23 @@ add_section_provider(card_sections)
 # --- building and rendering ------------------------------------------------------------------
 
 
-def security_report(ctx: Ctx, fy: int, lang: str | None = None) -> SecurityReport:
-    """Every section of the security report for fiscal year ``fy`` (e.g. 2021)."""
+def security_report(
+    ctx: Ctx,
+    fy: int,
+    lang: str | None = None,
+    providers: list[SectionProvider] | None = None,
+) -> SecurityReport:
+    """Every section of the security report for fiscal year ``fy`` (e.g. 2021).
+
+    ``providers`` limits the report to some sections (default: every registered one).
+    """
     ctx.authorize("security.report")
     year = fiscal_year(fy)
     lang = normalise_lang(lang or ctx.lang)
-    _load_providers()
-    sections = [s for provider in SECTION_PROVIDERS for s in provider(ctx, year.year, lang)]
+    if providers is None:
+        _load_providers()
+        providers = SECTION_PROVIDERS
+    sections = [s for provider in providers for s in provider(ctx, year.year, lang)]
     sections.sort(key=ReportSection.sort_key)
     return SecurityReport(
         fy=year.year,
@@ -273,12 +283,16 @@ def _plain(value: Any) -> Any:
 
 
 def make_security_report(
-    ctx: Ctx, fy: int, fmt: str = "html", lang: str | None = None
+    ctx: Ctx,
+    fy: int,
+    fmt: str = "html",
+    lang: str | None = None,
+    providers: list[SectionProvider] | None = None,
 ) -> tuple[bytes, str, str]:
     """Build and render the report; its generation is audited."""
     if fmt not in FORMATS:
         raise UserError("core.cli.bad_format", format=fmt, allowed=", ".join(FORMATS))
-    report = security_report(ctx, fy, lang)
+    report = security_report(ctx, fy, lang, providers)
     body = render_report(report, fmt)
     ctx.audit(
         "security.report",

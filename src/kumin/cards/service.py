@@ -45,6 +45,7 @@ from kumin.cards.workflow import (
     StepRecord,
 )
 from kumin.core.context import Ctx
+from kumin.core.i18n import t
 from kumin.errors import NotFound, ParameterError, StateError
 
 
@@ -361,11 +362,35 @@ def apply_at_window(
     return _store(ctx, card, issuance, "apply_at_window", count=2)
 
 
+def _labels(codes: str, lang: str) -> str:
+    names = [
+        t(f"cards.label.step_{c.strip()}", lang) if c.strip() not in ("", "-") else "-"
+        for c in codes.split(",")
+    ]
+    return ("、" if lang == "ja" else ", ").join(names)
+
+
+def _out_of_order(exc: StateError) -> StateError:
+    """The workflow's refusal with the steps named in both languages."""
+    p = exc.params
+    params: dict[str, Any] = {"card": p["card"]}
+    for lang in ("ja", "en"):
+        params[f"current_{lang}"] = _labels(p["current"], lang)
+        params[f"step_{lang}"] = _labels(p["step"], lang)
+        params[f"allowed_{lang}"] = _labels(p["allowed"], lang)
+    return StateError("cards.service.out_of_order", **params)
+
+
 def _step(ctx: Ctx, card_id: int, name: str, do) -> dict:
     ctx.authorize("cards.manage", object=f"card:{card_id}")
     card = _card(ctx, card_id)
     issuance = _issuance(ctx, card)
-    new = do(issuance, card)
+    try:
+        new = do(issuance, card)
+    except StateError as exc:
+        if exc.key == "cards.workflow.out_of_order":
+            raise _out_of_order(exc) from None
+        raise
     if new.step is Step.ISSUED:
         _on_issued(ctx, card, new.at.date(), new.details.get("signature", True))
     return _store(ctx, card, issuance, name)
