@@ -1,0 +1,343 @@
+"""Figures of the epi pages and ``kumin report epi``, the analysis report.
+
+The chart builders turn the service's frames into :class:`kumin.reports.charts.Chart`
+descriptions, drawn as Plotly in the web pages and as SVG in the report (HTML or
+PDF). The report is in Japanese or English; its public tables suppress small
+cells (1 … ``settings.small_cell`` − 1 shown as ``<n``).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import warnings
+from typing import Any
+
+import polars as pl
+
+from kumin.core.context import Ctx
+from kumin.core.i18n import t
+from kumin.epi import service
+from kumin.errors import KuminError
+from kumin.reports.charts import Chart, Series
+
+# -- figures ------------------------------------------------------------------------------
+
+
+def curve_chart(curve: pl.DataFrame, nowcast: pl.DataFrame | None, lang: str) -> Chart:
+    """Daily cases by onset (bars), 7-day mean, and the nowcast with its 90% band."""
+    chart = Chart(
+        t("epi.fig.curve", lang),
+        x_title=t("epi.fig.onset_date", lang),
+        y_title=t("epi.fig.cases", lang),
+    )
+    chart.add(
+        Series(
+            t("epi.fig.reported", lang), curve["date"].to_list(), curve["cases"].to_list(), "bar"
+        ),
+        Series(t("epi.fig.mean7", lang), curve["date"].to_list(), curve["cases_avg"].to_list()),
+    )
+    if nowcast is not None and nowcast.height:
+        chart.add(
+            Series(
+                t("epi.fig.nowcast", lang),
+                nowcast["date"].to_list(),
+                nowcast["median"].to_list(),
+                lower=nowcast["lower_90"].to_list(),
+                upper=nowcast["upper_90"].to_list(),
+                color="#d9480f",
+            )
+        )
+    return chart
+
+
+def rt_chart(
+    rt: pl.DataFrame, lang: str, simple: pl.DataFrame | None = None, title: str = ""
+) -> Chart:
+    """Rt with its 95% interval and the threshold 1 (and the media formula, dashed)."""
+    rt = rt.drop_nulls("r_median")
+    chart = Chart(
+        title or t("epi.fig.rt", lang),
+        x_title=t("epi.fig.window_end", lang),
+        y_title="Rt",
+        hlines=[(1.0, "Rt = 1")],
+    )
+    chart.add(
+        Series(
+            t("epi.fig.rt_model", lang),
+            rt["date"].to_list(),
+            rt["r_median"].to_list(),
+            lower=rt["r_lower"].to_list(),
+            upper=rt["r_upper"].to_list(),
+        )
+    )
+    if simple is not None:
+        s = simple.drop_nulls("r_median")
+        chart.add(
+            Series(
+                t("epi.fig.rt_simple", lang),
+                s["date"].to_list(),
+                s["r_median"].to_list(),
+                dash=True,
+            )
+        )
+    return chart
+
+
+def delays_chart(delays: pl.DataFrame, lang: str, max_days: int = 21) -> Chart:
+    """The chosen distribution of each delay as daily probabilities."""
+    from kumin.epi.delays import DelayDistribution
+
+    chart = Chart(
+        t("epi.fig.delays", lang),
+        x_title=t("epi.fig.days", lang),
+        y_title=t("epi.fig.probability", lang),
+    )
+    best = delays.filter(pl.col("best"))
+    if "stratum" in best.columns:
+        best = best.filter(pl.col("stratum").is_null())
+    days = list(range(max_days + 1))
+    for row in best.iter_rows(named=True):
+        dist = getattr(DelayDistribution, row["family"])(row["param1"], row["param2"])
+        label = (
+            f"{t('epi.interval.' + row['interval'], lang)} ({row['family']}, {row['mean']:.1f} d)"
+        )
+        chart.add(Series(label, days, dist.pmf(max_days).tolist()))
+    return chart
+
+
+def seir_chart(total: pl.DataFrame, lang: str) -> Chart:
+    """Expected reported cases under each scenario, with prediction intervals."""
+    chart = Chart(
+        t("epi.fig.seir", lang), x_title=t("epi.fig.date", lang), y_title=t("epi.fig.cases", lang)
+    )
+    first = total.filter(pl.col("projected"))["date"].min()
+    if first is not None:
+        chart.vlines.append((first, t("epi.fig.projection", lang)))
+    for name, part in total.group_by("scenario", maintain_order=True):
+        chart.add(
+            Series(
+                str(name[0]),
+                part["date"].to_list(),
+                part["expected_cases"].to_list(),
+                lower=part["cases_lower"].to_list(),
+                upper=part["cases_upper"].to_list(),
+            )
+        )
+    return chart
+
+
+def care_chart(care: pl.DataFrame, setting: str, lang: str) -> Chart:
+    """Occupied beds or rooms in one care setting, by scenario."""
+    chart = Chart(
+        t("epi.fig.care", lang, setting=t("epi.care." + setting, lang)),
+        x_title=t("epi.fig.date", lang),
+        y_title=t("epi.fig.occupied", lang),
+    )
+    for name, part in care.filter(pl.col("setting") == setting).group_by(
+        "scenario", maintain_order=True
+    ):
+        chart.add(Series(str(name[0]), part["date"].to_list(), part["occupied"].to_list()))
+    return chart
+
+
+def small_multiples(
+    frame: pl.DataFrame, value: str, lang: str, *, band: bool, columns: int = 6
+) -> dict[str, Any]:
+    """A Plotly grid, one small panel per region (``region, date, value[, r_lower, r_upper]``)."""
+    regions = sorted(r for r in frame["region"].unique().to_list() if r is not None)
+    rows = max(1, -(-len(regions) // columns))
+    data: list[dict[str, Any]] = []
+    annotations = []
+    for i, region in enumerate(regions):
+        axis = "" if i == 0 else str(i + 1)
+        part = frame.filter(pl.col("region") == region)
+        x = [d.isoformat() for d in part["date"].to_list()]
+        if band:
+            data.append(
+                {
+                    "x": x,
+                    "y": part["r_upper"].to_list(),
+                    "xaxis": f"x{axis}",
+                    "yaxis": f"y{axis}",
+                    "type": "scatter",
+                    "mode": "lines",
+                    "line": {"width": 0},
+                    "showlegend": False,
+                    "hoverinfo": "skip",
+                }
+            )
+            data.append(
+                {
+                    "x": x,
+                    "y": part["r_lower"].to_list(),
+                    "xaxis": f"x{axis}",
+                    "yaxis": f"y{axis}",
+                    "type": "scatter",
+                    "mode": "lines",
+                    "line": {"width": 0},
+                    "fill": "tonexty",
+                    "fillcolor": "#0b5cad33",
+                    "showlegend": False,
+                    "hoverinfo": "skip",
+                }
+            )
+        data.append(
+            {
+                "x": x,
+                "y": part[value].to_list(),
+                "xaxis": f"x{axis}",
+                "yaxis": f"y{axis}",
+                "type": "scatter",
+                "mode": "lines",
+                "name": str(region),
+                "showlegend": False,
+                "line": {"color": "#0b5cad", "width": 1.2},
+            }
+        )
+        annotations.append({"text": str(region), "xref": f"x{axis} domain", "yref": f"y{axis} domain",
+                            "x": 0.02, "y": 1.0, "showarrow": False, "xanchor": "left",
+                            "yanchor": "bottom", "font": {"size": 10}})  # fmt: skip
+    layout: dict[str, Any] = {
+        "title": {"text": t("epi.fig.towns_" + ("rt" if band else "incidence"), lang)},
+        "grid": {"rows": rows, "columns": columns, "pattern": "independent", "ygap": 0.45},
+        "height": max(260, 150 * rows),
+        "annotations": annotations,
+        "margin": {"t": 48, "r": 8, "b": 24, "l": 32},
+        "font": {"family": "Noto Sans CJK JP, sans-serif", "size": 9},
+    }
+    if band:
+        layout["shapes"] = [
+            {"type": "line", "xref": f"x{'' if i == 0 else i + 1} domain", "x0": 0, "x1": 1,
+             "yref": f"y{'' if i == 0 else i + 1}", "y0": 1, "y1": 1,
+             "line": {"color": "#888", "dash": "dot", "width": 1}}
+            for i in range(len(regions))
+        ]  # fmt: skip
+    return {"data": data, "layout": layout}
+
+
+# -- the report ------------------------------------------------------------------------------
+
+
+def _suppressed(count: int, threshold: int) -> int | str:
+    from kumin.cases.minimise import suppress_count
+
+    return suppress_count(int(count), threshold)
+
+
+def _quiet(fn, *args, **kwargs):
+    """Run one analysis; a step that cannot run on these records is reported, not fatal."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        try:
+            return fn(*args, **kwargs), None
+        except KuminError as exc:
+            return None, exc
+
+
+def report_context(frame: pl.DataFrame, lang: str, small_cell: int) -> dict[str, Any]:
+    """Everything the report template shows, computed from the records' frame."""
+    curve = service.analyse_curve(frame).frame
+    nowcast, nowcast_error = _quiet(service.analyse_nowcast, frame)
+    rt, rt_error = _quiet(service.analyse_rt, frame)
+    simple, _ = _quiet(service.analyse_rt, frame, method="simple")
+    delays, delays_error = _quiet(service.analyse_delays, frame)
+    growth, _ = _quiet(service.analyse_growth, frame)
+    seir, seir_error = _quiet(service.analyse_seir, frame, horizon=42, n_samples=50)
+
+    weekly = service.analyse_curve(frame, freq="week").frame
+    week_rows = [
+        {"week": r["week_start"], "cases": _suppressed(r["cases"], small_cell)}
+        for r in weekly.iter_rows(named=True)
+    ]
+    by_age = frame.group_by("age_band").len().sort("age_band", nulls_last=True)
+    age_rows = [
+        {
+            "band": r["age_band"] or t("epi.report.unknown", lang),
+            "cases": _suppressed(r["len"], small_cell),
+        }
+        for r in by_age.iter_rows(named=True)
+    ]
+    by_care = frame.group_by("care_setting").len().sort("care_setting", nulls_last=True)
+    care_rows = [
+        {
+            "setting": t("epi.care." + r["care_setting"], lang)
+            if r["care_setting"]
+            else t("epi.report.unknown", lang),
+            "cases": _suppressed(r["len"], small_cell),
+        }
+        for r in by_care.iter_rows(named=True)
+    ]
+    rt_recent = []
+    if rt is not None:
+        recent = rt.frame.drop_nulls("r_median").tail(28).gather_every(7)
+        simple_by_date = {}
+        if simple is not None:
+            simple_by_date = dict(
+                zip(simple.frame["date"].to_list(), simple.frame["r_median"].to_list(), strict=True)
+            )
+        rt_recent = [
+            {**r, "simple": simple_by_date.get(r["date"])} for r in recent.iter_rows(named=True)
+        ]
+    growth_last = None
+    if growth is not None:
+        g = growth.frame.drop_nulls("r")
+        growth_last = g.row(g.height - 1, named=True) if g.height else None
+    delay_rows = []
+    if delays is not None:
+        delay_rows = [
+            {**r, "label": t("epi.interval." + r["interval"], lang)}
+            for r in delays.frame.filter(pl.col("best")).iter_rows(named=True)
+        ]
+    return {
+        "n_cases": frame.height,
+        "n_onset": frame.height - frame["onset_date"].null_count(),
+        "n_imported": int(frame["imported"].fill_null(False).sum()),
+        "first": frame["result_date"].min(),
+        "last": frame["result_date"].max(),
+        "small_cell": small_cell,
+        "curve_chart": curve_chart(curve, nowcast.frame if nowcast else None, lang),
+        "nowcast": nowcast.meta if nowcast else None,
+        "nowcast_error": nowcast_error,
+        "rt_chart": rt_chart(rt.frame, lang, simple.frame if simple else None) if rt else None,
+        "rt_error": rt_error,
+        "rt_recent": rt_recent,
+        "delays_chart": delays_chart(delays.frame, lang) if delays else None,
+        "delay_rows": delay_rows,
+        "delays_error": delays_error,
+        "growth": growth_last,
+        "seir": seir,
+        "seir_error": seir_error,
+        "seir_chart": seir_chart(seir.extra["total"], lang) if seir else None,
+        "care_chart": care_chart(seir.extra["care"], "hospital", lang) if seir else None,
+        "week_rows": week_rows,
+        "age_rows": age_rows,
+        "care_rows": care_rows,
+        "si": (service.SI_MEAN, service.SI_SD),
+    }
+
+
+def build_report(
+    ctx: Ctx,
+    fmt: str = "html",
+    lang: str = "ja",
+    start: dt.date | None = None,
+    end: dt.date | None = None,
+) -> bytes:
+    """The report as HTML or PDF bytes (``kumin report epi``); audited."""
+    from kumin.core.i18n import normalise_lang
+    from kumin.reports.render import check_report_format, html_to_pdf, render_html
+
+    check_report_format(fmt, ("html", "pdf"))
+    lang = normalise_lang(lang)
+    frame = service.load_cases(ctx, start, end, purpose="epi report", action="epi.report")
+    context = report_context(frame, lang, ctx.settings.small_cell)
+    html = render_html("epi/report.html", lang, **context)
+    ctx.audit(
+        "epi.report",
+        "report:epi",
+        purpose="analysis report",
+        format=fmt,
+        lang=lang,
+        cases=frame.height,
+    )
+    return html.encode("utf-8") if fmt == "html" else html_to_pdf(html)

@@ -1,0 +1,341 @@
+"""Epi pages (interactive Plotly charts from local files) and the JSON API.
+
+Pages: the epidemic curve with its nowcast band, Rt with its interval and the
+threshold 1, delay distributions, small multiples by town, and SEIR scenarios
+side by side. Quick analyses are drawn from ``/epi/charts/*.json``; the long fits
+(SEIR scenarios, Rt by infection date) run as background jobs whose progress bar
+the page polls with HTMX. Every route needs ``epi.run``.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Form, Query, Request
+from fastapi.responses import JSONResponse, Response
+
+from kumin.core.context import Ctx
+from kumin.epi import jobs, service
+from kumin.errors import NotFound, UserError
+from kumin.web.deps import Permit
+from kumin.web.nav import NavItem, add_nav
+from kumin.web.render import page
+
+router = APIRouter(include_in_schema=False)
+api_router = APIRouter(tags=["epi"])
+
+EpiCtx = Annotated[Ctx, Depends(Permit("epi.run"))]
+From = Annotated[str | None, Query(alias="from")]
+To = Annotated[str | None, Query()]
+By = Annotated[str | None, Query()]
+
+add_nav(NavItem("epi.nav.models", "/epi", "epi.run"))
+
+PAGES = ("curve", "rt", "delays", "towns", "seir")
+JOB_KINDS = ("seir", "rt_infection")
+
+
+def _date(value: str | None) -> dt.date | None:
+    if not value:
+        return None
+    try:
+        return dt.date.fromisoformat(value)
+    except ValueError:
+        raise UserError("core.cli.bad_date", value=value) from None
+
+
+def _json(body: Any) -> JSONResponse:
+    return JSONResponse(_jsonable(body))
+
+
+def _jsonable(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {str(k): _jsonable(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_jsonable(v) for v in value]
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    if isinstance(value, float) and not math.isfinite(value):
+        return None  # NaN (no estimate) or inf (e.g. no doubling): JSON has neither
+    if hasattr(value, "item"):
+        return _jsonable(value.item())
+    return value
+
+
+def _figure(chart) -> JSONResponse:
+    from kumin.reports.charts import to_plotly
+
+    return _json(to_plotly(chart))
+
+
+def _query(request: Request) -> str:
+    return request.url.query
+
+
+# -- pages ----------------------------------------------------------------------------------
+
+
+@router.get("/epi")
+def index(request: Request, ctx: EpiCtx) -> Response:
+    return page(request, "epi/index.html", pages=PAGES, active="")
+
+
+@router.get("/epi/{name}")
+def analysis_page(
+    request: Request, ctx: EpiCtx, name: str, start: From = None, end: To = None
+) -> Response:
+    if name not in PAGES:
+        raise NotFound("epi.web.no_page")
+    return page(
+        request,
+        f"epi/{name}.html",
+        pages=PAGES,
+        active=name,
+        start=start or "",
+        end=end or "",
+        query=_query(request),
+        params=dict(request.query_params),
+    )
+
+
+# -- chart data (quick analyses) -------------------------------------------------------------
+
+
+@router.get("/epi/charts/curve.json")
+def curve_chart(ctx: EpiCtx, start: From = None, end: To = None) -> Response:
+    from kumin.epi.report import curve_chart as build
+
+    frame = service.load_cases(ctx, _date(start), _date(end), purpose="epi curve page")
+    curve = service.analyse_curve(frame).frame
+    try:
+        nowcast = service.analyse_nowcast(frame).frame
+    except UserError:
+        nowcast = None  # too few dated cases for a nowcast: the curve alone
+    return _figure(build(curve, nowcast, ctx.lang))
+
+
+@router.get("/epi/charts/rt.json")
+def rt_chart(
+    ctx: EpiCtx, start: From = None, end: To = None, window: Annotated[int, Query()] = 7
+) -> Response:
+    from kumin.epi.report import rt_chart as build
+
+    frame = service.load_cases(ctx, _date(start), _date(end), purpose="epi rt page")
+    rt = service.analyse_rt(frame, window=window).frame
+    simple = service.analyse_rt(frame, method="simple").frame
+    return _figure(build(rt, ctx.lang, simple))
+
+
+@router.get("/epi/charts/delays.json")
+def delays_chart(ctx: EpiCtx, start: From = None, end: To = None) -> Response:
+    from kumin.epi.report import delays_chart as build
+
+    frame = service.load_cases(ctx, _date(start), _date(end), purpose="epi delays page")
+    return _figure(build(service.analyse_delays(frame).frame, ctx.lang))
+
+
+@router.get("/epi/charts/towns.json")
+def towns_chart(
+    ctx: EpiCtx,
+    start: From = None,
+    end: To = None,
+    metric: Annotated[str, Query()] = "rt",
+) -> Response:
+    from kumin.epi.report import small_multiples
+
+    frame = service.load_cases(ctx, _date(start), _date(end), purpose="epi towns page")
+    if metric == "incidence":
+        curve = service.analyse_curve(frame, by="town").frame
+        table = curve.rename({"town": "region"})
+        return _json(small_multiples(table, "cases_avg", ctx.lang, band=False))
+    rt = service.analyse_rt(frame, by="town", window=14).frame
+    return _json(small_multiples(rt, "r_median", ctx.lang, band=True))
+
+
+# -- background jobs ---------------------------------------------------------------------------
+
+
+def _start_job(ctx: Ctx, kind: str, form: dict[str, Any]) -> jobs.Job:
+    if kind not in JOB_KINDS:
+        raise NotFound("epi.web.no_job")
+    start, end = _date(form.get("start")), _date(form.get("end"))
+    lang = ctx.lang
+    if kind == "seir":
+        frame = service.load_cases(ctx, None, end, purpose="epi seir page")
+        horizon = int(form.get("horizon") or 60)
+        reductions = tuple(
+            float(x) / 100 for x in (form.get("reduction1"), form.get("reduction2")) if x
+        ) or (0.2, 0.4)
+
+        def work(progress):
+            from kumin.epi.report import care_chart, seir_chart
+            from kumin.reports.charts import to_plotly
+
+            res = service.analyse_seir(
+                frame,
+                start=start,
+                end=end,
+                horizon=horizon,
+                reductions=reductions,
+                progress=progress,
+            )
+            return {
+                "meta": res.meta,
+                "rows": res.rows(),
+                "figures": {
+                    "cases": to_plotly(seir_chart(res.extra["total"], lang)),
+                    "hospital": to_plotly(care_chart(res.extra["care"], "hospital", lang)),
+                    "hotel": to_plotly(care_chart(res.extra["care"], "hotel", lang)),
+                },
+            }
+
+    else:
+        frame = service.load_cases(ctx, start, end, purpose="epi rt page")
+
+        def work(progress):
+            from kumin.epi.report import rt_chart
+            from kumin.reports.charts import to_plotly
+
+            res = service.analyse_rt(frame, method="infection", progress=progress)
+            return {
+                "meta": res.meta,
+                "rows": res.rows()[-14:],
+                "figures": {
+                    "rt": to_plotly(
+                        rt_chart(res.frame, lang, title=_t("epi.fig.rt_infection", lang))
+                    )
+                },
+            }
+
+    return jobs.submit(ctx.actor.name, kind, work)
+
+
+def _t(key: str, lang: str) -> str:
+    from kumin.core.i18n import t
+
+    return t(key, lang)
+
+
+@router.post("/epi/jobs/{kind}")
+def start_job(
+    request: Request,
+    ctx: EpiCtx,
+    kind: str,
+    start: Annotated[str, Form()] = "",
+    end: Annotated[str, Form()] = "",
+    horizon: Annotated[str, Form()] = "",
+    reduction1: Annotated[str, Form()] = "",
+    reduction2: Annotated[str, Form()] = "",
+) -> Response:
+    form = {"start": start, "end": end, "horizon": horizon}
+    form.update(reduction1=reduction1, reduction2=reduction2)
+    job = _start_job(ctx, kind, form)
+    return page(request, "epi/_job.html", job=job)
+
+
+@router.get("/epi/jobs/{job_id}")
+def job_status(request: Request, ctx: EpiCtx, job_id: str) -> Response:
+    job = jobs.get(job_id, ctx.actor.name)
+    return page(request, "epi/_job.html", job=job)
+
+
+@router.get("/epi/jobs/{job_id}/figures/{name}.json")
+def job_figure(ctx: EpiCtx, job_id: str, name: str) -> Response:
+    job = jobs.get(job_id, ctx.actor.name)
+    figures = (job.result or {}).get("figures", {}) if job.state == "done" else {}
+    if name not in figures:
+        raise NotFound("epi.web.no_job")
+    return _json(figures[name])
+
+
+# -- JSON API ------------------------------------------------------------------------------------
+
+
+def _api(result: service.EpiResult) -> JSONResponse:
+    return _json({"meta": result.meta, "columns": result.frame.columns, "rows": result.rows()})
+
+
+@api_router.get("/epi/curve")
+def api_curve(
+    ctx: EpiCtx,
+    start: From = None,
+    end: To = None,
+    by: By = None,
+    freq: Annotated[str, Query()] = "day",
+    date: Annotated[str, Query()] = "onset",
+) -> Response:
+    return _api(service.curve(ctx, _date(start), _date(end), by, freq, date))
+
+
+@api_router.get("/epi/delays")
+def api_delays(ctx: EpiCtx, start: From = None, end: To = None, by: By = None) -> Response:
+    return _api(service.delays(ctx, _date(start), _date(end), by))
+
+
+@api_router.get("/epi/nowcast")
+def api_nowcast(
+    ctx: EpiCtx,
+    start: From = None,
+    end: To = None,
+    max_delay: Annotated[int, Query()] = 21,
+    as_of: Annotated[str | None, Query()] = None,
+) -> Response:
+    return _api(service.nowcast(ctx, _date(start), _date(end), max_delay, _date(as_of)))
+
+
+@api_router.get("/epi/rt")
+def api_rt(
+    ctx: EpiCtx,
+    start: From = None,
+    end: To = None,
+    by: By = None,
+    method: Annotated[str, Query()] = "cori",
+    window: Annotated[int, Query()] = 7,
+    si_mean: Annotated[float, Query()] = service.SI_MEAN,
+    si_sd: Annotated[float, Query()] = service.SI_SD,
+) -> Response:
+    return _api(service.rt(ctx, _date(start), _date(end), by, method, window, si_mean, si_sd))
+
+
+@api_router.get("/epi/growth")
+def api_growth(
+    ctx: EpiCtx,
+    start: From = None,
+    end: To = None,
+    by: By = None,
+    window: Annotated[int, Query()] = 14,
+) -> Response:
+    return _api(service.growth(ctx, _date(start), _date(end), by, window))
+
+
+@api_router.get("/epi/backtest")
+def api_backtest(
+    ctx: EpiCtx,
+    start: From = None,
+    end: To = None,
+    max_delay: Annotated[int, Query()] = 14,
+    dates: Annotated[int, Query()] = 8,
+) -> Response:
+    return _api(service.backtest(ctx, _date(start), _date(end), max_delay, dates))
+
+
+@api_router.post("/epi/jobs/{kind}")
+def api_start_job(ctx: EpiCtx, kind: str, request: Request) -> Response:
+    job = _start_job(ctx, kind, dict(request.query_params))
+    return JSONResponse({"job": job.as_dict()}, status_code=202)
+
+
+@api_router.get("/epi/jobs/{job_id}")
+def api_job(ctx: EpiCtx, job_id: str) -> Response:
+    from kumin.core.i18n import t
+
+    job = jobs.get(job_id, ctx.actor.name)
+    body: dict[str, Any] = {"job": job.as_dict()}
+    if job.state == "done":
+        body["meta"] = job.result["meta"]
+        body["rows"] = job.result["rows"]
+    elif job.state == "error":
+        body["error"] = {"message": t(job.error_key, ctx.lang, **job.error_params)}
+    return _json(body)
