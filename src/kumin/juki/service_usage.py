@@ -267,38 +267,6 @@ def list_applications(
     return [application_dict(a) for a in ctx.session.scalars(q)]
 
 
-def _approved(ctx: Ctx, department: str, function: str, day: dt.date) -> bool:
-    return (
-        ctx.session.scalar(
-            select(UsageApplication.id).where(
-                UsageApplication.department == department,
-                UsageApplication.function == function,
-                UsageApplication.state == APPROVED,
-                UsageApplication.valid_from <= day,
-                UsageApplication.valid_to >= day,
-            )
-        )
-        is not None
-    )
-
-
-def _listed(ctx: Ctx, department: str, operator_id: str, day: dt.date) -> bool:
-    version_id = ctx.session.scalar(
-        select(LedgerVersion.id)
-        .where(LedgerVersion.department == department, LedgerVersion.effective <= day)
-        .order_by(LedgerVersion.effective.desc())
-        .limit(1)
-    )
-    return version_id is not None and (
-        ctx.session.scalar(
-            select(LedgerEntry.id).where(
-                LedgerEntry.version_id == version_id, LedgerEntry.operator_id == operator_id
-            )
-        )
-        is not None
-    )
-
-
 # ---------------------------------------------------------------- reservations
 
 
@@ -537,59 +505,90 @@ def usage_dict(u: UsageRecord) -> dict[str, Any]:
     }
 
 
-def _usage_problem(ctx: Ctx, r: dict[str, Any]) -> tuple[str, str, dict[str, Any]] | None:
-    """(column, key, params) of what makes a usage record impossible, if anything."""
-    if r["end"] <= r["start"]:
-        return (
-            "end",
-            "end_before_start",
-            {
-                "start": r["start"].isoformat(" "),
-                "end": r["end"].isoformat(" "),
-            },
-        )
-    term = ctx.session.get(JukiTerminal, r["terminal_id"])
-    if term is None:
-        return "terminal_id", "unknown_terminal", {"value": r["terminal_id"]}
-    day = r["start"].date()
-    if not _listed(ctx, r["department"], r["operator_id"], day):
-        return (
-            "operator_id",
-            "not_in_ledger",
-            {
-                "value": r["operator_id"],
-                "department": r["department"],
-                "date": day.isoformat(),
-            },
-        )
-    if not _approved(ctx, r["department"], r["function"], day):
-        return (
-            "function",
-            "not_approved",
-            {
-                "value": r["function"],
-                "department": r["department"],
-                "date": day.isoformat(),
-            },
-        )
-    if term.reservation_required and term.department != r["department"]:
-        inside = ctx.session.scalar(
-            select(Reservation.id).where(
-                Reservation.terminal_id == r["terminal_id"],
-                Reservation.department == r["department"],
-                Reservation.start <= r["start"],
-                Reservation.end >= r["end"],
+class _UsageChecker:
+    """The checks of a usage record, against records loaded once per department
+    (an import of a year's usage records asks the same questions thousands of times)."""
+
+    def __init__(self, ctx: Ctx) -> None:
+        self.ctx = ctx
+        self.terminals = {t.terminal_id: t for t in ctx.session.scalars(select(JukiTerminal))}
+        self._ledgers: dict[str, list[tuple[dt.date, set[str]]]] = {}
+        self._apps: dict[str, list[tuple[str, dt.date, dt.date]]] = {}
+        self._reserved: dict[tuple[str, str], list[tuple[dt.datetime, dt.datetime]]] = {}
+
+    def listed(self, department: str, operator_id: str, day: dt.date) -> bool:
+        if department not in self._ledgers:
+            versions = list(
+                self.ctx.session.execute(
+                    select(LedgerVersion.id, LedgerVersion.effective)
+                    .where(LedgerVersion.department == department)
+                    .order_by(LedgerVersion.effective)
+                )
             )
-        )
-        if inside is None:
-            return (
-                "start",
-                "no_reservation",
-                {"value": r["terminal_id"], "department": r["department"]},
+            members: dict[int, set[str]] = {vid: set() for vid, _ in versions}
+            if members:
+                for vid, op in self.ctx.session.execute(
+                    select(LedgerEntry.version_id, LedgerEntry.operator_id).where(
+                        LedgerEntry.version_id.in_(list(members))
+                    )
+                ):
+                    members[vid].add(op)
+            self._ledgers[department] = [(eff, members[vid]) for vid, eff in versions]
+        in_force = [ops for eff, ops in self._ledgers[department] if eff <= day]
+        return bool(in_force) and operator_id in in_force[-1]
+
+    def approved(self, department: str, function: str, day: dt.date) -> bool:
+        if department not in self._apps:
+            self._apps[department] = list(
+                self.ctx.session.execute(
+                    select(
+                        UsageApplication.function,
+                        UsageApplication.valid_from,
+                        UsageApplication.valid_to,
+                    ).where(
+                        UsageApplication.department == department,
+                        UsageApplication.state == APPROVED,
+                    )
+                ).tuples()
             )
-    elif not term.reservation_required and term.department != r["department"]:
-        return "terminal_id", "other_department", {"value": r["terminal_id"]}
-    return None
+        return any(f == function and a <= day <= b for f, a, b in self._apps[department])
+
+    def reserved(
+        self, department: str, terminal_id: str, start: dt.datetime, end: dt.datetime
+    ) -> bool:
+        key = (department, terminal_id)
+        if key not in self._reserved:
+            self._reserved[key] = list(
+                self.ctx.session.execute(
+                    select(Reservation.start, Reservation.end).where(
+                        Reservation.terminal_id == terminal_id,
+                        Reservation.department == department,
+                    )
+                ).tuples()
+            )
+        return any(a <= start and end <= b for a, b in self._reserved[key])
+
+    def problem(self, r: dict[str, Any]) -> tuple[str, str, dict[str, Any]] | None:
+        """(column, key, params) of what makes a usage record impossible, if anything."""
+        if r["end"] <= r["start"]:
+            times = {"start": r["start"].isoformat(" "), "end": r["end"].isoformat(" ")}
+            return "end", "end_before_start", times
+        term = self.terminals.get(r["terminal_id"])
+        if term is None:
+            return "terminal_id", "unknown_terminal", {"value": r["terminal_id"]}
+        day = r["start"].date()
+        where = {"department": r["department"], "date": day.isoformat()}
+        if not self.listed(r["department"], r["operator_id"], day):
+            return "operator_id", "not_in_ledger", {"value": r["operator_id"], **where}
+        if not self.approved(r["department"], r["function"], day):
+            return "function", "not_approved", {"value": r["function"], **where}
+        if term.department != r["department"]:
+            if not term.reservation_required:
+                return "terminal_id", "other_department", {"value": r["terminal_id"]}
+            if not self.reserved(r["department"], r["terminal_id"], r["start"], r["end"]):
+                params = {"value": r["terminal_id"], "department": r["department"]}
+                return "start", "no_reservation", params
+        return None
 
 
 def record_usage(
@@ -617,7 +616,7 @@ def record_usage(
         "function": function.strip(),
         "inquiries": inquiries,
     }
-    found = _usage_problem(ctx, row)
+    found = _UsageChecker(ctx).problem(row)
     if found is not None:
         raise StateError(f"juki.import.{found[1]}", **found[2])
     u = UsageRecord(**row, recorded_by=ctx.actor.name)
@@ -633,6 +632,7 @@ def import_usage(ctx: Ctx, path: str | Path) -> ImportResult:
     ctx.authorize("juki.department")
     known = set(ctx.session.scalars(select(JukiDepartment.code)))
     own = own_department(ctx)
+    checker = _UsageChecker(ctx)
 
     def parse(line: int, row: dict[str, Any], problems: list[Problem]) -> dict | None:
         got = cells(
@@ -655,7 +655,7 @@ def import_usage(ctx: Ctx, path: str | Path) -> ImportResult:
         if own is not None and got["department"] != own:
             _problem(problems, line, "department", "not_own_department", value=got["department"])
             return None
-        found = _usage_problem(ctx, got)
+        found = checker.problem(got)
         if found is not None:
             _problem(problems, line, found[0], found[1], **found[2])
             return None
