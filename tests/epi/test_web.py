@@ -10,6 +10,13 @@ from kumin.epi import jobs
 from kumin.errors import NotFound
 from kumin.synth.cases import synth_cases, write_cases_csv
 
+
+@pytest.fixture
+def fresh_db(sqlite_db):
+    # pages and charts see the same frame on either backend (test_cli_storage.py reads both)
+    return sqlite_db
+
+
 PAGES = ("/epi", "/epi/curve", "/epi/rt", "/epi/delays", "/epi/towns", "/epi/seir")
 
 

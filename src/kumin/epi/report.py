@@ -23,8 +23,11 @@ from kumin.reports.charts import Chart, Series
 # -- figures ------------------------------------------------------------------------------
 
 
-def curve_chart(curve: pl.DataFrame, nowcast: pl.DataFrame | None, lang: str) -> Chart:
-    """Daily cases by onset (bars), 7-day mean, and the nowcast with its 90% band."""
+def curve_chart(
+    curve: pl.DataFrame, nowcast: pl.DataFrame | None, lang: str, *, bars: bool = True
+) -> Chart:
+    """Daily cases by onset (bars; a thin line in print), the 7-day mean and the
+    nowcast with its 90% band."""
     chart = Chart(
         t("epi.fig.curve", lang),
         x_title=t("epi.fig.onset_date", lang),
@@ -32,7 +35,11 @@ def curve_chart(curve: pl.DataFrame, nowcast: pl.DataFrame | None, lang: str) ->
     )
     chart.add(
         Series(
-            t("epi.fig.reported", lang), curve["date"].to_list(), curve["cases"].to_list(), "bar"
+            t("epi.fig.reported", lang),
+            curve["date"].to_list(),
+            curve["cases"].to_list(),
+            "bar" if bars else "line",
+            color=None if bars else "#9aa5b1",
         ),
         Series(t("epi.fig.mean7", lang), curve["date"].to_list(), curve["cases_avg"].to_list()),
     )
@@ -295,7 +302,7 @@ def report_context(frame: pl.DataFrame, lang: str, small_cell: int) -> dict[str,
         "first": frame["result_date"].min(),
         "last": frame["result_date"].max(),
         "small_cell": small_cell,
-        "curve_chart": curve_chart(curve, nowcast.frame if nowcast else None, lang),
+        "curve_chart": curve_chart(curve, nowcast.frame if nowcast else None, lang, bars=False),
         "nowcast": nowcast.meta if nowcast else None,
         "nowcast_error": nowcast_error,
         "rt_chart": rt_chart(rt.frame, lang, simple.frame if simple else None) if rt else None,

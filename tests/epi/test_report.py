@@ -1,0 +1,63 @@
+"""``kumin report epi``: HTML in Japanese and English, PDF, small cells suppressed, audited."""
+
+from __future__ import annotations
+
+import pytest
+
+from kumin.synth.cases import synth_cases, write_cases_csv
+
+
+@pytest.fixture
+def fresh_db(sqlite_db):
+    # the report reads through case_frame, tested on both backends elsewhere
+    return sqlite_db
+
+
+@pytest.fixture
+def ward(cli, users, tmp_path):
+    path = write_cases_csv(synth_cases(seed=5, n=1000), tmp_path / "cases.csv")
+    r = cli("cases", "import", str(path), user=users.by_role["epidemiologist"])
+    assert r.exit_code == 0, r.output
+    return users
+
+
+def test_japanese_html(ward, cli, tmp_path):
+    ja = tmp_path / "epi_ja.html"
+    r = cli("report", "epi", "--lang", "ja", "--out", str(ja), user=ward.by_role["epidemiologist"])
+    assert r.exit_code == 0, r.output
+    html = ja.read_text("utf-8")
+    assert "感染症数理モデルによる分析報告書" in html
+    for heading in ("流行曲線とナウキャスト", "遅れの分布", "実効再生産数", "方法と前提", "限界"):
+        assert heading in html
+    assert html.count("<svg") >= 4  # curve, delays, Rt, SEIR (+ care)
+    assert "Cori" in html and "EpiEstim" in html  # what each method is and assumes
+    assert "&lt;5" in html  # a small weekly count suppressed
+    assert "1～4 の件数を「&lt;5」" in html
+
+    from kumin.core import audit
+    from kumin.core.db import session_scope
+
+    with session_scope(cli.settings) as session:
+        entries = audit.query(session, None, None, "epi.report", limit=10)
+        kinds = sorted(e.object for e in entries)
+    assert kinds == ["cases", "report:epi"]
+
+
+def test_english_html_and_its_pdf(ward, cli, tmp_path):
+    en = tmp_path / "epi_en.html"
+    r = cli("report", "epi", "--lang", "en", "--out", str(en), user=ward.by_role["auditor"])
+    assert r.exit_code == 0, r.output
+    html = en.read_text("utf-8")
+    assert "Infectious-disease model analysis report" in html
+    assert "Assumes:" in html and "Limitations" in html and "&lt;5" in html
+    # the PDF of `--format pdf` is this HTML through WeasyPrint (rendering it once is enough)
+    from kumin.reports.render import html_to_pdf
+
+    assert html_to_pdf(html)[:5] == b"%PDF-"
+
+
+def test_refused_and_bad_format(ward, cli):
+    r = cli("report", "epi", user=ward.by_role["researcher"])
+    assert r.exit_code == 1 and "not allowed" in r.stderr
+    r = cli("report", "epi", "--format", "docx", user=ward.by_role["epidemiologist"])
+    assert r.exit_code == 1 and "docx" in r.stderr
