@@ -55,7 +55,7 @@ def load_records(settings: Settings, governance: GovernanceContext, folder: Path
             ("watchlist", juki.import_watchlist),
         ):
             path = getattr(files, name)
-            if path is not None and path.exists() and path.stat().st_size:
+            if path is not None and len(path.read_text("utf-8-sig").splitlines()) > 1:
                 fn(ctx, path)
 
 

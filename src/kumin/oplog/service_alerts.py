@@ -560,7 +560,7 @@ def _step(
         rule=row.rule,
         from_state=before,
         to_state=to,
-        outcome=outcome,
+        triage_outcome=outcome,
     )
     return alert_row(ctx, row)
 
