@@ -217,8 +217,23 @@ def continuity_assess(
         assessment = service_continuity.assess(ctx, baseline_end, file, crisis_end, encoding)
     if fmt == "json":
         emit([], fmt, out=out, json_root=service_continuity.assessment_json(assessment))
-    else:
+    elif fmt == "csv":
         emit(service_continuity.verdict_rows(assessment), fmt, out=out)
+    else:
+        rows = [
+            {
+                "service": r["service"],
+                "verdict": r["verdict"],
+                "months": r["disrupted_months"],
+                "shortfall (95%)": f"{r['shortfall']:,.0f} ({r['shortfall_low']:,.0f}"
+                f"–{r['shortfall_high']:,.0f})"
+                if r["verdict"] == "disrupted"
+                else "",
+                "recovered": r["recovered_month"] or "",
+            }
+            for r in service_continuity.verdict_rows(assessment)
+        ]
+        emit(rows, fmt, out=out)
 
 
 def evaluation_cmd(
