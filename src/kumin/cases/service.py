@@ -16,6 +16,7 @@ from typing import Any
 import polars as pl
 from sqlalchemy import select
 
+from kumin.cases.codes import AGE_BANDS
 from kumin.cases.imports import ImportResult, import_cases
 from kumin.cases.minimise import suppress_count
 from kumin.cases.models import CaseRow, ImportRun
@@ -97,6 +98,8 @@ def summary(ctx: Ctx, public: bool = False) -> dict[str, Any]:
     for axis in SUMMARY_AXES:
         key: str | pl.Expr = _month_of(frame) if axis == "month" else axis
         rows = _counts(frame, key, axis)
+        if axis == "age_band":  # "100+" sorts after "10-19" as text
+            rows.sort(key=lambda r: AGE_BANDS.index(r["key"]) if r["key"] in AGE_BANDS else 99)
         if public:
             rows = [{**r, "count": suppress_count(r["count"], threshold)} for r in rows]
         out[axis] = rows
