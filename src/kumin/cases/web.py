@@ -63,7 +63,7 @@ def _cases_card(ctx: Ctx) -> dict[str, Any]:
 
 
 def _releases_card(ctx: Ctx) -> dict[str, Any]:
-    rows = releases_service.list_releases(ctx)
+    rows = releases_service.list_releases(ctx, record=False)
     open_now = sum(1 for r in rows if r["available"])
     return {
         "title": t("cases.nav.releases"),
