@@ -196,3 +196,30 @@ def test_nishiura_line_list_imports_whole_through_the_cli(cli, users, shared_dat
     with context(cli.settings, EPI) as ctx:
         frame = service.case_frame(ctx)
     assert frame.get_column("imported").sum() > 0
+
+
+def test_streamed_import_in_small_chunks_matches_in_memory(
+    sqlite_db, tmp_path, hersys_csv, monkeypatch
+):
+    from kumin.cases import imports
+
+    with context(sqlite_db, EPI) as ctx:
+        service.import_cases(ctx, hersys_csv)
+    expected = _snapshot(sqlite_db)
+    other = sqlite_db.with_(database_url=sqlite_db.database_url.replace("kumin.db", "streamed.db"))
+    from kumin.core.setup import initialise
+
+    initialise(other)
+    monkeypatch.setattr(imports, "IN_MEMORY_BYTES", 0)  # two passes, as for a huge file
+    monkeypatch.setattr(imports, "CHUNK", 4)  # and several chunks
+    seen = []
+    with context(other, EPI) as ctx:
+        result = service.import_cases(
+            ctx, hersys_csv, progress=lambda done, total: seen.append((done, total))
+        )
+    assert (result.inserted, result.records) == (6, 6)
+    got = _snapshot(other)
+    dispose_engine(other)
+    # the same analysis fields (each database has its own key, so its own HMACs)
+    assert [r[3:-2] for r in got] == [r[3:-2] for r in expected]
+    assert seen[-1] == (12, 12)

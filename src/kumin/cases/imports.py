@@ -38,9 +38,9 @@ from kumin.errors import Problem
 Progress = Callable[[int, int], None] | None
 
 CHUNK = 5000
-# Files up to this size are validated in one pass that keeps the records (about
-# 1 KB a record in memory); larger ones are read twice, keeping only hashes.
-IN_MEMORY_BYTES = 64 << 20
+# Files up to this size (about 110,000 HER-SYS rows) are validated in one pass that
+# keeps the records; larger ones are read twice, keeping only hashes (bounded memory).
+IN_MEMORY_BYTES = 16 << 20
 
 #: Record fields stored encrypted under :data:`DATASET` (one JSON object a record).
 ENCRYPTED_FIELDS = PERSONAL_COLUMNS
