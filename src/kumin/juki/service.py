@@ -23,6 +23,7 @@ from sqlalchemy import select
 from kumin.core.context import Ctx
 from kumin.errors import ParameterError
 from kumin.juki import models as m
+from kumin.juki._common import own_department
 from kumin.juki.service_inspections import (
     add_audit,
     add_finding,
@@ -120,6 +121,7 @@ __all__ = [
     "list_watchlist",
     "operator_department",
     "operator_rights",
+    "own_department",
     "record_checklist",
     "record_usage",
     "remove_watch",

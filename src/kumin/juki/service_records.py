@@ -54,11 +54,14 @@ def import_business_records(ctx: Ctx, path: str | Path, progress: Any = None) ->
         authorize_department(ctx, "juki.department", dept)
     lo, hi = min(r[2] for r in rows), max(r[2] for r in rows)
     existing = set(
-        ctx.session.execute(
-            select(
-                BusinessRecord.department, BusinessRecord.subject_index, BusinessRecord.date
-            ).where(BusinessRecord.date >= lo, BusinessRecord.date <= hi)
-        ).tuples()
+        map(
+            tuple,
+            ctx.session.execute(
+                select(
+                    BusinessRecord.department, BusinessRecord.subject_index, BusinessRecord.date
+                ).where(BusinessRecord.date >= lo, BusinessRecord.date <= hi)
+            ).all(),
+        )
     )
     new: list[dict[str, Any]] = []
     index = _indexer(ctx)

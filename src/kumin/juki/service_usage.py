@@ -387,14 +387,17 @@ def import_reservations(ctx: Ctx, path: str | Path) -> ImportResult:
         lo = min(r["start"] for r in rows)
         hi = max(r["end"] for r in rows)
         existing = set(
-            ctx.session.execute(
-                select(
-                    Reservation.department,
-                    Reservation.terminal_id,
-                    Reservation.start,
-                    Reservation.end,
-                ).where(Reservation.start >= lo, Reservation.start <= hi)
-            ).tuples()
+            map(
+                tuple,
+                ctx.session.execute(
+                    select(
+                        Reservation.department,
+                        Reservation.terminal_id,
+                        Reservation.start,
+                        Reservation.end,
+                    ).where(Reservation.start >= lo, Reservation.start <= hi)
+                ).all(),
+            )
         )
     new = []
     for r in rows:
@@ -549,7 +552,7 @@ class _UsageChecker:
                         UsageApplication.department == department,
                         UsageApplication.state == APPROVED,
                     )
-                ).tuples()
+                ).all()
             )
         return any(f == function and a <= day <= b for f, a, b in self._apps[department])
 
@@ -564,7 +567,7 @@ class _UsageChecker:
                         Reservation.terminal_id == terminal_id,
                         Reservation.department == department,
                     )
-                ).tuples()
+                ).all()
             )
         return any(a <= start and end <= b for a, b in self._reserved[key])
 
@@ -665,14 +668,17 @@ def import_usage(ctx: Ctx, path: str | Path) -> ImportResult:
     lo = min(r["start"] for r in rows)
     hi = max(r["start"] for r in rows)
     existing = set(
-        ctx.session.execute(
-            select(
-                UsageRecord.department,
-                UsageRecord.terminal_id,
-                UsageRecord.operator_id,
-                UsageRecord.start,
-            ).where(UsageRecord.start >= lo, UsageRecord.start <= hi)
-        ).tuples()
+        map(
+            tuple,
+            ctx.session.execute(
+                select(
+                    UsageRecord.department,
+                    UsageRecord.terminal_id,
+                    UsageRecord.operator_id,
+                    UsageRecord.start,
+                ).where(UsageRecord.start >= lo, UsageRecord.start <= hi)
+            ).all(),
+        )
     )
     new = []
     for r in rows:

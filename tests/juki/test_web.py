@@ -1,0 +1,153 @@
+"""Pages and forms: departments and terminals, a department's ledger versions with
+the transfer diff, the daily checklist form, applications with review, the
+reservation calendar, usage records, audits/meetings/training; the JSON API."""
+
+from __future__ import annotations
+
+from tests.juki._helpers import acting, small_ward, write_csv
+
+from kumin.juki import service
+
+
+def _apps(settings, folder):
+    path = write_csv(
+        folder / "a.csv",
+        ["department", "function", "valid_from", "valid_to"],
+        [["D08", "住民税", "2021-04-01", "2030-03-31"]],
+    )
+    with acting(settings, "records_officer") as ctx:
+        service.import_applications(ctx, path)
+
+
+def test_pages_for_the_records_officer(fresh_db, tmp_path, users, app_client):
+    small_ward(fresh_db, tmp_path)
+    _apps(fresh_db, tmp_path)
+    app_client.login(users.by_role["records_officer"])
+    for url, text in (
+        ("/juki", "課税課"),
+        ("/juki/departments/D08?on=2021-05-01", "U4"),
+        ("/juki/terminals/T0801", "セキュリティワイヤー"),
+        ("/juki/applications", "住民税"),
+        ("/juki/reservations?week=2021-06-01", "S01"),
+        ("/juki/usage", "0"),
+        ("/juki/governance?fy=2021", "FY2021"),
+        ("/", "住基ネット統合端末"),
+    ):
+        r = app_client.get(url)
+        assert r.status_code == 200, url
+        assert text in r.text, url
+    page = app_client.get("/juki/departments/D08?on=2021-05-01").text
+    # the transfer diff: U4 added, U2 removed on 2021-04-01
+    assert '<td class="ok">U4</td><td class="error">U2</td>' in page
+    assert "職員U1" not in page
+    named = app_client.get("/juki/departments/D08?on=2021-05-01&names=1").text
+    assert "職員U1" in named
+
+
+def test_forms_checklist_application_reservation_usage(fresh_db, tmp_path, users, app_client):
+    small_ward(fresh_db, tmp_path)
+    _apps(fresh_db, tmp_path)
+    app_client.login(users.by_role["terminal_manager"])
+    csrf = app_client.csrf()
+    with acting(fresh_db, "records_officer") as ctx:
+        codes = [i["code"] for i in service.checklist_items(ctx)]
+    form = {f"item_{c}": "ok" for c in codes} | {"item_wire": "ng", "date": "2021-06-01"}
+    r = app_client.post("/juki/terminals/T0801/checklist", data=form | {"csrf": csrf})
+    assert r.status_code == 303
+    page = app_client.get("/juki/terminals/T0801?day=2021-06-01").text
+    assert "Not fixed by security wire" in page or "セキュリティワイヤー未固定" in page
+    r = app_client.post("/juki/terminals/T1201/checklist", data=form | {"csrf": csrf})
+    assert r.status_code == 403
+    r = app_client.post(
+        "/juki/applications",
+        data={
+            "csrf": csrf,
+            "department": "D08",
+            "function": "児童手当",
+            "valid_from": "2021-04-01",
+            "valid_to": "2022-03-31",
+        },
+    )
+    assert r.status_code == 303
+    r = app_client.post(
+        "/juki/reservations",
+        data={
+            "csrf": csrf,
+            "department": "D08",
+            "terminal_id": "S01",
+            "day": "2021-06-01",
+            "start": "09:00",
+            "end": "10:00",
+        },
+    )
+    assert r.status_code == 303
+    r = app_client.post(
+        "/juki/usage",
+        data={
+            "csrf": csrf,
+            "department": "D08",
+            "terminal_id": "S01",
+            "operator_id": "U1",
+            "day": "2021-06-01",
+            "start": "09:05",
+            "end": "09:40",
+            "function": "住民税",
+            "inquiries": "4",
+        },
+    )
+    assert r.status_code == 303
+    assert app_client.get("/juki/usage?start=2021-06-01&end=2021-06-01").text.count("住民税") >= 1
+    app_client.logout()
+
+    app_client.login(users.by_role["records_officer"])
+    csrf = app_client.csrf()
+    pending = app_client.get("/api/v1/juki/applications?state=submitted").json()
+    assert [a["function"] for a in pending] == ["児童手当"]
+    r = app_client.post(
+        f"/juki/applications/{pending[0]['id']}/review", data={"csrf": csrf, "decision": "approve"}
+    )
+    assert r.status_code == 303
+    assert (
+        app_client.get("/api/v1/juki/applications?state=approved").json()[-1]["reviewed_by"]
+        == users.by_role["records_officer"]
+    )
+    r = app_client.post(
+        "/api/v1/juki/terminals/T1201/checklist",
+        json={"date": "2021-06-01", "results": {c: True for c in codes}},
+        headers={"X-CSRF-Token": csrf},
+    )
+    assert r.status_code == 200 and r.json()["secured"] is True
+    unsecured = app_client.get(
+        "/api/v1/juki/checklists?start=2021-06-01&end=2021-06-01&unsecured=true"
+    ).json()
+    assert [c["terminal_id"] for c in unsecured] == ["T0801"]
+
+
+def test_import_page_and_errors_by_line(fresh_db, tmp_path, users, app_client):
+    app_client.login(users.by_role["records_officer"])
+    csrf = app_client.csrf()
+    good = "department,name,open,close,weekend_open\nD01,住民記録・戸籍課,08:30,17:15,no\n"
+    r = app_client.post(
+        "/juki/import/departments",
+        data={"csrf": csrf},
+        files={"file": ("d.csv", good.encode("cp932"), "text/csv")},
+    )
+    assert r.status_code == 200 and "1" in r.text
+    bad = "department,name,open,close,weekend_open\nD02,x,25:00,17:15,no\n"
+    r = app_client.post(
+        "/juki/import/departments",
+        data={"csrf": csrf},
+        files={"file": ("d.csv", bad.encode(), "text/csv")},
+    )
+    assert r.status_code == 400 and "2" in r.text and "25:00" in r.text
+    r = app_client.post(
+        "/api/v1/juki/reservations",
+        json={
+            "department": "D01",
+            "terminal_id": "NOPE",
+            "start": "2021-06-01T09:00",
+            "end": "2021-06-01T10:00",
+        },
+        headers={"X-CSRF-Token": csrf},
+    )
+    assert r.status_code in (400, 409) and r.json()["error"]["code"] in ("invalid", "state")
