@@ -87,14 +87,17 @@ class ImportResult:
         return body
 
 
+_JSON = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"))
+_PERSONAL = operator.attrgetter(*ENCRYPTED_FIELDS)
+
+
 def personal_json(record: CaseRecord) -> str:
     """The personal fields of a record as the JSON stored (encrypted) in ``personal``."""
     values = {}
-    for name in ENCRYPTED_FIELDS:
-        value = getattr(record, name)
+    for name, value in zip(ENCRYPTED_FIELDS, _PERSONAL(record), strict=True):
         if value is not None:
-            values[name] = value.isoformat() if isinstance(value, dt.date) else str(value)
-    return json.dumps(values, ensure_ascii=False, separators=(",", ":"), sort_keys=True)
+            values[name] = value.isoformat() if type(value) is dt.date else str(value)
+    return _JSON.encode(values)
 
 
 def read_personal(ctx: Ctx, token: bytes) -> dict[str, str]:
@@ -278,11 +281,23 @@ def import_cases(
     return result
 
 
+_CLEAR = operator.attrgetter(*CLEAR_FIELDS)
+
+
 def _encrypt_row(keys: _Keys, record: CaseRecord) -> dict[str, Any]:
-    row: dict[str, Any] = {"personal": keys.encrypt(personal_json(record))}
-    for f in CLEAR_FIELDS:
-        row[f] = getattr(record, f)
+    row: dict[str, Any] = dict(zip(CLEAR_FIELDS, _CLEAR(record), strict=True))
+    row["personal"] = keys.encrypt(personal_json(record))
     return row
+
+
+def _insert_values(
+    keys: _Keys, record: CaseRecord, index: str, content: str, tail: tuple, sqlite: bool
+) -> tuple:
+    """One row for :func:`_insert_many`, in the order of :data:`_INSERT_COLUMNS`."""
+    clear = _CLEAR(record)
+    if sqlite:  # SQLAlchemy stores dates as ISO text in SQLite
+        clear = tuple(v.isoformat() if type(v) is dt.date else v for v in clear)
+    return (index, content, keys.encrypt(personal_json(record)), *clear, *tail)
 
 
 def _write_chunk(
@@ -298,17 +313,15 @@ def _write_chunk(
     )
     new_rows = []
     now = utcnow()
+    sqlite = ctx.session.get_bind().dialect.name == "sqlite"
+    tail = (run.id if run else None, now.strftime("%Y-%m-%d %H:%M:%S.%f") if sqlite else now)
     for index, record in indexed:
         content = keys.content(record)
         old = existing.get(index)
         if old is None:
             result.inserted += 1
             if run is not None:
-                row = _encrypt_row(keys, record)
-                row.update(
-                    hersys_index=index, content_hash=content, import_id=run.id, created_at=now
-                )
-                new_rows.append(row)
+                new_rows.append(_insert_values(keys, record, index, content, tail, sqlite))
         elif old == content:
             result.unchanged += 1
         else:
@@ -329,7 +342,7 @@ _INSERT_COLUMNS = (
 )
 
 
-def _insert_many(ctx: Ctx, rows: list[dict[str, Any]]) -> None:
+def _insert_many(ctx: Ctx, rows: list[tuple]) -> None:
     """One driver-level executemany per chunk.
 
     SQLAlchemy's per-value type processing cost more than the database itself
@@ -337,26 +350,12 @@ def _insert_many(ctx: Ctx, rows: list[dict[str, Any]]) -> None:
     dates — as ISO text for SQLite, which is how SQLAlchemy stores them there).
     """
     conn = ctx.session.connection()
-    sqlite = conn.dialect.name == "sqlite"
     mark = "?" if conn.dialect.paramstyle == "qmark" else "%s"
     sql = (
         f"INSERT INTO {CaseRow.__tablename__} ({', '.join(_INSERT_COLUMNS)}) "
         f"VALUES ({', '.join([mark] * len(_INSERT_COLUMNS))})"
     )
-    get = operator.itemgetter(*_INSERT_COLUMNS)
-    if sqlite:
-        params = [tuple(_sqlite_value(v) for v in get(r)) for r in rows]
-    else:
-        params = [get(r) for r in rows]
-    conn.exec_driver_sql(sql, params)
-
-
-def _sqlite_value(value: Any) -> Any:
-    if isinstance(value, dt.datetime):
-        return value.strftime("%Y-%m-%d %H:%M:%S.%f")
-    if isinstance(value, dt.date):
-        return value.isoformat()
-    return value
+    conn.exec_driver_sql(sql, rows)
 
 
 def _update(
