@@ -287,7 +287,7 @@ def import_checklists(ctx: Ctx, path: str | Path) -> ImportResult:
     from sqlalchemy import insert
 
     for i in range(0, len(new), 5000):
-        ctx.session.execute(insert(Checklist), new[i : i + 5000])
+        ctx.session.execute(insert(Checklist.__table__), new[i : i + 5000])
     ctx.session.flush()
     for tid in sorted({r["terminal_id"] for r in rows}):
         _sync_state(ctx, terms[tid])

@@ -418,7 +418,7 @@ def _bulk(ctx: Ctx, model: type, rows: list[dict[str, Any]]) -> None:
     from sqlalchemy import insert
 
     for i in range(0, len(rows), 5000):
-        ctx.session.execute(insert(model), rows[i : i + 5000])
+        ctx.session.execute(insert(model.__table__), rows[i : i + 5000])
 
 
 def create_reservation(
