@@ -82,10 +82,11 @@ def test_steps_out_of_order_are_refused_and_nothing_is_stored(fresh_db, officer)
     ):
         with pytest.raises(StateError) as err, context(fresh_db, officer) as ctx:
             call(ctx)
-        assert err.value.key == "cards.workflow.out_of_order", name
+        assert err.value.key == "cards.service.out_of_order", name
         message = err.value.render("en")
-        assert "cannot go from 'applied'" in message and "prepare" not in name
-        assert "allowed next: prepared, cancelled" in message
+        assert "Card 1: cannot go from 'Applied' to '" in message
+        assert message.endswith("Allowed next: Prepared (pre-issuance setting), Cancelled.")
+        assert "次に可能な段階: 交付前設定、申請取消" in err.value.render("ja")
     with session_scope(fresh_db) as s:
         assert s.query(CardStep).filter_by(card_id=card).count() == 1
     # a step dated before the previous one is refused too
