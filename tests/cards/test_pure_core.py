@@ -16,6 +16,7 @@ MODULES = [
     "cards/records.py",
     "cards/figures.py",
     "cards/national.py",
+    "cards/windows_io.py",
     "synth/cards.py",
 ]
 FORBIDDEN = (
