@@ -6,12 +6,12 @@ from __future__ import annotations
 from rich.console import Console
 from rich.progress import Progress
 from sqlalchemy import func, select
+from tests.juki._helpers import D, acting
 
 from kumin.core.context import context
 from kumin.core.permissions import Actor
 from kumin.juki import demo, service
 from kumin.juki.models import BusinessRecord, LedgerVersion, Meeting
-from tests.juki._helpers import D, acting
 
 
 def _counts(settings) -> tuple[int, ...]:

@@ -24,28 +24,27 @@ def test_terminal_manager_sees_own_department_and_the_shared_terminals(fresh_db,
         assert len(service.list_terminals(ctx)) == 4
 
 
-@pytest.mark.parametrize(
-    "attempt",
-    [
-        lambda ctx: service.get_department(ctx, "D12"),
-        lambda ctx: service.ledger_versions(ctx, "D12"),
-        lambda ctx: service.ledger_in_force(ctx, "D12", D(2021, 5, 1)),
-        lambda ctx: service.list_terminals(ctx, "D12"),
-        lambda ctx: service.get_terminal(ctx, "T1201"),
-        lambda ctx: service.set_terminal(ctx, "T1201", state="retired"),
-        lambda ctx: service.record_checklist(ctx, "T1201", D(2021, 6, 1), {}),
-        lambda ctx: service.create_reservation(
-            ctx, "D12", "S01", T(2021, 6, 1, 9), T(2021, 6, 1, 10)
-        ),
-        lambda ctx: service.list_applications(ctx, "D12"),
-    ],
-)
-def test_terminal_manager_cannot_touch_another_department(fresh_db, tmp_path, attempt):
+ATTEMPTS = [
+    lambda ctx: service.get_department(ctx, "D12"),
+    lambda ctx: service.ledger_versions(ctx, "D12"),
+    lambda ctx: service.ledger_in_force(ctx, "D12", D(2021, 5, 1)),
+    lambda ctx: service.list_terminals(ctx, "D12"),
+    lambda ctx: service.get_terminal(ctx, "T1201"),
+    lambda ctx: service.set_terminal(ctx, "T1201", state="retired"),
+    lambda ctx: service.record_checklist(ctx, "T1201", D(2021, 6, 1), {}),
+    lambda ctx: service.create_reservation(ctx, "D12", "S01", T(2021, 6, 1, 9), T(2021, 6, 1, 10)),
+    lambda ctx: service.list_applications(ctx, "D12"),
+]
+
+
+def test_terminal_manager_cannot_touch_another_department(fresh_db, tmp_path):
     small_ward(fresh_db, tmp_path)
-    with acting(fresh_db, "terminal_manager") as ctx, pytest.raises(PermissionDenied):
-        attempt(ctx)
-    with acting(fresh_db, "records_officer") as ctx:
-        attempt(ctx)  # the officer may
+    for attempt in ATTEMPTS:
+        # each refusal rolls its transaction back: one context per attempt
+        with acting(fresh_db, "terminal_manager") as ctx, pytest.raises(PermissionDenied):
+            attempt(ctx)
+        with acting(fresh_db, "records_officer") as ctx:
+            attempt(ctx)  # the officer may
 
 
 def test_terminal_manager_imports_only_own_rows(fresh_db, tmp_path):
