@@ -27,6 +27,7 @@ COMMANDS: dict[str, tuple[list[str], str | None]] = {
     "release create": (["NO-SUCH", "--out", "/tmp/kumin-release-never"], "release.create"),
     "release list": ([], "release.list"),
     "release dispose": (["NO-SUCH"], "release.dispose"),
+    "release certificate": (["NO-SUCH", "--out", "/tmp/kumin-cert-never.pdf"], "contracts.read"),
     "housekeeping": ([], "housekeeping.run"),
     "report outsourcing": (["NO-SUCH"], "contracts.read"),
 }

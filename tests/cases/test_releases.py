@@ -215,6 +215,30 @@ def test_housekeeping_disposes_after_the_end_date(fresh_db, users, make_hersys_c
     assert entries[0]["actor"] == "system" and entries[0]["details"]["reason"] == "expired"
 
 
+def test_certificate_from_the_cli(cli, users, make_hersys_csv, tmp_path):
+    _load(cli.settings, make_hersys_csv)
+    _contract(cli.settings)
+    epi = users.by_role["epidemiologist"]
+    out = tmp_path / "cert.html"
+    r = cli("release", "certificate", "C1", "--out", str(out), "--format", "html", user=epi)
+    assert r.exit_code == 1 and "not been disposed" in r.stderr
+    assert cli("release", "dispose", "C1", user=epi).exit_code == 0
+    again = cli("release", "dispose", "C1", user=epi)
+    assert again.exit_code == 1 and "already" in again.stderr
+    r = cli(
+        "release",
+        "certificate",
+        "C1",
+        "--out",
+        str(out),
+        "--format",
+        "html",
+        user=users.by_role["auditor"],
+    )
+    assert r.exit_code == 0, r.output
+    assert "データ消去証明書" in out.read_text("utf-8")
+
+
 def test_outsourcing_report_counts_from_the_data(cli, users, make_hersys_csv, tmp_path):
     _load(cli.settings, make_hersys_csv)
     _contract(cli.settings)

@@ -318,6 +318,27 @@ def release_dispose(
     )
 
 
+@release_app.command("certificate")
+def release_certificate(
+    contract: str = typer.Argument(..., help="契約番号またはID / contract code or id"),
+    out: Path = typer.Option(..., "--out", help="保存先 / file to write"),
+    fmt: str = typer.Option("pdf", "--format", help="pdf, html"),
+) -> None:
+    """消去証明書を保存 / Save a contract's disposal certificate."""
+    from kumin.cases.contracts import show_contract
+    from kumin.cases.releases import certificate
+    from kumin.core.tabular import atomic_write_bytes
+
+    check_format(fmt, ("pdf", "html"))
+    with cli_ctx("contracts.read") as ctx:
+        disposals = show_contract(ctx, contract)["disposals"]
+        if not disposals:
+            raise UserError("cases.release.not_disposed", code=contract)
+        data = certificate(ctx, disposals[-1]["id"], fmt)[0]
+    atomic_write_bytes(out, data)
+    say("cases.cli.written", path=str(out))
+
+
 def housekeeping_cmd() -> None:
     """期限切れ提供データの消去などの定期処理 / Housekeeping: dispose of expired releases."""
     from kumin.cases.housekeeping import housekeeping
