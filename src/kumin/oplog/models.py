@@ -82,7 +82,7 @@ class OplogEvent(Base):
     operator_id: Mapped[str] = mapped_column(String(64))
     action: Mapped[str] = mapped_column(String(32))
     #: blind index of the resident reference ("" when the line names none)
-    subject_index: Mapped[str] = mapped_column(String(64), index=True)
+    subject_index: Mapped[str] = mapped_column(String(64))
     function: Mapped[str] = mapped_column(String(128))
 
 

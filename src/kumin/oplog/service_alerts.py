@@ -37,6 +37,7 @@ from kumin.oplog.service_imports import (
     audit_context,
     load_audit_events,
     load_events,
+    subject_indexer,
 )
 
 Progress = Callable[[int, int], None]
@@ -138,14 +139,7 @@ def _day_bounds(
 
 def keyed_context(ctx: Ctx, context: GovernanceContext) -> GovernanceContext:
     """The context with resident references replaced by the events' blind index."""
-    index = ctx.keyring.index
-    cache: dict[str, str] = {}
-
-    def key(value: str) -> str:
-        found = cache.get(value)
-        if found is None:
-            found = cache[value] = index(m.DATASET, value) if value else ""
-        return found
+    key = subject_indexer(ctx)
 
     records = context.business_records
     if records.height:

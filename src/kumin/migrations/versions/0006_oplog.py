@@ -158,9 +158,6 @@ def upgrade() -> None:
     )
     with op.batch_alter_table("oplog_events", schema=None) as batch_op:
         batch_op.create_index("ix_oplog_events_file_line", ["file_id", "line"], unique=False)
-        batch_op.create_index(
-            batch_op.f("ix_oplog_events_subject_index"), ["subject_index"], unique=False
-        )
         batch_op.create_index(batch_op.f("ix_oplog_events_ts"), ["ts"], unique=False)
 
     op.create_table(
@@ -195,7 +192,6 @@ def downgrade() -> None:
     op.drop_table("oplog_notes")
     with op.batch_alter_table("oplog_events", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_oplog_events_ts"))
-        batch_op.drop_index(batch_op.f("ix_oplog_events_subject_index"))
         batch_op.drop_index("ix_oplog_events_file_line")
 
     op.drop_table("oplog_events")
