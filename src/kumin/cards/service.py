@@ -370,15 +370,25 @@ def _labels(codes: str, lang: str) -> str:
     return ("、" if lang == "ja" else ", ").join(names)
 
 
+class OutOfOrder(StateError):
+    """A workflow step out of order, the steps named in the reader's language."""
+
+    def render(self, lang: str = "ja") -> str:
+        params = dict(self.params)
+        for key in ("current", "step", "allowed"):
+            params[key] = _labels(self.params[key], lang)
+        return t(self.key, lang, **params)
+
+
 def _out_of_order(exc: StateError) -> StateError:
-    """The workflow's refusal with the steps named in both languages."""
     p = exc.params
-    params: dict[str, Any] = {"card": p["card"]}
-    for lang in ("ja", "en"):
-        params[f"current_{lang}"] = _labels(p["current"], lang)
-        params[f"step_{lang}"] = _labels(p["step"], lang)
-        params[f"allowed_{lang}"] = _labels(p["allowed"], lang)
-    return StateError("cards.service.out_of_order", **params)
+    return OutOfOrder(
+        "cards.service.out_of_order",
+        card=p["card"],
+        current=p["current"],
+        step=p["step"],
+        allowed=p["allowed"],
+    )
 
 
 def _step(ctx: Ctx, card_id: int, name: str, do) -> dict:
