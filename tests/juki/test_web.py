@@ -151,3 +151,35 @@ def test_import_page_and_errors_by_line(fresh_db, tmp_path, users, app_client):
         headers={"X-CSRF-Token": csrf},
     )
     assert r.status_code in (400, 409) and r.json()["error"]["code"] in ("invalid", "state")
+
+
+def test_ledger_submitted_through_the_web_shows_the_transfer(fresh_db, tmp_path, users, app_client):
+    small_ward(fresh_db, tmp_path)
+    app_client.login(users.by_role["terminal_manager"])
+    csrf = app_client.csrf()
+    body = "operator_id,name,role\nU1,職員U1,端末機管理責任者\nU4,職員U4,補助者\nU7,職員U7,操作者\n"
+    r = app_client.post(
+        "/juki/departments/D08/ledger",
+        data={"csrf": csrf, "effective": "2022-04-01"},
+        files={"file": ("l.csv", body.encode("cp932"), "text/csv")},
+    )
+    assert r.status_code == 200
+    assert "U7" in r.text and "U3" in r.text  # U7 added, U3 removed
+    r = app_client.post(
+        "/juki/departments/D12/ledger",
+        data={"csrf": csrf, "effective": "2022-04-01"},
+        files={"file": ("l.csv", body.encode(), "text/csv")},
+    )
+    assert r.status_code == 403
+    r = app_client.post(
+        "/juki/terminals/T0801",
+        data={"csrf": csrf, "manager": "U1", "assistant": "U4", "state": "in_service"},
+    )
+    assert r.status_code == 303
+    assert app_client.get("/api/v1/juki/terminals/T0801").json()["assistant"] == "U4"
+    versions = app_client.get("/api/v1/juki/ledger/D08/versions").json()
+    assert [(v["effective"], v["added"], v["removed"]) for v in versions][-1] == (
+        "2022-04-01",
+        ["U7"],
+        ["U3"],
+    )

@@ -186,6 +186,22 @@ def department_page(
     )
 
 
+@router.post("/juki/departments/{code}/ledger")
+async def ledger_upload(
+    request: Request,
+    ctx: Department,
+    code: str,
+    effective: Annotated[str, Form()],
+    file: Annotated[UploadFile, File()],
+) -> Response:
+    path = await _saved(file)
+    try:
+        summary = service.import_ledger(ctx, code, _date(effective), path)
+    finally:
+        path.unlink(missing_ok=True)
+    return page(request, "juki/ledger_imported.html", summary=summary)
+
+
 @router.get("/juki/terminals/{terminal_id}")
 def terminal_page(request: Request, ctx: Read, terminal_id: str, day: str = "") -> Response:
     terminal = service.get_terminal(ctx, terminal_id)
@@ -204,6 +220,20 @@ def terminal_page(request: Request, ctx: Read, terminal_id: str, day: str = "") 
         current=current,
         history=history,
     )
+
+
+@router.post("/juki/terminals/{terminal_id}")
+def terminal_update(
+    ctx: Department,
+    terminal_id: str,
+    manager: Annotated[str, Form()] = "",
+    assistant: Annotated[str, Form()] = "",
+    state: Annotated[str, Form()] = "",
+) -> Response:
+    service.set_terminal(
+        ctx, terminal_id, manager=manager, assistant=assistant, state=state or None
+    )
+    return _back(f"/juki/terminals/{terminal_id}")
 
 
 @router.post("/juki/terminals/{terminal_id}/checklist")
