@@ -311,6 +311,7 @@ def report_context(frame: pl.DataFrame, lang: str, small_cell: int) -> dict[str,
         "delays_chart": delays_chart(delays.frame, lang) if delays else None,
         "delay_rows": delay_rows,
         "delays_error": delays_error,
+        "delays_meta": delays.meta if delays else None,
         "growth": growth_last,
         "seir": seir,
         "seir_error": seir_error,
@@ -320,6 +321,7 @@ def report_context(frame: pl.DataFrame, lang: str, small_cell: int) -> dict[str,
         "age_rows": age_rows,
         "care_rows": care_rows,
         "si": (service.SI_MEAN, service.SI_SD),
+        "recent_days": service.RECENT_DAYS,
     }
 
 

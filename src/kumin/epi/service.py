@@ -287,11 +287,27 @@ def analyse_curve(
     )
 
 
-def analyse_delays(frame: pl.DataFrame, by: str | None = None) -> EpiResult:
-    """Gamma, lognormal and Weibull fits of each delay (AIC choice, right truncation)."""
+#: default period of the delay fits: the last days of the records (delays change over
+#: an epidemic as testing changes; these are the delays a nowcast of today relies on)
+RECENT_DAYS = 120
+
+
+def analyse_delays(
+    frame: pl.DataFrame, by: str | None = None, recent_days: int | None = RECENT_DAYS
+) -> EpiResult:
+    """Gamma, lognormal and Weibull fits of each delay (AIC choice, right truncation).
+
+    With ``recent_days``, only cases whose result date falls in the last
+    ``recent_days`` days of the records are used (``None``: every case).
+    """
     from kumin.epi.delays import DelayFitter
 
     strata = _strata(by)
+    period_end = frame["result_date"].max()
+    if recent_days is not None and period_end is not None:
+        first = period_end - dt.timedelta(days=recent_days - 1)
+        frame = frame.filter(pl.col("result_date") >= first)
+    period = (frame["result_date"].min(), period_end)
     groups = (
         [(None, frame)]
         if not strata
@@ -323,7 +339,9 @@ def analyse_delays(frame: pl.DataFrame, by: str | None = None) -> EpiResult:
     out = pl.concat(frames)
     if not strata:
         out = out.drop("stratum")
-    return EpiResult(out, {"n_cases": frame.height, "by": by, "negative_excluded": excluded})
+    meta = {"n_cases": frame.height, "by": by, "negative_excluded": excluded}
+    meta.update(period_start=str(period[0]), period_end=str(period[1]))
+    return EpiResult(out, meta)
 
 
 def _delay_pairs(frame: pl.DataFrame) -> pl.DataFrame:
@@ -589,7 +607,9 @@ def curve(ctx: Ctx, start=None, end=None, by=None, freq="day", date="onset") -> 
 
 
 def delays(ctx: Ctx, start=None, end=None, by=None) -> EpiResult:
-    return analyse_delays(load_cases(ctx, start, end, purpose="epi delays"), by)
+    """Delays of the given period, or of the last :data:`RECENT_DAYS` days without ``start``."""
+    frame = load_cases(ctx, start, end, purpose="epi delays")
+    return analyse_delays(frame, by, None if start else RECENT_DAYS)
 
 
 def nowcast(ctx: Ctx, start=None, end=None, max_delay: int = 21, as_of=None) -> EpiResult:

@@ -133,7 +133,8 @@ def delays_chart(ctx: EpiCtx, start: From = None, end: To = None) -> Response:
     from kumin.epi.report import delays_chart as build
 
     frame = service.load_cases(ctx, _date(start), _date(end), purpose="epi delays page")
-    return _figure(build(service.analyse_delays(frame).frame, ctx.lang))
+    recent = None if start else service.RECENT_DAYS
+    return _figure(build(service.analyse_delays(frame, recent_days=recent).frame, ctx.lang))
 
 
 @router.get("/epi/charts/towns.json")
