@@ -13,6 +13,7 @@ Loading twice changes nothing.
 from __future__ import annotations
 
 import datetime as dt
+import os
 import tempfile
 from pathlib import Path
 
@@ -105,23 +106,14 @@ def load_demo(ctx: Ctx, seed: int, progress) -> None:
     _workflow_examples(officer, records.cards)
     national = _national_dir()
     if national is not None:
-        service_records.import_national(
-            Ctx(ctx.session, ctx.settings, Actor("demo-records", "records_officer")), national
-        )
+        service_records.import_national(officer, national)
     progress.update(task, completed=100)
 
 
 def _national_dir() -> Path | None:
-    import os
-
-    from kumin.core.config import Settings  # noqa: F401 - settings decide nothing here
-
+    """The Ministry's figures beside the clone (../shared/data), or KUMIN_SHARED_DATA."""
     explicit = os.environ.get("KUMIN_SHARED_DATA")
-    root = (
-        Path(explicit)
-        if explicit
-        else Path(__file__).resolve().parents[3].parent / "shared" / "data"
-    )
+    root = Path(explicit) if explicit else Path(__file__).resolve().parents[4] / "shared" / "data"
     folder = root / "mynumbercard_statistics"
     return folder if folder.is_dir() else None
 

@@ -68,10 +68,29 @@ def _at(value: str | None) -> dt.datetime | None:
         raise UserError("core.cli.bad_date", value=value) from None
 
 
-def _default_fy(today: dt.date | None = None) -> int:
-    """The last complete fiscal year (the report is made after it ends)."""
-    today = today or dt.date.today()
-    return (today.year if today.month >= 4 else today.year - 1) - 1
+def _default_fy(ctx: Ctx | None = None) -> int:
+    """The last complete fiscal year (the report is made after it ends), or the
+    latest one with Juki-net records if those end earlier (e.g. the demo ward)."""
+    today = dt.date.today()
+    last = (today.year if today.month >= 4 else today.year - 1) - 1
+    if ctx is None:
+        return last
+    from kumin.cards.models import Inquiry, JukiTransaction
+
+    latest = max(
+        (
+            d
+            for d in (
+                ctx.session.scalar(select(func.max(Inquiry.date))),
+                ctx.session.scalar(select(func.max(JukiTransaction.date))),
+            )
+            if d is not None
+        ),
+        default=None,
+    )
+    if latest is None:
+        return last
+    return min(last, latest.year if latest.month >= 4 else latest.year - 1)
 
 
 def _dashboard(ctx: Ctx) -> dict[str, Any]:
@@ -274,7 +293,7 @@ def windows_page(request: Request, ctx: Read, date: str = "") -> Response:
 
 @router.get("/cards/report")
 def report_page(request: Request, ctx: Report, fy: int | None = None) -> Response:
-    year = fy or _default_fy()
+    year = fy or _default_fy(ctx)
     report = security_report(ctx, year)
     ctx.audit("security.report", f"report:security:FY{year}", format="web", lang=report.lang)
     return page(request, "cards/report.html", report=report, fy=year, formats=FORMATS)
@@ -282,7 +301,7 @@ def report_page(request: Request, ctx: Report, fy: int | None = None) -> Respons
 
 @router.get("/cards/report/download")
 def report_download(ctx: Report, fy: int | None = None, format: str = "csv") -> Response:
-    body, media, name = make_security_report(ctx, fy or _default_fy(), format)
+    body, media, name = make_security_report(ctx, fy or _default_fy(ctx), format)
     return Response(
         content=body,
         media_type=media,
@@ -395,7 +414,7 @@ def api_windows(ctx: Read, date: str = "") -> dict:
 
 @api_router.get("/reports/security")
 def api_security(ctx: Report, fy: int | None = None) -> Response:
-    body, media, _name = make_security_report(ctx, fy or _default_fy(), "json")
+    body, media, _name = make_security_report(ctx, fy or _default_fy(ctx), "json")
     return Response(content=body, media_type=media)
 
 
