@@ -114,7 +114,7 @@ def test_population_and_report_from_the_cli(cli, users, tmp_path):
 
 
 @pytest.mark.realdata
-def test_national_import_on_the_real_files(cli, users, shared_data):
+def test_national_import_on_the_real_files(cli, users, shared_data, app_client):
     stats = shared_data / "mynumbercard_statistics"
     officer = users.by_role["records_officer"]
     r = cli("cards", "national", "import", str(stats), user=officer)
@@ -131,3 +131,11 @@ def test_national_import_on_the_real_files(cli, users, shared_data):
     # 札幌市 keeps its leading zero in the database
     r = cli("cards", "national", "show", "--code", "11002", "--format", "json", user=officer)
     assert r.exit_code == 0 and len(json.loads(r.stdout)) == 47
+    # the web page: the ward against the 23 wards, Tokyo and Japan, with its rank
+    app_client.login(officer)
+    r = app_client.get("/cards/national")
+    assert r.status_code == 200 and 'id="national-table"' in r.text and "/ 23" in r.text
+    figure = app_client.get("/cards/charts/national.json").json()
+    assert len(figure["data"]) == 4 and len(figure["data"][0]["x"]) == 47
+    api = app_client.get("/api/v1/cards/national/ratio").json()
+    assert api[-1]["date"] == "2022-12-31" and api[-1]["rank"] == last["rank"]

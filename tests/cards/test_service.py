@@ -226,3 +226,22 @@ def test_imports_are_all_or_nothing_and_harmless_twice(fresh_db, officer, tmp_pa
         assert service_records.import_inquiries(ctx, inquiries)["rows"] == 2
         codes = [f["code"] for f in service_records.list_functions(ctx)]
     assert codes[0] == "residential_tax" and codes[-1] == "new_benefit" and len(codes) == 13
+
+
+def test_inquiries_import_from_excel(fresh_db, officer, tmp_path):
+    import openpyxl
+
+    book = openpyxl.Workbook()
+    sheet = book.active
+    sheet.append(["date", "department", "function", "operator"])
+    sheet.append([dt.datetime(2021, 6, 1), "子ども家庭課", "child_allowance", "U0601"])
+    sheet.append(["2021-06-02", "選挙管理委員会事務局", "elections", "U1101"])
+    path = tmp_path / "inquiries.xlsx"
+    book.save(path)
+    with context(fresh_db, officer) as ctx:
+        assert service_records.import_inquiries(ctx, path)["rows"] == 2
+    with context(fresh_db, officer) as ctx:
+        from kumin.cards.report import card_figures
+
+        rows = {r.function: (r.previous_fy, r.fy) for r in card_figures(ctx, 2021).inquiries.rows}
+    assert rows["child_allowance"] == (0, 1) and rows["elections"] == (0, 1)
