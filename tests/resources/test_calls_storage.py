@@ -249,7 +249,7 @@ def test_plan_names_the_forecast_file_when_it_is_wrong(cli, users, tmp_path):
     assert "forecast.csv" in r.stderr and "date" in r.stderr
 
 
-def test_case_counts_are_empty_without_notification_tables(epi_ctx):
+def test_case_counts_are_empty_without_notification_records(epi_ctx):
     counts = service.case_counts(epi_ctx)
     assert counts.height == 0 and counts.columns == ["date", "cases"]
 

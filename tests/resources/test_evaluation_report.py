@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import datetime as dt
 
+import polars as pl
 import pytest
 from tests.conftest import actor_for
 
@@ -40,3 +41,50 @@ def test_findings_follow_the_data(loaded):
     charts = ev.charts()
     assert {"daily_calls", "answer_rate", "saturation", "plan", "monthly_need"} <= set(charts)
     assert "continuity_bcg" in charts and "epi_curve" not in charts
+
+
+def test_epidemic_section_from_notification_records(loaded, tmp_path):
+    """With notification records, the report draws the curve and Rt by report date,
+    and the call summary finds the lead/lag with reported cases."""
+    from kumin.cases.imports import import_cases
+    from kumin.synth.cases import synth_cases, write_cases_csv
+    from kumin.synth.resources import write_call_centre_csv
+
+    path = tmp_path / "hersys.csv"
+    records = synth_cases(seed=11, n=3000)
+    write_cases_csv(records, path, "hersys", encoding="cp932", seed=11)
+    all_days = tmp_path / "all_days.csv"
+    write_call_centre_csv(all_days, seed=7)  # Feb 2020 - Jan 2022, for the lead/lag
+    epi = actor_for(loaded, "epidemiologist")
+    with context(loaded.settings, epi) as ctx:
+        import_cases(ctx, path, "hersys")
+        service.import_calls(ctx, all_days)
+    start, end = dt.date(2021, 6, 1), dt.date(2021, 9, 30)  # the fifth wave
+    with context(loaded.settings, epi) as ctx:
+        counts = service.case_counts(ctx, start, end)
+        ev = report.evaluation(ctx, start, end, "en")
+        (ward,) = service.calls_summary(ctx, centre="ward")
+    in_window = sum(1 for r in records if r.result_date and start <= r.result_date <= end)
+    assert int(counts["cases"].sum()) == in_window > 0
+    assert ev.epidemic is not None and ev.epidemic.total == in_window
+    assert ev.epidemic.curve.height == (end - start).days + 1
+    assert ev.epidemic.rt.height > 0
+    assert {"epi_curve", "rt"} <= set(ev.charts())
+    assert ev.findings[0][0].startswith(f"{in_window:,} cases were reported")
+    assert ward.lead_lag is not None and ward.lead_lag_note is None
+    assert abs(ward.lead_lag.best_lag) <= 21
+
+
+def test_epidemic_from_counts_alone():
+    counts = pl.DataFrame(
+        {
+            "date": pl.date_range(dt.date(2021, 1, 1), dt.date(2021, 3, 31), "1d", eager=True),
+            "cases": [int(20 * 1.03**i) for i in range(90)],
+        }
+    )
+    e = report.epidemic(counts, None, None)
+    assert e.total == counts["cases"].sum() and e.peak_date == dt.date(2021, 3, 31)
+    # Steady 3 % daily growth: Rt above 1 throughout (serial interval ~4.8 days).
+    late = e.rt["mean"].tail(40)  # past the renewal equation's start-up
+    assert (late > 1.05).all() and (late < 1.3).all()
+    assert report.epidemic(counts.filter(pl.col("date") > dt.date(2022, 1, 1)), None, None) is None

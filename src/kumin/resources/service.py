@@ -394,6 +394,10 @@ def calls_summary(
                 lead = lead_lag(frame, cases)
             except DataError as exc:
                 lead_note = exc.key
+            except IndexError:
+                # No lag had enough varying days to correlate (e.g. no cases at all
+                # in the centre's period): the core finds no best lag.
+                lead_note = "resources.calls.no_overlap"
         else:
             lead_note = "resources.calls.no_cases"
         out.append(CentreSummary(name, summary, effect, effect_note, lead, lead_note))
