@@ -23,7 +23,12 @@ def test_records_officer_takes_a_card_from_application_to_delivery(sqlite_db, li
     page.fill("#password", PASSWORD)
     page.click("#login")
     page.wait_for_url(live_server + "/")
-    page.goto(live_server + "/cards?resident_no=3001&purpose=e2e")
+    page.goto(live_server + "/cards")
+    page.fill("#resident_no", "3001")
+    page.fill("#purpose", "card issuance")
+    page.click("#search")
+    page.wait_for_url(live_server + "/cards/search")
+    assert "3001" not in page.url  # the number travels in the form body only
     assert "窓口 申子" in page.locator("#resident").inner_text()
     # the application, taken at the card centre with the identity check
     page.select_option("#apply-method", "visit_at_application")

@@ -112,15 +112,9 @@ DASHBOARD_CARDS.append(("cards.read", _dashboard))
 # --- pages: search, apply, workflow ---------------------------------------------------------
 
 
-@router.get("/cards")
-def cards_page(request: Request, ctx: Read, resident_no: str = "", purpose: str = "") -> Response:
-    found = None
-    if resident_no.strip():
-        try:
-            number = int(resident_no)
-        except ValueError:
-            raise UserError("cards.service.bad_resident_no", value=resident_no) from None
-        found = service.find_resident(ctx, number, purpose)
+def _search_page(
+    request: Request, ctx: Ctx, found: dict | None, resident_no: str = "", purpose: str = ""
+) -> Response:
     return page(
         request,
         "cards/search.html",
@@ -136,20 +130,44 @@ def cards_page(request: Request, ctx: Read, resident_no: str = "", purpose: str 
     )
 
 
+def _resident_no(value: Any) -> int:
+    try:
+        return int(str(value).strip())
+    except ValueError:
+        raise UserError("cards.service.bad_resident_no", value=value) from None
+
+
+@router.get("/cards")
+def cards_page(request: Request, ctx: Read) -> Response:
+    return _search_page(request, ctx, None)
+
+
+# The resident number travels in the form body, never in a URL (logs, history).
+@router.post("/cards/search")
+def cards_search(
+    request: Request,
+    ctx: Read,
+    resident_no: Annotated[str, Form()] = "",
+    purpose: Annotated[str, Form()] = "",
+) -> Response:
+    number = _resident_no(resident_no)
+    found = service.find_resident(ctx, number, purpose)
+    return _search_page(request, ctx, found, str(number), purpose)
+
+
 @router.post("/cards/residents")
 def resident_add(
+    request: Request,
     ctx: Manage,
     resident_no: Annotated[str, Form()] = "",
     name: Annotated[str, Form()] = "",
     birth_date: Annotated[str, Form()] = "",
     address: Annotated[str, Form()] = "",
 ) -> Response:
-    try:
-        number = int(resident_no)
-    except ValueError:
-        raise UserError("cards.service.bad_resident_no", value=resident_no) from None
+    number = _resident_no(resident_no)
     service.register_resident(ctx, number, name, _date(birth_date), address)
-    return RedirectResponse(f"/cards?resident_no={number}", status_code=303)
+    found = service.find_resident(ctx, number, "registration")
+    return _search_page(request, ctx, found, str(number))
 
 
 @router.post("/cards/apply")
@@ -163,10 +181,7 @@ def apply_page(
     documents: Annotated[list[str], Form()] = [],  # noqa: B006 - FastAPI copies defaults
     at: Annotated[str, Form()] = "",
 ) -> Response:
-    try:
-        number = int(resident_no)
-    except ValueError:
-        raise UserError("cards.service.bad_resident_no", value=resident_no) from None
+    number = _resident_no(resident_no)
     if method == "visit_at_application":
         row = service.apply_at_window(ctx, number, window, face, documents, _at(at))
     else:
@@ -348,9 +363,11 @@ def national_chart(ctx: National, code: str = "131121") -> dict:
 # --- JSON API ---------------------------------------------------------------------------------
 
 
-@api_router.get("/cards/residents/{resident_no}")
-def api_resident(ctx: Read, resident_no: int, purpose: str = "") -> dict:
-    return service.find_resident(ctx, resident_no, purpose)
+@api_router.post("/cards/residents/search")
+def api_resident(ctx: Read, payload: Annotated[dict, Body()] = {}) -> dict:  # noqa: B006
+    """A resident's cards; the number is sent in the body, never in the URL."""
+    number = _resident_no(payload.get("resident_no") or 0)
+    return service.find_resident(ctx, number, str(payload.get("purpose") or ""))
 
 
 @api_router.post("/cards/residents")
