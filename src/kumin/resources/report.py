@@ -126,14 +126,18 @@ def saturation_chart(frame: pl.DataFrame, summary: CentreSummary | None, lang: s
         * 100
     )
     y = busy["calls_answered"] / busy["calls_received"]
+    # Quiet days have hundreds of staff-hours per 100 calls and flatten the knee
+    # into the axis: show the days up to the 95th percentile, where the fit is.
+    keep = x <= x.quantile(0.95)
+    x, y = x.filter(keep), y.filter(keep)
     chart.add(Series(t("resources.chart.days", lang), _list(x), _list(y), kind="markers"))
     sat = summary.staff_effect.saturation if summary and summary.staff_effect else None
     if sat is not None:
         chart.add(
             Series(
                 t("resources.chart.fit", lang),
-                _list(sat.curve["x"]),
-                _list(sat.curve["answer_rate"]),
+                _list(sat.curve["x"].filter(sat.curve["x"] <= x.max())),
+                _list(sat.curve["answer_rate"].filter(sat.curve["x"] <= x.max())),
             )
         )
         chart.vlines.append((sat.breakpoint, t("resources.chart.breakpoint", lang)))
@@ -202,7 +206,7 @@ def calibration_chart(calibration: pl.DataFrame, lang: str) -> Chart:
             t("resources.chart.needed_peak", lang),
             months,
             _list(calibration["agents_needed_peak"]),
-            kind="bar",
+            kind="markers",
         ),
         Series(
             t("resources.chart.deployed_mean", lang), months, _list(calibration["agents_deployed"])
