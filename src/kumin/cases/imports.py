@@ -159,6 +159,17 @@ def file_sha256(path: Path) -> str:
     return digest.hexdigest()
 
 
+def _count_lines(path: Path) -> int:
+    """Lines in a file (a fast estimate of its rows, for the progress bar)."""
+    if path.suffix.lower() in (".xlsx", ".xlsm"):
+        return 1
+    count = 0
+    with open(path, "rb") as fh:
+        while chunk := fh.read(1 << 20):
+            count += chunk.count(b"\n")
+    return count
+
+
 def _profile_dirs(ctx: Ctx) -> list[str]:
     return [str(ctx.settings.profile_dir)] if ctx.settings.profile_dir else []
 
@@ -173,11 +184,11 @@ def _validated_chunks(
 ) -> tuple[Any, Iterator[list[CaseRecord]], int]:
     """Pass 1 over the whole file; returns (summary, chunk iterator for pass 2, total rows)."""
     size = path.stat().st_size
-    state = {"total": 0}
+    expected = max(_count_lines(path) - 1, 1) if progress is not None else 1
 
     def tick1(done: int) -> None:
         if progress is not None:
-            progress(done, max(done, state["total"] or done))
+            progress(done, 2 * max(done, expected))
 
     if size <= IN_MEMORY_BYTES:
         result = parse.parse_cases(
