@@ -73,6 +73,21 @@ def test_epidemic_section_from_notification_records(loaded, tmp_path):
     assert ev.findings[0][0].startswith(f"{in_window:,} cases were reported")
     assert ward.lead_lag is not None and ward.lead_lag_note is None
     assert abs(ward.lead_lag.best_lag) <= 21
+    # A case forecast becomes a call forecast, then a staffing plan.
+    forecast = tmp_path / "case_forecast.csv"
+    forecast.write_text(
+        "date,cases\n" + "".join(f"2022-02-{d:02d},{40 + 5 * d}\n" for d in range(1, 15)),
+        encoding="utf-8",
+    )
+    with context(loaded.settings, epi) as ctx:
+        central = service.calls_plan(ctx, case_forecast=forecast)
+        cautious = service.calls_plan(ctx, case_forecast=forecast, cautious=True)
+    assert central.source == "case_forecast.csv"
+    assert central.plan.by_day.height == 14
+    assert (cautious.plan.by_day["calls"] >= central.plan.by_day["calls"]).all()
+    assert cautious.plan.by_day["peak_agents_needed"].sum() >= (
+        central.plan.by_day["peak_agents_needed"].sum()
+    )
 
 
 def test_epidemic_from_counts_alone():

@@ -131,6 +131,14 @@ def calls_plan(
     forecast: Path = typer.Option(
         None, "--forecast", help="予測 CSV (date,calls); 省略時は記録された受電 / call forecast"
     ),
+    case_forecast: Path = typer.Option(
+        None,
+        "--case-forecast",
+        help="症例の予測 CSV (date,cases) から受電を予測 / plan from a case forecast",
+    ),
+    cautious: bool = typer.Option(
+        False, "--cautious", help="予測区間の上限で計画 / plan for the upper 95% bound"
+    ),
     start: str = FROM,
     end: str = TO,
     centre: str = typer.Option("ward", "--centre", help="センター名 / centre"),
@@ -165,6 +173,8 @@ def calls_plan(
             patience_seconds,
             shrinkage,
             encoding,
+            case_forecast=case_forecast,
+            cautious=cautious,
         )
     frame = result.plan.by_day if by == "day" else result.plan.by_hour
     rows = [

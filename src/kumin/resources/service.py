@@ -34,8 +34,9 @@ from kumin.resources.calls import (
     summarise_period,
 )
 from kumin.resources.models import CALL_VALUE_COLUMNS, WARD_CENTRE, CallDay
+from kumin.resources.profiles import Column, Profile, parse_table
 from kumin.resources.queueing import StaffingAnswer, min_agents
-from kumin.resources.staffing import StaffingPlan, staffing_plan
+from kumin.resources.staffing import StaffingPlan, call_forecast_from_cases, staffing_plan
 
 Progress = Callable[[int, int], None] | None
 
@@ -47,6 +48,15 @@ TOKYO_CENTRES = {
     "tokyo_7119_fever_consultation_calls_daily": "tokyo_7119_fever_line",
     "tokyo_combined_telephone_advice_center_daily": "tokyo_returnee_contact_centre",
 }
+# A case forecast (from the nowcast or a projection): date and expected cases.
+CASE_FORECAST = Profile(
+    "case_forecast",
+    (
+        Column("date", "date", True, ("日付", "報告日", "年月日")),
+        Column("cases", "float", True, ("患者数", "症例数", "件数", "cases_median"), min=0),
+    ),
+    ("date",),
+)
 BATCH = 5000
 MAX_NAME = 100
 
@@ -570,16 +580,39 @@ def calls_plan(
     shrinkage: float = 0.0,
     encoding: str = "auto",
     display_name: str | None = None,
+    case_forecast: str | os.PathLike[str] | None = None,
+    cautious: bool = False,
 ) -> PlanResult:
     """Agents needed by day and hour for a call forecast, against the staff deployed.
 
     Without a forecast file the centre's own recorded calls are the forecast: a
-    look back at what the queueing model says was needed on each day. The staff
-    deployed are the centre's recorded staff on the same days, where known.
+    look back at what the queueing model says was needed on each day. A case
+    forecast (``date, cases``, e.g. from the nowcast or a projection) becomes a
+    call forecast through the centre's past calls and the reported cases
+    (:class:`~kumin.resources.calls.CallsFromCases`); ``cautious`` plans for the
+    upper end of its 95 % interval. The staff deployed are the centre's recorded
+    staff on the same days, where known.
     """
     ctx.authorize("calls.read")
     records = call_frame(ctx, centre, start, end)
-    if forecast is not None:
+    if forecast is not None and case_forecast is not None:
+        raise UserError("resources.plan.one_forecast")
+    if case_forecast is not None:
+        table = open_table(case_forecast, encoding, display_name)
+        source = table.path.name
+        cases_ahead, _ = parse_table(table, CASE_FORECAST)
+        history = call_frame(ctx, centre).select("date", "calls_received")
+        try:
+            predicted = call_forecast_from_cases(cases_ahead, history, case_counts(ctx))
+        except DataError as exc:
+            raise with_path(exc, source) from None
+        column = "calls_high" if cautious else "calls"
+        calls = predicted.select("date", pl.col(column).alias("calls"))
+        if start is not None:
+            calls = calls.filter(pl.col("date") >= start)
+        if end is not None:
+            calls = calls.filter(pl.col("date") <= end)
+    elif forecast is not None:
         table = open_table(forecast, encoding, display_name)
         source = table.path.name
         calls = parse_tokyo_calls(table)
