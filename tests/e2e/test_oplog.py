@@ -6,7 +6,7 @@ import pytest
 from tests.conftest import PASSWORD, make_users
 from tests.oplog._db import acting, load_records, write_log
 from tests.oplog._ward import make_events, ward_context
-from tests.oplog.test_storage import ROWS
+from tests.oplog.test_storage import CHECKLIST, ROWS
 
 from kumin.core import audit
 from kumin.oplog import service
@@ -16,7 +16,7 @@ pytestmark = pytest.mark.e2e
 
 def test_auditor_triages_an_alert(sqlite_db, live_server, page, tmp_path):
     accounts = make_users(sqlite_db)
-    load_records(sqlite_db, ward_context(), tmp_path)
+    load_records(sqlite_db, ward_context(checklist=CHECKLIST), tmp_path)
     with acting(sqlite_db, "auditor") as ctx:
         service.import_log(ctx, write_log(make_events(ROWS), tmp_path / "log.csv"))
         service.run_scan(ctx)

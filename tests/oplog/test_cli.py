@@ -6,7 +6,7 @@ import json
 
 from tests.oplog._db import load_records, write_log
 from tests.oplog._ward import make_events, ward_context
-from tests.oplog.test_storage import ROWS
+from tests.oplog.test_storage import CHECKLIST, ROWS
 
 JSON_KEYS = {
     "rule",
@@ -23,7 +23,7 @@ JSON_KEYS = {
 
 
 def test_import_scan_triage_and_report(cli, users, tmp_path):
-    load_records(cli.settings, ward_context(), tmp_path)
+    load_records(cli.settings, ward_context(checklist=CHECKLIST), tmp_path)
     auditor = users.by_role["auditor"]
     bad = tmp_path / "bad.csv"
     bad.write_text(
@@ -37,12 +37,12 @@ def test_import_scan_triage_and_report(cli, users, tmp_path):
     log = write_log(make_events(ROWS), tmp_path / "log.csv")
     r = cli("oplog", "import", str(log), "--format", "json", user=users.by_role["records_officer"])
     assert r.exit_code == 0, r.output
-    assert json.loads(r.stdout)["events"] == 8
+    assert json.loads(r.stdout)["events"] == 9
 
     r = cli("oplog", "scan", "--format", "json", user=auditor)
     assert r.exit_code == 0, r.output
     alerts = json.loads(r.stdout)
-    assert len(alerts) == 4
+    assert len(alerts) == 6
     for a in alerts:
         assert set(a) >= JSON_KEYS
         assert all(set(e) == {"file", "line"} for e in a["events"])

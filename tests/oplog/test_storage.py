@@ -4,6 +4,7 @@ quiet on the legitimate twin, JSON keys), triage, suppression, audited reads."""
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 
 import pytest
@@ -15,6 +16,7 @@ from kumin.core import audit
 from kumin.errors import DataError, StateError, UserError
 from kumin.oplog import models as m
 from kumin.oplog import service
+from kumin.oplog.context import ChecklistEntry
 
 HEADER = "timestamp,terminal_id,operator_id,action,subject,function\n"
 #: each suspicious line has a legitimate twin on the lines next to it
@@ -27,18 +29,26 @@ ROWS = [
     ("2021-06-01 16:00:00", "S01", "U8", "view", "R4", "住民税"),  # 7 outside it
     ("2021-06-01 17:20:00", "T0102", "U3", "view", "R7", "住民票"),  # 8 overtime, allowed
     ("2021-06-01 23:10:00", "T0102", "U3", "view", "R5", "住民票"),  # 9 at night
+    ("2021-06-01 10:10:00", "T0801", "U8", "view", "R9", "児童手当"),  # 10 no application
 ]
+#: the daily checklist found T0801 without its security wire (T0101 was fixed)
+CHECKLIST = (
+    ChecklistEntry("T0101", dt.date(2021, 6, 1), True),
+    ChecklistEntry("T0801", dt.date(2021, 6, 1), False),
+)
 EXPECTED = {
     "unlisted_operator": {4},
     "watch_list": {5},
     "outside_reservation": {7},
     "off_hours": {9},
+    "unapproved_function": {10},
+    "unsecured_terminal": {3, 10},
 }
 
 
 @pytest.fixture
 def ward(fresh_db, users, tmp_path):
-    load_records(fresh_db, ward_context(), tmp_path)
+    load_records(fresh_db, ward_context(checklist=CHECKLIST), tmp_path)
     log = write_log(make_events(ROWS), tmp_path / "terminal_log_202106.csv")
     return fresh_db, log
 
@@ -74,18 +84,18 @@ def test_import_keeps_lines_encrypts_subjects_and_reimport_is_harmless(ward):
         first = service.import_log(ctx, log)
     with acting(settings, "auditor") as ctx:
         again = service.import_log(ctx, log)
-    assert (first.events, first.new_subjects, first.already) == (8, 8, False)
+    assert (first.events, first.new_subjects, first.already) == (9, 9, False)
     assert again.already and again.file_id == first.file_id
-    assert _count(settings, m.OplogEvent) == 8
+    assert _count(settings, m.OplogEvent) == 9
     with acting(settings, "auditor") as ctx:
         lines = sorted(ctx.session.scalars(select(m.OplogEvent.line)))
         stored = list(ctx.session.scalars(select(m.OplogSubject.value)))
         indexes = set(ctx.session.scalars(select(m.OplogEvent.subject_index)))
         events = service.load_events(ctx)
-    assert lines == list(range(2, 10))
+    assert lines == list(range(2, 11))
     assert all(b"R900" not in v for v in stored)  # only ciphertext in the table
     assert "R900" not in indexes and all(len(i) == 64 for i in indexes)
-    assert events.height == 8 and events.get_column("file").unique().to_list() == [log.name]
+    assert events.height == 9 and events.get_column("file").unique().to_list() == [log.name]
 
 
 def test_each_rule_fires_on_its_case_and_not_on_the_twin(ward):
@@ -111,8 +121,8 @@ def test_rescan_upserts_by_fingerprint_and_keeps_triage(ward):
         service.review(ctx, first.alerts[0]["id"], "looking")
     with acting(settings, "auditor") as ctx:
         second = service.run_scan(ctx)
-    assert (first.new, second.new) == (4, 0)
-    assert _count(settings, m.OplogAlert) == 4
+    assert (first.new, second.new) == (6, 0)
+    assert _count(settings, m.OplogAlert) == 6
     states = {a["id"]: a["state"] for a in second.alerts}
     assert states[first.alerts[0]["id"]] == "under_review"
     with acting(settings, "auditor") as ctx:
@@ -258,8 +268,8 @@ def test_report_and_notices(ward):
         notice, _ = make_notice(ctx, issued[0]["id"], "html", "ja")
         notice_en, _ = make_notice(ctx, issued[0]["id"], "html", "en")
     assert len(issued) == 3 and {n["department"] for n in data["notices"]} == {"D01", "D02", "D08"}
-    assert data["lines"] == 8 and data["files"][0]["name"] == log.name
-    assert data["totals"] == {"total": 4, "new": 3, "under_review": 0, "legitimate": 0, "misuse": 1}
+    assert data["lines"] == 9 and data["files"][0]["name"] == log.name
+    assert data["totals"] == {"total": 6, "new": 5, "under_review": 0, "legitimate": 0, "misuse": 1}
     assert {r["rule"] for r in data["rules"]} == set(EXPECTED)
     text = html.decode()
     assert "操作ログ分析結果報告" in text and "住民記録・戸籍課" in text

@@ -6,12 +6,12 @@ import time
 
 from tests.oplog._db import load_records, write_log
 from tests.oplog._ward import make_events, ward_context
-from tests.oplog.test_storage import ROWS
+from tests.oplog.test_storage import CHECKLIST, ROWS
 
 
 def test_upload_scan_triage_suppress_and_report(app_client, users, tmp_path):
 
-    load_records(users.settings, ward_context(), tmp_path)
+    load_records(users.settings, ward_context(checklist=CHECKLIST), tmp_path)
     log = write_log(make_events(ROWS), tmp_path / "log.csv")
     app_client.login(users.by_role["auditor"])
     csrf = app_client.csrf()
@@ -34,7 +34,7 @@ def test_upload_scan_triage_suppress_and_report(app_client, users, tmp_path):
     assert "scan-done" in r.text, r.text
 
     queue = app_client.get("/oplog?state=new").text
-    assert queue.count('class="alert-link"') == 4
+    assert queue.count('class="alert-link"') == 6
     api = app_client.get("/api/v1/oplog/alerts?rule=off_hours").json()["alerts"]
     aid = api[0]["id"]
     page = app_client.get(f"/oplog/alerts/{aid}").text
