@@ -180,6 +180,9 @@ def seir(
     change_date: list[str] = typer.Option(
         None, "--change-date", help="伝播が変わる日（複数可） / dates transmission changes"
     ),
+    population: int = typer.Option(
+        920_000, "--population", help="対象地域の人口 / population of the area"
+    ),
     fmt: str = FORMAT,
     out: Path = OUT,
 ) -> None:
@@ -199,6 +202,7 @@ def seir(
             _date(end),
             horizon,
             changes,
+            population,
             progress=lambda done, total: bar.update(task, completed=done, total=total),
         )
     _emit(result, fmt, out)

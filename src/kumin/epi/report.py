@@ -23,11 +23,17 @@ from kumin.reports.charts import Chart, Series
 # -- figures ------------------------------------------------------------------------------
 
 
+def _cap(values: pl.Series, factor: float, low: float, high: float) -> float:
+    """A y-axis top: ``factor`` times the 95th percentile of ``values``, within [low, high]."""
+    q = values.drop_nulls().drop_nans().quantile(0.95) if values.len() else None
+    return float(min(max(factor * (q or 0.0), low), high))
+
+
 def curve_chart(
     curve: pl.DataFrame, nowcast: pl.DataFrame | None, lang: str, *, bars: bool = True
 ) -> Chart:
     """Daily cases by onset (bars; a thin line in print), the 7-day mean and the
-    nowcast with its 90% band."""
+    nowcast with its 95% prediction band."""
     chart = Chart(
         t("epi.fig.curve", lang),
         x_title=t("epi.fig.onset_date", lang),
@@ -43,25 +49,43 @@ def curve_chart(
         ),
         Series(t("epi.fig.mean7", lang), curve["date"].to_list(), curve["cases_avg"].to_list()),
     )
+    top = float(curve["cases"].max() or 1)
     if nowcast is not None and nowcast.height:
+        # the last days, barely reported yet, may have huge upper bounds: open the page on
+        # a range that shows the days at least half reported, and let the user zoom out
+        half = nowcast.filter(pl.col("observed") >= 0.5 * pl.col("median"))
+        top = max(top, float(half["upper_95"].max() or 0))
         chart.add(
             Series(
                 t("epi.fig.nowcast", lang),
                 nowcast["date"].to_list(),
                 nowcast["median"].to_list(),
-                lower=nowcast["lower_90"].to_list(),
-                upper=nowcast["upper_90"].to_list(),
-                color="#d9480f",
+                lower=nowcast["lower_95"].to_list(),
+                upper=nowcast["upper_95"].to_list(),
+                color="#862e9c",
             )
         )
+    chart.y_max = 1.15 * top
+    if not bars:  # print has no zoom: cut the band at the top of the axis
+        for series in chart.series:
+            if series.upper is not None:
+                series.upper = [None if u is None else min(u, chart.y_max) for u in series.upper]
+                series.y = [None if v is None else min(v, chart.y_max) for v in series.y]
     return chart
 
 
 def rt_chart(
     rt: pl.DataFrame, lang: str, simple: pl.DataFrame | None = None, title: str = ""
 ) -> Chart:
-    """Rt with its 95% interval and the threshold 1 (and the media formula, dashed)."""
+    """Rt with its 95% interval and the threshold 1 (and the media formula, dashed).
+
+    Windows with few cases have very wide intervals; the band is drawn up to
+    ``chart.y_max`` (about 1.5 times the usual Rt, between 3 and 6) so that the
+    rest stays readable, and the web page opens on that range.
+    """
     rt = rt.drop_nulls("r_median")
+    cap = _cap(rt["r_median"], 1.5, 3.0, 6.0)
+    rt = rt.with_columns(pl.col("r_median", "r_lower", "r_upper").clip(upper_bound=cap))
     chart = Chart(
         title or t("epi.fig.rt", lang),
         x_title=t("epi.fig.window_end", lang),
@@ -78,7 +102,7 @@ def rt_chart(
         )
     )
     if simple is not None:
-        s = simple.drop_nulls("r_median")
+        s = simple.drop_nulls("r_median").with_columns(pl.col("r_median").clip(upper_bound=cap))
         chart.add(
             Series(
                 t("epi.fig.rt_simple", lang),
@@ -87,6 +111,7 @@ def rt_chart(
                 dash=True,
             )
         )
+    chart.y_max = cap
     return chart
 
 
@@ -212,6 +237,10 @@ def small_multiples(
         "margin": {"t": 48, "r": 8, "b": 24, "l": 32},
         "font": {"family": "Noto Sans CJK JP, sans-serif", "size": 9},
     }
+    for i in range(len(regions)):
+        n = "" if i == 0 else str(i + 1)
+        layout[f"xaxis{n}"] = {"nticks": 3, "tickfont": {"size": 8}}
+        layout[f"yaxis{n}"] = {"tickfont": {"size": 8}, **({"range": [0, 4]} if band else {})}
     if band:
         layout["shapes"] = [
             {"type": "line", "xref": f"x{'' if i == 0 else i + 1} domain", "x0": 0, "x1": 1,

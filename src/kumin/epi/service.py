@@ -62,6 +62,9 @@ EMERGENCIES = (
     dt.date(2021, 7, 12),
     dt.date(2021, 10, 1),
 )
+#: default population of the SEIR: the study ward, about 920,000 residents in 2021–2022
+#: (the Japan contact matrix's age structure scaled to it; give ``population`` otherwise)
+WARD_POPULATION = 920_000
 #: mean days in each care setting for the demand projection (assumed: Japan's 10-day
 #: isolation at home or in a hotel; 14 days in hospital or a facility)
 LENGTH_OF_STAY = {"home": 10.0, "hotel": 10.0, "hospital": 14.0, "facility": 14.0}
@@ -511,17 +514,23 @@ def analyse_seir(
     change_dates: Sequence[dt.date] | None = None,
     horizon: int = 60,
     reductions: Sequence[float] = (0.2, 0.4),
-    vaccination_scale: float = 2.0,
+    population: float = WARD_POPULATION,
     n_samples: int = 100,
     progress: Progress = None,
 ) -> EpiResult:
     """Fit the age-structured SEIR to cases by age band and compare scenarios side by side.
 
     Default period: the last 90 days of the records. Default change dates: Tokyo's
-    states of emergency inside the period. Scenarios: as fitted, contacts cut by
-    each of ``reductions`` from the day after the data, vaccination ``x`` faster.
+    states of emergency inside the period. Scenarios: as fitted, and contacts cut
+    by each of ``reductions`` from the day after the data. The records hold no dose
+    schedule, so the fit runs without vaccination (scenarios of faster vaccination
+    need :meth:`SEIRModel.fit <kumin.epi.seir_fit.SEIRModel.fit>` with ``doses``).
     """
-    from kumin.epi.contact_matrices import model_band_of
+    from kumin.epi.contact_matrices import (
+        contact_matrix_from_array,
+        japan_contact_matrix,
+        model_band_of,
+    )
     from kumin.epi.seir_fit import SEIRModel
     from kumin.epi.seir_inputs import cases_by_band
     from kumin.epi.seir_scenarios import Scenario, compare_scenarios
@@ -538,13 +547,19 @@ def analyse_seir(
     scenarios = [
         Scenario("baseline"),
         *(Scenario(f"contacts -{round(r * 100)}%", contact_reduction=r) for r in reductions),
-        Scenario(f"vaccination x{vaccination_scale:g}", vaccination_scale=vaccination_scale),
     ]
     total = 1 + len(scenarios)
     if progress:
         progress(0, total)
     days, cases = cases_by_band(data, date_column="day", start=first, end=last)
-    model = SEIRModel(change_dates=change_dates, ci_method="wald", random_state=0).fit(days, cases)
+    japan = japan_contact_matrix()
+    # Japan's contacts and age structure, scaled to the ward: depletion of susceptibles
+    # happens at the ward's size, not the nation's
+    contacts = contact_matrix_from_array(
+        japan.matrix, japan.population * (population / japan.population.sum()), japan.bands
+    )
+    model = SEIRModel(contacts, change_dates=change_dates, ci_method="wald", random_state=0)
+    model.fit(days, cases)
     if progress:
         progress(1, total)
     care = _care_settings(data, model_band_of)
@@ -562,6 +577,7 @@ def analyse_seir(
             "start": str(first),
             "end": str(last),
             "change_dates": [str(d) for d in change_dates],
+            "population": population,
             "params": {k: float(v) for k, v in model.params_.items()},
         },
         {
@@ -646,9 +662,16 @@ def seir(
     end=None,
     horizon: int = 60,
     change_dates=None,
+    population: float = WARD_POPULATION,
     progress: Progress = None,
 ) -> EpiResult:
     frame = load_cases(ctx, None, end, purpose="epi seir")
     return analyse_seir(
-        frame, start=start, end=end, change_dates=change_dates, horizon=horizon, progress=progress
+        frame,
+        start=start,
+        end=end,
+        change_dates=change_dates,
+        horizon=horizon,
+        population=population,
+        progress=progress,
     )

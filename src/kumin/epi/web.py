@@ -65,9 +65,21 @@ def _jsonable(value: Any) -> Any:
 
 
 def _figure(chart) -> JSONResponse:
+    return _json(_plotly(chart))
+
+
+def _plotly(chart) -> dict[str, Any]:
+    """The chart as Plotly, opened on its readable range, legend clear of the axis title."""
     from kumin.reports.charts import to_plotly
 
-    return _json(to_plotly(chart))
+    fig = to_plotly(chart)
+    layout = fig["layout"]
+    layout["legend"] = {"orientation": "h", "y": -0.18, "yanchor": "top"}
+    layout["margin"] = {**layout.get("margin", {}), "b": 96}
+    y_max = getattr(chart, "y_max", None)
+    if y_max:
+        layout["yaxis"]["range"] = [0, y_max]
+    return fig
 
 
 def _query(request: Request) -> str:
@@ -172,7 +184,8 @@ def _start_job(ctx: Ctx, kind: str, form: dict[str, Any]) -> jobs.Job:
 
         def work(progress):
             from kumin.epi.report import care_chart, seir_chart
-            from kumin.reports.charts import to_plotly
+
+            to_plotly = _plotly
 
             res = service.analyse_seir(
                 frame,
@@ -197,7 +210,8 @@ def _start_job(ctx: Ctx, kind: str, form: dict[str, Any]) -> jobs.Job:
 
         def work(progress):
             from kumin.epi.report import rt_chart
-            from kumin.reports.charts import to_plotly
+
+            to_plotly = _plotly
 
             res = service.analyse_rt(frame, method="infection", progress=progress)
             return {
