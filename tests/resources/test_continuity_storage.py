@@ -96,3 +96,18 @@ def test_assess_without_counts_says_what_to_do(cli, users):
     )
     assert r.exit_code == 1
     assert "kumin continuity import" in r.stderr
+
+
+def test_xlsx_with_japanese_headers(cli, users, tmp_path, counts_frame):
+    import openpyxl
+
+    path = tmp_path / "件数.xlsx"
+    book = openpyxl.Workbook()
+    sheet = book.active
+    sheet.append(["事業", "年月", "件数"])
+    for service, month, count in counts_frame.iter_rows():
+        sheet.append([service, f"{month.year}年{month.month}月", count])
+    book.save(path)
+    r = cli("continuity", "import", str(path), user=users.by_role["epidemiologist"])
+    assert r.exit_code == 0, r.output
+    assert _stored(users.settings) == counts_frame.height
