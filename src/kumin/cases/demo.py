@@ -27,6 +27,8 @@ from kumin.cases.releases import create_release
 from kumin.core.context import Ctx
 from kumin.core.permissions import Actor
 
+#: Records of the demo ward (report No. 350's count); tests load fewer.
+RECORDS = 31_077
 REPORT_CONTRACT = "R350-2021"
 CURRENT_CONTRACT = "DEMO-2026-01"
 
@@ -113,25 +115,26 @@ def _exists(ctx: Ctx, code: str) -> bool:
 
 
 def load_demo(ctx: Ctx, seed: int, progress) -> None:
-    from kumin.synth.cases import REPORT_COUNT, synth_cases, write_cases_csv
+    from kumin.synth.cases import synth_cases, write_cases_csv
     from kumin.synth.demo import DEMO_USERS
 
     epi = Ctx(ctx.session, ctx.settings, Actor(DEMO_USERS["epidemiologist"], "epidemiologist"))
     file_name = f"demo_hersys_{seed}.csv"
-    task = progress.add_task("cases", total=2 * REPORT_COUNT + 3)
+    task = progress.add_task("cases", total=2 * RECORDS + 3)
     loaded = ctx.session.scalar(
         select(func.count()).select_from(ImportRun).where(ImportRun.file_name == file_name)
     )
     if not loaded:
         with tempfile.TemporaryDirectory(prefix="kumin-demo-") as folder:
             path = Path(folder) / file_name
-            write_cases_csv(synth_cases(seed=seed), path, "hersys", encoding="cp932", seed=seed)
+            records = synth_cases(seed=seed, n=RECORDS)
+            write_cases_csv(records, path, "hersys", encoding="cp932", seed=seed)
 
             def tick(done: int, total: int) -> None:
                 progress.update(task, completed=done, total=total + 3)
 
             service.import_cases(epi, path, "hersys", progress=tick)
-    progress.update(task, completed=2 * REPORT_COUNT)
+    progress.update(task, completed=2 * RECORDS)
     if not _exists(epi, REPORT_CONTRACT):
         add_contract(epi, REPORT_350)
     ended = epi.session.scalar(select(Contract.disposed_at).where(Contract.code == REPORT_CONTRACT))
