@@ -66,10 +66,12 @@ def curve_chart(
             )
         )
     chart.y_max = 1.15 * top
-    if not bars:  # print has no zoom: cut the band at the top of the axis
+    if not bars:  # print has no zoom: cut the nowcast at the top of the reported curve
+        chart.y_max = 1.3 * float(curve["cases"].max() or 1)
         for series in chart.series:
             if series.upper is not None:
                 series.upper = [None if u is None else min(u, chart.y_max) for u in series.upper]
+                series.lower = [None if u is None else min(u, chart.y_max) for u in series.lower]
                 series.y = [None if v is None else min(v, chart.y_max) for v in series.y]
     return chart
 
