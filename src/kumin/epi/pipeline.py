@@ -233,13 +233,16 @@ def rt_by_infection_date(
         raise DataError("epi.pipeline.triangle_needs_reports", count=int(r_miss.sum()))
     draws = np.empty((M * K, n_days))
     hyper: dict[str, float] = {}
+    # imputations differ in a few cases only: each triangle fit starts from the last mode
+    triangle_est = Nowcaster(max_delay=max_delay, n_draws=K, warm_start=True)
     for m in range(M):
         seed = int(rng.integers(2**31))
         rows = slice(m * K, (m + 1) * K)
         if mode == "none":
             draws[rows] = local_counts[m]
         elif mode == "triangle":
-            est = Nowcaster(max_delay=max_delay, n_draws=K, random_state=seed)
+            est = triangle_est
+            est.random_state = seed
             o_m, r_m = imp.onset_days[m, ~imported], report[~imported]
             est.fit(o_m, r_m, as_of=end)
             w = min(est.draws_.shape[1], n_days)
