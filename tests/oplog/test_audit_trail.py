@@ -86,3 +86,10 @@ def test_ordinary_office_hours_reading_raises_nothing():
     ev = audit_events(_entries(nights=0))
     ctx = audit_context(["sato", "tanaka"], dt.date(2021, 1, 1))
     assert scan(ev, ctx, rules=list(AUDIT_RULES)) == []
+
+
+def test_public_names_are_sorted_and_importable():
+    import kumin.oplog as oplog
+
+    assert oplog.__all__ == sorted(oplog.__all__, key=lambda n: (not n.isupper(), n))
+    assert all(hasattr(oplog, n) for n in oplog.__all__)
