@@ -92,7 +92,9 @@ def test_population_and_report_from_the_cli(cli, users, tmp_path):
     assert r.exit_code == 0, r.output
     report = json.loads(r.stdout)
     assert report["label_en"] == "FY2021"
-    status = next(s for s in report["sections"] if s["number"] == "1")["figures"]["status_end"]
+    status = next(s for s in report["sections"] if s["key"] == "cards.issuance")["figures"][
+        "status_end"
+    ]
     assert status["population"] == 917_100 and status["valid"] == 0
     out = tmp_path / "r.pdf"
     r = cli(
