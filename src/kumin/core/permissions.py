@@ -78,9 +78,11 @@ PERMISSIONS: dict[str, Permission] = {
     "juki.read": _p(O, T, U, scoped=True),
     "juki.department": _p(O, T, scoped=True),
     # operation logs
-    "oplog.import": _p(U, O),
-    "oplog.scan": _p(U),
-    "oplog.triage": _p(U),
+    # residents named in the logs: stored encrypted (import), decrypted to judge
+    # business records and the watch list (scan) or on request (triage)
+    "oplog.import": _p(U, O, personal=True),
+    "oplog.scan": _p(U, personal=True),
+    "oplog.triage": _p(U, personal=True),
     "oplog.report": _p(U, O),
 }
 
