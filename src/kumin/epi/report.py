@@ -232,7 +232,7 @@ def small_multiples(
                             "x": 0.02, "y": 1.0, "showarrow": False, "xanchor": "left",
                             "yanchor": "bottom", "font": {"size": 10}})  # fmt: skip
     layout: dict[str, Any] = {
-        "title": {"text": t("epi.fig.towns_" + ("rt" if band else "incidence"), lang)},
+        "title": {"text": t("epi.fig.towns_rt" if band else "epi.fig.towns_incidence", lang)},
         "grid": {"rows": rows, "columns": columns, "pattern": "independent", "ygap": 0.45},
         "height": max(260, 150 * rows),
         "annotations": annotations,
