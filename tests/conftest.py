@@ -184,19 +184,30 @@ class Accounts:
     password: str = PASSWORD
 
 
-def make_users(settings: Settings, department: str = "課税課") -> Accounts:
-    from kumin.core import accounts
-    from kumin.core.context import context
-    from kumin.core.permissions import ROLES, SYSTEM, Actor
+_PASSWORD_HASH: list[str] = []
 
+
+def make_users(settings: Settings, department: str = "課税課") -> Accounts:
+    """One account per role, password :data:`PASSWORD`.
+
+    The accounts service itself is tested in tests/core; here the Argon2 hash is
+    computed once per process, which keeps the many tests that need accounts fast.
+    """
+    from kumin.core import accounts, audit
+    from kumin.core.db import session_scope
+    from kumin.core.models import User
+    from kumin.core.permissions import ROLES
+
+    if not _PASSWORD_HASH:
+        _PASSWORD_HASH.append(accounts.hash_password(PASSWORD))
     names = {}
-    for i, role in enumerate(ROLES):
-        name = f"u-{role.replace('_', '-')}"
-        actor = SYSTEM if i == 0 else Actor("u-admin", "admin")
-        with context(settings, actor) as ctx:
+    with session_scope(settings) as s:
+        for role in ROLES:
+            name = f"u-{role.replace('_', '-')}"
             dept = department if role == "terminal_manager" else None
-            accounts.add_user(ctx, name, role, PASSWORD, dept)
-        names[role] = name
+            s.add(User(name=name, role=role, department=dept, password_hash=_PASSWORD_HASH[0]))
+            audit.record(s, "system", "users.add", f"user:{name}", details={"role": role})
+            names[role] = name
     return Accounts(settings, names)
 
 
