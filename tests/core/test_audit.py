@@ -102,9 +102,9 @@ def test_cli_show_formats(cli, users):
     import json
 
     auditor = users.by_role["auditor"]
-    as_json = cli("audit", "show", "--format", "json", "--actor", "u-admin", user=auditor)
+    as_json = cli("audit", "show", "--format", "json", "--actor", "system", user=auditor)
     rows = json.loads(as_json.stdout)
-    assert rows and all(r["actor"] == "u-admin" for r in rows)
+    assert rows and all(r["actor"] == "system" for r in rows)
     assert {"seq", "ts", "actor", "action", "object", "purpose", "outcome"} <= rows[0].keys()
     as_csv = cli("audit", "show", "--format", "csv", "--since", "2020-01-01", user=auditor)
     parsed = list(csv.DictReader(io.StringIO(as_csv.stdout)))
