@@ -6,9 +6,9 @@ import re
 
 import pytest
 
-from kumin.epi import jobs
 from kumin.errors import NotFound
 from kumin.synth.cases import synth_cases, write_cases_csv
+from kumin.web import jobs
 
 
 @pytest.fixture

@@ -17,8 +17,9 @@ from fastapi import APIRouter, Depends, Form, Query, Request
 from fastapi.responses import JSONResponse, Response
 
 from kumin.core.context import Ctx
-from kumin.epi import jobs, service
+from kumin.epi import service
 from kumin.errors import NotFound, UserError
+from kumin.web import jobs
 from kumin.web.deps import Permit
 from kumin.web.nav import NavItem, add_nav
 from kumin.web.render import page

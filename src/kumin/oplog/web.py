@@ -5,7 +5,7 @@ deterrence notices.
 
 Every route names its action through ``Permit``; pages and API call the same
 service functions as the CLI. A scan started from the page runs in the
-background (:mod:`kumin.epi.jobs`, a generic in-memory runner) in its own
+background (:mod:`kumin.web.jobs`, a generic in-memory runner) in its own
 database transaction, so the page can poll its progress.
 """
 
@@ -21,11 +21,11 @@ from fastapi.responses import JSONResponse, RedirectResponse, Response
 
 from kumin.core.context import Ctx, context
 from kumin.core.i18n import t
-from kumin.epi import jobs
 from kumin.errors import UserError
 from kumin.oplog import models as m
 from kumin.oplog import service
 from kumin.oplog.scan import RULES
+from kumin.web import jobs
 from kumin.web.deps import Permit
 from kumin.web.nav import NavItem, add_nav
 from kumin.web.pages import DASHBOARD_CARDS

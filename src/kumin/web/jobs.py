@@ -24,7 +24,7 @@ from typing import Any
 from kumin.errors import KuminError, NotFound
 
 MAX_JOBS = 50
-_executor = ThreadPoolExecutor(max_workers=2, thread_name_prefix="kumin-epi-job")
+_executor = ThreadPoolExecutor(max_workers=2, thread_name_prefix="kumin-job")
 _lock = threading.Lock()
 _jobs: OrderedDict[str, Job] = OrderedDict()
 
@@ -90,7 +90,7 @@ def get(job_id: str, owner: str) -> Job:
     with _lock:
         job = _jobs.get(job_id)
     if job is None or job.owner != owner:
-        raise NotFound("epi.web.no_job")
+        raise NotFound("core.web.no_job")
     return job
 
 
