@@ -44,7 +44,7 @@ def child_import(path: Path, url: str, key: Path, repeat: int) -> None:
     from kumin.core.permissions import Actor
     from kumin.core.setup import initialise
 
-    settings = Settings(database_url=url, key_file=key, require_2fa=False)
+    settings = Settings(database_url=url, key_file=key)
     initialise(settings)
     actor = Actor("bench", "epidemiologist")
     runs = []

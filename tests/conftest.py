@@ -83,9 +83,15 @@ def _with_db(url: str, name: str) -> str:
 
 
 def _initialise(settings: Settings) -> None:
+    from kumin.core.db import session_scope
+    from kumin.core.installation import store_policy
     from kumin.core.setup import initialise
 
     initialise(settings)
+    # Most tests sign in with a password only; tests of 2FA turn the policy back on
+    # (set_require_2fa below). The policy lives in the database, as in production.
+    with session_scope(settings) as s:
+        store_policy(s, require_2fa=False)
 
 
 @pytest.fixture(scope="session")
@@ -98,7 +104,6 @@ def _templates(tmp_path_factory) -> Iterator[dict[str, Settings]]:
     sqlite = Settings(
         database_url=f"sqlite:///{folder / 'template.db'}",
         key_file=folder / "template.key",
-        require_2fa=False,
     )
     _initialise(sqlite)
     dispose_engine(sqlite)
@@ -109,7 +114,6 @@ def _templates(tmp_path_factory) -> Iterator[dict[str, Settings]]:
         pg = Settings(
             database_url=_with_db(PG_ADMIN_URL, name),
             key_file=folder / "template.key",
-            require_2fa=False,
         )
         _initialise(pg)
         dispose_engine(pg)
@@ -129,7 +133,7 @@ def _new_db(kind: str, templates: dict[str, Settings], tmp_path: Path) -> Iterat
         src = Path(templates["sqlite"].database_url.removeprefix("sqlite:///"))
         dst = tmp_path / "kumin.db"
         shutil.copy(src, dst)
-        settings = Settings(database_url=f"sqlite:///{dst}", key_file=key_file, require_2fa=False)
+        settings = Settings(database_url=f"sqlite:///{dst}", key_file=key_file)
         yield settings
         dispose_engine(settings)
         return
@@ -141,9 +145,7 @@ def _new_db(kind: str, templates: dict[str, Settings], tmp_path: Path) -> Iterat
     template = templates["postgresql"].database_url.rsplit("/", 1)[1]
     name = f"kumin_t_{uuid.uuid4().hex[:12]}"
     _pg_exec(f'CREATE DATABASE "{name}" TEMPLATE "{template}"')
-    settings = Settings(
-        database_url=_with_db(PG_ADMIN_URL, name), key_file=key_file, require_2fa=False
-    )
+    settings = Settings(database_url=_with_db(PG_ADMIN_URL, name), key_file=key_file)
     try:
         yield settings
     finally:
@@ -209,6 +211,15 @@ def make_users(settings: Settings, department: str = "課税課") -> Accounts:
             audit.record(s, "system", "users.add", f"user:{name}", details={"role": role})
             names[role] = name
     return Accounts(settings, names)
+
+
+def set_require_2fa(settings: Settings, on: bool = True) -> None:
+    """Store the installation's 2FA policy in a test database."""
+    from kumin.core.db import session_scope
+    from kumin.core.installation import store_policy
+
+    with session_scope(settings) as s:
+        store_policy(s, require_2fa=on)
 
 
 @pytest.fixture
@@ -311,7 +322,6 @@ class Cli:
         self.env = {
             "KUMIN_DATABASE_URL": settings.database_url,
             "KUMIN_KEY_FILE": str(settings.key_file),
-            "KUMIN_REQUIRE_2FA": "0",
             "KUMIN_HOME": str(home),
             "KUMIN_LANG": "en",
         }

@@ -15,6 +15,7 @@ API answers ``{"error": {"code": ..., "message": ...}}``.
     │   ├── StateError          a step out of order, e.g. in a card workflow (HTTP 409)
     │   └── NotFound            no such object (HTTP 404)
     ├── AuthError               sign-in failed or the session is gone (HTTP 401)
+    │   └── Throttled           too many failed sign-ins: wait before trying (HTTP 429)
     ├── PermissionDenied        the role may not do this (HTTP 403)
     └── ConfigError             the installation is misconfigured (key file, database)
 """
@@ -118,6 +119,11 @@ class NotFound(UserError):
 class AuthError(KuminError):
     http_status = 401
     code = "auth"
+
+
+class Throttled(AuthError):
+    http_status = 429
+    code = "throttled"
 
 
 class PermissionDenied(KuminError):

@@ -108,6 +108,13 @@ CLI_COMMANDS: dict[str, tuple[list[str], str | None]] = {
     "keys destroy": (["nothing-here", "--yes"], "keys.manage"),
     "audit verify": ([], "audit.verify"),
     "audit show": (["--limit", "3"], "audit.read"),
+    "passwd": ([], None),  # signs in with the current password itself
+    "tokens list": ([], "account.self"),
+    "tokens revoke": (["999"], "account.self"),
+    "users expire-password": (["victim"], "users.manage"),
+    "users set-password": (["victim", "--password-stdin"], "users.manage"),
+    "policy show": ([], "users.manage"),
+    "policy set": (["require_2fa", "off"], "users.manage"),
 }
 
 
@@ -155,7 +162,7 @@ def test_cli_commands_refuse_roles(cli, users, path):
     from kumin.core.permissions import SYSTEM
 
     with context(cli.settings, SYSTEM.__class__("u-admin", "admin")) as ctx:
-        accounts.add_user(ctx, "victim", "auditor", "victim-password-1")
+        accounts.add_user(ctx, "victim", "auditor", "quiet-harbour-71")
     args, action = CLI_COMMANDS[path]
     for role in ROLES:
         r = cli(*path.split(), *args, user=users.by_role[role], stdin="another-password-1\n")

@@ -22,7 +22,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from kumin.core import accounts
+from kumin.core import accounts, signin, tokens
 from kumin.core.config import Settings
 from kumin.core.context import Ctx
 from kumin.core.db import is_initialised, session_scope
@@ -67,12 +67,18 @@ def _prompt(label: str, secret: bool = True) -> str:
     return getpass.getpass(f"{label}: ") if secret else input(f"{label}: ")
 
 
-def sign_in(session, settings: Settings, user: str | None = None) -> Actor:
-    """Work out who is running the command and check their credentials."""
+def sign_in(
+    session, settings: Settings, user: str | None = None, *, allow_must_change: bool = False
+) -> Actor:
+    """Work out who is running the command and check their credentials.
+
+    The saved ``kumin login`` token is used when it is still valid; otherwise the
+    password (KUMIN_PASSWORD or a prompt) and, where the account has one, a code.
+    """
     name = user or os.environ.get("KUMIN_USER")
     saved = _read_session_token(settings)
     if saved and (name is None or name == saved[0]):
-        found = accounts.find_api_token(session, saved[1])
+        found = tokens.find_api_token(session, saved[1])
         if found is not None:
             return accounts.actor_of(found)
     if not name:
@@ -80,16 +86,25 @@ def sign_in(session, settings: Settings, user: str | None = None) -> Actor:
     password = os.environ.get("KUMIN_PASSWORD")
     if password is None:
         password = _prompt(t("core.cli.password_prompt", None, name=name))
-    signin = accounts.authenticate(session, settings, name, password, source="cli")
-    if signin.mfa_setup_required:
+    return finish_sign_in(session, settings, name, password, allow_must_change=allow_must_change)
+
+
+def finish_sign_in(
+    session, settings: Settings, name: str, password: str, *, allow_must_change: bool = False
+) -> Actor:
+    """The password step, then the code step where due; commits the audit entries."""
+    found = signin.authenticate(session, settings, name, password, source="cli")
+    if found.mfa_setup_required:
         session.commit()
         raise AuthError("core.auth.setup_2fa_first")
-    if signin.mfa_required:
+    if found.mfa_required:
         code = os.environ.get("KUMIN_OTP") or _prompt(t("core.cli.otp_prompt"), secret=False)
-        accounts.check_second_factor(session, settings, signin.user, code, source="cli")
-    accounts.record_login(session, signin.user, "cli")
+        signin.check_second_factor(session, settings, found.user, code, source="cli")
+    signin.record_login(session, found.user, "cli")
     session.commit()
-    return signin.actor
+    if found.must_change_password and not allow_must_change:
+        raise AuthError("core.signin.must_change_password")
+    return found.actor
 
 
 def require_initialised(settings: Settings) -> None:

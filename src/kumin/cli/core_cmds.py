@@ -20,7 +20,7 @@ from kumin.cli.common import (
     settings,
     sign_in,
 )
-from kumin.core import accounts, audit, crypto
+from kumin.core import accounts, audit, crypto, tokens
 from kumin.core.db import session_scope
 from kumin.core.i18n import t
 from kumin.core.tabular import atomic_write_bytes
@@ -204,7 +204,7 @@ def audit_show(
 
 
 def login(user: str = typer.Argument(None)) -> None:
-    """ログインして8時間セッションを保持 / Sign in for 8 hours."""
+    """ログインしてセッションを保持（8時間） / Sign in for 8 hours."""
     s = settings()
     require_initialised(s)
     name = user or os.environ.get("KUMIN_USER")
@@ -217,16 +217,27 @@ def login(user: str = typer.Argument(None)) -> None:
         actor = sign_in(session, s, name)
     from kumin.core.context import context
 
+    # The token lives exactly as long as we say: the web session's lifetime.
     with context(s, actor) as ctx:
-        token = accounts.create_api_token(ctx, "cli", days=1)
+        token = tokens.create_api_token(ctx, "cli", hours=s.session_hours)
     body = {"database_url": s.database_url, "user": actor.name, "token": token}
     atomic_write_bytes(session_file(), json.dumps(body).encode(), mode=0o600)
-    say("core.cli.logged_in", name=actor.name)
+    say("core.cli.logged_in", name=actor.name, hours=s.session_hours)
 
 
 def logout() -> None:
-    """ログアウト / Forget the saved CLI session."""
+    """ログアウト（サーバー側でも無効化） / Sign out: revoke the CLI token on the server."""
+    from kumin.cli.common import _read_session_token
+    from kumin.core.db import is_initialised
+
+    s = settings()
     path = session_file()
+    saved = _read_session_token(s) if path.exists() else None
+    if saved and is_initialised(s):
+        with session_scope(s) as session:
+            owner = tokens.revoke_presented_token(session, saved[1])
+            if owner is not None:
+                audit.record(session, owner, "auth.logout", details={"source": "cli"})
     if path.exists():
         path.unlink()
     say("core.cli.logged_out")

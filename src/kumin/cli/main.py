@@ -11,7 +11,7 @@ import sys
 
 import typer
 
-from kumin.cli import core_cmds
+from kumin.cli import account_cmds, core_cmds
 from kumin.cli.common import err_console, say, set_user, settings
 from kumin.core.i18n import t
 from kumin.errors import KuminError
@@ -57,8 +57,10 @@ def demo(
     """デモ環境（合成データ）を用意して起動 / Set up the synthetic demo ward and serve it."""
     from kumin.synth.demo import set_up_demo
 
-    s = settings().with_(demo=True, require_2fa=False)
-    set_up_demo(s, seed=seed)
+    # The demo's policy (no 2FA) is stored with the installation by set_up_demo,
+    # so every later shell and the web agree without any environment variable.
+    s = settings()
+    set_up_demo(s, seed=seed, url=None if no_serve else f"http://{host}:{port}/")
     if not no_serve:
         from kumin.web.serve import serve as run_server
 
@@ -83,6 +85,7 @@ app.command("logout")(core_cmds.logout)
 app.add_typer(core_cmds.users_app, name="users")
 app.add_typer(core_cmds.keys_app, name="keys")
 app.add_typer(core_cmds.audit_app, name="audit")
+account_cmds.register(app)
 
 
 def _register_domains() -> None:

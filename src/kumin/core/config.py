@@ -4,13 +4,16 @@
 |---|---|---|
 | KUMIN_DATABASE_URL | sqlite:///./kumin.db | database; ``postgresql+psycopg://...`` too |
 | KUMIN_KEY_FILE | ./kumin.key | master key file (mode 0600, created by ``kumin init``) |
-| KUMIN_REQUIRE_2FA | 1 | two-factor sign-in required for roles that read personal data |
 | KUMIN_LANG | ja | language of the CLI (ja or en) |
 | KUMIN_DEBUG | 0 | show tracebacks instead of one-line errors |
 | KUMIN_SECURE_COOKIES | auto | Secure cookies: 1, 0, or auto (only over HTTPS) |
 | KUMIN_PROFILE_DIR | (none) | extra folder of user-defined import profiles |
 | KUMIN_USER / KUMIN_PASSWORD / KUMIN_OTP | (none) | the CLI's account, for scripts |
 | KUMIN_SMALL_CELL | 5 | counts below this (and above 0) are shown as "<5" in public tables |
+
+Whether two-factor sign-in is required, and whether the installation is a demo, is
+installation policy: it lives in the database (:mod:`kumin.core.installation`), not
+in the environment of whoever runs a command.
 """
 
 from __future__ import annotations
@@ -32,16 +35,19 @@ def _flag(value: str | None, default: bool) -> bool:
 class Settings:
     database_url: str = "sqlite:///./kumin.db"
     key_file: Path = Path("./kumin.key")
-    require_2fa: bool = True
     lang: str = "ja"
     debug: bool = False
     secure_cookies: str = "auto"
     profile_dir: Path | None = None
     small_cell: int = 5
-    lockout_attempts: int = 5
-    lockout_minutes: int = 15
+    # Sign-in throttling (kumin.core.throttle): free failures, then delays doubling
+    # from 1 s up to the cap, per account and (more leniently) per client address.
+    account_free_failures: int = 5
+    account_max_delay: int = 300
+    client_free_failures: int = 20
+    client_max_delay: int = 900
+    # Web sessions and CLI sign-ins (``kumin login``) both last this long.
     session_hours: int = 8
-    demo: bool = False
 
     @classmethod
     def from_env(cls, environ: dict[str, str] | None = None) -> Settings:
@@ -50,7 +56,6 @@ class Settings:
         return cls(
             database_url=env.get("KUMIN_DATABASE_URL") or cls.database_url,
             key_file=Path(env.get("KUMIN_KEY_FILE") or cls.key_file),
-            require_2fa=_flag(env.get("KUMIN_REQUIRE_2FA"), True),
             lang=normalise_lang(env.get("KUMIN_LANG")),
             debug=_flag(env.get("KUMIN_DEBUG"), False),
             secure_cookies=(env.get("KUMIN_SECURE_COOKIES") or "auto").lower(),

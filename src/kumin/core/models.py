@@ -33,6 +33,12 @@ class User(Base):
     locked_until: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), default=None)
     lang: Mapped[str] = mapped_column(String(8), default="ja")
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    # A new authenticator being enrolled: it replaces totp_secret only once confirmed,
+    # so a wrong code during re-enrolment never drops the active second factor.
+    totp_pending: Mapped[bytes | None] = mapped_column(LargeBinary, default=None)  # encrypted
+    # The last TOTP time step accepted: a code is good once, even inside its window.
+    totp_last_step: Mapped[int | None] = mapped_column(Integer, default=None)
+    must_change_password: Mapped[bool] = mapped_column(Boolean, default=False)
 
 
 class RecoveryCode(Base):
@@ -53,6 +59,8 @@ class WebSession(Base):
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
     csrf: Mapped[str] = mapped_column(String(64))
     mfa_passed: Mapped[bool] = mapped_column(Boolean, default=False)
+    # Codes tried on this password-verified session; it ends after a few wrong ones.
+    mfa_attempts: Mapped[int] = mapped_column(Integer, default=0)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     expires_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
 
@@ -68,6 +76,34 @@ class ApiToken(Base):
     label: Mapped[str] = mapped_column(String(64), default="")
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     expires_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class AuthThrottle(Base):
+    """Failed sign-ins per account and per client, for growing delays between tries.
+
+    ``key`` is the SHA-256 of e.g. ``account:web:sato`` or ``client:web:10.0.0.8``:
+    names that do not exist are throttled alike, and no typed name is stored.
+    """
+
+    __tablename__ = "auth_throttle"
+
+    key: Mapped[str] = mapped_column(String(64), primary_key=True)
+    failures: Mapped[int] = mapped_column(Integer, default=0)
+    last_failure_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    blocked_until: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), default=None)
+
+
+class InstallationSetting(Base):
+    """Policy of the installation (e.g. whether 2FA is required, whether it is a demo).
+
+    Kept in the database so that every shell, worker and machine agrees on it.
+    """
+
+    __tablename__ = "installation_settings"
+
+    name: Mapped[str] = mapped_column(String(64), primary_key=True)
+    value: Mapped[str] = mapped_column(String(200))
+    changed_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
 
 
 class DataKey(Base):

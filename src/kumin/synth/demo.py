@@ -15,7 +15,7 @@ from rich.progress import Progress
 from rich.table import Table
 from sqlalchemy import select
 
-from kumin.core import accounts
+from kumin.core import accounts, audit, installation
 from kumin.core.config import Settings
 from kumin.core.context import context
 from kumin.core.db import session_scope
@@ -23,6 +23,7 @@ from kumin.core.i18n import t
 from kumin.core.models import User
 from kumin.core.permissions import ROLES, SYSTEM, Actor
 from kumin.core.setup import initialise
+from kumin.errors import UserError
 
 DEMO_LOADERS = [
     "kumin.cases.demo",
@@ -44,11 +45,20 @@ DEMO_DEPARTMENT = "課税課"
 
 
 def set_up_demo(
-    settings: Settings, seed: int = 20220826, console: Console | None = None
+    settings: Settings,
+    seed: int = 20220826,
+    console: Console | None = None,
+    url: str | None = None,
 ) -> dict[str, str]:
-    """Initialise, create demo accounts (passwords printed once) and load demo data."""
+    """Initialise, create demo accounts (passwords printed once) and load demo data.
+
+    The installation is marked as a demo in its database (no 2FA required), so a
+    second shell signs in with a printed password and no environment variable.
+    A database holding accounts other than the demo's is refused: it is not a demo.
+    """
     console = console or Console()
     initialise(settings)
+    mark_as_demo(settings)
     created = _create_accounts(settings)
     if created:
         table = Table(title=t("core.demo.credentials_title"))
@@ -73,7 +83,30 @@ def set_up_demo(
             with context(settings, admin) as ctx:
                 module.load_demo(ctx, seed=seed, progress=progress)
     console.print(t("core.demo.ready"))
+    if url:
+        console.print(t("core.signin.demo_url", url=url), highlight=False)
+    console.print(
+        t("core.signin.demo_cli", user=DEMO_USERS["epidemiologist"], db=settings.database_url),
+        highlight=False,
+    )
     return {n: p for n, (_, p) in created.items()}
+
+
+def mark_as_demo(settings: Settings) -> None:
+    with session_scope(settings) as session:
+        policy = installation.load_policy(session)
+        others = set(session.scalars(select(User.name))) - set(DEMO_USERS.values())
+        if others and not policy.demo:
+            raise UserError("core.signin.not_a_demo")
+        if not policy.demo or policy.require_2fa:
+            installation.store_policy(session, demo=True, require_2fa=False)
+            audit.record(
+                session,
+                "system",
+                "system.policy",
+                "policy",
+                details={"demo": True, "require_2fa": False},
+            )
 
 
 def _create_accounts(settings: Settings) -> dict[str, tuple[str, str]]:

@@ -7,7 +7,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends
 
-from kumin.core import accounts, audit
+from kumin.core import accounts, audit, tokens
 from kumin.core.context import Ctx
 from kumin.web.deps import Permit
 
@@ -34,6 +34,34 @@ def users(ctx: Annotated[Ctx, Depends(Permit("users.manage"))]) -> list[dict[str
         }
         for u in accounts.list_users(ctx)
     ]
+
+
+def _token_row(info: tokens.TokenInfo) -> dict[str, Any]:
+    return {
+        "id": info.id,
+        "owner": info.owner,
+        "label": info.label,
+        "created_at": info.created_at.isoformat(),
+        "expires_at": info.expires_at.isoformat(),
+    }
+
+
+@router.get("/tokens")
+def token_list(
+    ctx: Annotated[Ctx, Depends(Permit("account.self"))],
+    owner: str | None = None,
+    all: bool = False,
+) -> list[dict[str, Any]]:
+    """Live API/CLI tokens: your own; an administrator may ask for ``owner`` or ``all``."""
+    return [_token_row(i) for i in tokens.list_tokens(ctx, owner, everyone=all)]
+
+
+@router.delete("/tokens/{token_id}")
+def token_revoke(
+    token_id: int, ctx: Annotated[Ctx, Depends(Permit("account.self"))]
+) -> dict[str, Any]:
+    """Revoke a token: your own, or anyone's as an administrator."""
+    return _token_row(tokens.revoke_token(ctx, token_id))
 
 
 @router.get("/audit")

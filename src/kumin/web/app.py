@@ -126,6 +126,10 @@ def error_body(code: str, message: str) -> dict:
 def _install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(NeedsLogin)
     async def needs_login(request: Request, exc: NeedsLogin) -> Response:
+        if request.url.path.startswith("/api/"):
+            # An API caller gets an answer, not a page: a half-finished sign-in is none.
+            message = t("core.auth.session_expired", request_lang(request))
+            return JSONResponse(error_body("auth", message), status_code=401)
         if request.headers.get("hx-request"):
             return Response(status_code=401, headers={"HX-Redirect": exc.where})
         return RedirectResponse(exc.where, status_code=303)

@@ -10,7 +10,7 @@ import segno
 from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import RedirectResponse, Response
 
-from kumin.core import accounts
+from kumin.core import signin, tokens
 from kumin.core.context import Ctx
 from kumin.core.i18n import normalise_lang
 from kumin.errors import AuthError, KuminError
@@ -22,6 +22,7 @@ from kumin.web.deps import (
     SessionDep,
     SettingsDep,
     check_csrf,
+    client_address,
     find_principal,
     remember,
 )
@@ -75,23 +76,26 @@ def login(
     if not cookie or not hmac.compare_digest(cookie, prelogin):
         return _login_page(request, AuthError("core.auth.csrf").render(), 400)
     try:
-        signin = accounts.authenticate(session, settings, name.strip(), password, source="web")
+        found = signin.authenticate(
+            session, settings, name.strip(), password, source="web", client=client_address(request)
+        )
     except AuthError as exc:
-        return _login_page(request, exc.render(), 401)
-    mfa_done = not signin.mfa_required
-    token = accounts.new_web_session(session, settings, signin.user, mfa_passed=mfa_done)
+        return _login_page(request, exc.render(), exc.http_status)
+    mfa_done = not found.mfa_required
+    token = tokens.new_web_session(session, settings, found.user, mfa_passed=mfa_done)
     if mfa_done:
-        accounts.record_login(session, signin.user, "web")
+        signin.record_login(session, found.user, "web")
+    # Where the user must go next; the page dependencies send them on from "/".
     where = (
         "/login/otp"
-        if signin.mfa_required
-        else ("/account/2fa" if signin.mfa_setup_required else "/")
+        if found.mfa_required
+        else ("/account/2fa" if found.mfa_setup_required else "/")
     )
     response = RedirectResponse(where, status_code=303)
     _set_cookie(request, response, SESSION_COOKIE, token, max_age=settings.session_hours * 3600)
     response.delete_cookie(PRELOGIN_COOKIE, path="/")
-    if signin.user.lang and not request.cookies.get(LANG_COOKIE):
-        response.set_cookie(LANG_COOKIE, signin.user.lang, samesite="strict", path="/")
+    if found.user.lang and not request.cookies.get(LANG_COOKIE):
+        response.set_cookie(LANG_COOKIE, found.user.lang, samesite="strict", path="/")
     return response
 
 
@@ -116,14 +120,34 @@ def otp(
     if principal is None or principal.web_session is None:
         return RedirectResponse("/login", status_code=303)
     remember(request, principal)
-    check_csrf(request, principal.web_session, form_csrf)
+    ws = principal.web_session
+    check_csrf(request, ws, form_csrf)
+    if ws.mfa_passed:
+        return RedirectResponse("/", status_code=303)
     try:
-        accounts.check_second_factor(session, settings, principal.user, code, source="web")
+        signin.check_second_factor(
+            session,
+            settings,
+            principal.user,
+            code,
+            source="web",
+            client=client_address(request),
+            web_session=ws,
+        )
     except AuthError as exc:
-        return page(request, "otp.html", status_code=401, error=exc.render())
-    principal.web_session.mfa_passed = True
-    accounts.record_login(session, principal.user, "web")
-    return RedirectResponse("/", status_code=303)
+        if tokens.find_web_session(session, request.cookies.get(SESSION_COOKIE)) is None:
+            # The session was ended (too many codes): start again from the password.
+            response = _login_page(request, exc.render(), exc.http_status)
+            response.delete_cookie(SESSION_COOKIE, path="/")
+            return response
+        return page(request, "otp.html", status_code=exc.http_status, error=exc.render())
+    signin.record_login(session, principal.user, "web")
+    # A new session id once fully signed in: a cookie seen before it is worth nothing.
+    tokens.end_web_session(session, request.cookies.get(SESSION_COOKIE))
+    token = tokens.new_web_session(session, settings, principal.user, mfa_passed=True)
+    response = RedirectResponse("/", status_code=303)
+    _set_cookie(request, response, SESSION_COOKIE, token, max_age=settings.session_hours * 3600)
+    return response
 
 
 @router.post("/logout")
@@ -134,7 +158,7 @@ def logout(request: Request, session: SessionDep, form_csrf: FormCsrf) -> Respon
         from kumin.core import audit
 
         audit.record(session, principal.user.name, "auth.logout", details={"source": "web"})
-        accounts.end_web_session(session, request.cookies.get(SESSION_COOKIE))
+        tokens.end_web_session(session, request.cookies.get(SESSION_COOKIE))
     response = RedirectResponse("/login", status_code=303)
     response.delete_cookie(SESSION_COOKIE, path="/")
     return response
@@ -153,13 +177,27 @@ def switch_language(request: Request, lang: str, next: str = "/") -> Response:
 
 @router.get("/account/2fa")
 def totp_setup_page(
-    request: Request, ctx: Annotated[Ctx, Depends(Permit("account.self"))]
+    request: Request,
+    ctx: Annotated[Ctx, Depends(Permit("account.self"))],
+    renew: bool = False,
 ) -> Response:
-    if request.state.principal.user.totp_enabled:
+    if request.state.principal.user.totp_enabled and not renew:
         return page(request, "totp_done.html", codes=None)
-    setup = accounts.begin_totp(ctx)
+    return _setup_page(request, signin.begin_totp(ctx))
+
+
+def _setup_page(
+    request: Request, setup: signin.TotpSetup, error: str | None = None, status_code: int = 200
+) -> Response:
     qr_svg = segno.make(setup.uri).svg_inline(scale=4)
-    return page(request, "totp_setup.html", secret=setup.secret, qr_svg=qr_svg, error=None)
+    return page(
+        request,
+        "totp_setup.html",
+        status_code=status_code,
+        secret=setup.secret,
+        qr_svg=qr_svg,
+        error=error,
+    )
 
 
 @router.post("/account/2fa")
@@ -169,18 +207,10 @@ def totp_confirm(
     code: Annotated[str, Form()] = "",
 ) -> Response:
     try:
-        codes = accounts.confirm_totp(ctx, code)
+        codes = signin.confirm_totp(ctx, code)
     except KuminError as exc:
-        ctx.session.rollback()
-        setup = accounts.begin_totp(ctx)
-        qr_svg = segno.make(setup.uri).svg_inline(scale=4)
-        return page(
-            request,
-            "totp_setup.html",
-            status_code=400,
-            secret=setup.secret,
-            qr_svg=qr_svg,
-            error=exc.render(),
-        )
+        # Nothing changed but the audit entry, which is kept: show the same QR again.
+        setup = signin.pending_totp(ctx) or signin.begin_totp(ctx)
+        return _setup_page(request, setup, exc.render(), 400)
     request.state.principal.web_session.mfa_passed = True
     return page(request, "totp_done.html", codes=codes)

@@ -13,7 +13,7 @@ from typing import Annotated
 from fastapi import Depends, Request
 from sqlalchemy.orm import Session
 
-from kumin.core import accounts
+from kumin.core import accounts, tokens
 from kumin.core.config import Settings
 from kumin.core.context import Ctx
 from kumin.core.db import session_factory
@@ -65,15 +65,20 @@ def find_principal(request: Request, session: Session) -> Principal | None:
     lang = request_lang(request)
     auth = request.headers.get("authorization", "")
     if auth.lower().startswith("bearer "):
-        user = accounts.find_api_token(session, auth[7:].strip())
+        user = tokens.find_api_token(session, auth[7:].strip())
         if user is None:
             raise AuthError("core.auth.session_expired")
         return Principal(user, _actor(user, lang), None)
-    found = accounts.find_web_session(session, request.cookies.get(SESSION_COOKIE))
+    found = tokens.find_web_session(session, request.cookies.get(SESSION_COOKIE))
     if found is None:
         return None
     ws, user = found
     return Principal(user, _actor(user, lang), ws)
+
+
+def client_address(request: Request) -> str:
+    """The client's address, for per-client sign-in throttling."""
+    return request.client.host if request.client else ""
 
 
 def _actor(user: User, lang: str) -> Actor:
@@ -95,15 +100,21 @@ def fully_signed_in(request: Request, session: Session, form_csrf: str | None) -
         raise NeedsLogin()
     ws = principal.web_session
     if ws is not None:
-        settings = request.app.state.settings
+        path = request.url.path
         if principal.user.totp_enabled and not ws.mfa_passed:
             raise NeedsLogin("/login/otp")
         if (
-            accounts.needs_2fa(settings, principal.user)
-            and not principal.user.totp_enabled
-            and request.url.path not in ("/account/2fa", "/logout")
+            not principal.user.totp_enabled
+            and path not in ("/account/2fa", "/logout")
+            and accounts.needs_2fa(session, principal.user)
         ):
             raise NeedsLogin("/account/2fa")
+        if principal.user.must_change_password and path not in (
+            "/account/password",
+            "/account/2fa",
+            "/logout",
+        ):
+            raise NeedsLogin("/account/password")
         check_csrf(request, ws, form_csrf)
     return principal
 

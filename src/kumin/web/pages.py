@@ -8,7 +8,7 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import RedirectResponse, Response
 
-from kumin.core import accounts, audit
+from kumin.core import accounts, audit, tokens
 from kumin.core.context import Ctx
 from kumin.core.permissions import ROLES
 from kumin.errors import KuminError, UserError
@@ -115,7 +115,26 @@ def users_role(
 
 @router.get("/account")
 def account_page(request: Request, ctx: Annotated[Ctx, _permit("account.self")]) -> Response:
-    return page(request, "account.html", token=None)
+    return _account(request, ctx)
+
+
+def _account(
+    request: Request,
+    ctx: Ctx,
+    token: str | None = None,
+    error: str | None = None,
+    done: str | None = None,
+    status_code: int = 200,
+) -> Response:
+    return page(
+        request,
+        "account.html",
+        status_code=status_code,
+        token=token,
+        tokens=tokens.list_tokens(ctx),
+        error=error,
+        done=done,
+    )
 
 
 @router.post("/account/token")
@@ -124,5 +143,58 @@ def account_token(
     ctx: Annotated[Ctx, _permit("account.self")],
     label: Annotated[str, Form()] = "",
 ) -> Response:
-    token = accounts.create_api_token(ctx, label or "api", days=30)
-    return page(request, "account.html", token=token)
+    token = tokens.create_api_token(ctx, label or "api")
+    return _account(request, ctx, token=token)
+
+
+@router.post("/account/tokens/{token_id}/revoke")
+def account_token_revoke(
+    token_id: int,
+    ctx: Annotated[Ctx, _permit("account.self")],
+    back: Annotated[str, Form()] = "",
+) -> Response:
+    tokens.revoke_token(ctx, token_id)
+    where = "/admin/tokens" if back == "admin" else "/account"
+    return RedirectResponse(where, status_code=303)
+
+
+@router.get("/admin/tokens")
+def tokens_page(request: Request, ctx: Annotated[Ctx, _permit("users.manage")]) -> Response:
+    return page(request, "tokens.html", tokens=tokens.list_tokens(ctx, everyone=True))
+
+
+@router.get("/account/password")
+def password_page(request: Request, ctx: Annotated[Ctx, _permit("account.self")]) -> Response:
+    must_change = request.state.principal.user.must_change_password
+    return page(request, "password.html", error=None, done=False, must_change=must_change)
+
+
+@router.post("/account/password")
+def password_change(
+    request: Request,
+    ctx: Annotated[Ctx, _permit("account.self")],
+    current: Annotated[str, Form()] = "",
+    new: Annotated[str, Form()] = "",
+    repeat: Annotated[str, Form()] = "",
+) -> Response:
+    ws = request.state.principal.web_session
+    try:
+        if new != repeat:
+            raise UserError("core.cli.passwords_differ")
+        accounts.change_own_password(ctx, current, new, keep_web_session=ws.id if ws else None)
+    except KuminError as exc:
+        return page(request, "password.html", status_code=exc.http_status, error=exc.render())
+    request.state.principal.user.must_change_password = False
+    return page(request, "password.html", error=None, done=True)
+
+
+@router.post("/admin/users/{name}/expire-password")
+def users_expire_password(name: str, ctx: Annotated[Ctx, _permit("users.manage")]) -> Response:
+    accounts.expire_password(ctx, name)
+    return RedirectResponse("/admin/users", status_code=303)
+
+
+@router.post("/admin/users/{name}/enable")
+def users_enable(name: str, ctx: Annotated[Ctx, _permit("users.manage")]) -> Response:
+    accounts.enable_user(ctx, name)
+    return RedirectResponse("/admin/users", status_code=303)
