@@ -15,6 +15,7 @@ A full sign-in clears its account's count; a client's count fades after an hour.
 from __future__ import annotations
 
 import hashlib
+import math
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
@@ -76,7 +77,7 @@ def wait_seconds(session: Session, settings: Settings, name: str, client: str, c
         row = session.get(AuthThrottle, k.key)
         if row is not None and row.blocked_until is not None:
             wait = max(wait, (_aware(row.blocked_until) - now).total_seconds())
-    return int(wait) + 1 if wait > 0 else 0
+    return math.ceil(wait) if wait > 0 else 0
 
 
 def delay_after(failures: int, free: int, cap: int) -> int:

@@ -210,7 +210,9 @@ def totp_confirm(
         codes = signin.confirm_totp(ctx, code)
     except KuminError as exc:
         # Nothing changed but the audit entry, which is kept: show the same QR again.
-        setup = signin.pending_totp(ctx) or signin.begin_totp(ctx)
-        return _setup_page(request, setup, exc.render(), 400)
+        setup = signin.pending_totp(ctx)
+        if setup is None and request.state.principal.user.totp_enabled:
+            return page(request, "totp_done.html", status_code=400, codes=None, error=exc.render())
+        return _setup_page(request, setup or signin.begin_totp(ctx), exc.render(), 400)
     request.state.principal.web_session.mfa_passed = True
     return page(request, "totp_done.html", codes=codes)
