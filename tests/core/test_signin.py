@@ -424,3 +424,60 @@ def test_the_2fa_policy_is_stored_and_changed_by_an_admin(users, cli):
     r = cli("policy", "show", user=admin)  # the admin, too, must now enrol first
     assert r.exit_code == 1 and "two-factor" in r.stderr
     assert audit_rows(users.settings, "system.policy")
+
+
+# --- issue #14 item 1: the demo installation remembers that it is one --------------------
+
+
+def test_a_second_shell_signs_in_to_the_demo_with_a_printed_password(tmp_path, monkeypatch):
+    from tests.conftest import Cli
+
+    from kumin.cli import common
+    from kumin.core.config import Settings
+    from kumin.core.db import dispose_engine
+    from kumin.synth import demo
+
+    # Only what sign-in needs: the domains' synthetic data is tested with each domain.
+    monkeypatch.setattr(demo, "DEMO_LOADERS", [])
+    settings = Settings(database_url=f"sqlite:///{tmp_path / 'kumin.db'}", key_file=tmp_path / "k")
+    first = Cli(settings, tmp_path / "home1", monkeypatch)
+    first.env.pop("KUMIN_REQUIRE_2FA", None)
+    try:
+        made = first("demo", "--no-serve")
+        assert made.exit_code == 0, made.output
+        password = re.search(r"demo-epi\W+epidemiologist\W+(\S+)", made.stdout).group(1)
+        assert "kumin login demo-epi" in made.stdout
+        # a second shell: nothing but where the database is, and the password typed in
+        second = Cli(settings, tmp_path / "home2", monkeypatch)
+        monkeypatch.setattr(common, "_prompt", lambda label, secret=True: password)
+        r = second("login", "demo-epi")
+        assert r.exit_code == 0, r.output
+        assert second("tokens", "list", env={"KUMIN_USER": "demo-epi"}).exit_code == 0
+        # running the demo again keeps it a demo; a real installation is never made one
+        assert first("demo", "--no-serve").exit_code == 0
+    finally:
+        dispose_engine(settings)
+
+
+@sqlite_only
+def test_kumin_demo_refuses_a_real_installation(users, cli):
+    from kumin.synth import demo
+
+    r = cli("demo", "--no-serve")
+    assert r.exit_code == 1 and "not demo accounts" in r.stderr
+    assert demo.DEMO_USERS["admin"] not in cli("users", "list", user=users.by_role["admin"]).stdout
+
+
+@sqlite_only
+def test_the_demo_says_where_to_go(fresh_db, monkeypatch):
+    import io
+
+    from rich.console import Console
+
+    from kumin.synth import demo
+
+    monkeypatch.setattr(demo, "DEMO_LOADERS", [])
+    out = io.StringIO()
+    demo.set_up_demo(fresh_db, console=Console(file=out, width=200), url="http://127.0.0.1:8000/")
+    text = out.getvalue()
+    assert "http://127.0.0.1:8000/" in text and "kumin login demo-epi" in text
