@@ -94,6 +94,27 @@ def test_thirty_wrong_codes_then_the_right_one_does_not_sign_in(users, app_clien
     assert not [e for e in audit_rows(users.settings, "auth.login", name) if e.outcome == "ok"]
 
 
+def test_parallel_codes_on_one_session_are_counted_too(users, app_client):
+    import anyio
+
+    name = users.by_role["epidemiologist"]
+    secret = enrol(users.settings, name)
+    app_client.login(name)
+    csrf = CSRF.search(app_client.get("/login/otp").text).group(1)
+    bad = wrong_code(secret)
+
+    async def burst() -> None:
+        async with anyio.create_task_group() as tg:
+            for _ in range(20):
+                tg.start_soon(
+                    lambda: app_client._client.post("/login/otp", data={"code": bad, "csrf": csrf})
+                )
+
+    app_client._portal.call(burst)
+    checked = [e for e in audit_rows(users.settings, "auth.second_factor") if e.outcome == "failed"]
+    assert len(checked) <= signin.MAX_CODE_ATTEMPTS
+
+
 def test_api_refuses_a_session_that_has_not_passed_its_code(users, app_client):
     name = users.by_role["epidemiologist"]
     enrol(users.settings, name)

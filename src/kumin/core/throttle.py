@@ -20,6 +20,8 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import delete
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
 from kumin.core.config import Settings
@@ -69,6 +71,12 @@ def _keys(settings: Settings, name: str, client: str, channel: str) -> list[_Key
     return keys
 
 
+def _insert(session: Session):
+    if session.get_bind().dialect.name == "postgresql":
+        return pg_insert(AuthThrottle)
+    return sqlite_insert(AuthThrottle)
+
+
 def wait_seconds(session: Session, settings: Settings, name: str, client: str, channel: str) -> int:
     """Seconds to wait before this account may be tried from this client (0: go ahead)."""
     now = _now()
@@ -92,12 +100,16 @@ def record_failure(
 ) -> None:
     now = _now()
     for k in _keys(settings, name, client, channel):
-        # Row lock on PostgreSQL: parallel failures must each count.
-        row = session.get(AuthThrottle, k.key, with_for_update=True)
-        if row is None:
-            row = AuthThrottle(key=k.key, failures=0, last_failure_at=now)
-            session.add(row)
-        elif now - _aware(row.last_failure_at) > WINDOW:
+        # Insert-if-missing, then a row lock (PostgreSQL): parallel failures must each
+        # count, and two first failures at once must not collide on the key.
+        session.execute(
+            _insert(session)
+            .values(key=k.key, failures=0, last_failure_at=now)
+            .on_conflict_do_nothing()
+        )
+        row = session.get(AuthThrottle, k.key, with_for_update=True, populate_existing=True)
+        assert row is not None
+        if now - _aware(row.last_failure_at) > WINDOW:
             row.failures = 0
         row.failures += 1
         row.last_failure_at = now
