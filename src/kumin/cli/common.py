@@ -40,6 +40,10 @@ FORMATS = ("table", "csv", "json")
 def settings() -> Settings:
     s = Settings.from_env()
     current_lang.set(s.lang)
+    if "KUMIN_REQUIRE_2FA" in os.environ and not _state.get("warned_2fa"):
+        # Once an environment switch; a caller must not think it still turns 2FA off.
+        _state["warned_2fa"] = True
+        err_console.print(t("core.signin.env_2fa_ignored"), highlight=False)
     return s
 
 

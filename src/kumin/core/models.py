@@ -29,6 +29,7 @@ class User(Base):
     disabled: Mapped[bool] = mapped_column(Boolean, default=False)
     totp_secret: Mapped[bytes | None] = mapped_column(LargeBinary, default=None)  # encrypted
     totp_enabled: Mapped[bool] = mapped_column(Boolean, default=False)
+    # Kept from before throttling (kumin.core.throttle) replaced the hard lock; unused.
     failed_logins: Mapped[int] = mapped_column(Integer, default=0)
     locked_until: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), default=None)
     lang: Mapped[str] = mapped_column(String(8), default="ja")
