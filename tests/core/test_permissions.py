@@ -108,6 +108,7 @@ CLI_COMMANDS: dict[str, tuple[list[str], str | None]] = {
     "keys destroy": (["nothing-here", "--yes"], "keys.manage"),
     "audit verify": ([], "audit.verify"),
     "audit show": (["--limit", "3"], "audit.read"),
+    "audit checkpoint": ([], "audit.checkpoint"),
 }
 
 

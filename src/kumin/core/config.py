@@ -11,6 +11,7 @@
 | KUMIN_PROFILE_DIR | (none) | extra folder of user-defined import profiles |
 | KUMIN_USER / KUMIN_PASSWORD / KUMIN_OTP | (none) | the CLI's account, for scripts |
 | KUMIN_SMALL_CELL | 5 | counts below this (and above 0) are shown as "<5" in public tables |
+| KUMIN_AUDIT_CHECKPOINTS | kumin.checkpoints beside the key file | append-only file of audit-chain checkpoints |
 """
 
 from __future__ import annotations
@@ -28,6 +29,10 @@ def _flag(value: str | None, default: bool) -> bool:
     return value.strip().lower() in ("1", "true", "yes", "on")
 
 
+def _path(value: str | None) -> Path | None:
+    return Path(value) if value else None
+
+
 @dataclass(frozen=True)
 class Settings:
     database_url: str = "sqlite:///./kumin.db"
@@ -42,6 +47,7 @@ class Settings:
     lockout_minutes: int = 15
     session_hours: int = 8
     demo: bool = False
+    audit_checkpoints: Path | None = None
 
     @classmethod
     def from_env(cls, environ: dict[str, str] | None = None) -> Settings:
@@ -56,10 +62,16 @@ class Settings:
             secure_cookies=(env.get("KUMIN_SECURE_COOKIES") or "auto").lower(),
             profile_dir=Path(profile_dir) if profile_dir else None,
             small_cell=int(env.get("KUMIN_SMALL_CELL") or cls.small_cell),
+            audit_checkpoints=_path(env.get("KUMIN_AUDIT_CHECKPOINTS")),
         )
 
     def with_(self, **changes) -> Settings:
         return replace(self, **changes)
+
+    @property
+    def checkpoint_file(self) -> Path:
+        """Where ``kumin audit checkpoint`` appends: outside the database by design."""
+        return self.audit_checkpoints or self.key_file.with_name("kumin.checkpoints")
 
     @property
     def is_sqlite(self) -> bool:

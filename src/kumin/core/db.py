@@ -100,7 +100,10 @@ def dispose_engine(settings: Settings) -> None:
 
 
 def session_factory(settings: Settings) -> sessionmaker[Session]:
-    return sessionmaker(get_engine(settings), expire_on_commit=False)
+    # The settings ride on every session so that the audit trail finds its key file.
+    return sessionmaker(
+        get_engine(settings), expire_on_commit=False, info={"kumin_settings": settings}
+    )
 
 
 @contextmanager

@@ -13,6 +13,7 @@ import codecs
 import csv
 import io
 import os
+import re
 import tempfile
 import zipfile
 from collections.abc import Iterable, Iterator, Sequence
@@ -196,11 +197,35 @@ def atomic_write_bytes(path: str | os.PathLike[str], data: bytes, mode: int = 0o
         raise
 
 
+# OWASP "CSV Injection": a cell starting with one of these is read by Excel,
+# LibreOffice and Google Sheets as a formula (or, for tab/CR, hides one).
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+# A plain number such as "-3" or "+1.5e3" is not a formula: spreadsheets read it as
+# the number, so it is left alone and numeric exports stay numeric.
+_PLAIN_NUMBER = re.compile(r"[+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?")
+
+
+def neutralise_cell(value: Any) -> Any:
+    """A cell value that no spreadsheet will run as a formula.
+
+    Text starting with ``=``, ``+``, ``-``, ``@``, tab or CR gets a leading
+    apostrophe (OWASP's CSV-injection guidance), which spreadsheets show as text.
+    Numbers, dates and text that is a plain number come back unchanged. Every CSV
+    or .xlsx kumin writes passes its cells through here; imports keep the raw text.
+    """
+    if not isinstance(value, str) or not value.startswith(FORMULA_STARTS):
+        return value
+    if _PLAIN_NUMBER.fullmatch(value):
+        return value
+    return "'" + value
+
+
 def csv_bytes(
     header: Sequence[str], rows: Iterable[Sequence[Any]], encoding: str = "utf-8-sig"
 ) -> bytes:
     """Render a CSV as Excel opens it: UTF-8 with BOM (default) or CP932, CRLF lines.
 
+    Every cell goes through :func:`neutralise_cell`, so no cell is a live formula.
     A value CP932 cannot hold raises a :class:`DataError` rather than being
     silently replaced.
     """
@@ -208,9 +233,9 @@ def csv_bytes(
         raise DataError("core.tabular.bad_encoding", encoding=encoding)
     buf = io.StringIO()
     writer = csv.writer(buf, lineterminator="\r\n")
-    writer.writerow(header)
+    writer.writerow([neutralise_cell(h) for h in header])
     for row in rows:
-        writer.writerow(["" if v is None else v for v in row])
+        writer.writerow(["" if v is None else neutralise_cell(v) for v in row])
     text = buf.getvalue()
     try:
         return text.encode(encoding)
