@@ -11,6 +11,7 @@
 | KUMIN_PROFILE_DIR | (none) | extra folder of user-defined import profiles |
 | KUMIN_USER / KUMIN_PASSWORD / KUMIN_OTP | (none) | the CLI's account, for scripts |
 | KUMIN_SMALL_CELL | 5 | counts below this (and above 0) are shown as "<5" in public tables |
+| KUMIN_UPLOAD_LIMIT_MB | 100 | largest request (uploaded file) the web app accepts, in MB |
 | KUMIN_AUDIT_CHECKPOINTS | kumin.checkpoints beside the key file | append-only file of audit-chain checkpoints |
 """
 
@@ -48,6 +49,7 @@ class Settings:
     session_hours: int = 8
     demo: bool = False
     audit_checkpoints: Path | None = None
+    upload_limit_mb: int = 100
 
     @classmethod
     def from_env(cls, environ: dict[str, str] | None = None) -> Settings:
@@ -63,10 +65,16 @@ class Settings:
             profile_dir=Path(profile_dir) if profile_dir else None,
             small_cell=int(env.get("KUMIN_SMALL_CELL") or cls.small_cell),
             audit_checkpoints=_path(env.get("KUMIN_AUDIT_CHECKPOINTS")),
+            upload_limit_mb=int(env.get("KUMIN_UPLOAD_LIMIT_MB") or cls.upload_limit_mb),
         )
 
     def with_(self, **changes) -> Settings:
         return replace(self, **changes)
+
+    @property
+    def upload_limit(self) -> int:
+        """The request-size cap in bytes."""
+        return self.upload_limit_mb * 1024 * 1024
 
     @property
     def checkpoint_file(self) -> Path:
