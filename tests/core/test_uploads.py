@@ -251,6 +251,32 @@ def test_uploaded_file_keeps_its_name_in_errors(app_client, users):
     assert r.status_code == 400, r.text[:300]
     assert "terminal-log.csv" in r.text
     assert "kumin-" not in r.text and "/tmp" not in r.text
+    long = b"timestamp,terminal_id,operator_id,action\n" + b"9" * (3 << 20) + b",T,U,view\n"
+    r = app_client.post(
+        "/api/v1/cases/import",
+        files={"file": ("届出.csv", long, "text/csv")},
+        data={"profile": "hersys"},
+        headers={"X-CSRF-Token": csrf},
+    )
+    assert r.status_code in (400, 403), r.text[:300]  # the auditor may not import cases
+    app_client.logout()
+    app_client.login(users.by_role["epidemiologist"])
+    r = app_client.post(
+        "/api/v1/cases/import",
+        files={"file": ("届出.csv", long, "text/csv")},
+        data={"profile": "hersys"},
+        headers={"X-CSRF-Token": app_client.csrf()},
+    )
+    assert r.status_code == 400, r.text[:300]
+    message = r.json()["error"]["message"]
+    assert "届出.csv" in message and "kumin-" not in message
+    r = app_client.post(
+        "/api/v1/cases/import",
+        files={"file": ("a.csv", b"x", "text/csv")},
+        data={"profile": "/etc/passwd"},
+        headers={"X-CSRF-Token": app_client.csrf()},
+    )
+    assert r.status_code == 404 and "passwd" in r.text
 
 
 def test_safe_upload_names():
