@@ -268,26 +268,49 @@ def test_rewrite_with_the_key_is_caught_by_a_checkpoint(fresh_db, tmp_path):
     assert not result.ok and result.reason == "core.audit.checkpoint.mismatch"
 
 
-def test_migration_rekeys_a_legacy_chain(tmp_path):
-    """A chain written with plain SHA-256 is verified, re-keyed and still verifies."""
-    import json
+@pytest.fixture(params=["sqlite", "postgresql"])
+def legacy_db(request, tmp_path):
+    """An empty database migrated only to 0001_core (before the chain was keyed)."""
+    import uuid
 
     from alembic import command
+    from tests import conftest
 
     from kumin.core import crypto
     from kumin.core.config import Settings
-    from kumin.core.db import alembic_config, dispose_engine, get_engine, upgrade
+    from kumin.core.db import alembic_config, dispose_engine, get_engine
 
-    settings = Settings(
-        database_url=f"sqlite:///{tmp_path / 'old.db'}", key_file=tmp_path / "k.key"
-    )
-    crypto.ensure_key_file(settings.key_file)
+    key_file = tmp_path / "k.key"
+    crypto.ensure_key_file(key_file)
+    name = None
+    if request.param == "sqlite":
+        url = f"sqlite:///{tmp_path / 'old.db'}"
+    else:
+        reason = conftest._pg_available()
+        if reason:
+            pytest.skip(f"PostgreSQL half skipped: {reason}")
+        name = f"kumin_legacy_{uuid.uuid4().hex[:10]}"
+        conftest._pg_exec(f'CREATE DATABASE "{name}"')
+        url = conftest._with_db(conftest.PG_ADMIN_URL, name)
+    settings = Settings(database_url=url, key_file=key_file)
     cfg = alembic_config(settings)
     with get_engine(settings).begin() as conn:
         cfg.attributes["connection"] = conn
         command.upgrade(cfg, "0001_core")
+    yield settings
+    dispose_engine(settings)
+    if name:
+        conftest._pg_exec(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+def test_migration_rekeys_a_legacy_chain(legacy_db):
+    """A chain written with plain SHA-256 is verified, re-keyed and still verifies."""
+    import json
+
+    from kumin.core.db import get_engine, upgrade
+
     prev = audit.GENESIS
-    with sqlite3.connect(_sqlite_path(settings)) as conn:
+    with get_engine(legacy_db).begin() as conn:
         for seq in range(1, 4):
             row = {
                 "seq": seq, "ts": f"2022-01-0{seq}T00:00:00", "actor": "alice",
@@ -296,19 +319,24 @@ def test_migration_rekeys_a_legacy_chain(tmp_path):
             }  # fmt: skip
             row["hash"] = prev = audit.legacy_hash(row)
             conn.execute(
-                "INSERT INTO audit_log VALUES (:seq,:ts,:actor,:action,:object,:purpose,"
-                ":outcome,:details,:prev_hash,:hash)",
+                text(
+                    "INSERT INTO audit_log (seq, ts, actor, action, object, purpose, outcome,"
+                    " details, prev_hash, hash) VALUES (:seq,:ts,:actor,:action,:object,"
+                    ":purpose,:outcome,:details,:prev_hash,:hash)"
+                ),
                 row,
             )
-        conn.execute("INSERT INTO audit_head VALUES (1, 3, ?)", (prev,))
-    upgrade(settings)
-    with session_scope(settings) as s:
+        conn.execute(text("INSERT INTO audit_head (id, seq, hash) VALUES (1, 3, :h)"), {"h": prev})
+    upgrade(legacy_db)
+    with session_scope(legacy_db) as s:
         result = audit.verify(s)
         rekey = s.get(audit.AuditEntry, 4)
     assert result.ok and result.entries == 4
     assert rekey.action == "audit.rekey"
     assert json.loads(rekey.details) == {"entries": 3, "legacy_head": prev}
-    dispose_engine(settings)
+    if legacy_db.database_url.startswith("postgresql"):  # the trigger is back on
+        with pytest.raises(DBAPIError, match="append-only"), session_scope(legacy_db) as s:
+            s.execute(text("UPDATE audit_log SET actor='mallory' WHERE seq=1"))
 
 
 def test_migration_refuses_a_broken_legacy_chain(tmp_path):
