@@ -46,7 +46,8 @@ def test_user_profile_from_env_and_from_settings(tmp_path: Path, monkeypatch) ->
     _write(tmp_path / "settings", "other", body.replace("myward", "other"))
     assert load_profile("other", [tmp_path / "settings"]).name == "other"
     path = _write(tmp_path, "direct", body)
-    assert load_profile(str(path)).columns["onset_date"] == "発症日"
+    with pytest.raises(NotFound):  # a name from the profile folders, never a path (issue 10)
+        load_profile(str(path))
 
 
 def test_local_profile_may_replace_a_builtin(tmp_path: Path) -> None:

@@ -115,6 +115,7 @@ CLI_COMMANDS: dict[str, tuple[list[str], str | None]] = {
     "users set-password": (["victim", "--password-stdin"], "users.manage"),
     "policy show": ([], "users.manage"),
     "policy set": (["require_2fa", "off"], "users.manage"),
+    "audit checkpoint": ([], "audit.checkpoint"),
 }
 
 

@@ -537,7 +537,7 @@ def security_cmd(
     """住基ネット・マイナンバー制度のセキュリティ対策の実施状況（報告書）
     / The yearly security-status report (sections 1(2), 3, 4 and those of other domains)."""
     from kumin.cards.report import FORMATS, make_security_report
-    from kumin.core.tabular import atomic_write_bytes
+    from kumin.core.tabular import write_output
 
     check_format(fmt, FORMATS)
     with cli_ctx("security.report") as ctx:
@@ -545,8 +545,9 @@ def security_cmd(
     if out is None and fmt in ("pdf",):
         out = Path(name)
     if out is not None:
-        atomic_write_bytes(out, body)
-        say("cards.cli.written", path=str(out))
+        write_output(out, body)
+        if str(out) != "-":
+            say("cards.cli.written", path=str(out))
     else:
         typer.echo(body.decode("utf-8-sig"), nl=False)
 

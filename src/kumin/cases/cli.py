@@ -307,9 +307,9 @@ def release_dispose(
         result = dispose_contract(ctx, contract)
         pdf = get_certificate(ctx, result["disposal_id"])[0] if certificate else None
     if certificate and pdf is not None:
-        from kumin.core.tabular import atomic_write_bytes
+        from kumin.core.tabular import write_output
 
-        atomic_write_bytes(certificate, pdf)
+        write_output(certificate, pdf)
     say(
         "cases.cli.disposed",
         contract=result["contract"],
@@ -327,7 +327,7 @@ def release_certificate(
     """消去証明書を保存 / Save a contract's disposal certificate."""
     from kumin.cases.contracts import show_contract
     from kumin.cases.releases import certificate
-    from kumin.core.tabular import atomic_write_bytes
+    from kumin.core.tabular import write_output
 
     check_format(fmt, ("pdf", "html"))
     with cli_ctx("contracts.read") as ctx:
@@ -335,8 +335,9 @@ def release_certificate(
         if not disposals:
             raise UserError("cases.release.not_disposed", code=contract)
         data = certificate(ctx, disposals[-1]["id"], fmt)[0]
-    atomic_write_bytes(out, data)
-    say("cases.cli.written", path=str(out))
+    write_output(out, data)
+    if str(out) != "-":
+        say("cases.cli.written", path=str(out))
 
 
 def housekeeping_cmd() -> None:
@@ -364,10 +365,11 @@ def outsourcing_cmd(
     with cli_ctx("contracts.read") as ctx:
         data = outsourcing_report(ctx, contract, fmt, ctx.lang)
     if out is not None:
-        from kumin.core.tabular import atomic_write_bytes
+        from kumin.core.tabular import write_output
 
-        atomic_write_bytes(out, data)
-        say("cases.cli.written", path=str(out))
+        write_output(out, data)
+        if str(out) != "-":
+            say("cases.cli.written", path=str(out))
     elif fmt == "pdf":
         raise UserError("cases.cli.pdf_needs_out")
     else:

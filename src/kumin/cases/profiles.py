@@ -25,6 +25,7 @@ A profile file::
 from __future__ import annotations
 
 import os
+import re
 import tomllib
 import unicodedata
 from collections.abc import Iterable
@@ -85,6 +86,10 @@ def header_key(header: str) -> str:
     return "".join(unicodedata.normalize("NFKC", header).split()).lower()
 
 
+# A profile is named by its file's stem: letters, digits, "_" and "-", never a path.
+_PROFILE_NAME = re.compile(r"[A-Za-z0-9_\-]{1,64}")
+
+
 def _builtin_dir() -> Path:
     return Path(str(resources.files("kumin.cases") / "profiles"))
 
@@ -111,7 +116,10 @@ def list_profiles(extra_dirs: Iterable[str | os.PathLike[str]] = ()) -> list[str
 def load_profile(
     name: str | os.PathLike[str], extra_dirs: Iterable[str | os.PathLike[str]] = ()
 ) -> Profile:
-    """Find and read a profile by name (or by the path of a ``.toml`` file).
+    """Find and read a profile by its name in the profile folders.
+
+    Only a bare name is accepted, never a path: the name comes from web forms and
+    the API, and must not let a caller read files elsewhere on the server.
 
     Raises :class:`~kumin.errors.NotFound` (``cases.profile.not_found``) when no
     folder holds it and :class:`~kumin.errors.DataError` (``cases.profile.invalid``)
@@ -119,19 +127,15 @@ def load_profile(
     """
     extra_dirs = list(extra_dirs)
     text = str(name)
-    if text.endswith(".toml") or os.sep in text:
-        path = Path(text)
-        if not path.is_file():
-            raise NotFound(
-                "cases.profile.not_found", name=text, available=", ".join(list_profiles(extra_dirs))
-            )
-        return read_profile(path)
-    for folder in profile_dirs(extra_dirs):
-        path = folder / f"{text}.toml"
-        if path.is_file():
-            return read_profile(path)
+    if _PROFILE_NAME.fullmatch(text):
+        for folder in profile_dirs(extra_dirs):
+            path = folder / f"{text}.toml"
+            if path.is_file():
+                return read_profile(path)
     raise NotFound(
-        "cases.profile.not_found", name=text, available=", ".join(list_profiles(extra_dirs))
+        "cases.profile.not_found",
+        name=text[:64],
+        available=", ".join(list_profiles(extra_dirs)),
     )
 
 

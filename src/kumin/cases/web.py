@@ -8,8 +8,6 @@ that name them, and download only within the contract period.
 from __future__ import annotations
 
 import datetime as dt
-import os
-import tempfile
 from pathlib import Path
 from typing import Annotated, Any
 from urllib.parse import quote
@@ -26,6 +24,7 @@ from kumin.cases.profiles import list_profiles
 from kumin.cases.reports import OUTSOURCING_FORMATS, outsourcing_report
 from kumin.core.context import Ctx
 from kumin.core.i18n import t
+from kumin.core.uploads import discard_upload, save_upload
 from kumin.errors import DataError, KuminError, UserError
 from kumin.web.deps import Permit
 from kumin.web.nav import NavItem, add_nav
@@ -91,13 +90,7 @@ def _date(value: str) -> dt.date | None:
 
 
 async def _saved_upload(upload: UploadFile) -> Path:
-    suffix = Path(upload.filename or "upload.csv").suffix.lower() or ".csv"
-    fd, name = tempfile.mkstemp(prefix="kumin-cases-", suffix=suffix)
-    with os.fdopen(fd, "wb") as fh:
-        while chunk := await upload.read(1 << 20):
-            fh.write(chunk)
-    os.chmod(name, 0o600)
-    return Path(name)
+    return save_upload(upload)
 
 
 def _download(data: bytes, media_type: str, name: str) -> Response:
@@ -153,7 +146,7 @@ async def import_post(
             profile,
             encoding=encoding,
             dry_run=bool(dry_run),
-            file_name=file.filename or path.name,
+            file_name=path.name,
         )
     except DataError as exc:
         ctx.session.rollback()
@@ -166,7 +159,7 @@ async def import_post(
             warnings=getattr(exc, "warnings", []),
         )
     finally:
-        path.unlink(missing_ok=True)
+        discard_upload(path)
     return _import_page(request, ctx, result=result, warnings=result.warnings)
 
 
@@ -315,10 +308,10 @@ async def api_import(
     path = await _saved_upload(file)
     try:
         result = service.import_cases(
-            ctx, path, profile, encoding=encoding, dry_run=dry_run, file_name=file.filename
+            ctx, path, profile, encoding=encoding, dry_run=dry_run, file_name=path.name
         )
     finally:
-        path.unlink(missing_ok=True)
+        discard_upload(path)
     return result.as_dict(ctx.lang)
 
 

@@ -187,9 +187,9 @@ def emit(
 
 def _write_or_print(data: bytes, out: Path | None, text: str) -> None:
     if out:
-        from kumin.core.tabular import atomic_write_bytes
+        from kumin.core.tabular import write_output
 
-        atomic_write_bytes(out, data)
+        write_output(out, data)
     else:
         typer.echo(text, nl=False)
 

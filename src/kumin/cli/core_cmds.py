@@ -161,17 +161,43 @@ def keys_destroy(dataset: str, yes: bool = typer.Option(False, "--yes")) -> None
     say("core.keys.destroyed_ok", dataset=dataset)
 
 
+_CHECKPOINT_FILE = typer.Option(
+    None,
+    "--file",
+    help="チェックポイントファイル / checkpoint file (default: KUMIN_AUDIT_CHECKPOINTS)",
+)
+
+
 @audit_app.command("verify")
-def audit_verify() -> None:
-    """監査証跡の改ざん検査 / Verify the hash chain (exit 1 names the bad entry)."""
+def audit_verify(file: Path = _CHECKPOINT_FILE) -> None:
+    """監査証跡の改ざん検査 / Verify the hash chain and the checkpoints (exit 1 names the bad entry)."""
     with cli_ctx("audit.verify") as ctx:
-        result = audit.verify(ctx.session)
+        path = file or ctx.settings.checkpoint_file
+        result = audit.verify(ctx.session, checkpoints=audit.read_checkpoints(path))
     if result.ok:
         say("core.audit.intact", count=result.entries)
+        if result.checkpoints:
+            say("core.audit.checkpoint.verified", count=result.checkpoints, path=str(path))
+        else:
+            say("core.audit.checkpoint.none", path=str(path))
         return
     raise UserError(
         "core.audit.bad_entry", seq=result.bad_seq, reason=t(result.reason or "core.audit.altered")
     )
+
+
+@audit_app.command("checkpoint")
+def audit_checkpoint(
+    file: Path = _CHECKPOINT_FILE,
+    print_: bool = typer.Option(False, "--print", help="紙の記録用に表示 / also print it"),
+) -> None:
+    """監査証跡の先頭をデータベース外のファイルに追記 / Append the chain's head to the checkpoint file."""
+    with cli_ctx("audit.checkpoint") as ctx:
+        path = file or ctx.settings.checkpoint_file
+        cp = audit.checkpoint(ctx.session, ctx.actor.name, path)
+    say("core.audit.checkpoint.written", seq=cp.seq, path=str(path))
+    if print_:
+        typer.echo(f"{cp.seq} {cp.hash} {cp.time}")
 
 
 @audit_app.command("show")

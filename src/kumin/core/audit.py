@@ -1,8 +1,17 @@
 """The append-only, hash-chained audit trail.
 
-Every entry holds the SHA-256 of its canonical form, which includes the previous
-entry's hash, so changing, deleting, inserting or reordering any entry breaks the
-chain at that point. :func:`verify` walks the chain and names the first bad entry.
+Every entry holds the HMAC-SHA256 of its canonical form, which includes the
+previous entry's hash, so changing, deleting, inserting or reordering any entry
+breaks the chain at that point. :func:`verify` walks the chain and names the first
+bad entry. The HMAC key is derived from the master key file (see
+:meth:`kumin.core.crypto.MasterKey.chain_key`), so whoever can write the database
+but cannot read the key file cannot re-hash an edited chain.
+
+Deleting the last entries and moving the head back needs no key, and neither does
+anything done by someone who holds the key file too. Checkpoints answer both: the
+head (sequence, hash, time) appended now and then to a file outside the database
+(:func:`append_checkpoint`, ``kumin audit checkpoint``) or printed for a paper log;
+:func:`verify` fails when the database no longer extends every checkpoint.
 
 Entries never carry personal values: ``object`` names a record by its internal
 reference (``case:123``, ``release:4``), ``details`` holds counts and codes.
@@ -11,17 +20,22 @@ reference (``case:123``, ``release:4``), ``details`` holds counts and codes.
 from __future__ import annotations
 
 import hashlib
+import hmac
 import json
-from collections.abc import Iterable
+import os
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, time
+from pathlib import Path
 from typing import Any
 
 from sqlalchemy import select, text
 from sqlalchemy.orm import Session
 
+from kumin.core.crypto import audit_chain_key
 from kumin.core.db import utcnow
 from kumin.core.models import AuditEntry, AuditHead
+from kumin.errors import ConfigError, DataError, NotFound
 
 GENESIS = "0" * 64
 OUTCOMES = ("ok", "denied", "failed")
@@ -48,8 +62,26 @@ def canonical(entry: AuditEntry | dict[str, Any]) -> bytes:
     return json.dumps(body, sort_keys=True, ensure_ascii=False, separators=(",", ":")).encode()
 
 
-def entry_hash(entry: AuditEntry | dict[str, Any]) -> str:
+def entry_hash(entry: AuditEntry | dict[str, Any], key: bytes) -> str:
+    """HMAC-SHA256 of the entry's canonical form under the chain key."""
+    return hmac.new(key, canonical(entry), hashlib.sha256).hexdigest()
+
+
+def legacy_hash(entry: AuditEntry | dict[str, Any]) -> str:
+    """Plain SHA-256, as chains were hashed before keying (migration 0008 only)."""
     return hashlib.sha256(canonical(entry)).hexdigest()
+
+
+def chain_key(session: Session) -> bytes:
+    """The chain key for this session's installation (from its key file)."""
+    key = session.info.get("kumin_audit_key")
+    if key is not None:
+        return key
+    settings = session.info.get("kumin_settings")
+    if settings is None:
+        # Only sessions from kumin.core.db.session_factory know their key file.
+        raise ConfigError("core.audit_keying.no_chain_key")
+    return audit_chain_key(settings.key_file)
 
 
 def record(
@@ -79,7 +111,7 @@ def record(
         "details": json.dumps(details or {}, sort_keys=True, ensure_ascii=False, default=str),
         "prev_hash": prev,
     }
-    entry = AuditEntry(**fields, hash=entry_hash(fields))
+    entry = AuditEntry(**fields, hash=entry_hash(fields, chain_key(session)))
     session.add(entry)
     if head is None:
         session.add(AuditHead(id=1, seq=seq, hash=entry.hash))
@@ -95,29 +127,118 @@ class VerifyResult:
     entries: int
     bad_seq: int | None = None
     reason: str | None = None  # a message key under core.audit.*
+    checkpoints: int = 0
 
 
-def verify(session: Session, batch: int = 5000) -> VerifyResult:
-    """Walk the whole chain; stop at the first entry that does not fit."""
+def verify(
+    session: Session, batch: int = 5000, checkpoints: Sequence[Checkpoint] = ()
+) -> VerifyResult:
+    """Walk the whole chain; stop at the first entry that does not fit.
+
+    Each checkpoint must name an entry still in the chain, with the same hash.
+    """
+    key = chain_key(session)
+    anchors = {c.seq: c.hash for c in checkpoints}
     expected_seq, prev, count = 1, GENESIS, 0
     last_seq = 0
+    n = len(anchors)
     stmt = select(AuditEntry).order_by(AuditEntry.seq).execution_options(yield_per=batch)
     for entry in session.scalars(stmt):
         count += 1
         if entry.seq != expected_seq:
             # A gap: entries deleted before this one (or this one moved here).
-            return VerifyResult(False, count, entry.seq, "core.audit.gap")
+            return VerifyResult(False, count, entry.seq, "core.audit.gap", n)
         if entry.prev_hash != prev:
-            return VerifyResult(False, count, entry.seq, "core.audit.broken_link")
-        if entry_hash(entry) != entry.hash:
-            return VerifyResult(False, count, entry.seq, "core.audit.altered")
+            return VerifyResult(False, count, entry.seq, "core.audit.broken_link", n)
+        if not hmac.compare_digest(entry_hash(entry, key), entry.hash):
+            return VerifyResult(False, count, entry.seq, "core.audit.altered", n)
+        if anchors.get(entry.seq, entry.hash) != entry.hash:
+            return VerifyResult(False, count, entry.seq, "core.audit.checkpoint.mismatch", n)
         prev, expected_seq, last_seq = entry.hash, entry.seq + 1, entry.seq
     head = session.get(AuditHead, 1)
     if head is not None and (head.seq != last_seq or head.hash != prev):
-        return VerifyResult(False, count, last_seq + 1, "core.audit.truncated")
+        return VerifyResult(False, count, last_seq + 1, "core.audit.truncated", n)
     if head is None and count:
-        return VerifyResult(False, count, last_seq, "core.audit.truncated")
-    return VerifyResult(True, count)
+        return VerifyResult(False, count, last_seq, "core.audit.truncated", n)
+    beyond = [seq for seq in anchors if seq > last_seq]
+    if beyond:
+        # The chain ends before an entry a checkpoint saw: the tail was cut off.
+        return VerifyResult(False, count, min(beyond), "core.audit.checkpoint.missing", n)
+    return VerifyResult(True, count, checkpoints=n)
+
+
+# --- checkpoints: the head, kept outside the database ----------------------------------
+
+
+@dataclass(frozen=True)
+class Checkpoint:
+    seq: int
+    hash: str
+    time: str
+
+    def line(self) -> str:
+        body = {"seq": self.seq, "hash": self.hash, "time": self.time}
+        return json.dumps(body, separators=(",", ":"))
+
+
+def current_head(session: Session) -> Checkpoint:
+    """The chain's head now, as a checkpoint (NotFound on an empty chain)."""
+    head = session.get(AuditHead, 1)
+    if head is None:
+        raise NotFound("core.audit.checkpoint.empty")
+    return Checkpoint(head.seq, head.hash, utcnow().isoformat(timespec="seconds"))
+
+
+def append_checkpoint(path: Path, checkpoint: Checkpoint) -> None:
+    """Append one line to the checkpoint file; existing lines are never rewritten."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
+    except OSError as exc:
+        raise ConfigError(
+            "core.audit.checkpoint.unwritable", path=str(path), reason=exc.strerror
+        ) from None
+    try:
+        os.write(fd, (checkpoint.line() + "\n").encode())
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def checkpoint(session: Session, actor: str, path: Path) -> Checkpoint:
+    """Append the chain's head to the checkpoint file, and audit that it was done.
+
+    The line names an entry already committed, so it stays true whether or not the
+    caller's transaction (holding the new ``audit.checkpoint`` entry) commits.
+    """
+    cp = current_head(session)
+    append_checkpoint(path, cp)
+    record(session, actor, "audit.checkpoint", "audit_log", details={"seq": cp.seq})
+    return cp
+
+
+def read_checkpoints(path: Path) -> list[Checkpoint]:
+    """Every checkpoint in the file ([] when there is no file yet)."""
+    path = Path(path)
+    if not path.exists():
+        return []
+    out: list[Checkpoint] = []
+    with open(path, "rb") as fh:
+        for number, raw in enumerate(fh, start=1):
+            if not raw.strip():
+                continue
+            try:
+                body = json.loads(raw)
+                cp = Checkpoint(int(body["seq"]), str(body["hash"]), str(body.get("time", "")))
+                if cp.seq < 1 or len(cp.hash) != 64:
+                    raise ValueError(cp)
+            except (ValueError, KeyError, TypeError):
+                raise DataError(
+                    "core.audit.checkpoint.bad_line", path=str(path), line=number
+                ) from None
+            out.append(cp)
+    return out
 
 
 def query(

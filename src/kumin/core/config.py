@@ -10,6 +10,8 @@
 | KUMIN_PROFILE_DIR | (none) | extra folder of user-defined import profiles |
 | KUMIN_USER / KUMIN_PASSWORD / KUMIN_OTP | (none) | the CLI's account, for scripts |
 | KUMIN_SMALL_CELL | 5 | counts below this (and above 0) are shown as "<5" in public tables |
+| KUMIN_UPLOAD_LIMIT_MB | 100 | largest request (uploaded file) the web app accepts, in MB |
+| KUMIN_AUDIT_CHECKPOINTS | kumin.checkpoints beside the key file | append-only file of audit-chain checkpoints |
 
 Whether two-factor sign-in is required, and whether the installation is a demo, is
 installation policy: it lives in the database (:mod:`kumin.core.installation`), not
@@ -31,6 +33,10 @@ def _flag(value: str | None, default: bool) -> bool:
     return value.strip().lower() in ("1", "true", "yes", "on")
 
 
+def _path(value: str | None) -> Path | None:
+    return Path(value) if value else None
+
+
 @dataclass(frozen=True)
 class Settings:
     database_url: str = "sqlite:///./kumin.db"
@@ -48,6 +54,8 @@ class Settings:
     client_max_delay: int = 900
     # Web sessions and CLI sign-ins (``kumin login``) both last this long.
     session_hours: int = 8
+    audit_checkpoints: Path | None = None
+    upload_limit_mb: int = 100
 
     @classmethod
     def from_env(cls, environ: dict[str, str] | None = None) -> Settings:
@@ -61,10 +69,22 @@ class Settings:
             secure_cookies=(env.get("KUMIN_SECURE_COOKIES") or "auto").lower(),
             profile_dir=Path(profile_dir) if profile_dir else None,
             small_cell=int(env.get("KUMIN_SMALL_CELL") or cls.small_cell),
+            audit_checkpoints=_path(env.get("KUMIN_AUDIT_CHECKPOINTS")),
+            upload_limit_mb=int(env.get("KUMIN_UPLOAD_LIMIT_MB") or cls.upload_limit_mb),
         )
 
     def with_(self, **changes) -> Settings:
         return replace(self, **changes)
+
+    @property
+    def upload_limit(self) -> int:
+        """The request-size cap in bytes."""
+        return self.upload_limit_mb * 1024 * 1024
+
+    @property
+    def checkpoint_file(self) -> Path:
+        """Where ``kumin audit checkpoint`` appends: outside the database by design."""
+        return self.audit_checkpoints or self.key_file.with_name("kumin.checkpoints")
 
     @property
     def is_sqlite(self) -> bool:

@@ -6,6 +6,11 @@ has its own AES-256 data key, stored wrapped by the master key. A field is store
 as ``version | data-key id | nonce | AES-GCM ciphertext`` with the dataset name as
 associated data, so a value moved to another dataset's column fails to decrypt.
 
+The audit chain is keyed by HMAC under a key derived (HKDF-SHA256) from the master
+key. A rotated key file carries the chain key of the file it replaced
+(``audit_key``), so the chain written before a rotation still verifies; the
+derived key reveals nothing about the old master key.
+
 Lookups on an encrypted field (e.g. matching a HER-SYS ID on re-import) use a
 blind index: HMAC-SHA256 under a key derived from the data key, so the index
 dies with the key.
@@ -21,11 +26,13 @@ import os
 import secrets
 import stat
 import struct
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from cryptography.exceptions import InvalidTag
+from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -38,10 +45,21 @@ VERSION = 1
 _HEADER = struct.Struct(">BI")  # version, data-key id
 
 
+_AUDIT_INFO = b"kumin audit chain v1"
+
+
 @dataclass(frozen=True)
 class MasterKey:
     key_id: str
     key: bytes
+    audit_key: bytes | None = None  # carried over by a rotation, else derived
+
+    def chain_key(self) -> bytes:
+        """The HMAC key of the audit chain."""
+        if self.audit_key is not None:
+            return self.audit_key
+        hkdf = HKDF(algorithm=hashes.SHA256(), length=32, salt=None, info=_AUDIT_INFO)
+        return hkdf.derive(self.key)
 
     def wrap(self, data_key: bytes, dataset: str) -> bytes:
         nonce = secrets.token_bytes(12)
@@ -59,10 +77,10 @@ def new_master_key() -> MasterKey:
 
 
 def write_key_file(path: Path, master: MasterKey) -> None:
-    body = json.dumps(
-        {"version": 1, "key_id": master.key_id, "key": base64.b64encode(master.key).decode()}
-    ).encode()
-    atomic_write_bytes(path, body, mode=0o600)
+    body = {"version": 1, "key_id": master.key_id, "key": base64.b64encode(master.key).decode()}
+    if master.audit_key is not None:
+        body["audit_key"] = base64.b64encode(master.audit_key).decode()
+    atomic_write_bytes(path, json.dumps(body).encode(), mode=0o600)
 
 
 def read_key_file(path: Path) -> MasterKey:
@@ -73,9 +91,29 @@ def read_key_file(path: Path) -> MasterKey:
         raise ConfigError("core.keys.key_file_open", path=str(path), mode=oct(mode))
     try:
         body = json.loads(path.read_text("utf-8"))
-        return MasterKey(body["key_id"], base64.b64decode(body["key"]))
-    except (ValueError, KeyError):
+        audit_key = base64.b64decode(body["audit_key"]) if "audit_key" in body else None
+        return MasterKey(body["key_id"], base64.b64decode(body["key"]), audit_key)
+    except (ValueError, KeyError, TypeError):
         raise ConfigError("core.keys.bad_key_file", path=str(path)) from None
+
+
+_CHAIN_KEYS: dict[tuple[str, int, int, int], bytes] = {}
+
+
+def audit_chain_key(path: Path) -> bytes:
+    """The audit chain's HMAC key from the key file (cached while the file is unchanged)."""
+    try:
+        st = path.stat()
+    except OSError:
+        raise ConfigError("core.keys.no_key_file", path=str(path)) from None
+    stamp = (str(path.resolve()), st.st_ino, st.st_mtime_ns, st.st_size)
+    key = _CHAIN_KEYS.get(stamp)
+    if key is None:
+        key = read_key_file(path).chain_key()
+        if len(_CHAIN_KEYS) > 16:  # one installation per process in practice
+            _CHAIN_KEYS.clear()
+        _CHAIN_KEYS[stamp] = key
+    return key
 
 
 def ensure_key_file(path: Path) -> bool:
@@ -190,7 +228,8 @@ def rotate_master_key(session: Session, key_file: Path) -> tuple[str, str, int]:
     place. A crash in between leaves both files, and the next run finishes the job.
     """
     old = read_key_file(key_file)
-    new = new_master_key()
+    # The audit chain keeps its key: entries written before the rotation still verify.
+    new = replace(new_master_key(), audit_key=old.chain_key())
     pending = key_file.with_name(key_file.name + ".new")
     write_key_file(pending, new)
     count = 0

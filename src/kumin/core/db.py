@@ -9,6 +9,7 @@ by Alembic migrations (``kumin init`` upgrades to every head).
 from __future__ import annotations
 
 import importlib
+import os
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
@@ -68,6 +69,28 @@ def _sqlite_pragmas(dbapi_conn, _record) -> None:
     dbapi_conn.isolation_level = None
 
 
+def _private_sqlite_file(url: str) -> None:
+    """Create the SQLite file (and close any existing one) to the owner alone.
+
+    SQLite gives the -wal and -shm files the mode of the database file, so all
+    three end up 0600: the file holds the audit trail and encrypted personal data.
+    """
+    from sqlalchemy.engine import make_url
+
+    name = make_url(url).database
+    if not name or name == ":memory:" or name.startswith("file:"):
+        return
+    path = Path(name)
+    try:
+        os.close(os.open(path, os.O_WRONLY | os.O_CREAT, 0o600))
+    except OSError:
+        return  # SQLite itself will report a missing folder or a read-only file
+    for suffix in ("", "-wal", "-shm"):
+        side = path.with_name(path.name + suffix)
+        if side.exists() and side.stat().st_mode & 0o077:
+            os.chmod(side, 0o600)
+
+
 def _sqlite_begin(conn) -> None:
     conn.exec_driver_sql("BEGIN IMMEDIATE")
 
@@ -81,6 +104,7 @@ def get_engine(settings: Settings) -> Engine:
     engine = _ENGINES.get(url)
     if engine is None:
         if url.startswith("sqlite"):
+            _private_sqlite_file(url)
             engine = create_engine(url)
             event.listen(engine, "connect", _sqlite_pragmas)
             event.listen(engine, "begin", _sqlite_begin)
@@ -100,7 +124,10 @@ def dispose_engine(settings: Settings) -> None:
 
 
 def session_factory(settings: Settings) -> sessionmaker[Session]:
-    return sessionmaker(get_engine(settings), expire_on_commit=False)
+    # The settings ride on every session so that the audit trail finds its key file.
+    return sessionmaker(
+        get_engine(settings), expire_on_commit=False, info={"kumin_settings": settings}
+    )
 
 
 @contextmanager

@@ -47,6 +47,15 @@ def normalise_lang(lang: str | None) -> str:
     return lang if lang in LANGS else DEFAULT_LANG
 
 
+MAX_PARAM_CHARS = 200
+
+
+def _clip(value: Any) -> Any:
+    if isinstance(value, str) and len(value) > MAX_PARAM_CHARS:
+        return value[:MAX_PARAM_CHARS] + "…"
+    return value
+
+
 def t(key: str, lang: str | None = None, /, **params: Any) -> str:
     """The message ``key`` in ``lang`` (default: the current request's language).
 
@@ -58,6 +67,9 @@ def t(key: str, lang: str | None = None, /, **params: Any) -> str:
     text = catalogue(lang).get(key) or catalogue("en").get(key)
     if text is None:
         return key
+    # A value echoed from a hostile file (a 10 MB "timestamp") must not make the
+    # message huge: terminals and pages wrap long text in superlinear time.
+    params = {k: _clip(v) for k, v in params.items()}
     try:
         return text.format(**params)
     except (KeyError, IndexError, ValueError):

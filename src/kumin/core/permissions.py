@@ -47,6 +47,7 @@ PERMISSIONS: dict[str, Permission] = {
     "keys.manage": _p(A),
     "audit.read": _p(U, A),
     "audit.verify": _p(U, A),
+    "audit.checkpoint": _p(U, A),
     # notification records, contracts, releases
     "cases.import": _p(E, personal=True),
     "cases.summary": _p(E, U),

@@ -13,6 +13,8 @@ import codecs
 import csv
 import io
 import os
+import re
+import sys
 import tempfile
 import zipfile
 from collections.abc import Iterable, Iterator, Sequence
@@ -23,6 +25,15 @@ from typing import Any
 from kumin.errors import DataError, Problem
 
 ENCODINGS = ("auto", "utf-8", "cp932")
+
+# Caps checked before any parsing, so that a hostile file costs one linear pass
+# and bounded memory: no office table has a line of a megabyte or a cell of
+# 128 KiB (csv's own field limit), and an .xlsx that inflates beyond 256 MiB
+# is a zip bomb, not a spreadsheet.
+MAX_LINE_BYTES = 1 << 20
+MAX_FIELD_CHARS = 128 * 1024
+MAX_XLSX_UNCOMPRESSED = 256 << 20
+MAX_XLSX_MEMBERS = 10_000
 
 
 def detect_encoding(path: Path, sample_bytes: int | None = None) -> str:
@@ -76,13 +87,71 @@ class Table:
 
 
 def read_table(path: str | os.PathLike[str], encoding: str = "auto") -> Table:
-    """Open a CSV or .xlsx file and return its header and a lazy row iterator."""
+    """Open a CSV or .xlsx file and return its header and a lazy row iterator.
+
+    The file is checked against the caps above first (:func:`check_file`).
+    """
     path = Path(path)
     if not path.is_file():
-        raise DataError("core.tabular.no_file", path=str(path))
+        raise DataError("core.tabular.no_file", path=path.name)
+    check_file(path)
     if path.suffix.lower() in (".xlsx", ".xlsm"):
         return _read_xlsx(path)
     return _read_csv(path, _python_encoding(path, encoding))
+
+
+def check_file(path: Path) -> None:
+    """Refuse a file no importer should parse: an .xlsx that inflates beyond
+    :data:`MAX_XLSX_UNCOMPRESSED` (sizes read from the zip directory, which
+    bounds what :mod:`zipfile` will ever inflate), or a text file holding NUL bytes
+    (binary, or UTF-16) or a line longer than :data:`MAX_LINE_BYTES`.
+    """
+    if path.suffix.lower() in (".xlsx", ".xlsm"):
+        _check_xlsx(path)
+    else:
+        _check_text(path)
+
+
+def _check_xlsx(path: Path) -> None:
+    try:
+        with zipfile.ZipFile(path) as book:
+            members = book.infolist()
+    except (zipfile.BadZipFile, OSError, ValueError, EOFError):
+        raise DataError("core.tabular.not_xlsx", path=path.name) from None
+    total = sum(m.file_size for m in members)
+    if len(members) > MAX_XLSX_MEMBERS or total > MAX_XLSX_UNCOMPRESSED:
+        raise DataError(
+            "core.tabular_limits.xlsx_too_large", path=path.name, limit=MAX_XLSX_UNCOMPRESSED >> 20
+        )
+
+
+def _check_text(path: Path) -> None:
+    lines_before = 0  # newlines in earlier chunks
+    current = 0  # bytes of the line still open at the end of the last chunk
+    with open(path, "rb") as fh:
+        while chunk := fh.read(1 << 20):
+            nul = chunk.find(b"\0")
+            if nul >= 0:
+                line = lines_before + chunk.count(b"\n", 0, nul) + 1
+                raise DataError("core.tabular_limits.binary", path=path.name, line=line)
+            parts = chunk.split(b"\n")
+            # split() and max() run in C: one linear pass however the lines fall.
+            if current + len(parts[0]) > MAX_LINE_BYTES or (
+                len(parts) > 2 and max(map(len, parts[1:-1])) > MAX_LINE_BYTES
+            ):
+                sizes = [current + len(parts[0]), *map(len, parts[1:])]
+                first = next(i for i, n in enumerate(sizes) if n > MAX_LINE_BYTES)
+                _line_too_long(path, lines_before + first + 1)
+            current = (current if len(parts) == 1 else 0) + len(parts[-1])
+            if current > MAX_LINE_BYTES:
+                _line_too_long(path, lines_before + len(parts))
+            lines_before += len(parts) - 1
+
+
+def _line_too_long(path: Path, line: int) -> None:
+    raise DataError(
+        "core.tabular_limits.line_too_long", path=path.name, line=line, limit=MAX_LINE_BYTES >> 10
+    )
 
 
 def _clean_header(raw: Sequence[Any]) -> list[str]:
@@ -100,6 +169,11 @@ def _read_csv(path: Path, encoding: str) -> Table:
     except UnicodeDecodeError:
         fh.close()
         raise DataError("core.tabular.undecodable", path=path.name, encoding=encoding) from None
+    except csv.Error:
+        fh.close()
+        raise DataError(
+            "core.tabular_limits.bad_csv", path=path.name, line=reader.line_num
+        ) from None
 
     def rows() -> Iterator[tuple[int, dict[str, Any]]]:
         try:
@@ -113,6 +187,10 @@ def _read_csv(path: Path, encoding: str) -> Table:
                 yield line, dict(zip(header, values, strict=True))
         except UnicodeDecodeError:
             raise DataError("core.tabular.undecodable", path=path.name, encoding=encoding) from None
+        except csv.Error:  # a field beyond csv's limit, or a quote never closed
+            raise DataError(
+                "core.tabular_limits.bad_csv", path=path.name, line=reader.line_num
+            ) from None
         finally:
             fh.close()
 
@@ -129,6 +207,9 @@ def _read_xlsx(path: Path) -> Table:
         book = openpyxl.load_workbook(path, read_only=True, data_only=True)
     except Exception:  # openpyxl raises many kinds for a broken workbook
         raise DataError("core.tabular.not_xlsx", path=path.name) from None
+    if not book.worksheets:
+        book.close()
+        raise DataError("core.tabular.empty", path=path.name)
     sheet = book.worksheets[0]
     it = sheet.iter_rows(values_only=True)
     try:
@@ -136,17 +217,29 @@ def _read_xlsx(path: Path) -> Table:
     except StopIteration:
         book.close()
         raise DataError("core.tabular.empty", path=path.name) from None
+    except Exception:  # a broken sheet inside a valid zip
+        book.close()
+        raise DataError("core.tabular.not_xlsx", path=path.name) from None
     while header and header[-1] == "":
         header.pop()
 
     def rows() -> Iterator[tuple[int, dict[str, Any]]]:
+        line = 1
         try:
             for line, values in enumerate(it, start=2):
                 values = list(values[: len(header)]) + [None] * (len(header) - len(values))
                 if all(v is None or (isinstance(v, str) and not v.strip()) for v in values):
                     continue
+                if any(isinstance(v, str) and len(v) > MAX_FIELD_CHARS for v in values):
+                    raise DataError("core.tabular_limits.bad_csv", path=path.name, line=line)
                 cells = zip(header, values, strict=True)
                 yield line, {h: ("" if v is None else v) for h, v in cells}
+        except DataError:
+            raise
+        except Exception:  # openpyxl raises many kinds for a damaged sheet
+            raise DataError(
+                "core.tabular_limits.bad_xlsx_row", path=path.name, line=line + 1
+            ) from None
         finally:
             book.close()
 
@@ -174,8 +267,19 @@ def width_problem(line: int, row: dict[str, Any], expected: int) -> Problem | No
 
 
 def atomic_write_bytes(path: str | os.PathLike[str], data: bytes, mode: int = 0o644) -> None:
-    """Write ``data`` to ``path`` so that a crash leaves either the old or the new file."""
+    """Write ``data`` to ``path`` so that a crash leaves either the old or the new file.
+
+    Only a regular file (or a new one) is replaced by a rename. A device or FIFO
+    (``/dev/null``, a pipe) is written to directly: renaming over it would replace
+    the device itself with a plain file, and run as root that breaks the system.
+    """
     path = Path(path)
+    if path.exists() and not path.is_file():
+        if path.is_dir():
+            raise DataError("core.output.is_dir", path=str(path))
+        with open(path, "wb") as fh:
+            fh.write(data)
+        return
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
     try:
@@ -196,11 +300,49 @@ def atomic_write_bytes(path: str | os.PathLike[str], data: bytes, mode: int = 0o
         raise
 
 
+def write_output(out: str | os.PathLike[str], data: bytes) -> None:
+    """Write a command's ``--out``: ``-`` means standard output, anything else
+    goes through :func:`atomic_write_bytes`."""
+    if str(out) == "-":
+        stream = getattr(sys.stdout, "buffer", None)
+        if stream is not None:
+            stream.write(data)
+            stream.flush()
+        else:  # a text-only stdout (captured in tests): bytes as UTF-8 text
+            sys.stdout.write(data.decode("utf-8-sig", errors="replace"))
+        return
+    atomic_write_bytes(out, data)
+
+
+# OWASP "CSV Injection": a cell starting with one of these is read by Excel,
+# LibreOffice and Google Sheets as a formula (or, for tab/CR, hides one).
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+# A plain number such as "-3" or "+1.5e3" is not a formula: spreadsheets read it as
+# the number, so it is left alone and numeric exports stay numeric.
+_PLAIN_NUMBER = re.compile(r"[+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?")
+
+
+def neutralise_cell(value: Any) -> Any:
+    """A cell value that no spreadsheet will run as a formula.
+
+    Text starting with ``=``, ``+``, ``-``, ``@``, tab or CR gets a leading
+    apostrophe (OWASP's CSV-injection guidance), which spreadsheets show as text.
+    Numbers, dates and text that is a plain number come back unchanged. Every CSV
+    or .xlsx kumin writes passes its cells through here; imports keep the raw text.
+    """
+    if not isinstance(value, str) or not value.startswith(FORMULA_STARTS):
+        return value
+    if _PLAIN_NUMBER.fullmatch(value):
+        return value
+    return "'" + value
+
+
 def csv_bytes(
     header: Sequence[str], rows: Iterable[Sequence[Any]], encoding: str = "utf-8-sig"
 ) -> bytes:
     """Render a CSV as Excel opens it: UTF-8 with BOM (default) or CP932, CRLF lines.
 
+    Every cell goes through :func:`neutralise_cell`, so no cell is a live formula.
     A value CP932 cannot hold raises a :class:`DataError` rather than being
     silently replaced.
     """
@@ -208,9 +350,9 @@ def csv_bytes(
         raise DataError("core.tabular.bad_encoding", encoding=encoding)
     buf = io.StringIO()
     writer = csv.writer(buf, lineterminator="\r\n")
-    writer.writerow(header)
+    writer.writerow([neutralise_cell(h) for h in header])
     for row in rows:
-        writer.writerow(["" if v is None else v for v in row])
+        writer.writerow(["" if v is None else neutralise_cell(v) for v in row])
     text = buf.getvalue()
     try:
         return text.encode(encoding)

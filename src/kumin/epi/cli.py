@@ -236,7 +236,7 @@ def report_epi(
 ) -> None:
     """感染症数理モデルの分析報告書 / Analysis report of the infectious-disease models."""
     from kumin.cli.common import say
-    from kumin.core.tabular import atomic_write_bytes
+    from kumin.core.tabular import write_output
     from kumin.epi import report
     from kumin.reports.render import check_report_format
 
@@ -244,8 +244,9 @@ def report_epi(
     with cli_ctx("epi.report") as ctx:
         data = report.build_report(ctx, fmt, lang or ctx.lang, _date(start), _date(end))
     target = out or Path(f"epi_report.{fmt}")
-    atomic_write_bytes(target, data)
-    say("epi.cli.report_written", path=str(target))
+    write_output(target, data)
+    if str(target) != "-":
+        say("epi.cli.report_written", path=str(target))
 
 
 def register(app: typer.Typer) -> None:

@@ -11,8 +11,6 @@ the CLI calls.
 from __future__ import annotations
 
 import datetime as dt
-import os
-import tempfile
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -22,6 +20,7 @@ from pydantic import BaseModel
 from sqlalchemy import func, select
 
 from kumin.core.context import Ctx
+from kumin.core.uploads import discard_upload, save_upload
 from kumin.errors import NotFound, UserError
 from kumin.juki import service
 from kumin.juki.models import SUBMITTED, Checklist, JukiTerminal, UsageApplication
@@ -78,11 +77,7 @@ def _datetime(day: str, time: str) -> dt.datetime:
 
 
 async def _saved(upload: UploadFile) -> Path:
-    suffix = Path(upload.filename or "upload.csv").suffix.lower() or ".csv"
-    fd, name = tempfile.mkstemp(prefix="kumin-juki-", suffix=suffix)
-    with os.fdopen(fd, "wb") as fh:
-        fh.write(await upload.read())
-    return Path(name)
+    return save_upload(upload)
 
 
 def _back(url: str) -> RedirectResponse:
@@ -158,7 +153,7 @@ async def import_upload(
     try:
         result = getattr(service, name)(ctx, path)
     finally:
-        path.unlink(missing_ok=True)
+        discard_upload(path)
     return page(request, "juki/imported.html", kind=kind, result=result)
 
 
@@ -198,7 +193,7 @@ async def ledger_upload(
     try:
         summary = service.import_ledger(ctx, code, _date(effective), path)
     finally:
-        path.unlink(missing_ok=True)
+        discard_upload(path)
     return page(request, "juki/ledger_imported.html", summary=summary)
 
 

@@ -427,7 +427,7 @@ def notices_print(
     out: Path = OUT,
 ) -> None:
     """印刷用の周知文 / The printable notice."""
-    from kumin.core.tabular import atomic_write_bytes
+    from kumin.core.tabular import write_output
     from kumin.oplog.report import make_notice
 
     check_format(fmt, ("html", "pdf"))
@@ -436,8 +436,9 @@ def notices_print(
     if out is None and fmt == "pdf":
         out = Path(name)
     if out is not None:
-        atomic_write_bytes(out, body)
-        say("oplog.cli.written", path=str(out))
+        write_output(out, body)
+        if str(out) != "-":
+            say("oplog.cli.written", path=str(out))
     else:
         typer.echo(body.decode("utf-8"), nl=False)
 
@@ -450,7 +451,7 @@ def report_cmd(
     out: Path = OUT,
 ) -> None:
     """操作ログ分析の定期報告 / Periodic operation-log analysis report."""
-    from kumin.core.tabular import atomic_write_bytes
+    from kumin.core.tabular import write_output
     from kumin.oplog.report import make_report
 
     check_format(fmt, ("html", "pdf", "json"))
@@ -460,8 +461,9 @@ def report_cmd(
     if out is None and fmt == "pdf":
         out = Path(name)
     if out is not None:
-        atomic_write_bytes(out, body)
-        say("oplog.cli.written", path=str(out))
+        write_output(out, body)
+        if str(out) != "-":
+            say("oplog.cli.written", path=str(out))
     else:
         typer.echo(body.decode("utf-8"), nl=False)
 

@@ -12,8 +12,6 @@ database transaction, so the page can poll its progress.
 from __future__ import annotations
 
 import datetime as dt
-import tempfile
-from pathlib import Path
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Body, Depends, File, Form, Request, UploadFile
@@ -21,6 +19,7 @@ from fastapi.responses import JSONResponse, RedirectResponse, Response
 
 from kumin.core.context import Ctx, context
 from kumin.core.i18n import t
+from kumin.core.uploads import discard_upload, save_upload
 from kumin.errors import UserError
 from kumin.oplog import models as m
 from kumin.oplog import service
@@ -202,13 +201,11 @@ def files_upload(
 ) -> Response:
     if file is None or not file.filename:
         raise UserError("oplog.web.no_file")
-    suffix = Path(file.filename).suffix.lower() or ".csv"
-    with tempfile.TemporaryDirectory(prefix="kumin-oplog-") as tmp:
-        path = Path(tmp) / f"upload{suffix}"
-        with open(path, "wb") as fh:
-            while chunk := file.file.read(1 << 20):
-                fh.write(chunk)
-        result = service.import_log(ctx, path, name=Path(file.filename).name)
+    path = save_upload(file)
+    try:
+        result = service.import_log(ctx, path, name=path.name)
+    finally:
+        discard_upload(path)
     return page(request, "oplog/files.html", files=service.list_files(ctx), result=result)
 
 

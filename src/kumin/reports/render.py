@@ -72,7 +72,9 @@ def environment() -> Environment:
             folders.append(str(folder))
     env = Environment(
         loader=ChoiceLoader([FileSystemLoader(f) for f in folders]),
-        autoescape=select_autoescape(["html"]),
+        # Markdown too: a contract field holding <script> or <img onerror=...> must
+        # come out as text in any Markdown viewer, not as raw HTML.
+        autoescape=select_autoescape(["html", "md"]),
     )
     env.filters["era"] = era_date
     env.filters["num"] = lambda v: "" if v is None else (f"{v:,}" if isinstance(v, int) else v)

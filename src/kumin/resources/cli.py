@@ -255,7 +255,7 @@ def evaluation_cmd(
 ) -> None:
     """評価報告書（疫学・相談センター・基幹業務の継続） / The study's evaluation report."""
     from kumin.core.i18n import normalise_lang
-    from kumin.core.tabular import atomic_write_bytes
+    from kumin.core.tabular import write_output
     from kumin.reports.render import check_report_format
     from kumin.resources.report import EVALUATION_FORMATS, render_evaluation
 
@@ -268,8 +268,9 @@ def evaluation_cmd(
         typer.echo(data.decode("utf-8"), nl=False)
         return
     path = out or Path(f"evaluation.{fmt}")
-    atomic_write_bytes(path, data)
-    say("resources.report.written", path=str(path))
+    write_output(path, data)
+    if str(path) != "-":
+        say("resources.report.written", path=str(path))
 
 
 def register(app: typer.Typer) -> None:

@@ -8,8 +8,6 @@ same service functions the CLI calls.
 from __future__ import annotations
 
 import datetime as dt
-import os
-import tempfile
 from collections import OrderedDict
 from pathlib import Path
 from typing import Annotated, Any
@@ -21,6 +19,7 @@ from sqlalchemy import func, select
 
 from kumin.core.context import Ctx
 from kumin.core.i18n import t
+from kumin.core.uploads import discard_upload, save_upload
 from kumin.errors import DataError, NotFound, UserError
 from kumin.reports.charts import to_plotly
 from kumin.resources import report, service, service_continuity
@@ -65,12 +64,7 @@ def _query(**params: Any) -> str:
 
 
 async def _saved_upload(upload: UploadFile) -> Path:
-    suffix = Path(upload.filename or "upload.csv").suffix.lower() or ".csv"
-    fd, name = tempfile.mkstemp(prefix="kumin-upload-", suffix=suffix)
-    with os.fdopen(fd, "wb") as fh:
-        while chunk := await upload.read(1 << 20):
-            fh.write(chunk)
-    return Path(name)
+    return save_upload(upload)
 
 
 def _dashboard_card(ctx: Ctx) -> dict[str, Any]:
@@ -135,9 +129,7 @@ async def calls_import(
 ) -> Response:
     path = await _saved_upload(file)
     try:
-        result = service.import_calls(
-            ctx, path, profile, centre or None, display_name=file.filename or path.name
-        )
+        result = service.import_calls(ctx, path, profile, centre or None, display_name=path.name)
     except DataError as exc:
         ctx.session.rollback()
         context = _calls_context(ctx, None, "", "")
@@ -149,7 +141,7 @@ async def calls_import(
             **context,
         )
     finally:
-        path.unlink(missing_ok=True)
+        discard_upload(path)
     context = _calls_context(ctx, result.name, "", "")
     return page(request, "resources/calls.html", imported=result, **context)
 
@@ -327,16 +319,14 @@ async def continuity_import(
 ) -> Response:
     path = await _saved_upload(file)
     try:
-        result = service_continuity.import_service_counts(
-            ctx, path, display_name=file.filename or path.name
-        )
+        result = service_continuity.import_service_counts(ctx, path, display_name=path.name)
     except DataError as exc:
         ctx.session.rollback()
         context = _continuity_context(ctx, service_continuity.DEFAULT_BASELINE_END)
         context["error"] = exc.render(ctx.lang)
         return page(request, "resources/continuity.html", status_code=400, **context)
     finally:
-        path.unlink(missing_ok=True)
+        discard_upload(path)
     context = _continuity_context(ctx, service_continuity.DEFAULT_BASELINE_END)
     return page(request, "resources/continuity.html", imported=result, **context)
 
@@ -483,11 +473,9 @@ async def api_calls_import(
 ) -> dict[str, Any]:
     path = await _saved_upload(file)
     try:
-        result = service.import_calls(
-            ctx, path, profile, centre or None, display_name=file.filename or path.name
-        )
+        result = service.import_calls(ctx, path, profile, centre or None, display_name=path.name)
     finally:
-        path.unlink(missing_ok=True)
+        discard_upload(path)
     return result.as_dict()
 
 
@@ -513,11 +501,9 @@ async def api_continuity_import(
 ) -> dict[str, Any]:
     path = await _saved_upload(file)
     try:
-        result = service_continuity.import_service_counts(
-            ctx, path, display_name=file.filename or path.name
-        )
+        result = service_continuity.import_service_counts(ctx, path, display_name=path.name)
     finally:
-        path.unlink(missing_ok=True)
+        discard_upload(path)
     return result.as_dict()
 
 

@@ -79,10 +79,13 @@ def audit_entries(
 
 @router.get("/audit/verify")
 def audit_verify(ctx: Annotated[Ctx, Depends(Permit("audit.verify"))]) -> dict[str, Any]:
-    result = audit.verify(ctx.session)
+    result = audit.verify(
+        ctx.session, checkpoints=audit.read_checkpoints(ctx.settings.checkpoint_file)
+    )
     return {
         "ok": result.ok,
         "entries": result.entries,
         "bad_seq": result.bad_seq,
         "reason": result.reason,
+        "checkpoints": result.checkpoints,
     }

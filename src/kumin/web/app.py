@@ -21,6 +21,7 @@ from kumin.core.config import Settings
 from kumin.core.i18n import t
 from kumin.errors import KuminError
 from kumin.web.deps import NeedsLogin, request_lang
+from kumin.web.limits import UploadLimit
 from kumin.web.render import page
 
 DOMAIN_WEB_MODULES = (
@@ -49,6 +50,8 @@ def create_app(settings: Settings) -> FastAPI:
         redoc_url=None,
     )
     app.state.settings = settings
+    # Refused with 413 before the body is parsed or spooled to disk.
+    app.add_middleware(UploadLimit, limit=settings.upload_limit)
 
     @app.middleware("http")
     async def security_headers(request: Request, call_next) -> Response:
@@ -165,10 +168,13 @@ def _install_error_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(StarletteHTTPException)
     async def http_error(request: Request, exc: StarletteHTTPException) -> Response:
-        key = {404: "core.web.not_found", 405: "core.web.not_allowed"}.get(
-            exc.status_code, "core.web.http_error"
-        )
-        message = t(key, None, status=exc.status_code)
+        key = {
+            404: "core.web.not_found",
+            405: "core.web.not_allowed",
+            413: "core.upload.too_large",
+        }.get(exc.status_code, "core.web.http_error")
+        limit = request.app.state.settings.upload_limit_mb
+        message = t(key, None, status=exc.status_code, limit=limit)
         if _wants_json(request):
             return JSONResponse(
                 error_body(f"http_{exc.status_code}", message), status_code=exc.status_code

@@ -53,7 +53,9 @@ def audit_page(
         raise UserError("core.cli.bad_date", value=since) from None
     entries = audit.query(ctx.session, since_date, actor or None, action or None, limit=500)
     ctx.audit("audit.read", "audit_log", count=len(entries))
-    verified = audit.verify(ctx.session)
+    verified = audit.verify(
+        ctx.session, checkpoints=audit.read_checkpoints(ctx.settings.checkpoint_file)
+    )
     return page(
         request,
         "audit.html",
