@@ -123,9 +123,10 @@ def cases_summary(
                 for r in result[axis]]  # fmt: skip
         emit(rows, "table", title=t(f"cases.axis.{axis}"))
     say("cases.cli.total", total=result["total"])
+    for axis in result.get("withheld", []):
+        say("cases.disclosure.withheld", axis=t(f"cases.axis.{axis}"))
     if result["suppressed"]:
-        say("cases.minimise.suppressed_note", below=result["threshold"] - 1,
-            threshold=result["threshold"])  # fmt: skip
+        say("cases.disclosure.public_note", threshold=result["threshold"])
 
 
 @synth_app.command("cases")
