@@ -38,7 +38,7 @@ ITEMS = [
     "療養先",
     "ワクチン接種歴",
 ]
-QIS = ["age_band", "sex", "nationality", "town", "onset_date", "care_setting", "vaccine_doses"]
+QIS = ["age_band", "sex", "nationality", "town", "onset_date", "vaccine_doses", "care_setting"]
 TODAY = dt.date.today()
 
 
@@ -272,6 +272,28 @@ def test_release_reaches_k_and_records_how(cli, users, tmp_path):
     assert entry["details"]["suppressed_records"] == info["suppressed_records"]
     assert set(entry["details"]["generalisation"]) == set(QIS)
     assert made.records == len(rows)
+    cover = (out / "cover_sheet_ja.txt").read_text("utf-8")
+    assert f"{info['suppressed_records']}件はそのために提供から除いて" in cover
+    assert "at least 5 records" in (out / "cover_sheet_en.txt").read_text("utf-8")
+
+    # the outsourcing report states it per release, in both languages
+    md = cli("report", "outsourcing", "K5", "--format", "md", user=epi)
+    assert md.exit_code == 0, md.output
+    print(md.stdout)
+    print((out / "cover_sheet_ja.txt").read_text("utf-8"))
+    assert "Re-identification risk and anonymisation" in md.stdout
+    assert f"Records withheld: {info['suppressed_records']} (limit 5%)" in md.stdout
+    assert f"| Smallest class (k) | 1 | {manifest['k']} |" in md.stdout
+    from kumin.cases.reports import outsourcing_report
+
+    with context(settings, EPI) as ctx:
+        ja = outsourcing_report(ctx, "K5", "md", "ja").decode("utf-8")
+        html = outsourcing_report(ctx, "K5", "html", "ja").decode("utf-8")
+    assert (
+        "再識別リスクの評価と匿名化" in ja
+        and f"削除したレコード: {info['suppressed_records']}件" in ja
+    )
+    assert 'id="disclosure"' in html and f"release:{made.release_id}" in html
 
     # the same contract again: the same scheme and the same records (pseudonyms aside)
     out2 = tmp_path / "out2"

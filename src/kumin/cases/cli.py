@@ -300,7 +300,7 @@ def release_preview(
     fmt: str = typer.Option("table", "--format", help="table, json"),
 ) -> None:
     """提供前の再識別リスクと一般化の提案（何も書き込まない） / Risk and proposed control."""
-    from kumin.cases.release_control import preview_release
+    from kumin.cases.release_control import level_label, preview_release
 
     check_format(fmt, ("table", "json"))
     with cli_ctx("release.create") as ctx:
@@ -318,7 +318,7 @@ def release_preview(
         rows.append({"measure": f"l ({s_item})", "before": result["l_diversity"][s_item],
                      "after": proposed["l_diversity"][s_item]})  # fmt: skip
     emit(rows, "table", ["measure", "before", "after"], title=result["contract"])
-    gen = [{"column": q, "level": g["name"], "of": f"{g['level']}/{g['max']}"}
+    gen = [{"column": q, "level": level_label(g), "of": f"{g['level']}/{g['max']}"}
            for q, g in proposed["generalisation"].items()]  # fmt: skip
     emit(gen, "table", ["column", "level", "of"], title=t("cases.disclosure.generalisation"))
     say("cases.disclosure.preview_note", target=result["target_k"],

@@ -38,6 +38,20 @@ RISK_KEYS = (
 )
 
 
+def level_label(generalisation: dict[str, Any], lang: str | None = None) -> str:
+    """A generalisation level in words (``"月"``, ``"area"``), else its code."""
+    from kumin.core.i18n import t
+
+    if generalisation["level"] == 0:
+        key = "cases.disclosure.level_kept"
+    elif generalisation["name"] == disclosure.WITHHELD:
+        key = "cases.disclosure.level_withheld"
+    else:
+        key = f"cases.disclosure.level_{generalisation['name']}"
+    text = t(key, lang)
+    return generalisation["name"] if text == key else text
+
+
 @dataclass
 class Controlled:
     """Records after disclosure control, and what was done to them."""

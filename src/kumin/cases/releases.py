@@ -39,7 +39,7 @@ from kumin.cases.models import (
     ReleaseFile,
     release_dataset,
 )
-from kumin.cases.release_control import control_release, minimised_records
+from kumin.cases.release_control import control_release, level_label, minimised_records
 from kumin.core import audit
 from kumin.core.context import Ctx
 from kumin.core.db import utcnow
@@ -90,6 +90,7 @@ def _cover_sheet(lang: str, contract: dict[str, Any], manifest: dict[str, Any]) 
         contract=contract,
         manifest=manifest,
         conditions=[condition_label(c, lang) for c in contract["conditions"]],
+        level=lambda g: level_label(g, lang),
     )
 
 
