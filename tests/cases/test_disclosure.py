@@ -130,6 +130,11 @@ def test_search_finds_the_least_loss_in_the_whole_lattice(seed):
     assert (again.suppressed == best.suppressed).all()
 
 
+def test_no_quasi_identifier_withholds_nothing():
+    h = load_hierarchies("setagaya")
+    assert anonymise({}, [], h, k=5, ages=[30, 40, 50]).suppressed.tolist() == [False] * 3
+
+
 def test_unreachable_k_is_a_clear_error():
     h = load_hierarchies("setagaya")
     from kumin.errors import StateError

@@ -310,7 +310,7 @@ def release_preview(
         return
     proposed = result["proposed"]
     rows = [
-        {"measure": t(f"cases.disclosure.m_{m}"), "before": _measure(result[m]),
+        {"measure": t(f"cases.disclosure.measure.{m}"), "before": _measure(result[m]),
          "after": _measure(proposed[m])}
         for m in ("records", "classes", "k", "records_at_risk", "prosecutor_risk", "average_risk")
     ]  # fmt: skip

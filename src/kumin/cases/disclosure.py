@@ -438,7 +438,7 @@ def apply_scheme(
     The same columns, hierarchy, scheme and k give the same release: what makes a
     release reproducible from its manifest.
     """
-    n = len(columns[qis[0]]) if qis else 0
+    n = len(ages) if ages is not None else (len(columns[qis[0]]) if qis else 0)
     ages = list(ages) if ages is not None else [None] * n
     dims = _dimensions(hierarchies, qis)
     out = {c: list(v) for c, v in columns.items()}
@@ -448,8 +448,8 @@ def apply_scheme(
             raise ParameterError("cases.disclosure.bad_level", hierarchy=dim.name, level=level)
         for c in dim.fields:
             out[c] = _generalised(dim, c, columns[c], ages, level)
-    sizes = class_sizes(out, qis) if qis and n else np.zeros(n, dtype=np.int64)
-    suppressed = sizes < k
+    # without quasi-identifiers there is nothing to link on: nothing to withhold
+    suppressed = class_sizes(out, qis) < k if qis else np.zeros(n, dtype=bool)
     node = tuple(int(scheme.get(d.name, 0)) for d in dims)
     prec = _precision_loss(dims, node)
     s = float(suppressed.sum()) / n if n else 0.0
@@ -509,7 +509,7 @@ def anonymise(
         raise ParameterError("cases.disclosure.bad_k", got=k)
     if not 0.0 <= float(max_suppression) <= 1.0:
         raise ParameterError("cases.disclosure.bad_suppression", got=max_suppression)
-    n = len(columns[qis[0]]) if qis else 0
+    n = len(ages) if ages is not None else (len(columns[qis[0]]) if qis else 0)
     ages = list(ages) if ages is not None else [None] * n
     dims = _dimensions(hierarchies, qis)
     if n == 0 or not dims:
