@@ -255,6 +255,8 @@ def test_release_reaches_k_and_records_how(cli, users, tmp_path):
     assert table.exit_code == 0 and "Nothing was written" in table.stdout
     with session_scope(settings) as s:
         assert audit.query(s, action="release.create") == []
+        previews = audit.as_rows(audit.query(s, action="cases.read"))
+    assert [p["purpose"] for p in previews] == ["release preview under contract K5"] * 2
 
     out = tmp_path / "out"
     with context(settings, EPI) as ctx:
@@ -372,3 +374,18 @@ def test_contract_rejects_unknown_quasi_identifiers(fresh_db, users):
     with context(fresh_db, EPI) as ctx, pytest.raises(UserError, match="not a released item"):
         add_contract(ctx, data)
     assert disclosure.DEFAULT_K == 5
+
+
+def test_preview_in_the_json_api(app_client, users, tmp_path):
+    settings = app_client.app.state.settings
+    _synthetic_ward(settings, tmp_path, n=300)
+    _contract(settings, "API", k=3)
+    app_client.login(users.by_role["epidemiologist"])
+    body = app_client.get("/api/v1/contracts/API/release-preview").json()
+    assert body["target_k"] == 3 and body["proposed"]["k"] >= 3
+    assert body["records"] == 300 and body["proposed"]["records_at_risk"] == 0
+    page = app_client.get("/contracts/API")
+    assert page.status_code == 200 and "k = 3" in page.text
+    app_client.logout()
+    app_client.login(users.by_role["researcher"])
+    assert app_client.get("/api/v1/contracts/API/release-preview").status_code == 403
