@@ -99,6 +99,9 @@ def test_another_municipality_supplies_its_own_areas(tmp_path):
         "utf-8",
     )
     h = load_hierarchies("nakano", [tmp_path])
+    (folder / "bad.toml").write_text('[sex]\nlevels = ["sex", "group", "*"]\n', "utf-8")
+    with pytest.raises(ParameterError, match="Cannot read 'sex'"):
+        load_hierarchies("bad", [tmp_path])
     a = anonymise({"town": ["江古田", "丸山", "弥生町", "南台"]}, ["town"], h, k=2)
     assert a.columns["town"] == ["北部", "北部", "南部", "南部"]
     assert h.sha256 != load_hierarchies("setagaya").sha256

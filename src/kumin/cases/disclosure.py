@@ -193,6 +193,9 @@ def _dimension(key: str, spec: dict[str, Any], source: str) -> Dimension:
     levels = tuple(str(x) for x in spec.get("levels", ()))
     if key not in _LEVEL_FUNCTIONS or len(levels) < 2:
         raise ParameterError("cases.disclosure.bad_hierarchy", hierarchy=source, key=key)
+    if _LEVEL_FUNCTIONS[key] is None and levels[1:] != (WITHHELD,):
+        # no coarser grouping is defined for it: as recorded, or withheld
+        raise ParameterError("cases.disclosure.bad_hierarchy", hierarchy=source, key=key)
     spec = dict(spec)
     if key == "town":
         spec["_area_of"] = {t: a for a, towns in spec.get("areas", {}).items() for t in towns}
