@@ -25,6 +25,7 @@ COMMANDS: dict[str, tuple[list[str], str | None]] = {
     "contracts list": ([], "contracts.read"),
     "contracts show": (["NO-SUCH"], "contracts.read"),
     "release create": (["NO-SUCH", "--out", "/tmp/kumin-release-never"], "release.create"),
+    "release preview": (["NO-SUCH", "--format", "json"], "release.create"),
     "release list": ([], "release.list"),
     "release dispose": (["NO-SUCH"], "release.dispose"),
     "release certificate": (["NO-SUCH", "--out", "/tmp/kumin-cert-never.pdf"], "contracts.read"),

@@ -123,9 +123,10 @@ def cases_summary(
                 for r in result[axis]]  # fmt: skip
         emit(rows, "table", title=t(f"cases.axis.{axis}"))
     say("cases.cli.total", total=result["total"])
+    for axis in result.get("withheld", []):
+        say("cases.disclosure.withheld", axis=t(f"cases.axis.{axis}"))
     if result["suppressed"]:
-        say("cases.minimise.suppressed_note", below=result["threshold"] - 1,
-            threshold=result["threshold"])  # fmt: skip
+        say("cases.disclosure.public_note", threshold=result["threshold"])
 
 
 @synth_app.command("cases")
@@ -178,6 +179,15 @@ def contracts_add(
     researcher: list[str] = typer.Option(
         None, "--researcher", help="ダウンロードできる研究者アカウント（繰返し可）"
     ),
+    qi: list[str] = typer.Option(
+        None, "--qi", help="準識別子（繰返し可。既定: 提供する年代・性別・町名・国籍・日付等）"
+    ),
+    sensitive: list[str] = typer.Option(None, "--sensitive", help="機微項目（繰返し可）"),
+    k: int = typer.Option(5, "--k", help="k匿名性の目標 / smallest class size to reach"),
+    max_suppression: float = typer.Option(
+        0.05, "--max-suppression", help="削除してよいレコードの割合 / share of records withheld"
+    ),
+    hierarchy: str = typer.Option("setagaya", "--hierarchy", help="一般化階層 / hierarchy file"),
     fmt: str = typer.Option("table", "--format", help="table, json"),
 ) -> None:
     """委託契約を登録 / Record a research contract."""
@@ -201,6 +211,11 @@ def contracts_add(
         computer_processing=computer,
         protection=protection,
         researchers=list(researcher or []),
+        quasi_identifiers=list(qi) if qi else None,
+        sensitive=list(sensitive) if sensitive else None,
+        k=k,
+        max_suppression=max_suppression,
+        hierarchy=hierarchy,
     )
     with cli_ctx("contracts.manage") as ctx:
         info = add_contract(ctx, data)
@@ -277,6 +292,43 @@ def release_create(
     )
     for f in result.files:
         console.print(f"  {f['name']}  {f['sha256']}", highlight=False)
+
+
+@release_app.command("preview")
+def release_preview(
+    contract: str = typer.Argument(..., help="契約番号またはID / contract code or id"),
+    fmt: str = typer.Option("table", "--format", help="table, json"),
+) -> None:
+    """提供前の再識別リスクと一般化の提案（何も書き込まない） / Risk and proposed control."""
+    from kumin.cases.release_control import level_label, preview_release
+
+    check_format(fmt, ("table", "json"))
+    with cli_ctx("release.create") as ctx:
+        result = preview_release(ctx, contract)
+    if fmt == "json":
+        emit([], "json", json_root=result)
+        return
+    proposed = result["proposed"]
+    rows = [
+        {"measure": t(f"cases.disclosure.measure.{m}"), "before": _measure(result[m]),
+         "after": _measure(proposed[m])}
+        for m in ("records", "classes", "k", "records_at_risk", "prosecutor_risk", "average_risk")
+    ]  # fmt: skip
+    for s_item in result["sensitive"]:
+        rows.append({"measure": f"l ({s_item})", "before": result["l_diversity"][s_item],
+                     "after": proposed["l_diversity"][s_item]})  # fmt: skip
+    emit(rows, "table", ["measure", "before", "after"], title=result["contract"])
+    gen = [{"column": q, "level": level_label(g), "of": f"{g['level']}/{g['max']}"}
+           for q, g in proposed["generalisation"].items()]  # fmt: skip
+    emit(gen, "table", ["column", "level", "of"], title=t("cases.disclosure.generalisation"))
+    say("cases.disclosure.preview_note", target=result["target_k"],
+        suppressed=proposed["suppressed_records"], loss=proposed["information_loss"])  # fmt: skip
+
+
+def _measure(value) -> str:
+    if value is None:
+        return "-"
+    return f"{value:.4f}" if isinstance(value, float) else str(value)
 
 
 @release_app.command("list")

@@ -12,11 +12,13 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import unicodedata
 from dataclasses import dataclass, field
 from typing import Any
 
 from sqlalchemy import func, select
 
+from kumin.cases import disclosure
 from kumin.cases.minimise import REPORT_ITEMS, release_fields
 from kumin.cases.models import CaseRow, Contract, ContractResearcher, Disposal, Release
 from kumin.core.context import Ctx
@@ -49,6 +51,12 @@ class ContractInput:
     computer_processing: bool = True
     protection: str = ""
     researchers: list[str] = field(default_factory=list)
+    #: disclosure control: ``None`` = the defaults among the released items
+    quasi_identifiers: list[str] | None = None
+    sensitive: list[str] | None = None
+    k: int = disclosure.DEFAULT_K
+    max_suppression: float = disclosure.DEFAULT_MAX_SUPPRESSION
+    hierarchy: str = disclosure.DEFAULT_HIERARCHY
 
 
 def _clean_list(values: list[str]) -> list[str]:
@@ -93,6 +101,7 @@ def add_contract(ctx: Ctx, data: ContractInput) -> dict[str, Any]:
             raise NotFound("core.users.not_found", name=name)
         if user.role != "researcher":
             raise UserError("cases.contract.not_researcher", name=name)
+    control = _check_control(ctx, data, release_fields(items))
     code = (data.code or "").strip() or _next_code(ctx, data.start)
     if ctx.session.scalar(select(Contract.id).where(Contract.code == code)) is not None:
         raise UserError("cases.contract.exists", code=code)
@@ -113,6 +122,7 @@ def add_contract(ctx: Ctx, data: ContractInput) -> dict[str, Any]:
         start_date=data.start,
         end_date=data.end,
         created_by=ctx.actor.name,
+        **control,
     )
     ctx.session.add(contract)
     ctx.session.flush()
@@ -129,8 +139,87 @@ def add_contract(ctx: Ctx, data: ContractInput) -> dict[str, Any]:
         items=items,
         contractors=len(contractors),
         researchers=researchers,
+        k=control["k_anonymity"],
+        max_suppression=control["max_suppression"],
+        hierarchy=control["hierarchy"],
     )
     return contract_dict(ctx, contract)
+
+
+def item_field(item: str) -> str:
+    """The released column of a contract item (report item name or field name)."""
+    folded = unicodedata.normalize("NFKC", str(item)).strip().replace("(", "（")
+    fld = REPORT_ITEMS.get(folded.replace(")", "）"), str(item).strip())
+    return {"hersys_id": "pseudonym", "address": "town"}.get(fld, fld)
+
+
+def _declared(values: list[str] | None, fields: list[str], key: str) -> list[str] | None:
+    if values is None:
+        return None
+    out = []
+    for item in _clean_list(values):
+        name = item_field(item)
+        if name not in fields or name == "pseudonym":
+            raise UserError(key, item=item, fields=", ".join(fields))
+        if name not in out:
+            out.append(name)
+    return out
+
+
+def _check_control(ctx: Ctx, data: ContractInput, fields: list[str]) -> dict[str, Any]:
+    """The contract's disclosure settings, checked; column values for :class:`Contract`."""
+    k = data.k
+    if isinstance(k, bool) or not isinstance(k, int) or not 1 <= k <= 1000:
+        raise UserError("cases.disclosure.contract_bad_k", got=k)
+    share = float(data.max_suppression)
+    if not 0.0 <= share <= 1.0:
+        raise UserError("cases.disclosure.contract_bad_suppression", got=data.max_suppression)
+    qis = _declared(data.quasi_identifiers, fields, "cases.disclosure.bad_qi")
+    sensitive = _declared(data.sensitive, fields, "cases.disclosure.bad_sensitive")
+    both = set(qis or ()) & set(sensitive or ())
+    if both:
+        raise UserError("cases.disclosure.qi_and_sensitive", items=", ".join(sorted(both)))
+    name = (data.hierarchy or disclosure.DEFAULT_HIERARCHY).strip()
+    dirs = [str(ctx.settings.profile_dir)] if ctx.settings.profile_dir else []
+    hierarchies = disclosure.load_hierarchies(name, dirs)
+    for q in qis or ():
+        hierarchies.dimension_of(q)  # raises naming a QI the hierarchy cannot generalise
+    return {
+        "quasi_identifiers": None if qis is None else json.dumps(qis),
+        "sensitive": None if sensitive is None else json.dumps(sensitive),
+        "k_anonymity": k,
+        "max_suppression": share,
+        "hierarchy": name,
+    }
+
+
+def control_of(contract: Contract) -> dict[str, Any]:
+    """The disclosure settings of a contract, defaults resolved against its released items.
+
+    Quasi-identifiers and sensitive items are released column names (as in ``cases.csv``).
+    """
+    fields = release_fields(json.loads(contract.items))
+    if contract.quasi_identifiers is None:
+        qis = [f for f in fields if f in disclosure.DEFAULT_QUASI_IDENTIFIERS]
+    else:
+        qis = [f for f in json.loads(contract.quasi_identifiers) if f in fields]
+    if contract.sensitive is None:
+        sensitive = [f for f in fields if f in disclosure.DEFAULT_SENSITIVE and f not in qis]
+    else:
+        sensitive = [f for f in json.loads(contract.sensitive) if f in fields]
+    return {
+        "quasi_identifiers": qis,
+        "sensitive": sensitive,
+        "k": int(
+            contract.k_anonymity if contract.k_anonymity is not None else disclosure.DEFAULT_K
+        ),
+        "max_suppression": float(
+            contract.max_suppression
+            if contract.max_suppression is not None
+            else disclosure.DEFAULT_MAX_SUPPRESSION
+        ),
+        "hierarchy": contract.hierarchy or disclosure.DEFAULT_HIERARCHY,
+    }
 
 
 def find_contract(ctx: Ctx, ref: str | int) -> Contract:
@@ -209,6 +298,7 @@ def contract_dict(ctx: Ctx, contract: Contract) -> dict[str, Any]:
         "created_by": contract.created_by,
         "created_at": contract.created_at,
         "disposed_at": contract.disposed_at,
+        "disclosure": control_of(contract),
     }
 
 

@@ -27,6 +27,7 @@ from sqlalchemy import (
     Boolean,
     Date,
     DateTime,
+    Float,
     ForeignKey,
     Integer,
     LargeBinary,
@@ -124,6 +125,14 @@ class Contract(Base):
     created_by: Mapped[str] = mapped_column(String(64))
     created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     disposed_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True), default=None)
+    # disclosure control (migration 0009_cases_disclosure); NULL lists = the defaults
+    quasi_identifiers: Mapped[str | None] = mapped_column(Text, default=None)  # JSON list
+    sensitive: Mapped[str | None] = mapped_column(Text, default=None)  # JSON list
+    k_anonymity: Mapped[int] = mapped_column(Integer, default=5, server_default="5")
+    max_suppression: Mapped[float] = mapped_column(Float, default=0.05, server_default="0.05")
+    hierarchy: Mapped[str] = mapped_column(
+        String(255), default="setagaya", server_default="setagaya"
+    )
 
 
 class ContractResearcher(Base):

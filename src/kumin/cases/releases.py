@@ -27,14 +27,11 @@ from kumin.cases.contracts import (
     condition_label,
     contract_dict,
     find_contract,
-    persons_filter,
     researchers_of,
     status_of,
 )
-from kumin.cases.imports import read_personal
-from kumin.cases.minimise import minimise_record, release_fields
+from kumin.cases.minimise import release_fields
 from kumin.cases.models import (
-    CaseRow,
     Contract,
     ContractResearcher,
     Disposal,
@@ -42,7 +39,7 @@ from kumin.cases.models import (
     ReleaseFile,
     release_dataset,
 )
-from kumin.cases.parse import CaseRecord
+from kumin.cases.release_control import control_release, level_label, minimised_records
 from kumin.core import audit
 from kumin.core.context import Ctx
 from kumin.core.db import utcnow
@@ -74,31 +71,6 @@ def _today() -> dt.date:
     return dt.date.today()
 
 
-def _record_of(row: CaseRow, personal: dict[str, str]) -> CaseRecord:
-    birth = personal.get("birth_date")
-    return CaseRecord(
-        hersys_id=personal["hersys_id"],
-        birth_date=dt.date.fromisoformat(birth) if birth else None,
-        age_band=row.age_band,
-        sex=row.sex,
-        nationality=personal.get("nationality"),
-        residence=personal.get("residence"),
-        address=personal.get("address"),
-        town=row.town,
-        onset_date=row.onset_date,
-        first_visit_date=row.first_visit_date,
-        specimen_date=row.specimen_date,
-        result_date=row.result_date,
-        report_date=row.report_date,
-        symptoms=personal.get("symptoms"),
-        asymptomatic=row.asymptomatic,
-        vaccine_doses=row.vaccine_doses,
-        care_setting=row.care_setting,
-        imported=row.imported,
-        age_years=row.age_years,
-    )
-
-
 def _cell(value: Any) -> Any:
     if value is None:
         return ""
@@ -118,6 +90,7 @@ def _cover_sheet(lang: str, contract: dict[str, Any], manifest: dict[str, Any]) 
         contract=contract,
         manifest=manifest,
         conditions=[condition_label(c, lang) for c in contract["conditions"]],
+        level=lambda g: level_label(g, lang),
     )
 
 
@@ -139,23 +112,18 @@ def create_release(ctx: Ctx, ref: str | int, out_dir: str | Path | None = None) 
     dataset = release_dataset(release.id)
     key = ctx.keyring.derived_key(dataset, "pseudonym")
 
-    rows: list[list[Any]] = []
-    stmt = (
-        select(CaseRow)
-        .where(*persons_filter(contract))
-        .order_by(CaseRow.id)
-        .execution_options(yield_per=_BATCH)
-    )
-    for row in ctx.session.scalars(stmt):
-        record = _record_of(row, read_personal(ctx, row.personal))
-        out = minimise_record(record, info["items"], key)
-        rows.append([_cell(out[f]) for f in fields])
+    records, ages = minimised_records(ctx, contract, key, _BATCH)
     ctx.audit(
         "cases.read",
         f"release:{release.id}",
         purpose=f"release under contract {contract.code}",
-        records=len(rows),
+        records=len(records),
     )
+    # Disclosure control: generalise to the contract's k, withhold the outliers.
+    controlled = control_release(ctx, contract, records, ages)
+    rows: list[list[Any]] = []
+    for out in controlled.records:
+        rows.append([_cell(out[f]) for f in fields])
     files: dict[str, bytes] = {CSV_NAME: csv_bytes(fields, rows)}
     manifest = {
         "release": release.id,
@@ -176,6 +144,7 @@ def create_release(ctx: Ctx, ref: str | int, out_dir: str | Path | None = None) 
         "conditions_en": [condition_label(c, "en") for c in info["conditions"]],
         "pseudonym": "HMAC-SHA256 under a key unique to this release, destroyed on disposal",
         "created_at": utcnow().isoformat(timespec="seconds"),
+        **controlled.report,
         "files": [],
     }
     for lang, name in COVER_NAMES.items():
@@ -219,6 +188,14 @@ def create_release(ctx: Ctx, ref: str | int, out_dir: str | Path | None = None) 
         fields=fields,
         files=listing,
         out_dir=release.out_dir is not None,
+        k=controlled.report["k"],
+        target_k=controlled.report["target_k"],
+        generalisation={
+            q: g["name"] for q, g in controlled.report["disclosure"]["generalisation"].items()
+        },
+        information_loss=controlled.report["disclosure"]["information_loss"],
+        suppressed_records=controlled.report["disclosure"]["suppressed_records"],
+        hierarchy=controlled.report["disclosure"]["hierarchy"],
     )
     return ReleaseResult(release.id, contract.code, len(rows), fields, listing, release.out_dir)
 

@@ -6,10 +6,15 @@ certificate issued when a contract's releases are destroyed.
 from __future__ import annotations
 
 import datetime as dt
+import json
 from typing import Any
+
+from sqlalchemy import select
 
 from kumin.cases.contracts import condition_label, find_contract, record_count, show_contract
 from kumin.cases.minimise import REPORT_ITEMS
+from kumin.cases.models import Release
+from kumin.cases.release_control import level_label
 from kumin.core.context import Ctx
 from kumin.reports.render import check_report_format, era_date, html_to_pdf, render_html
 
@@ -30,6 +35,49 @@ def _period(start: dt.date, end: dt.date, lang: str) -> str:
     return f"{start.isoformat()} to {end.isoformat()}"
 
 
+#: Risk measures the report shows before and after control, in order.
+MEASURES = ("records", "classes", "k", "records_at_risk", "prosecutor_risk", "average_risk")
+
+
+def release_controls(ctx: Ctx, contract_id: int) -> list[dict[str, Any]]:
+    """Per release of a contract: risk before and after, generalisation, withheld records.
+
+    Read from each release's manifest (kept after disposal: it holds no personal value).
+    """
+    out = []
+    stmt = select(Release).where(Release.contract_id == contract_id).order_by(Release.id)
+    for release in ctx.session.scalars(stmt):
+        info = json.loads(release.manifest or "{}").get("disclosure")
+        if not info:
+            continue  # made before disclosure control existed
+        out.append(
+            {
+                "id": release.id,
+                "created": release.created_at.date(),
+                "records": release.records,
+                "quasi_identifiers": info["quasi_identifiers"],
+                "measures": [(m, info["before"].get(m), info["after"].get(m)) for m in MEASURES],
+                "l_diversity": [
+                    (s, info["before"]["l_diversity"].get(s), info["after"]["l_diversity"].get(s))
+                    for s in info["sensitive"]
+                ],
+                "generalisation": info["generalisation"],
+                "suppressed": info["suppressed_records"],
+                "limit": info["max_suppression"],
+                "target_k": info["target_k"],
+                "loss": info["information_loss"],
+                "hierarchy": info["hierarchy"]["name"],
+            }
+        )
+    return out
+
+
+def _measure(value: Any) -> str:
+    if value is None:
+        return "-"
+    return f"{value:.4f}" if isinstance(value, float) else f"{value:,}"
+
+
 def outsourcing_context(ctx: Ctx, ref: str | int, lang: str) -> dict[str, Any]:
     info = show_contract(ctx, ref)
     contract = find_contract(ctx, ref)
@@ -48,6 +96,9 @@ def outsourcing_context(ctx: Ctx, ref: str | int, lang: str) -> dict[str, Any]:
         "period": _period(info["start"], info["end"], lang),
         "today": dt.date.today(),
         "era": era_date,
+        "controls": release_controls(ctx, info["id"]),
+        "measure": _measure,
+        "level": lambda g: level_label(g, lang),
     }
 
 

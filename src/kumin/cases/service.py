@@ -18,8 +18,8 @@ from sqlalchemy import select
 
 from kumin.cases.codes import AGE_BANDS
 from kumin.cases.imports import ImportResult, import_cases
-from kumin.cases.minimise import suppress_count
 from kumin.cases.models import CaseRow, ImportRun
+from kumin.cases.tables import protect_table
 from kumin.core.context import Ctx
 from kumin.errors import ParameterError
 
@@ -88,24 +88,34 @@ def summary(ctx: Ctx, public: bool = False) -> dict[str, Any]:
     """Record counts by month (of result), age band, sex, town and care setting.
 
     With ``public=True`` (output meant for publication) counts from 1 to
-    ``settings.small_cell - 1`` are shown as ``"<5"`` and a note says so.
+    ``settings.small_cell - 1`` are suppressed together with the cells that would
+    give them away (:mod:`kumin.cases.tables`), all shown as ``"x"``; a table that
+    cannot be protected is withheld (listed in ``withheld``); a note says so.
     ``total`` is never suppressed.
     """
     ctx.authorize("cases.summary")
     frame = case_frame(ctx)
     threshold = ctx.settings.small_cell
     out: dict[str, Any] = {"total": frame.height, "public": public}
+    withheld: list[str] = []
     for axis in SUMMARY_AXES:
         key: str | pl.Expr = _month_of(frame) if axis == "month" else axis
         rows = _counts(frame, key, axis)
         if axis == "age_band":  # "100+" sorts after "10-19" as text
             rows.sort(key=lambda r: AGE_BANDS.index(r["key"]) if r["key"] in AGE_BANDS else 99)
         if public:
-            rows = [{**r, "count": suppress_count(r["count"], threshold)} for r in rows]
+            published = protect_table([r["count"] for r in rows], threshold)
+            if published is None:
+                withheld.append(axis)
+                rows = []
+            else:
+                rows = [{**r, "count": c} for r, c in zip(rows, published, strict=True)]
         out[axis] = rows
-    out["suppressed"] = public and any(
-        isinstance(r["count"], str) for axis in SUMMARY_AXES for r in out[axis]
+    out["suppressed"] = public and (
+        bool(withheld)
+        or any(isinstance(r["count"], str) for axis in SUMMARY_AXES for r in out[axis])
     )
+    out["withheld"] = withheld
     out["threshold"] = threshold if public else None
     ctx.audit("cases.summary", "cases", public=public, total=frame.height)
     return out

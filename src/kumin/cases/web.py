@@ -327,6 +327,14 @@ def api_contract(ctx: ContractsRead, ref: str) -> dict[str, Any]:
     return info
 
 
+@api_router.get("/contracts/{ref}/release-preview")
+def api_release_preview(ctx: ReleaseCreate, ref: str) -> dict[str, Any]:
+    """The risk of the contract's release and the proposed control (``kumin release preview``)."""
+    from kumin.cases.release_control import preview_release
+
+    return preview_release(ctx, ref)
+
+
 @api_router.get("/releases")
 def api_releases(ctx: ReleaseList) -> list[dict[str, Any]]:
     return releases_service.list_releases(ctx)
