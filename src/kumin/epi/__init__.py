@@ -61,6 +61,7 @@ _EXPORTS: dict[str, str] = {
     "japan_contact_matrix": "contact_matrices",
     "model_band_of": "contact_matrices",
     "overall_infectivity": "rt",
+    "richardson_lucy": "deconvolve",
     "rt_by_infection_date": "pipeline",
     "simple_rt": "rt",
     "simulate_seir": "seir",
