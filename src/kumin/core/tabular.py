@@ -218,3 +218,22 @@ def csv_bytes(
         raise DataError(
             "core.tabular.unencodable", encoding=encoding, char=exc.object[exc.start]
         ) from None
+
+
+def xlsx_bytes(header: Sequence[str], rows: Iterable[Sequence[Any]]) -> bytes:
+    """An .xlsx workbook of one sheet (header row, then ``rows``); ``None`` is an empty cell.
+
+    A sheet holds at most 1,048,576 rows: more is a :class:`DataError`, not a cut.
+    """
+    import openpyxl
+
+    book = openpyxl.Workbook(write_only=True)
+    sheet = book.create_sheet()
+    sheet.append(list(header))
+    for n, row in enumerate(rows, start=2):
+        if n > 1_048_576:
+            raise DataError("core.tabular.write.xlsx_too_long", rows=n - 1)
+        sheet.append(list(row))
+    buf = io.BytesIO()
+    book.save(buf)
+    return buf.getvalue()

@@ -702,14 +702,16 @@ class RtEstimator:
                 raise DataError(
                     "epi.data.labels_length", name="regions", got=len(labels), expected=n_regions
                 )
-        end_dates = [days[i] for i in self.t_end_]
+        # vectorised: a counts file of 1,741 regions gives 1.4 million rows
+        end_dates = np.array(days, dtype="datetime64[D]")[self.t_end_]
+        label_values = [str(x) if x is not None else None for x in labels]
+        region = pl.Series("region", label_values, dtype=pl.Utf8).gather(
+            np.repeat(np.arange(n_regions), n_win)
+        )
         frame = pl.DataFrame(
             {
-                "region": pl.Series(
-                    [str(x) if x is not None else None for x in labels for _ in range(n_win)],
-                    dtype=pl.Utf8,
-                ),
-                "date": pl.Series(end_dates * n_regions, dtype=pl.Date),
+                "region": region,
+                "date": pl.Series(np.tile(end_dates, n_regions)).cast(pl.Date),
                 "r_mean": mean.ravel(),
                 "r_median": np.atleast_2d(self.median_).ravel(),
                 "r_lower": np.atleast_2d(self.lower_).ravel(),
