@@ -149,3 +149,109 @@ def test_frame_is_written_by_polars_exactly(tmp_path):
     np.testing.assert_array_equal(back["r_mean"].to_numpy(), frame["r_mean"].to_numpy())
     body = json.loads(write_frame(frame, "json"))
     assert body[0]["date"] == str(START + 7) and body[0]["region"] is None
+
+
+# -- EpiEstim's options through the CLI (numbers from tests/epi/epiestim_snapshots.py) --------
+
+
+def _flu_file(tmp_path, name="flu.csv"):
+    from tests.epi import epiestim_snapshots as snap
+
+    days = np.datetime64("2009-04-27") + np.arange(len(snap.FLU2009))
+    return _write(tmp_path / name, [(str(d), c) for d, c in zip(days, snap.FLU2009, strict=True)])
+
+
+def test_cli_pmf_file_and_windows_give_epiestims_example1(anyone, tmp_path):  # noqa: F811
+    from tests.epi import epiestim_snapshots as snap
+
+    si = tmp_path / "si.csv"
+    si.write_text("day,p\n" + "".join(f"{i},{p}\n" for i, p in enumerate(snap.FLU2009_SI)))
+    r = anyone(
+        "epi", "rt", "--counts", str(_flu_file(tmp_path)), "--si-file", str(si),
+        "--windows", "2009-04-28:2009-05-04,2009-05-12:2009-05-18", "--format", "json",
+    )  # fmt: skip
+    assert r.exit_code == 0, r.output
+    body = json.loads(r.stdout)
+    assert [b["date"] for b in body] == ["2009-05-04", "2009-05-18"]  # the windows' last days
+    ex = snap.EXAMPLE1
+    np.testing.assert_allclose(
+        [b["r_mean"] for b in body], [ex["mean"][0], ex["mean"][14]], rtol=1e-6
+    )
+    np.testing.assert_allclose(
+        [b["r_upper"] for b in body], [ex["q975"][0], ex["q975"][14]], rtol=1e-6
+    )
+    assert "last day" in r.stderr  # what 'date' means is said
+
+
+def test_cli_local_imported_gives_epiestims_example2(anyone, tmp_path):  # noqa: F811
+    from tests.epi import epiestim_snapshots as snap
+
+    ex = snap.EXAMPLE2
+    days = np.datetime64("2021-01-01") + np.arange(len(ex["local"]))
+    rows = [(str(d), a, b) for d, a, b in zip(days, ex["local"], ex["imported"], strict=True)]
+    path = _write(tmp_path / "li.csv", rows, ("date", "local", "imported"))
+    r = anyone(
+        "epi", "rt", "--counts", str(path), "--si-mean", "2.6", "--si-sd", "1.5", "--format", "json"
+    )
+    assert r.exit_code == 0, r.output
+    body = json.loads(r.stdout)
+    # default sliding weekly windows are EpiEstim's t_start = 2:21, t_end = 8:27
+    np.testing.assert_allclose([b["r_mean"] for b in body], ex["mean"], rtol=1e-6)
+    np.testing.assert_allclose([b["r_median"] for b in body], ex["median"], rtol=1e-6)
+
+
+def test_cli_uncertain_si_families_and_refusals(anyone, tmp_path):  # noqa: F811
+    path = _flu_file(tmp_path)
+    r = anyone(
+        "epi", "rt", "--counts", str(path), "--si-mean", "2.6", "--si-sd", "1.5",
+        "--uncertain-si", "std_mean_si=1,min_mean_si=1,max_mean_si=4.2,std_std_si=0.5,"
+        "min_std_si=0.5,max_std_si=2.5,n1=200,n2=50", "--format", "json",
+    )  # fmt: skip
+    assert r.exit_code == 0, r.output
+    assert len(json.loads(r.stdout)) == 32 - 7
+    r = anyone("epi", "rt", "--counts", str(path), "--uncertain-si", "std_mean=x")
+    assert r.exit_code == 1 and "std_mean_si" in r.stderr
+    r = anyone("epi", "rt", "--counts", str(path), "--uncertain-si", "bogus=1")
+    assert r.exit_code == 1 and "bogus" in r.stderr
+    for family in ("lognormal", "weibull"):
+        r = anyone(
+            "epi", "rt", "--counts", str(path), "--si-distribution", family, "--si-mean", "2.6",
+            "--si-sd", "1.5", "--format", "csv",
+        )  # fmt: skip
+        assert r.exit_code == 0, r.output
+    r = anyone("epi", "rt", "--counts", str(path), "--si-distribution", "cauchy")
+    assert r.exit_code == 1 and "si_distribution" in r.stderr
+    r = anyone("epi", "rt", "--counts", str(path), "--method", "simple", "--weekly")
+    assert r.exit_code == 1
+    r = anyone("epi", "rt", "--counts", str(path), "--windows", "2009-04-28:")
+    assert r.exit_code == 1
+    r = anyone("epi", "rt", "--counts", str(path), "--windows", "2009-04-27:2009-05-03")
+    assert r.exit_code == 1 and "t_start" in r.stderr  # the first day has no infectors
+    r = anyone("epi", "rt", "--weekly")
+    assert r.exit_code == 1 and "--counts" in r.stderr
+
+
+def test_cli_weekly_counts(anyone, tmp_path):  # noqa: F811
+    from tests.epi.test_epiestim_options import simulate_daily
+
+    from kumin.epi.epiestim import estimate_r_aggregated
+
+    weekly = simulate_daily().reshape(-1, 7).sum(1)
+    weeks = np.datetime64("2021-01-04") + 7 * np.arange(weekly.size)
+    rows = [(r, str(d), int(c)) for r in ("a", "b") for d, c in zip(weeks, weekly, strict=True)]
+    path = _write(tmp_path / "w.csv", rows, ("region", "date", "count"))
+    r = anyone("epi", "rt", "--counts", str(path), "--weekly", "--format", "json")
+    assert r.exit_code == 0, r.output
+    body = [b for b in json.loads(r.stdout) if b["region"] == "a"]
+    res = estimate_r_aggregated(weekly, si_mean=4.8, si_sd=2.3)
+    np.testing.assert_allclose([b["r_mean"] for b in body], res.estimator.mean_, rtol=1e-12)
+    assert body[0]["date"] == str(weeks[0] + 13)  # the first window: days 8-14
+    daily = _write(tmp_path / "d.csv", [(str(weeks[0] + i), 3) for i in range(30)])
+    r = anyone("epi", "rt", "--counts", str(daily), "--weekly")
+    assert r.exit_code == 1 and "line 3" in r.stderr  # rows one day apart, not seven
+
+
+def test_cli_cv_note(anyone, tmp_path):  # noqa: F811
+    path = _write(tmp_path / "few.csv", [(str(START + i), 1) for i in range(20)])
+    r = anyone("epi", "rt", "--counts", str(path), "--format", "csv")
+    assert r.exit_code == 0 and "coefficient of variation" in r.stderr

@@ -17,14 +17,16 @@ problem by line and column; a clean file never pays for that.
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, fields
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import polars as pl
 
-from kumin.errors import DataError, Problem
+from kumin.epi._checks import check_choice_param
+from kumin.errors import DataError, Problem, UserError
 
 RT_COLUMNS = ("region", "date", "r_mean", "r_median", "r_lower", "r_upper")
 #: the columns a counts file may have
@@ -187,13 +189,13 @@ def _valid(typed: pl.DataFrame) -> bool:
     return typed.height > 0 and not typed.select(bad.any()).item()
 
 
-def _blocks(typed: pl.DataFrame) -> list[CountsBlock] | None:
+def _blocks(typed: pl.DataFrame, step_days: int = 1) -> list[CountsBlock] | None:
     """Matrices of regions with the same days; None if a region's days repeat or have a gap."""
     typed = typed.sort("region", "date", nulls_last=True)
-    # sorted, each region's days must step by exactly one: no repeat, no gap
+    # sorted, each region's days must step by exactly one (a week): no repeat, no gap
     same = pl.col("region").eq_missing(pl.col("region").shift())
     step = pl.col("date").diff().dt.total_days()
-    if typed.select((same & (step != 1)).any()).item():
+    if typed.select((same & (step != step_days)).any()).item():
         return None
     spans = typed.group_by("region", maintain_order=True).agg(
         pl.col("date").first().alias("first"), pl.len().alias("n")
@@ -206,7 +208,7 @@ def _blocks(typed: pl.DataFrame) -> list[CountsBlock] | None:
         if None in regions:
             rows = pl.concat([rows, typed.filter(pl.col("region").is_null())])
         shape = (len(regions), int(n))
-        dates = np.datetime64(first, "D") + np.arange(int(n))
+        dates = np.datetime64(first, "D") + np.arange(int(n)) * step_days
         blocks.append(
             CountsBlock(
                 regions,
@@ -218,8 +220,11 @@ def _blocks(typed: pl.DataFrame) -> list[CountsBlock] | None:
     return blocks
 
 
-def read_counts(path: str | Path, encoding: str = "auto") -> list[CountsBlock]:
+def read_counts(path: str | Path, encoding: str = "auto", step_days: int = 1) -> list[CountsBlock]:
     """Read a counts file (CSV in UTF-8/CP932 or .xlsx) into matrices; problems by line.
+
+    ``step_days`` is 1 for daily counts, 7 for weekly counts (one row per week,
+    dated by the week's first day).
 
     Examples
     --------
@@ -236,7 +241,7 @@ def read_counts(path: str | Path, encoding: str = "auto") -> list[CountsBlock]:
         _check_header(columns, path)
     typed = _typed_frame(source, columns) if source is not None else None
     if typed is not None:
-        blocks = _blocks(typed) if _valid(typed) else None
+        blocks = _blocks(typed, step_days) if _valid(typed) else None
         if blocks is not None:
             return blocks
     if raw is None and source is not None:
@@ -245,11 +250,11 @@ def read_counts(path: str | Path, encoding: str = "auto") -> list[CountsBlock]:
         if raw.height == 0:
             raise DataError("epi.counts.empty", path=path.name)
         typed = _clean(raw)
-        blocks = _blocks(typed) if _valid(typed) else None
+        blocks = _blocks(typed, step_days) if _valid(typed) else None
         if blocks is not None:
             return blocks
     # something is wrong (or unusual, such as blank lines): read row by row to say what
-    return _read_rows(path, encoding)
+    return _read_rows(path, encoding, step_days)
 
 
 def _parse_date(text: Any) -> dt.date | None:
@@ -287,7 +292,7 @@ def _parse_count(text: Any) -> int | None:
     return int(number) if number.is_integer() and number >= 0 else None
 
 
-def _read_rows(path: Path, encoding: str) -> list[CountsBlock]:
+def _read_rows(path: Path, encoding: str, step_days: int = 1) -> list[CountsBlock]:
     """The row-by-row reader: every problem with its line and column."""
     from kumin.core.tabular import read_table, width_problem
 
@@ -326,7 +331,7 @@ def _read_rows(path: Path, encoding: str) -> list[CountsBlock]:
     for region, items in sorted(by_region.items(), key=lambda kv: (kv[0] is None, kv[0] or "")):
         items.sort()
         for (prev, _, _), (day, _, line) in zip(items, items[1:], strict=False):
-            if (day - prev).days != 1:
+            if (day - prev).days != step_days:
                 problems.append(
                     Problem(line, "date", "epi.counts.gap", {"date": day, "previous": prev})
                 )
@@ -342,7 +347,7 @@ def _read_rows(path: Path, encoding: str) -> list[CountsBlock]:
         out.append(
             CountsBlock(
                 [r for r, _ in members],
-                np.datetime64(first, "D") + np.arange(n),
+                np.datetime64(first, "D") + np.arange(n) * step_days,
                 stacked[:, 0],
                 stacked[:, 1] if stacked.shape[1] > 1 else None,
             )
@@ -351,6 +356,63 @@ def _read_rows(path: Path, encoding: str) -> list[CountsBlock]:
 
 
 # -- the action ------------------------------------------------------------------------
+
+
+def parse_uncertain_si(text: str) -> dict[str, float]:
+    """``"std_mean_si=1,min_mean_si=1,..."`` (EpiEstim's config names) as a mapping.
+
+    Examples
+    --------
+    >>> parse_uncertain_si("std_mean_si=1, n1=100")
+    {'std_mean_si': 1.0, 'n1': 100}
+    """
+    from kumin.epi.rt import UncertainSI
+
+    keys = ", ".join(f.name for f in fields(UncertainSI))
+    out: dict[str, float] = {}
+    for part in filter(None, (p.strip() for p in text.split(","))):
+        key, _, value = part.partition("=")
+        try:
+            number = float(value)
+        except ValueError:
+            raise UserError("epi.rt_options.uncertain_si", keys=keys, value=part) from None
+        out[key.strip()] = int(number) if key.strip() in ("n1", "n2") else number
+    return out
+
+
+def _estimator_params(
+    method: str,
+    window: int,
+    si_mean: float,
+    si_sd: float,
+    si_distribution: str,
+    si_file: Path | None,
+    uncertain_si: Mapping[str, Any] | None,
+    encoding: str,
+) -> dict[str, Any]:
+    from kumin.epi.epiestim import SI_FAMILIES, read_pmf, serial_interval_pmf
+    from kumin.epi.rt import RtEstimator
+
+    check_choice_param(si_distribution, "si_distribution", "kumin epi rt", SI_FAMILIES)
+    params: dict[str, Any] = {
+        "method": method,
+        "window": window,
+        "si_mean": si_mean,
+        "si_sd": si_sd,
+    }
+    if si_file is not None and (si_distribution != "gamma" or uncertain_si):
+        raise UserError("epi.rt_options.si_conflict")
+    if si_file is not None:
+        params["generation_interval"] = read_pmf(si_file, encoding)
+    elif si_distribution != "gamma":
+        if uncertain_si:
+            raise UserError("epi.rt_options.si_conflict")
+        # long enough that the truncated tail is negligible (EpiEstim: sum within 0.01)
+        params["generation_interval"] = serial_interval_pmf(si_distribution, si_mean, si_sd, 400)
+    if uncertain_si:
+        params.update(uncertain_si=dict(uncertain_si), random_state=0)
+    RtEstimator(**params)._check_params()  # fail on bad parameters before reading the file
+    return params
 
 
 def rt_from_counts(
@@ -363,34 +425,58 @@ def rt_from_counts(
     encoding: str = "auto",
     start: dt.date | None = None,
     end: dt.date | None = None,
+    si_distribution: str = "gamma",
+    si_file: str | Path | None = None,
+    uncertain_si: Mapping[str, Any] | None = None,
+    windows: Sequence[tuple[dt.date, dt.date]] | None = None,
+    weekly: bool = False,
 ) -> pl.DataFrame:
     """Rt of every region of a counts file: ``region, date, r_mean, r_median, r_lower, r_upper``.
 
-    ``date`` is the window end; ``region`` is null when the file has none. Regions
-    sharing the same days are estimated in one vectorised call. ``imported``
-    cases count as infectors only (EpiEstim's ``incid$imported``). ``start`` and
-    ``end`` keep the windows ending in that period; the estimate still uses every
-    earlier day of the file (a window's infectors come from before it).
+    ``date`` is the last day of the window; ``region`` is null when the file has
+    none. Regions sharing the same days are estimated in one vectorised call.
+    EpiEstim's options: ``imported`` cases in the file count as infectors only
+    (``incid$imported``); the serial interval is EpiEstim's gamma from
+    ``si_mean``/``si_sd`` (``parametric_si``), another family
+    (``si_distribution``), a pmf file (``si_file``, ``non_parametric_si``) or
+    uncertain (``uncertain_si``, EpiEstim's config names); ``windows`` are custom
+    (first day, last day) windows instead of sliding ones (``t_start``/``t_end``);
+    ``weekly`` reads one row per week (dated by its first day) and estimates as
+    ``estimate_R_agg`` (daily incidence reconstructed, sliding windows of
+    ``window`` days). ``start`` and ``end`` keep the windows ending in that
+    period; the estimate still uses every earlier day of the file.
+
+    High posterior CV in a first window is a :class:`PosteriorCVWarning`.
     """
-    from kumin.epi._checks import check_choice_param
     from kumin.epi.rt import RtEstimator
 
     check_choice_param(method, "method", "kumin epi rt --counts", ("cori", "simple"))
-
-    def estimator() -> RtEstimator:
-        return RtEstimator(method=method, window=window, si_mean=si_mean, si_sd=si_sd)
-
-    estimator()._check_params()  # fail on bad parameters before reading the file
+    if method == "simple" and (si_file or uncertain_si or windows or weekly):
+        raise UserError("epi.rt_options.not_for_simple")
+    if weekly and (uncertain_si or windows):
+        raise UserError("epi.rt_options.weekly_unsupported")
+    params = _estimator_params(
+        method, window, si_mean, si_sd, si_distribution,
+        None if si_file is None else Path(si_file), uncertain_si, encoding,
+    )  # fmt: skip
     frames = []
-    for block in read_counts(path, encoding):
-        est = estimator()
+    for block in read_counts(path, encoding, 7 if weekly else 1):
         one = len(block.regions) == 1
+        labels = None if one and block.regions[0] is None else block.regions
+        if weekly:
+            frames.append(_weekly_block(block, params, labels))
+            continue
+        extra = {}
+        if windows:
+            first = block.dates[0]
+            extra["t_start"] = [(np.datetime64(a, "D") - first).astype(int) for a, _ in windows]
+            extra["t_end"] = [(np.datetime64(b, "D") - first).astype(int) for _, b in windows]
+        est = RtEstimator(**params, **extra)
         local = block.local[0] if one else block.local
         imported = (
             None if block.imported is None else (block.imported[0] if one else block.imported)
         )
         est.fit(local, imported=imported)
-        labels = None if one and block.regions[0] is None else block.regions
         frames.append(est.to_frame(block.dates, labels))
     frame = pl.concat(frames).select(RT_COLUMNS)
     if start is not None:
@@ -398,6 +484,21 @@ def rt_from_counts(
     if end is not None:
         frame = frame.filter(pl.col("date") <= end)
     return frame.sort("region", "date", nulls_last=True)
+
+
+def _weekly_block(block: CountsBlock, params: dict[str, Any], labels: list | None) -> pl.DataFrame:
+    """Each region's weekly counts through EpiEstim's EM reconstruction (one series at a time)."""
+    from kumin.epi.epiestim import estimate_r_aggregated
+
+    if block.imported is not None:
+        raise UserError("epi.rt_options.weekly_unsupported")
+    inner = {k: v for k, v in params.items() if k not in ("method", "window")}
+    days = block.dates[0] + np.arange(block.local.shape[1] * 7)
+    frames = []
+    for i, counts in enumerate(block.local):
+        res = estimate_r_aggregated(counts, dt=7, dt_out=params["window"], **inner)
+        frames.append(res.estimator.to_frame(days, None if labels is None else [labels[i]]))
+    return pl.concat(frames)
 
 
 # -- writing ---------------------------------------------------------------------------
@@ -426,6 +527,7 @@ __all__ = [
     "KNOWN_COLUMNS",
     "RT_COLUMNS",
     "CountsBlock",
+    "parse_uncertain_si",
     "read_counts",
     "rt_from_counts",
     "write_frame",
