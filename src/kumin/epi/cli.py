@@ -237,6 +237,15 @@ def rt(
     with cli_ctx("epi.run") as ctx:
         result = service.rt(ctx, _date(start), _date(end), by, method, window, si_mean, si_sd)
     _emit(result, fmt, out, service.RT_COLUMNS)
+    key = "centre" if result.meta.get("date_means") == "window_centre" else "end"
+    err_console.print(
+        t(
+            f"epi.rt_options.date_{key}",
+            settings().lang,
+            window=window,
+            interval=result.meta["interval"],
+        )
+    )
 
 
 @epi_app.command("growth")

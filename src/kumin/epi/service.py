@@ -14,7 +14,9 @@ to anyone.
 Literature distributions used where the records cannot give them (cited, never
 read at run time; ../shared/data/literature/sarscov2_delay_parameters_literature.csv):
 serial interval 4.8 ± 2.3 days and generation interval Weibull(2.305, 5.452)
-(Nishiura, Linton, Akhmetzhanov, IJID 2020), incubation lognormal(1.519, 0.615)
+(Nishiura, Linton, Akhmetzhanov, IJID 2020; the Weibull is that study's fit, mean
+4.83 d, sd 2.22 d, so Rt by onset and by infection date share one interval up to
+its discretisation), incubation lognormal(1.519, 0.615)
 (Linton et al., J Clin Med 2020; both as in contactmodel/COVID19-Japan-Reff).
 """
 
@@ -266,6 +268,13 @@ def analyse_rt(
 
     check_choice_param(method, "method", "kumin epi rt", RT_METHODS)
     meta: dict[str, Any] = {"n_cases": frame.height, "method": method, "by": by}
+    # what 'date' and the interval are, in every output (issue 12: they differ by method)
+    meta["date_means"] = "window_centre" if method == "infection" else "window_end"
+    meta["interval"] = {
+        "cori": f"serial interval gamma, mean {si_mean:g} d, sd {si_sd:g} d (EpiEstim's discr_si)",
+        "infection": "generation interval Weibull(2.305, 5.452): mean 4.83 d, sd 2.22 d",
+        "simple": "generation time 5 d in the exponent",
+    }[method]
     if method == "infection":
         if by:
             raise UserError("epi.service.infection_by")
