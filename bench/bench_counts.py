@@ -56,16 +56,18 @@ def bare_numpy(counts: np.ndarray, window: int = 7) -> tuple[np.ndarray, ...]:
     return (shape * scale, *(gammaincinv(uniq, q)[inv] * scale for q in (0.025, 0.5, 0.975)))
 
 
-def run_cli(path: Path, out: Path) -> tuple[float, float]:
+def run_cli(path: Path, out: Path) -> tuple[float, float, float]:
+    """Wall time, CPU time (user + system) and peak memory (MiB) of one CLI run."""
     code = "from kumin.cli.main import run; run()"
     args = [sys.executable, "-c", code, "epi", "rt", "--counts", str(path)]
     args += ["--format", "csv", "--out", str(out)]
-    before = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
     t0 = time.perf_counter()
-    subprocess.run(args, check=True)
+    subprocess.run(args, check=True, stderr=subprocess.DEVNULL)
     wall = time.perf_counter() - t0
-    peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
-    return wall, max(peak, before) / 1024  # MiB (ru_maxrss is in KiB on Linux)
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    cpu = (after.ru_utime + after.ru_stime) - (before.ru_utime + before.ru_stime)
+    return wall, cpu, after.ru_maxrss / 1024  # ru_maxrss is in KiB on Linux
 
 
 def main() -> None:
@@ -93,24 +95,38 @@ def main() -> None:
 
     bare, lib, cli = [], [], []
     for _ in range(args.repeats):
-        t0 = time.perf_counter()
+        t0, c0 = time.perf_counter(), time.process_time()
         bare_numpy(counts)
-        bare.append(time.perf_counter() - t0)
-        t0 = time.perf_counter()
+        bare.append((time.perf_counter() - t0, time.process_time() - c0))
+        t0, c0 = time.perf_counter(), time.process_time()
         frame = rt_from_counts(path)
-        lib.append(time.perf_counter() - t0)
+        lib.append((time.perf_counter() - t0, time.process_time() - c0))
         cli.append(run_cli(path, tmp / "rt.csv"))
+    code = "import kumin.cli.main, kumin.epi.counts, kumin.epi.rt"
+    t0 = time.perf_counter()
+    subprocess.run([sys.executable, "-c", code], check=True)
+    startup = time.perf_counter() - t0
     rows = (tmp / "rt.csv").read_bytes().count(b"\n") - 1
     assert rows == frame.height, (rows, frame.height)
-    best_cli = min(c[0] for c in cli)
-    peak = max(c[1] for c in cli)
-    print(f"bare NumPy estimate (in memory, no IO): best {min(bare):.2f} s")
-    print(f"library rt_from_counts (read + estimate): best {min(lib):.2f} s")
+    best_bare = min(b[0] for b in bare), min(b[1] for b in bare)
+    best_lib = min(x[0] for x in lib), min(x[1] for x in lib)
+    best_cli = min(c[0] for c in cli), min(c[1] for c in cli)
+    peak = max(c[2] for c in cli)
     print(
-        f"CLI file to file: best {best_cli:.2f} s wall (runs: "
+        f"bare NumPy estimate (in memory, no IO): {best_bare[0]:.2f} s wall, {best_bare[1]:.2f} s CPU"
+    )
+    print(
+        f"library rt_from_counts (read + estimate): {best_lib[0]:.2f} s wall, {best_lib[1]:.2f} s CPU"
+    )
+    print(
+        f"CLI file to file: {best_cli[0]:.2f} s wall, {best_cli[1]:.2f} s CPU (wall of the runs: "
         f"{', '.join(f'{c[0]:.2f}' for c in cli)}), peak memory {peak:.0f} MiB, {rows:,} rows out"
     )
-    print(f"CLI / bare NumPy: {best_cli / min(bare):.1f}x")
+    print(f"  of which starting Python and importing kumin's CLI: {startup:.2f} s wall")
+    print(
+        f"CLI / bare NumPy: {best_cli[0] / best_bare[0]:.1f}x wall, {best_cli[1] / best_bare[1]:.1f}x CPU; "
+        f"library / bare NumPy: {best_lib[0] / best_bare[0]:.1f}x wall, {best_lib[1] / best_bare[1]:.1f}x CPU"
+    )
 
 
 if __name__ == "__main__":
