@@ -15,10 +15,10 @@ import io
 import os
 import tempfile
 import zipfile
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
 
 from kumin.errors import DataError, Problem
 
@@ -175,12 +175,23 @@ def width_problem(line: int, row: dict[str, Any], expected: int) -> Problem | No
 
 def atomic_write_bytes(path: str | os.PathLike[str], data: bytes, mode: int = 0o644) -> None:
     """Write ``data`` to ``path`` so that a crash leaves either the old or the new file."""
+    atomic_write(path, lambda fh: fh.write(data), mode)
+
+
+def atomic_write(
+    path: str | os.PathLike[str], write: Callable[[BinaryIO], Any], mode: int = 0o644
+) -> None:
+    """Let ``write`` fill a temporary file, then put it in place of ``path`` atomically.
+
+    For writers that stream (polars' ``write_csv``), so a large file never has to
+    be held in memory as one bytes object.
+    """
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
     try:
         with os.fdopen(fd, "wb") as fh:
-            fh.write(data)
+            write(fh)
             fh.flush()
             os.fsync(fh.fileno())
         os.chmod(tmp, mode)

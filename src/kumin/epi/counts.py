@@ -17,6 +17,7 @@ problem by line and column; a clean file never pays for that.
 from __future__ import annotations
 
 import datetime as dt
+import io
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, fields
 from pathlib import Path
@@ -505,22 +506,34 @@ def _weekly_block(block: CountsBlock, params: dict[str, Any], labels: list | Non
 
 
 def write_frame(frame: pl.DataFrame, fmt: str, out: Path | None = None) -> bytes:
-    """A result frame as CSV (UTF-8 with BOM, CRLF), JSON or .xlsx bytes, rendered by polars.
+    """A result frame as CSV (UTF-8 with BOM, CRLF), JSON or .xlsx, rendered by polars.
 
-    ``fmt`` is ``csv``, ``json`` or ``xlsx``; the bytes are also written to ``out``.
+    ``fmt`` is ``csv``, ``json`` or ``xlsx``. With ``out`` the file is written
+    (atomically, streamed by polars for CSV and JSON) and ``b""`` returned;
+    without it, the bytes.
     """
-    from kumin.core.tabular import atomic_write_bytes, xlsx_bytes
+    from kumin.core.tabular import atomic_write, atomic_write_bytes, xlsx_bytes
 
-    if fmt == "csv":
-        data = frame.write_csv(include_bom=True, line_terminator="\r\n", null_value="").encode()
-    elif fmt == "json":
-        data = frame.write_json().encode() + b"\n"
-    else:
+    def render(fh: Any) -> None:
+        if fmt == "csv":
+            frame.write_csv(fh, include_bom=True, line_terminator="\r\n", null_value="")
+        else:
+            frame.write_json(fh)
+            fh.write(b"\n")
+
+    if fmt == "xlsx":
         text = frame.with_columns(pl.col(pl.Date).cast(pl.Utf8))
         data = xlsx_bytes(text.columns, text.iter_rows())
-    if out is not None:
+        if out is None:
+            return data
         atomic_write_bytes(out, data)
-    return data
+        return b""
+    if out is not None:
+        atomic_write(out, render)
+        return b""
+    buf = io.BytesIO()
+    render(buf)
+    return buf.getvalue()
 
 
 __all__ = [
