@@ -100,6 +100,11 @@ def test_bad_windows(t_start, t_end):
         RtEstimator(t_start=t_start, t_end=t_end).fit(np.full(30, 5.0))
 
 
+def test_windows_are_refused_for_the_media_formula():
+    with pytest.raises(ParameterError):
+        RtEstimator(method="simple", t_start=[7], t_end=[20]).fit(np.full(30, 5.0))
+
+
 def simulate_daily(seed=3, n_weeks=16):
     rng = np.random.default_rng(seed)
     w = discr_si(np.arange(7 * n_weeks), 4.8, 2.3)

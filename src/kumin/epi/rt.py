@@ -503,6 +503,9 @@ class RtEstimator:
         check_positive_param(self.si_sd, "si_sd", _OWNER)
         check_positive_param(self.prior_shape, "prior_shape", _OWNER)
         check_positive_param(self.prior_scale, "prior_scale", _OWNER)
+        if self.method == "simple" and (self.t_start is not None or self.t_end is not None):
+            # the media formula compares fixed weekly blocks: it has no windows to choose
+            raise ParameterError("epi.rt_options.windows", reason="not with method 'simple'")
         check_positive_param(self.simple_generation_time, "simple_generation_time", _OWNER)
         if self.uncertain_si is not None:
             UncertainSI.from_any(self.uncertain_si).validate(self.si_mean, self.si_sd)
