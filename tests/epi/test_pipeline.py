@@ -282,3 +282,25 @@ def test_deconvolution_choice_is_checked():
         rt_by_infection_date(
             frame, incubation=INCUBATION, generation_interval=GI, deconvolution="blur"
         )
+
+
+def test_interval_widens_towards_the_last_day():
+    """The nowcast's and the truncation adjustment's uncertainty reach the Rt interval."""
+    frame, _, as_of = simulate(4)
+    res = rt_by_infection_date(
+        frame,
+        incubation=INCUBATION,
+        generation_interval=GI,
+        onset_to_report=REPORT,
+        imported_col="imported",
+        as_of=as_of,
+        nowcast="delay",
+        n_imputations=3,
+        draws_per_imputation=10,
+        max_delay=15,
+        max_incubation=15,
+        random_state=3,
+    )
+    rt = res.rt.drop_nulls("r_median")
+    width = (rt["r_upper"] - rt["r_lower"]).to_numpy()
+    assert width[-3:].min() > 1.5 * np.median(width[len(width) // 3 : 2 * len(width) // 3])
