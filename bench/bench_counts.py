@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import argparse
 import resource
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -79,6 +80,13 @@ def main() -> None:
 
     counts = simulate(args.regions, args.days)
     tmp = Path(tempfile.mkdtemp(prefix="kumin-bench-"))
+    try:
+        run(args, counts, tmp)
+    finally:
+        shutil.rmtree(tmp)  # 150 MB of input and output
+
+
+def run(args: argparse.Namespace, counts: np.ndarray, tmp: Path) -> None:
     path = tmp / "counts.csv"
     dates = np.datetime64("2020-01-16") + np.arange(args.days)
     pl.DataFrame(
