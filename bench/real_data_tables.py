@@ -3,8 +3,9 @@
 1. Rt by infection date on the national line list as of 2020-05-10
    (../shared/data/nishiura_japan_reff/JapaneseDataCOVID19_200510.csv), missing onsets
    imputed, imported cases kept out of the local renewal but counted as infectors,
-   beside the published estimates of the same repository (rtmle.csv, as listed in
-   ../shared/data/README.md). Same computation as tests/epi/test_pipeline.py.
+   infections by Richardson–Lucy deconvolution, beside the published daily estimates
+   of the same repository (rtmle.csv, copied into tests/epi/data/), every day.
+   Same computation as tests/epi/test_pipeline.py.
 2. The Tokyo Omicron nowcast: the onset curve published on 2022-01-30
    (../shared/data/tokyo/tokyo_positive_by_onset_date_snapshot_2022-01-30.csv),
    truncated as published, nowcast with an assumed onset → publication delay (gamma,
@@ -17,28 +18,19 @@ Run: ``.venv/bin/python bench/real_data_tables.py [--data ../shared/data]``.
 from __future__ import annotations
 
 import argparse
+import datetime as dt
 from pathlib import Path
 
+import numpy as np
 import polars as pl
 
 from kumin.epi import DelayDistribution, DelayNowcaster, rt_by_infection_date
 
-#: rtmle.csv of contactmodel/COVID19-Japan-Reff @2493be7637e8, as listed in
-#: ../shared/data/README.md: date -> (Rt, lower 95%, upper 95%)
-PUBLISHED = {
-    "2020-02-12": (2.58, 1.46, 4.18),
-    "2020-02-19": (1.76, 1.21, 2.46),
-    "2020-02-26": (0.84, 0.57, 1.19),
-    "2020-03-04": (1.01, 0.72, 1.37),
-    "2020-03-11": (0.80, 0.55, 1.11),
-    "2020-03-18": (1.92, 1.63, 2.25),
-    "2020-03-25": (2.16, 1.98, 2.36),
-    "2020-04-01": (0.85, 0.78, 0.93),
-    "2020-04-08": (0.75, 0.67, 0.83),
-    "2020-04-15": (0.62, 0.53, 0.71),
-    "2020-04-22": (0.70, 0.58, 0.84),
-    "2020-04-29": (0.19, 0.12, 0.29),
-}
+#: rtmle.csv of contactmodel/COVID19-Japan-Reff @48227e13b11b, copied (date, infections,
+#: Rt and its 95% CI) into the test fixture below
+PUBLISHED = Path(__file__).resolve().parents[1] / "tests/epi/data/nishiura_rtmle_200510.csv"
+#: the repository's own figure stops 17 days before the data date (2020-04-23)
+PERIOD = (dt.date(2020, 2, 15), dt.date(2020, 4, 23))
 
 
 def national(data: Path) -> None:
@@ -50,33 +42,51 @@ def national(data: Path) -> None:
         pl.coalesce("confirmed", "reported").str.to_date().alias("report_date"),
         (pl.col("exp_type") == "imported").alias("imported"),
     )
-    res = rt_by_infection_date(
-        ll,
-        incubation=DelayDistribution.lognormal(1.519, 0.615),
-        generation_interval=DelayDistribution.weibull(2.305, 5.452),
-        onset_to_report=DelayDistribution.weibull(1.741, 8.573),
-        imported_col="imported",
-        as_of="2020-05-10",
-        nowcast="delay",
-        n_imputations=5,
-        draws_per_imputation=20,
-        random_state=1,
-    )
+    published = pl.read_csv(PUBLISHED, comment_prefix="#", try_parse_dates=True)
+    results = {}
+    for method in ("richardson-lucy", "shift"):
+        results[method] = rt_by_infection_date(
+            ll,
+            incubation=DelayDistribution.lognormal(1.519, 0.615),
+            generation_interval=DelayDistribution.weibull(2.305, 5.452),
+            onset_to_report=DelayDistribution.weibull(1.741, 8.573),
+            imported_col="imported",
+            as_of="2020-05-10",
+            nowcast="delay",
+            n_imputations=5,
+            draws_per_imputation=20,
+            deconvolution=method,
+            random_state=1,
+        )
+    res = results["richardson-lucy"]
     print(
         f"national line list: {res.n_cases:,} cases, {res.n_imputed:,} onsets imputed, "
         f"{res.n_imported:,} imported; {res.timings['total']:.2f} s"
     )
-    rt = res.rt.with_columns(pl.col("date").cast(pl.Utf8))
-    print("| date | published Rt (95% CI) | kumin Rt by infection date (95% CrI) |")
-    print("|---|---|---|")
-    for day, (value, lo, hi) in PUBLISHED.items():
-        row = rt.filter(pl.col("date") == day)
-        if row.height == 0 or row["r_median_centred"][0] is None:
-            ours = "—"
+    for method, r in results.items():
+        both = r.rt.join(published, on="date").filter(pl.col("date").is_between(*PERIOD))
+        a, b = both["r_median_centred"].to_numpy(), both["Rt"].to_numpy()
+        print(
+            f"{method}: {both.height} days {PERIOD[0]}..{PERIOD[1]}: correlation "
+            f"{np.corrcoef(a, b)[0, 1]:.3f}, mean |difference| {np.abs(a - b).mean():.3f}"
+        )
+    rt = res.rt.join(published, on="date", how="left").filter(
+        pl.col("date").is_between(dt.date(2020, 2, 1), dt.date(2020, 5, 9))
+    )
+    print("| date | published Rt (95% CI) | kumin (95% CrI) | difference |")
+    print("|---|---|---|---|")
+    for r in rt.iter_rows(named=True):
+        theirs = "—" if r["Rt"] is None else f"{r['Rt']:.2f} ({r['lower']:.2f}–{r['upper']:.2f})"
+        if r["r_median_centred"] is None:
+            ours, diff = "—", ""
         else:
-            r = row.row(0, named=True)
-            ours = f"{r['r_median_centred']:.2f} ({r['r_lower_centred']:.2f}–{r['r_upper_centred']:.2f})"
-        print(f"| {day} | {value:.2f} ({lo:.2f}–{hi:.2f}) | {ours} |")
+            ours = (
+                f"{r['r_median_centred']:.2f} ({r['r_lower_centred']:.2f}–"
+                f"{r['r_upper_centred']:.2f})"
+            )
+            diff = "" if r["Rt"] is None else f"{r['r_median_centred'] - r['Rt']:+.2f}"
+        mark = "" if PERIOD[0] <= r["date"] <= PERIOD[1] else " ·"
+        print(f"| {r['date']}{mark} | {theirs} | {ours} | {diff} |")
 
 
 def tokyo(data: Path) -> None:

@@ -102,3 +102,12 @@ def test_seir_and_refusals(epi_cli, users):
     assert r.exit_code == 1 and "street" in r.stderr
     r = epi_cli("epi", "rt", user=users.by_role["researcher"])
     assert r.exit_code == 1 and "not allowed" in r.stderr
+
+
+def test_rt_says_what_date_means_and_which_interval(epi_cli):
+    r = epi_cli("epi", "rt", "--format", "csv", "--from", "2021-07-01", "--to", "2021-08-31")
+    assert r.exit_code == 0, r.output
+    assert "last day of each 7-day window" in r.stderr and "serial interval gamma" in r.stderr
+    r = epi_cli("epi", "rt", "--method", "infection", "--format", "json")
+    assert r.exit_code == 0, r.output
+    assert "centre of each 7-day window" in r.stderr and "Weibull(2.305, 5.452)" in r.stderr

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import datetime as dt
+from pathlib import Path
+
 import numpy as np
 import polars as pl
 import pytest
@@ -108,9 +111,11 @@ def test_imported_cases_count_as_infectors_only():
     assert a < b
 
 
-@pytest.mark.realdata
-def test_national_line_list_beside_published(shared_data):
-    """Rt by infection date on JapaneseDataCOVID19_200510.csv beside rtmle.csv (README table)."""
+#: rtmle.csv of contactmodel/COVID19-Japan-Reff (published daily MLE of Rt by infection date)
+PUBLISHED = Path(__file__).parent / "data" / "nishiura_rtmle_200510.csv"
+
+
+def national_rt(shared_data, **kwargs):
     path = shared_data / "nishiura_japan_reff" / "JapaneseDataCOVID19_200510.csv"
     df = pl.read_csv(path, null_values="NA")
     ll = df.select(
@@ -119,7 +124,7 @@ def test_national_line_list_beside_published(shared_data):
         (pl.col("exp_type") == "imported").alias("imported"),
     )
     # literature delays from the data's repository (script B; ../shared/data/README.md)
-    res = rt_by_infection_date(
+    return rt_by_infection_date(
         ll,
         incubation=DelayDistribution.lognormal(1.519, 0.615),
         generation_interval=DelayDistribution.weibull(2.305, 5.452),
@@ -130,26 +135,41 @@ def test_national_line_list_beside_published(shared_data):
         n_imputations=5,
         draws_per_imputation=20,
         random_state=1,
+        **kwargs,
     )
+
+
+def compare_with_published(res):
+    """Correlation and mean |difference| of the centred estimate, 2020-02-15..04-23."""
+    published = pl.read_csv(PUBLISHED, comment_prefix="#", try_parse_dates=True)
+    both = res.rt.join(published, on="date").filter(
+        pl.col("date").is_between(dt.date(2020, 2, 15), dt.date(2020, 4, 23))
+    )
+    ours, theirs = both["r_median_centred"].to_numpy(), both["Rt"].to_numpy()
+    return both.height, np.corrcoef(ours, theirs)[0, 1], np.abs(ours - theirs).mean()
+
+
+@pytest.mark.realdata
+def test_national_line_list_beside_published(shared_data):
+    """Rt by infection date on JapaneseDataCOVID19_200510.csv beside rtmle.csv (README table)."""
+    res = national_rt(shared_data)
     assert res.n_cases == 15404
     assert res.n_imputed == 2916
     assert res.n_imported == 342
-    # published estimates (../shared/data/README.md, from rtmle.csv)
-    published = {
-        "2020-03-25": (2.16, 1.98, 2.36),
-        "2020-04-08": (0.75, 0.67, 0.83),
-        "2020-04-15": (0.62, 0.53, 0.71),
-        "2020-04-22": (0.70, 0.58, 0.84),
-    }
-    rt = res.rt.with_columns(pl.col("date").cast(pl.Utf8))
-    for day, (value, lo, hi) in published.items():
-        row = rt.filter(pl.col("date") == day).row(0, named=True)
-        print(day, value, (lo, hi), round(row["r_median_centred"], 2))
-    late_march = rt.filter(pl.col("date") == "2020-03-25")["r_median_centred"][0]
-    mid_april = rt.filter(pl.col("date").is_between(pl.lit("2020-04-08"), pl.lit("2020-04-22")))
-    # the growth in late March and the decline under the April emergency are both seen
-    assert late_march > 1.3
-    assert (mid_april["r_upper_centred"] < 1.0).all()
+    n, corr, mad = compare_with_published(res)
+    assert n == 69  # every day of 2020-02-15..04-23 has an estimate
+    # the goal of issue 12 (the random incubation shift gave 0.92 / 0.20)
+    assert corr >= 0.95
+    assert mad <= 0.15
+    rt = res.rt.filter(pl.col("date").is_between(dt.date(2020, 2, 15), dt.date(2020, 4, 23)))
+    assert (rt["r_lower_centred"] < rt["r_upper_centred"]).all()
+
+
+@pytest.mark.realdata
+def test_national_line_list_incubation_shift_falls_short(shared_data):
+    """The old random incubation shift blurs the curve: it misses the goal on the same data."""
+    n, corr, mad = compare_with_published(national_rt(shared_data, deconvolution="shift"))
+    assert corr < 0.95 and mad > 0.15
 
 
 def test_deconvolution_moves_cases_back_by_the_incubation_period():
@@ -178,3 +198,109 @@ def test_deconvolution_adds_infections_not_yet_seen():
     assert np.all(np.abs(tail - 100) < 8)
     middle = res.draws[:, 30:50].mean()
     assert middle == pytest.approx(100, abs=2)
+
+
+def test_richardson_lucy_undoes_the_incubation_blur():
+    from kumin.epi.deconvolve import infections_from_onsets, richardson_lucy
+
+    # infections jump from 50 to 200 a day on day 40; onsets are their convolution
+    true = np.r_[np.full(40, 50.0), np.full(40, 200.0)]
+    pmf = INCUBATION.pmf(15)
+    onsets = np.convolve(true, pmf)[:80]
+    rl = richardson_lucy(onsets, INCUBATION, max_days=15)
+    shifted = infections_from_onsets(np.rint(onsets), INCUBATION, max_days=15, random_state=0)
+    # columns are days -15 .. 79; compare days 30..60 around the jump
+    days = slice(15 + 30, 15 + 60)
+    err_rl = np.abs(rl.draws[0, days] - true[30:60]).mean()
+    err_shift = np.abs(shifted.draws[0, days] - true[30:60]).mean()
+    assert err_rl < 8  # of a jump of 150: the EMS smoothing rounds its corners
+    assert err_shift > 2.5 * err_rl
+
+
+def test_richardson_lucy_adjusts_for_right_truncation():
+    from kumin.epi.deconvolve import richardson_lucy
+
+    # 100 infections a day from day 0: the last days' infections have few onsets yet
+    onsets = np.convolve(np.full(80, 100.0), INCUBATION.pmf(15))[:60]
+    res = richardson_lucy(onsets, INCUBATION, max_days=15, min_completeness=0.5)
+    assert res.completeness.min() >= 0.5 and res.completeness[-1] < 0.7
+    # the infections not yet seen as onsets are added back: the curve stays flat
+    days = res.days - res.days[0] - 15
+    assert np.abs(res.draws[0, days >= 5] - 100).max() < 8
+    assert days[-1] >= 55
+    plain = richardson_lucy(onsets, INCUBATION, max_days=15, min_completeness=0.0)
+    assert plain.draws.shape[1] > res.draws.shape[1]  # days below the threshold are cut
+
+
+def test_richardson_lucy_keeps_draws_apart():
+    from kumin.epi.deconvolve import richardson_lucy
+
+    rng = np.random.default_rng(0)
+    onsets = rng.poisson(np.convolve(np.full(70, 80.0), INCUBATION.pmf(15))[:60], (30, 60))
+    res = richardson_lucy(onsets, INCUBATION, start="2021-04-01", max_days=15)
+    assert res.draws.shape[0] == 30
+    assert res.dates[0] == np.datetime64("2021-03-17")
+    # each draw is deconvolved on its own: their spread carries the input's
+    assert res.draws[:, 20:40].std(axis=0).mean() > 1
+    # the total is kept (up to the infections added for truncation)
+    assert res.draws.sum(axis=1).min() >= onsets.sum(axis=1).min() * 0.98
+
+
+def test_deconvolution_sharpens_a_step_in_r():
+    """On the simulated step, deconvolution follows the change more closely than the shift."""
+    frame, truth, as_of = simulate(0)
+    errors = {}
+    for method in ("richardson-lucy", "shift"):
+        res = rt_by_infection_date(
+            frame,
+            incubation=INCUBATION,
+            generation_interval=GI,
+            onset_to_report=REPORT,
+            imported_col="imported",
+            as_of=as_of,
+            nowcast="delay",
+            n_imputations=2,
+            draws_per_imputation=10,
+            max_delay=15,
+            max_incubation=15,
+            deconvolution=method,
+            random_state=2,
+        )
+        rt = res.rt.drop_nulls("r_median_centred")
+        dates = rt["date"].to_numpy().astype("datetime64[D]")
+        near = np.abs(dates - np.datetime64("2021-05-16")) <= np.timedelta64(10, "D")
+        true = np.array([truth[d] for d in dates[near]])
+        errors[method] = np.abs(rt["r_median_centred"].to_numpy()[near] - true).mean()
+    assert errors["richardson-lucy"] < errors["shift"]
+
+
+def test_deconvolution_choice_is_checked():
+    from kumin.errors import ParameterError
+
+    frame, _, as_of = simulate(1)
+    with pytest.raises(ParameterError):
+        rt_by_infection_date(
+            frame, incubation=INCUBATION, generation_interval=GI, deconvolution="blur"
+        )
+
+
+def test_interval_widens_towards_the_last_day():
+    """The nowcast's and the truncation adjustment's uncertainty reach the Rt interval."""
+    frame, _, as_of = simulate(4)
+    res = rt_by_infection_date(
+        frame,
+        incubation=INCUBATION,
+        generation_interval=GI,
+        onset_to_report=REPORT,
+        imported_col="imported",
+        as_of=as_of,
+        nowcast="delay",
+        n_imputations=3,
+        draws_per_imputation=10,
+        max_delay=15,
+        max_incubation=15,
+        random_state=3,
+    )
+    rt = res.rt.drop_nulls("r_median")
+    width = (rt["r_upper"] - rt["r_lower"]).to_numpy()
+    assert width[-3:].min() > 1.5 * np.median(width[len(width) // 3 : 2 * len(width) // 3])

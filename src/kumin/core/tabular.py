@@ -17,10 +17,10 @@ import re
 import sys
 import tempfile
 import zipfile
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
 
 from kumin.errors import DataError, Problem
 
@@ -267,24 +267,33 @@ def width_problem(line: int, row: dict[str, Any], expected: int) -> Problem | No
 
 
 def atomic_write_bytes(path: str | os.PathLike[str], data: bytes, mode: int = 0o644) -> None:
-    """Write ``data`` to ``path`` so that a crash leaves either the old or the new file.
+    """Write ``data`` to ``path`` so that a crash leaves either the old or the new file."""
+    atomic_write(path, lambda fh: fh.write(data), mode)
 
-    Only a regular file (or a new one) is replaced by a rename. A device or FIFO
-    (``/dev/null``, a pipe) is written to directly: renaming over it would replace
-    the device itself with a plain file, and run as root that breaks the system.
+
+def atomic_write(
+    path: str | os.PathLike[str], write: Callable[[BinaryIO], Any], mode: int = 0o644
+) -> None:
+    """Let ``write`` fill a temporary file, then put it in place of ``path`` atomically.
+
+    For writers that stream (polars' ``write_csv``), so a large file never has to
+    be held in memory as one bytes object. Only a regular file (or a new one) is
+    replaced by a rename. A device or FIFO (``/dev/null``, a pipe) is written to
+    directly: renaming over it would replace the device itself with a plain file,
+    and run as root that breaks the system.
     """
     path = Path(path)
     if path.exists() and not path.is_file():
         if path.is_dir():
             raise DataError("core.output.is_dir", path=str(path))
         with open(path, "wb") as fh:
-            fh.write(data)
+            write(fh)
         return
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
     try:
         with os.fdopen(fd, "wb") as fh:
-            fh.write(data)
+            write(fh)
             fh.flush()
             os.fsync(fh.fileno())
         os.chmod(tmp, mode)
@@ -337,6 +346,25 @@ def neutralise_cell(value: Any) -> Any:
     return "'" + value
 
 
+def neutralise_frame(frame: Any) -> Any:
+    """:func:`neutralise_cell` on every text column of a polars frame, vectorised,
+    for writers that stream a frame to CSV without a Python call per cell."""
+    import polars as pl
+
+    starts = "^[" + "".join(re.escape(c) for c in FORMULA_STARTS) + "]"
+    return frame.with_columns(
+        pl.when(
+            pl.col(name).str.contains(starts)
+            & ~pl.col(name).str.contains("^" + _PLAIN_NUMBER.pattern + "$")
+        )
+        .then(pl.lit("'") + pl.col(name))
+        .otherwise(pl.col(name))
+        .alias(name)
+        for name, dtype in frame.schema.items()
+        if dtype == pl.String
+    )
+
+
 def csv_bytes(
     header: Sequence[str], rows: Iterable[Sequence[Any]], encoding: str = "utf-8-sig"
 ) -> bytes:
@@ -360,3 +388,22 @@ def csv_bytes(
         raise DataError(
             "core.tabular.unencodable", encoding=encoding, char=exc.object[exc.start]
         ) from None
+
+
+def xlsx_bytes(header: Sequence[str], rows: Iterable[Sequence[Any]]) -> bytes:
+    """An .xlsx workbook of one sheet (header row, then ``rows``); ``None`` is an empty cell.
+
+    A sheet holds at most 1,048,576 rows: more is a :class:`DataError`, not a cut.
+    """
+    import openpyxl
+
+    book = openpyxl.Workbook(write_only=True)
+    sheet = book.create_sheet()
+    sheet.append([neutralise_cell(h) for h in header])
+    for n, row in enumerate(rows, start=2):
+        if n > 1_048_576:
+            raise DataError("core.tabular.write.xlsx_too_long", rows=n - 1)
+        sheet.append([neutralise_cell(v) for v in row])
+    buf = io.BytesIO()
+    book.save(buf)
+    return buf.getvalue()

@@ -21,6 +21,7 @@ from typing import Any
 
 # public name -> defining module (kumin.epi.<module>)
 _EXPORTS: dict[str, str] = {
+    "AggregatedRt": "epiestim",
     "BacktestResult": "scoring",
     "CareSettings": "seir_scenarios",
     "ContactMatrix": "contact_matrices",
@@ -36,6 +37,7 @@ _EXPORTS: dict[str, str] = {
     "MODEL_BANDS": "contact_matrices",
     "Nowcaster": "nowcast",
     "PipelineResult": "pipeline",
+    "PosteriorCVWarning": "epiestim",
     "RtEstimator": "rt",
     "SEIRConvergenceWarning": "seir_fit",
     "SEIRModel": "seir_fit",
@@ -55,13 +57,16 @@ _EXPORTS: dict[str, str] = {
     "doses_by_band": "seir_inputs",
     "doubling_time": "growth",
     "epi_curve": "curves",
+    "estimate_r_aggregated": "epiestim",
     "generation_pmf": "pipeline",
     "impute_onsets": "impute",
     "infections_from_onsets": "deconvolve",
     "japan_contact_matrix": "contact_matrices",
     "model_band_of": "contact_matrices",
     "overall_infectivity": "rt",
+    "richardson_lucy": "deconvolve",
     "rt_by_infection_date": "pipeline",
+    "serial_interval_pmf": "epiestim",
     "simple_rt": "rt",
     "simulate_seir": "seir",
     "triangle": "nowcast",

@@ -48,6 +48,33 @@ def _emit(result, fmt: str, out: Path | None, columns=None) -> None:
         _notes(result.meta)
 
 
+def _windows(text: str | None) -> list[tuple[dt.date, dt.date]] | None:
+    """``--windows 2021-06-01:2021-06-14,2021-06-15:2021-06-30`` as (first, last) dates."""
+    if not text:
+        return None
+    pairs = []
+    for part in filter(None, (p.strip() for p in text.split(","))):
+        first, sep, last = (x.strip() for x in part.partition(":"))
+        if not (sep and first and last):
+            raise UserError("core.cli.bad_date", value=part)
+        pairs.append((_date(first), _date(last)))
+    return pairs
+
+
+def _emit_counts(frame, fmt: str, out: Path | None) -> None:
+    """A counts-file result, written by polars (1.4 million rows take seconds, not minutes)."""
+    from kumin.epi.counts import write_frame
+
+    if out is not None and out.suffix.lower() == ".xlsx":
+        write_frame(frame, "xlsx", out)
+    elif fmt in ("csv", "json"):
+        data = write_frame(frame, fmt, out)
+        if out is None:
+            typer.echo(data.decode("utf-8-sig"), nl=False)  # as emit(): no BOM on a terminal
+    else:
+        emit([dict(zip(frame.columns, r, strict=True)) for r in frame.iter_rows()], fmt, out=out)
+
+
 def _notes(meta: dict) -> None:
     """Facts a reader of the table needs (cases left out, and why), on stderr."""
     lang = settings().lang
@@ -131,6 +158,26 @@ def rt(
     si_sd: float = typer.Option(2.3, "--si-sd", help="発症間隔の標準偏差 / serial interval sd"),
     window: int = typer.Option(7, "--window", help="窓の日数 / window length (days)"),
     encoding: str = typer.Option("auto", "--encoding", help="auto, utf-8, cp932"),
+    si_distribution: str = typer.Option(
+        "gamma", "--si-distribution", help="gamma, lognormal, weibull（--counts）"
+    ),
+    si_file: Path = typer.Option(
+        None, "--si-file", help="発症間隔の確率 day,p の CSV / serial-interval pmf file (--counts)"
+    ),
+    uncertain_si: str = typer.Option(
+        None,
+        "--uncertain-si",
+        help="std_mean_si=1,min_mean_si=1,max_mean_si=4.2,std_std_si=0.5,min_std_si=0.5,"
+        "max_std_si=2.5[,n1=500,n2=50]（EpiEstim の uncertain_si、--counts）",
+    ),
+    windows: str = typer.Option(
+        None,
+        "--windows",
+        help="推定窓 開始日:終了日,... / custom windows FIRST:LAST,... (--counts)",
+    ),
+    weekly: bool = typer.Option(
+        False, "--weekly", help="週別の件数（各週の初日の日付） / weekly counts (--counts)"
+    ),
     start: str = FROM,
     end: str = TO,
     by: str = BY,
@@ -143,15 +190,62 @@ def rt(
     check_format(fmt)
     if counts is not None:
         settings()
-        frame = service.rt_from_counts(
-            counts, method=method, window=window, si_mean=si_mean, si_sd=si_sd, encoding=encoding
-        )
-        rows = [dict(zip(frame.columns, r, strict=True)) for r in frame.iter_rows()]
-        emit(rows, fmt, service.RT_COLUMNS, out=out)
+        if by:
+            # the file's own region column is its stratification
+            raise UserError("epi.counts.options.by_with_counts")
+        import warnings
+
+        from kumin.epi.counts import parse_uncertain_si
+        from kumin.epi.epiestim import PosteriorCVWarning
+
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always", PosteriorCVWarning)
+            frame = service.rt_from_counts(
+                counts,
+                method=method,
+                window=window,
+                si_mean=si_mean,
+                si_sd=si_sd,
+                encoding=encoding,
+                start=_date(start),
+                end=_date(end),
+                si_distribution=si_distribution,
+                si_file=si_file,
+                uncertain_si=parse_uncertain_si(uncertain_si) if uncertain_si else None,
+                windows=_windows(windows),
+                weekly=weekly,
+            )
+        _emit_counts(frame, fmt, out)
+        lang = settings().lang
+        for w in caught:
+            if isinstance(w.message, PosteriorCVWarning):
+                m = w.message
+                err_console.print(
+                    t(
+                        "epi.rt_options.cv_high",
+                        lang,
+                        count=m.n_series,
+                        total=m.of,
+                        needed=m.needed,
+                        cv=m.cv,
+                    )  # fmt: skip
+                )
+        err_console.print(t("epi.rt_options.date_meaning", lang, window=window))
         return
+    if si_distribution != "gamma" or si_file or uncertain_si or windows or weekly:
+        raise UserError("epi.rt_options.counts_only")
     with cli_ctx("epi.run") as ctx:
         result = service.rt(ctx, _date(start), _date(end), by, method, window, si_mean, si_sd)
     _emit(result, fmt, out, service.RT_COLUMNS)
+    key = "centre" if result.meta.get("date_means") == "window_centre" else "end"
+    err_console.print(
+        t(
+            f"epi.rt_options.date_{key}",
+            settings().lang,
+            window=window,
+            interval=result.meta["interval"],
+        )
+    )
 
 
 @epi_app.command("growth")

@@ -5,12 +5,12 @@
     line list ──► onset → report delay (fitted, or given)
               ──► missing onsets imputed M times            (impute.py)
               ──► recent onset days nowcast, K draws each    (nowcast.py)
-              ──► onsets sent back to infection days         (deconvolve.py)
+              ──► infections by Richardson–Lucy deconvolution (deconvolve.py)
               ──► Rt by infection date, pooled over draws    (rt.py, method="infection")
 
 Every draw of one step feeds the next, so the final interval carries the
-uncertainty of the imputation, the nowcast and the incubation period as well as
-the Poisson uncertainty of the renewal equation. Imported cases go through
+uncertainty of the imputation and the nowcast (each draw is deconvolved on its
+own) as well as the Poisson uncertainty of the renewal equation. Imported cases go through
 imputation and deconvolution too, and count as infectors, never as locally
 infected (they are not nowcast: their numbers are small and their reporting
 differs).
@@ -33,7 +33,7 @@ import numpy as np
 import polars as pl
 
 from kumin.epi._checks import check_choice_param, check_int_param
-from kumin.epi.deconvolve import Infections, infections_from_onsets
+from kumin.epi.deconvolve import Infections, infections_from_onsets, richardson_lucy
 from kumin.epi.delays import DelayDistribution, DelayFit, DelayFitter, from_days, to_days
 from kumin.epi.impute import ImputedOnsets, count_by_day, delay_pmf, impute_onsets
 from kumin.epi.nowcast import DelayNowcaster, Nowcaster
@@ -115,6 +115,7 @@ def rt_by_infection_date(
     max_delay: int = 30,
     max_incubation: int = 21,
     window: int = 7,
+    deconvolution: str = "richardson-lucy",
     random_state: int | None = None,
 ) -> PipelineResult:
     """Line list → imputation → nowcast → infection dates → Rt (see the module docstring).
@@ -141,6 +142,10 @@ def rt_by_infection_date(
         Longest onset → report delay and incubation period considered (days).
     window : int
         Rt window length (days).
+    deconvolution : {"richardson-lucy", "shift"}
+        Onsets → infections: :func:`richardson_lucy` deconvolution (default), or
+        the older random incubation shift :func:`infections_from_onsets`, which
+        blurs the curve (kept to compare with).
     random_state : int, optional
 
     Returns
@@ -164,6 +169,7 @@ def rt_by_infection_date(
     """
     owner = "rt_by_infection_date"
     check_choice_param(nowcast, "nowcast", owner, ("auto", "triangle", "delay", "none"))
+    check_choice_param(deconvolution, "deconvolution", owner, ("richardson-lucy", "shift"))
     M = check_int_param(n_imputations, "n_imputations", owner, 1, 1000)
     K = check_int_param(draws_per_imputation, "draws_per_imputation", owner, 1, 10_000)
     max_delay = check_int_param(max_delay, "max_delay", owner, 1, 120)
@@ -264,13 +270,17 @@ def rt_by_infection_date(
 
     # 4. infection dates
     t3 = time.perf_counter()
-    local_inf = infections_from_onsets(
-        draws, incubation, start=first, max_days=max_incubation, random_state=rng
-    )
     imp_draws = np.repeat(imported_counts, K, axis=0)
-    imp_inf = infections_from_onsets(
-        imp_draws, incubation, start=first, max_days=max_incubation, random_state=rng
-    )
+    if deconvolution == "shift":
+        local_inf = infections_from_onsets(
+            draws, incubation, start=first, max_days=max_incubation, random_state=rng
+        )
+        imp_inf = infections_from_onsets(
+            imp_draws, incubation, start=first, max_days=max_incubation, random_state=rng
+        )
+    else:
+        local_inf = richardson_lucy(draws, incubation, start=first, max_days=max_incubation)
+        imp_inf = richardson_lucy(imp_draws, incubation, start=first, max_days=max_incubation)
     T = local_inf.draws.shape[1]
     imported_inf = imp_inf.draws[:, :T]
     timings["deconvolve"] = time.perf_counter() - t3

@@ -46,6 +46,7 @@ True
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, fields
 from typing import Any
@@ -425,6 +426,14 @@ class RtEstimator:
         For ``"simple"``: the exponent's numerator (5 as Toyo Keizai).
     random_state : int, numpy.random.Generator or None
         Seed of ``uncertain_si``'s sampling (``"infection"`` is deterministic).
+    t_start, t_end : array-like of int, optional
+        Custom windows (``"cori"``, ``"infection"``): 0-based inclusive first and
+        last days, EpiEstim's ``config$t_start - 1`` and ``config$t_end - 1``;
+        instead of sliding windows of ``window`` days. ``t_start >= 1``.
+    cv_posterior : float
+        EpiEstim's ``cv_posterior``: a :class:`PosteriorCVWarning` is issued when
+        the first window has fewer cases than ``1 / cv_posterior**2 - prior_shape``
+        (its posterior's coefficient of variation exceeds ``cv_posterior``).
 
     Attributes
     ----------
@@ -438,6 +447,9 @@ class RtEstimator:
         Posterior gamma parameters (``"cori"`` without ``uncertain_si``).
     si_distr_ : numpy.ndarray
         The interval pmf used (``"cori"``, ``"infection"``).
+    cv_ : numpy.ndarray or None
+        Posterior coefficient of variation ``1 / sqrt(shape)`` per window (``"cori"``
+        without ``uncertain_si``).
 
     Examples
     --------
@@ -462,6 +474,9 @@ class RtEstimator:
         generation_interval: Sequence[float] | np.ndarray | None = None,
         simple_generation_time: float = 5.0,
         random_state: int | np.random.Generator | None = None,
+        t_start: Sequence[int] | np.ndarray | None = None,
+        t_end: Sequence[int] | np.ndarray | None = None,
+        cv_posterior: float = 0.3,
     ) -> None:
         self.method = method
         self.window = window
@@ -473,6 +488,9 @@ class RtEstimator:
         self.generation_interval = generation_interval
         self.simple_generation_time = simple_generation_time
         self.random_state = random_state
+        self.t_start = t_start
+        self.t_end = t_end
+        self.cv_posterior = cv_posterior
 
     # -- validation -------------------------------------------------------------------
 
@@ -485,6 +503,9 @@ class RtEstimator:
         check_positive_param(self.si_sd, "si_sd", _OWNER)
         check_positive_param(self.prior_shape, "prior_shape", _OWNER)
         check_positive_param(self.prior_scale, "prior_scale", _OWNER)
+        if self.method == "simple" and (self.t_start is not None or self.t_end is not None):
+            # the media formula compares fixed weekly blocks: it has no windows to choose
+            raise ParameterError("epi.rt_options.windows", reason="not with method 'simple'")
         check_positive_param(self.simple_generation_time, "simple_generation_time", _OWNER)
         if self.uncertain_si is not None:
             UncertainSI.from_any(self.uncertain_si).validate(self.si_mean, self.si_sd)
@@ -501,6 +522,11 @@ class RtEstimator:
         return np.random.default_rng(self.random_state)
 
     def _windows(self, n_days: int, first_end: int) -> None:
+        if self.t_start is not None or self.t_end is not None:
+            from kumin.epi.epiestim import check_windows
+
+            self.t_start_, self.t_end_ = check_windows(self.t_start, self.t_end, n_days)
+            return
         self.t_end_ = np.arange(first_end, n_days)
         self.t_start_ = self.t_end_ - self.window + 1
 
@@ -540,7 +566,7 @@ class RtEstimator:
                 ) from None
         n_days = local.shape[-1]
         self.n_days_ = n_days
-        self.shape_ = self.scale_ = None
+        self.shape_ = self.scale_ = self.cv_ = None
         if self.method == "simple":
             check_min_length(n_days, 2 * self.window, "counts")
             self._fit_simple(local)
@@ -553,10 +579,9 @@ class RtEstimator:
         return self
 
     def _window_sums(self, x: np.ndarray) -> np.ndarray:
-        # Window [s, e] (0-based, inclusive) for e = window .. T-1: cs[e+1] - cs[s].
-        w = self.window
+        # Window [s, e] (0-based, inclusive): cs[e+1] - cs[s].
         cs = np.concatenate([np.zeros(x.shape[:-1] + (1,)), np.cumsum(x, axis=-1)], axis=-1)
-        return cs[..., w + 1 :] - cs[..., 1 : x.shape[-1] - w + 1]
+        return cs[..., self.t_end_ + 1] - cs[..., self.t_start_]
 
     def _posterior(
         self, local: np.ndarray, total: np.ndarray, w: np.ndarray
@@ -570,6 +595,7 @@ class RtEstimator:
         n_days = local.shape[-1]
         total = local if imp is None else local + imp
         self._windows(n_days, self.window)
+        self._warn_cv(total)
         t_end_1 = self.t_end_ + 1  # EpiEstim's 1-based window end
         if self.uncertain_si is None:
             w = self._interval_pmf(n_days, normalise=False)
@@ -580,10 +606,26 @@ class RtEstimator:
             shape = np.where(keep, shape, np.nan)
             scale = np.where(keep, scale, np.nan)
             self.shape_, self.scale_ = shape, scale
+            self.cv_ = 1.0 / np.sqrt(shape)
             self.mean_ = shape * scale
             self.lower_, self.median_, self.upper_ = _gamma_quantiles(shape, scale)
             return
         self._fit_uncertain(local, total)
+
+    def _warn_cv(self, total: np.ndarray) -> None:
+        """EpiEstim's check: too few cases in the first window for the desired posterior CV."""
+        import warnings
+
+        from kumin.epi.epiestim import PosteriorCVWarning
+
+        cv = check_positive_param(self.cv_posterior, "cv_posterior", _OWNER)
+        needed = math.ceil(1.0 / cv**2 - self.prior_shape)
+        first = total[..., self.t_start_[0] : self.t_end_[0] + 1].sum(-1)
+        self.n_low_cv_ = int(np.sum(first < needed))
+        if self.n_low_cv_:
+            warnings.warn(
+                PosteriorCVWarning(self.n_low_cv_, int(np.size(first)), needed, cv), stacklevel=4
+            )
 
     def _fit_uncertain(self, local: np.ndarray, total: np.ndarray) -> None:
         cfg = UncertainSI.from_any(self.uncertain_si)
@@ -702,14 +744,16 @@ class RtEstimator:
                 raise DataError(
                     "epi.data.labels_length", name="regions", got=len(labels), expected=n_regions
                 )
-        end_dates = [days[i] for i in self.t_end_]
+        # vectorised: a counts file of 1,741 regions gives 1.4 million rows
+        end_dates = np.array(days, dtype="datetime64[D]")[self.t_end_]
+        label_values = [str(x) if x is not None else None for x in labels]
+        region = pl.Series("region", label_values, dtype=pl.Utf8).gather(
+            np.repeat(np.arange(n_regions), n_win)
+        )
         frame = pl.DataFrame(
             {
-                "region": pl.Series(
-                    [str(x) if x is not None else None for x in labels for _ in range(n_win)],
-                    dtype=pl.Utf8,
-                ),
-                "date": pl.Series(end_dates * n_regions, dtype=pl.Date),
+                "region": region,
+                "date": pl.Series(np.tile(end_dates, n_regions)).cast(pl.Date),
                 "r_mean": mean.ravel(),
                 "r_median": np.atleast_2d(self.median_).ravel(),
                 "r_lower": np.atleast_2d(self.lower_).ravel(),

@@ -7,13 +7,16 @@ reads the notification records through :func:`kumin.cases.service.case_frame`
 function runs the library on that frame. The web pages run the second step in a
 background job (:mod:`kumin.web.jobs`) with a progress bar; the CLI runs both.
 
-:func:`rt_from_counts` needs no database at all: it reads a plain ``date,count``
-file (optionally with ``region``) and is open to anyone.
+:func:`rt_from_counts` (defined in :mod:`kumin.epi.counts`) needs no database at
+all: it reads a plain ``date,count`` file (optionally with ``region``) and is open
+to anyone.
 
 Literature distributions used where the records cannot give them (cited, never
 read at run time; ../shared/data/literature/sarscov2_delay_parameters_literature.csv):
 serial interval 4.8 ± 2.3 days and generation interval Weibull(2.305, 5.452)
-(Nishiura, Linton, Akhmetzhanov, IJID 2020), incubation lognormal(1.519, 0.615)
+(Nishiura, Linton, Akhmetzhanov, IJID 2020; the Weibull is that study's fit, mean
+4.83 d, sd 2.22 d, so Rt by onset and by infection date share one interval up to
+its discretisation), incubation lognormal(1.519, 0.615)
 (Linton et al., J Clin Med 2020; both as in contactmodel/COVID19-Japan-Reff).
 """
 
@@ -23,14 +26,14 @@ import datetime as dt
 import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
 import numpy as np
 import polars as pl
 
 from kumin.core.context import Ctx
-from kumin.errors import DataError, Problem, UserError
+from kumin.epi.counts import RT_COLUMNS, read_counts, rt_from_counts  # noqa: F401 (re-exported)
+from kumin.errors import DataError, UserError
 
 Progress = Callable[[int, int], None] | None
 
@@ -43,8 +46,6 @@ INTERVALS = {
     "specimen_to_result": ("specimen_date", "result_date"),
     "onset_to_result": ("onset_date", "result_date"),
 }
-RT_COLUMNS = ("region", "date", "r_mean", "r_median", "r_lower", "r_upper")
-COUNTS_METHODS = ("cori", "simple")
 RT_METHODS = ("cori", "simple", "infection")
 SI_MEAN, SI_SD = 4.8, 2.3
 #: Nishiura et al. 2020 / Linton et al. 2020 (see the module docstring)
@@ -88,145 +89,6 @@ def _plain(value: Any) -> Any:
     if isinstance(value, np.generic):
         return value.item()
     return value
-
-
-# -- counts files (no database) ----------------------------------------------------------
-
-
-def _parse_date(text: Any) -> dt.date | None:
-    if isinstance(text, dt.datetime):
-        return text.date()
-    if isinstance(text, dt.date):
-        return text
-    value = str(text).strip().replace("/", "-")
-    try:
-        return dt.date.fromisoformat(value)
-    except ValueError:
-        parts = value.split("-")
-        if len(parts) == 3 and all(p.isdigit() for p in parts):
-            try:
-                return dt.date(int(parts[0]), int(parts[1]), int(parts[2]))
-            except ValueError:
-                return None
-        return None
-
-
-def _parse_count(text: Any) -> int | None:
-    if isinstance(text, bool):
-        return None
-    if isinstance(text, int):
-        return text
-    if isinstance(text, float):
-        return int(text) if text.is_integer() else None
-    value = str(text).strip().replace(",", "")
-    if value.isdigit():
-        return int(value)
-    try:
-        number = float(value)
-    except ValueError:
-        return None
-    return int(number) if number.is_integer() and number >= 0 else None
-
-
-@dataclass(frozen=True)
-class CountSeries:
-    """Daily counts of one region read from a counts file."""
-
-    region: str | None
-    dates: list[dt.date]
-    counts: np.ndarray
-
-
-def read_counts(path: str | Path, encoding: str = "auto") -> list[CountSeries]:
-    """Read a ``date,count[,region]`` file; every problem is reported with its line.
-
-    Each region's dates must be consecutive days without gaps or repeats (sorted
-    here); counts are non-negative whole numbers.
-    """
-    from kumin.core.tabular import read_table, require_columns, width_problem
-
-    table = read_table(path, encoding)
-    require_columns(table, ("date", "count"))
-    has_region = "region" in table.columns
-    problems: list[Problem] = []
-    seen: dict[tuple[str | None, dt.date], int] = {}
-    by_region: dict[str | None, list[tuple[dt.date, int, int]]] = {}
-    for line, row in table.rows:
-        wp = width_problem(line, row, len(table.columns))
-        if wp:
-            problems.append(wp)
-            continue
-        day = _parse_date(row["date"])
-        count = _parse_count(row["count"])
-        region = str(row["region"]).strip() or None if has_region else None
-        if day is None:
-            problems.append(Problem(line, "date", "epi.counts.bad_date", {"value": row["date"]}))
-        if count is None:
-            problems.append(Problem(line, "count", "epi.counts.bad_count", {"value": row["count"]}))
-        if day is None or count is None:
-            continue
-        first = seen.setdefault((region, day), line)
-        if first != line:
-            problems.append(
-                Problem(line, "date", "epi.counts.duplicate", {"date": day, "first": first})
-            )
-            continue
-        by_region.setdefault(region, []).append((day, count, line))
-    series = []
-    for region, items in by_region.items():
-        items.sort()
-        for (prev, _, _), (day, _, line) in zip(items, items[1:], strict=False):
-            if (day - prev).days != 1:
-                problems.append(
-                    Problem(line, "date", "epi.counts.gap", {"date": day, "previous": prev})
-                )
-        series.append(
-            CountSeries(
-                region,
-                [d for d, _, _ in items],
-                np.array([c for _, c, _ in items], dtype=np.float64),
-            )
-        )
-    if problems:
-        raise DataError("epi.counts.invalid", problems=problems, path=Path(path).name)
-    if not series:
-        raise DataError("epi.counts.empty", path=Path(path).name)
-    return series
-
-
-def rt_from_counts(
-    path: str | Path,
-    *,
-    method: str = "cori",
-    window: int = 7,
-    si_mean: float = SI_MEAN,
-    si_sd: float = SI_SD,
-    encoding: str = "auto",
-) -> pl.DataFrame:
-    """Rt of every region of a counts file: ``region, date, r_mean, r_median, r_lower, r_upper``.
-
-    ``date`` is the window end; ``region`` is null when the file has none. Regions
-    sharing the same dates are estimated in one vectorised call.
-    """
-    from kumin.epi._checks import check_choice_param
-    from kumin.epi.rt import RtEstimator
-
-    check_choice_param(method, "method", "kumin epi rt --counts", COUNTS_METHODS)
-    estimator = RtEstimator(method=method, window=window, si_mean=si_mean, si_sd=si_sd)
-    estimator._check_params()  # fail on bad parameters before reading the file
-    series = read_counts(path, encoding)
-    groups: dict[tuple[dt.date, int], list[CountSeries]] = {}
-    for s in series:
-        groups.setdefault((s.dates[0], len(s.dates)), []).append(s)
-    frames = []
-    for group in groups.values():
-        est = RtEstimator(method=method, window=window, si_mean=si_mean, si_sd=si_sd)
-        counts = np.vstack([s.counts for s in group])
-        est.fit(counts if len(group) > 1 else counts[0])
-        regions = [s.region for s in group] if len(group) > 1 or group[0].region else None
-        frames.append(est.to_frame(group[0].dates, regions))
-    frame = pl.concat(frames).select(RT_COLUMNS)
-    return frame.sort("region", "date", nulls_last=True)
 
 
 # -- the database's records ----------------------------------------------------------------
@@ -406,6 +268,13 @@ def analyse_rt(
 
     check_choice_param(method, "method", "kumin epi rt", RT_METHODS)
     meta: dict[str, Any] = {"n_cases": frame.height, "method": method, "by": by}
+    # what 'date' and the interval are, in every output (issue 12: they differ by method)
+    meta["date_means"] = "window_centre" if method == "infection" else "window_end"
+    meta["interval"] = {
+        "cori": f"serial interval gamma, mean {si_mean:g} d, sd {si_sd:g} d (EpiEstim's discr_si)",
+        "infection": "generation interval Weibull(2.305, 5.452): mean 4.83 d, sd 2.22 d",
+        "simple": "generation time 5 d in the exponent",
+    }[method]
     if method == "infection":
         if by:
             raise UserError("epi.service.infection_by")
