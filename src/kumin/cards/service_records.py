@@ -364,7 +364,16 @@ def import_national(ctx: Ctx, root: str | os.PathLike[str]) -> dict[str, int]:
     store.bulk_insert(
         ctx.session,
         "cards_national",
-        frame.select("date", "code6", "pref", "municipality", "population", "cards", "rate"),
+        frame.select(
+            "date",
+            "code6",
+            "pref",
+            "municipality",
+            "population",
+            "cards",
+            "rate",
+            "population_date",
+        ),
     )
     ctx.audit("cards.national_import", "cards_national", dates=len(dates), rows=frame.height)
     return {"dates": len(dates), "rows": frame.height}
@@ -378,6 +387,7 @@ NATIONAL_SCHEMA = {
     "population": pl.Int64,
     "cards": pl.Int64,
     "rate": pl.Float64,
+    "population_date": pl.Date,
 }
 
 
@@ -386,7 +396,8 @@ def national_ratio(ctx: Ctx, code6: str = SETAGAYA) -> pl.DataFrame:
     ctx.authorize("cards.national")
     frame = store.read_frame(
         ctx.session,
-        'SELECT "date", pref, municipality, code6, population, cards, rate FROM cards_national',
+        'SELECT "date", pref, municipality, code6, population, cards, rate, population_date'
+        " FROM cards_national",
         NATIONAL_SCHEMA,
     )
     if frame.is_empty():
