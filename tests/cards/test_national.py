@@ -166,7 +166,7 @@ def test_the_ministrys_later_wording_and_a_file_without_codes(tmp_path):
     """The 2024- tables say 保有枚数, put the population's date in the header and
     carry no 団体コード: the columns map through national_columns.toml and the
     codes come from the shipped code table."""
-    path = _write(
+    _write(
         tmp_path / "all_localgovs.csv",
         "算出基準日,都道府県名,市区町村名,人口(R7.1.1),保有枚数,人口に対する保有枚数率,人口算出基準日\n"
         '2025/08/31,東京都,世田谷区,"920,000",690000,75.0,2025/01/01\n'
