@@ -408,6 +408,19 @@ def national_ratio(ctx: Ctx, code6: str = SETAGAYA) -> pl.DataFrame:
 # --- bulk records (a migration from the previous system; the demo) ---------------------------
 
 
+def import_history(
+    ctx: Ctx, folder: str | os.PathLike[str], profile: str | None = None, progress: Progress = None
+) -> dict[str, int]:
+    """The ward's card history from its card-management system's export (a folder
+    of cards.csv, card_events.csv, certificates.csv, ...; see
+    :mod:`kumin.cards.history`), all-or-nothing, checked like any bulk load."""
+    from kumin.cards.history import load_history_profile, read_history
+
+    ctx.authorize("cards.manage")
+    records = read_history(folder, load_history_profile(profile))
+    return import_records(ctx, records, progress)
+
+
 def import_records(ctx: Ctx, records: CardRecords, progress: Progress = None) -> dict[str, int]:
     """Store card records in bulk: cards (with their dates), state changes, certificates,
     Juki-net transactions, inquiries and population.
