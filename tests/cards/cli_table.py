@@ -26,6 +26,8 @@ COMMANDS: dict[str, tuple[list[str], str | None]] = {
     "cards return": (["1"], "cards.manage"),
     "cards cancel": (["1", "--reason", "withdrawn"], "cards.manage"),
     "cards suspend": (["1"], "cards.manage"),
+    "cards move-in": (["1"], "cards.manage"),
+    "cards move-out": (["1"], "cards.manage"),
     "cards resume": (["1"], "cards.manage"),
     "cards revoke": (["1", "--reason", "death"], "cards.manage"),
     "cards certificate": (["1", "--type", "signature", "--action", "new"], "cards.manage"),

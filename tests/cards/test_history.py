@@ -162,3 +162,40 @@ def test_cli_synth_then_history_import_reproduces_the_figures(cli, users, part, 
     assert got == security_figures(part, 2021, inquiry_functions()).to_dict()
     r = cli("synth", "cards", "--out", str(tmp_path / "synth"), "--japanese", user=officer)
     assert r.exit_code == 1  # synth.run is not the records officer's
+
+
+def test_move_in_and_move_out_from_daily_work(cli, users, app_client):
+    """継続利用 (a card from elsewhere stays in use) and 転出, on the CLI and the web,
+    counted by the yearly figures as the report counts them."""
+    from kumin.cards.report import card_figures
+    from kumin.core.context import context
+    from kumin.core.permissions import Actor
+
+    officer = users.by_role["records_officer"]
+    for number in ("701", "702"):
+        assert (
+            cli("cards", "residents", "add", number, "--name", "試験", user=officer).exit_code == 0
+        )
+    r = cli("cards", "move-in", "701", "--on", "2021-06-01", "--from", "13101", user=officer)
+    assert r.exit_code == 0, r.stderr
+    r = cli("cards", "move-in", "999", user=officer)
+    assert r.exit_code == 1  # no such resident
+    app_client.login(officer)
+    csrf = app_client.csrf()
+    r = app_client.post(
+        "/cards/move-in", data={"csrf": csrf, "resident_no": "702", "on": "2021-07-01"}
+    )
+    assert r.status_code == 303
+    card = int(r.headers["location"].rsplit("/", 1)[1])
+    page = app_client.get(f"/cards/{card}").text
+    assert "転入（継続利用）" in page and 'id="state-move_out"' in page
+    r = app_client.post(f"/cards/{card}/state/move_out", data={"csrf": csrf, "on": "2021-09-01"})
+    assert r.status_code in (200, 303)
+    r = cli("cards", "move-out", str(card), "--on", "2021-10-01", user=officer)
+    assert r.exit_code == 1  # already moved out
+    with context(cli.settings, Actor(officer, "records_officer")) as ctx:
+        figures = card_figures(ctx, 2021).to_dict()
+    juki = {row["kind"]: row for row in figures["juki"]}
+    assert juki["continued_use"]["fy"] == 2  # FY2021: both move-ins
+    # on 2022-04-01 the card that stayed is valid, the one that moved out is not
+    assert (figures["status_end"]["valid"], figures["status_end"]["operating"]) == (1, 1)

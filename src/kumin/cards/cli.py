@@ -357,6 +357,32 @@ def cards_revoke(
         _done(service.revoke(ctx, card_id, reason, day))
 
 
+@cards_app.command("move-in")
+def cards_move_in(
+    resident_no: int = typer.Argument(..., help="住民番号 / resident number"),
+    on: str = ON,
+    from_code: str = typer.Option(
+        None, "--from", help="転出元の団体コード / the previous municipality's code"
+    ),
+) -> None:
+    """転入者のカード継続利用 / A resident who moved in keeps their card (継続利用)."""
+    from kumin.cards import service
+
+    day = _date(on)
+    with cli_ctx("cards.manage") as ctx:
+        _done(service.move_in(ctx, resident_no, day, from_code))
+
+
+@cards_app.command("move-out")
+def cards_move_out(card_id: int = CARD, on: str = ON) -> None:
+    """転出（カードは転出先で継続） / The holder moved out; the card continues elsewhere."""
+    from kumin.cards import service
+
+    day = _date(on)
+    with cli_ctx("cards.manage") as ctx:
+        _done(service.move_out(ctx, card_id, day))
+
+
 @cards_app.command("certificate")
 def cards_certificate(
     card_id: int = CARD,
