@@ -575,7 +575,7 @@ def national_show(
 
 def security_cmd(
     fy: int = typer.Option(..., "--fy", help="年度（2021 = 令和3年度） / fiscal year"),
-    fmt: str = typer.Option("html", "--format", help="html, pdf, json, csv"),
+    fmt: str = typer.Option("html", "--format", help="html, pdf, json, csv, xlsx"),
     lang: str = typer.Option(None, "--lang", help="ja, en (既定: KUMIN_LANG)"),
     out: Path = typer.Option(None, "--out", help="出力ファイル / output file"),
 ) -> None:

@@ -48,7 +48,8 @@ from kumin.core.i18n import normalise_lang, t
 from kumin.core.tabular import csv_bytes
 from kumin.errors import UserError
 
-FORMATS = ("html", "pdf", "json", "csv")
+FORMATS = ("html", "pdf", "json", "csv", "xlsx")
+XLSX_MEDIA = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
 @dataclass
@@ -350,13 +351,17 @@ def security_report(
 
 
 def render_report(report: SecurityReport, fmt: str) -> tuple[bytes, str, str]:
-    """``(body, media type, file name)`` of the report in ``fmt`` (html, pdf, json, csv)."""
+    """``(body, media type, file name)`` of the report in ``fmt`` (html, pdf, json, csv, xlsx)."""
     name = f"security_report_FY{report.fy}_{report.lang}"
     if fmt == "json":
         body = json.dumps(report.to_dict(), ensure_ascii=False, indent=2).encode("utf-8")
         return body, "application/json", f"{name}.json"
     if fmt == "csv":
         return _csv(report), "text/csv; charset=utf-8", f"{name}.csv"
+    if fmt == "xlsx":
+        from kumin.cards.report_xlsx import render_xlsx
+
+        return render_xlsx(report), XLSX_MEDIA, f"{name}.xlsx"
     if fmt in ("html", "pdf"):
         from kumin.reports.render import html_to_pdf, render_html
 
