@@ -8,8 +8,9 @@ pure functions the synthetic data are checked with).
 
 Other domains contribute sections: a *section provider* is a function
 ``provider(ctx, fy, lang) -> list[ReportSection]``. Register it with
-:func:`add_section_provider` when your module is imported, and name the module in
-:data:`PROVIDER_MODULES` (imported, if present, before each report is made).
+:func:`add_section_provider` when your module is imported, and name the module as
+the domain's ``report`` in :data:`kumin.domains.DOMAINS` (imported before each
+report is made).
 Sections are printed in the order of their ``number`` ("1", "2", "3" …), so the
 juki domain's sections 2, 5 and 6 fall into place between these::
 
@@ -28,7 +29,6 @@ formatted rows, raw values) so that HTML, PDF, JSON and CSV all work unchanged.
 from __future__ import annotations
 
 import datetime as dt
-import importlib
 import json
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -96,8 +96,6 @@ class ReportSection:
 
 SectionProvider = Callable[[Ctx, int, str], list[ReportSection]]
 SECTION_PROVIDERS: list[SectionProvider] = []
-# Modules that register providers when imported (missing ones are skipped).
-PROVIDER_MODULES: list[str] = ["kumin.juki.report"]
 
 
 def add_section_provider(provider: SectionProvider) -> None:
@@ -107,12 +105,9 @@ def add_section_provider(provider: SectionProvider) -> None:
 
 
 def _load_providers() -> None:
-    for name in PROVIDER_MODULES:
-        try:
-            importlib.import_module(name)
-        except ModuleNotFoundError as exc:
-            if exc.name != name:
-                raise
+    from kumin.domains import import_part
+
+    import_part("report")
 
 
 @dataclass

@@ -7,7 +7,6 @@ services a user would use. Loading twice changes nothing.
 
 from __future__ import annotations
 
-import importlib
 import secrets
 
 from rich.console import Console
@@ -23,14 +22,7 @@ from kumin.core.i18n import t
 from kumin.core.models import User
 from kumin.core.permissions import ROLES, SYSTEM, Actor
 from kumin.core.setup import initialise
-
-DEMO_LOADERS = [
-    "kumin.cases.demo",
-    "kumin.resources.demo",
-    "kumin.cards.demo",
-    "kumin.juki.demo",
-    "kumin.oplog.demo",
-]
+from kumin.domains import import_part
 
 DEMO_USERS = {
     "admin": "demo-admin",
@@ -63,13 +55,7 @@ def set_up_demo(
         console.print(t("core.demo.accounts_exist"))
     admin = Actor(DEMO_USERS["admin"], "admin", None, None, settings.lang)
     with Progress(console=console, transient=False) as progress:
-        for name in DEMO_LOADERS:
-            try:
-                module = importlib.import_module(name)
-            except ModuleNotFoundError as exc:
-                if exc.name == name:
-                    continue
-                raise
+        for module in import_part("demo"):
             with context(settings, admin) as ctx:
                 module.load_demo(ctx, seed=seed, progress=progress)
     console.print(t("core.demo.ready"))
