@@ -2,6 +2,8 @@
 parse and the action each needs (walked with every role by tests/core/test_permissions.py)."""
 
 COMMANDS: dict[str, tuple[list[str], str | None]] = {
+    "cards history import": (["/nonexistent-dir/history"], "cards.manage"),
+    "synth cards": (["--out", "/nonexistent-dir/x/history"], "synth.run"),
     "cards residents add": (["1", "--name", "Test"], "cards.manage"),
     "cards show": (["1"], "cards.read"),
     "cards card": (["1"], "cards.read"),
@@ -24,6 +26,8 @@ COMMANDS: dict[str, tuple[list[str], str | None]] = {
     "cards return": (["1"], "cards.manage"),
     "cards cancel": (["1", "--reason", "withdrawn"], "cards.manage"),
     "cards suspend": (["1"], "cards.manage"),
+    "cards move-in": (["1"], "cards.manage"),
+    "cards move-out": (["1"], "cards.manage"),
     "cards resume": (["1"], "cards.manage"),
     "cards revoke": (["1", "--reason", "death"], "cards.manage"),
     "cards certificate": (["1", "--type", "signature", "--action", "new"], "cards.manage"),

@@ -130,6 +130,7 @@ def test_national_import_on_the_real_files(cli, users, shared_data, app_client):
     last = rows[-1]
     assert last["date"] == "2022-12-31" and last["municipalities"] == 1741
     assert 1 <= last["rank_in_23_wards"] <= 23 and 0 < last["ward"] < 100
+    assert 0 <= last["percentile"] <= 100 and last["population_date"] == "2022-01-01"
     # 札幌市 keeps its leading zero in the database
     r = cli("cards", "national", "show", "--code", "11002", "--format", "json", user=officer)
     assert r.exit_code == 0 and len(json.loads(r.stdout)) == 47
@@ -137,6 +138,10 @@ def test_national_import_on_the_real_files(cli, users, shared_data, app_client):
     app_client.login(officer)
     r = app_client.get("/cards/national")
     assert r.status_code == 200 and 'id="national-table"' in r.text and "/ 23" in r.text
+    assert "None" not in r.text
+    # a municipality outside the 23 wards has no rank among them: never "None / 23"
+    r = app_client.get("/cards/national?code=011002")
+    assert r.status_code == 200 and "None" not in r.text
     figure = app_client.get("/cards/charts/national.json").json()
     assert len(figure["data"]) == 4 and len(figure["data"][0]["x"]) == 47
     api = app_client.get("/api/v1/cards/national/ratio").json()

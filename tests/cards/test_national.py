@@ -99,10 +99,11 @@ def test_stale_latest_duplicate_is_skipped(tmp_path, stats_dir):
     for folder in ("20220301", "latest"):
         (tmp_path / folder).mkdir()
         shutil.copy(src, tmp_path / folder / "all_localgovs.csv")
-    # without citycode.csv the two island villages of 2021-08 onwards have no code
-    with pytest.raises(DataError) as info:
-        load_national(tmp_path)
-    assert len(info.value.problems) == 2
+    # without citycode.csv beside them, the island villages that lost their code
+    # in 2021-08 get it from the code table that ships with kumin
+    loaded = load_national(tmp_path)
+    islands = loaded.filter(pl.col("municipality").is_in(["三宅村", "八丈町"]))
+    assert sorted(islands["code6"]) == ["133817", "134015"]
     shutil.copy(stats_dir / "citycode.csv", tmp_path / "citycode.csv")
     loaded = load_national(tmp_path)
     assert loaded["date"].unique().to_list() == [D(2022, 3, 1)] and loaded.height == 1741
@@ -147,3 +148,65 @@ def test_municipal_sums_equal_the_national_summary(national, stats_dir, folder):
     snap = national.filter(pl.col("date") == day)
     assert snap["population"].sum() == int(country["人口"])
     assert snap["cards"].sum() == int(country["交付枚数"])
+
+
+def test_five_digit_codes_without_check_digit_are_accepted():
+    assert restore_code6("13112") == "131121"  # 世田谷区, 5 digits without check digit
+    assert restore_code6(11002) == "011002"  # 札幌市, 6 digits that lost the zero
+    assert restore_code6("１３１１２") == "131121"  # full-width digits
+    assert restore_code6("13101") == "131016"  # 千代田区
+
+
+def _write(path, text):
+    path.write_text(text, encoding="utf-8-sig")
+    return path
+
+
+def test_the_ministrys_later_wording_and_a_file_without_codes(tmp_path):
+    """The 2024- tables say 保有枚数, put the population's date in the header and
+    carry no 団体コード: the columns map through national_columns.toml and the
+    codes come from the shipped code table."""
+    _write(
+        tmp_path / "all_localgovs.csv",
+        "算出基準日,都道府県名,市区町村名,人口(R7.1.1),保有枚数,人口に対する保有枚数率,人口算出基準日\n"
+        '2025/08/31,東京都,世田谷区,"920,000",690000,75.0,2025/01/01\n'
+        "2025/08/31,東京都,三宅村,2300,1700,73.9,2025/01/01\n"
+        "2025/08/31,北海道,札幌市,1950000,1500000,76.9,2025/01/01\n",
+    )
+    frame = load_national(tmp_path)
+    assert dict(zip(frame["municipality"], frame["code6"], strict=True)) == {
+        "世田谷区": "131121",
+        "三宅村": "133817",
+        "札幌市": "011002",
+    }
+    assert frame["population_date"].unique().to_list() == [D(2025, 1, 1)]
+    assert frame.filter(pl.col("code6") == "131121")["population"].item() == 920_000
+
+
+def test_an_unknown_header_of_a_required_column_is_named(tmp_path):
+    _write(
+        tmp_path / "all_localgovs.csv",
+        "算出基準日,都道府県名,市区町村名,人口,謎の枚数\n2025/08/31,東京都,世田谷区,1,1\n",
+    )
+    with pytest.raises(DataError) as info:
+        load_national(tmp_path)
+    assert [(p.line, p.column) for p in info.value.problems] == [(1, "交付枚数")]
+
+
+def test_percentile_beside_rank_and_no_rank_in_23_wards_outside_them(tmp_path):
+    rows = [("東京都", "世田谷区", 100, 50), ("東京都", "千代田区", 100, 60)]
+    rows += [("北海道", "札幌市", 100, 40), ("北海道", "函館市", 100, 30)]
+    body = "".join(f"2022/03/01,{p},{m},{n},{c},{c / n * 100:.1f}\n" for p, m, n, c in rows)
+    _write(
+        tmp_path / "all_localgovs.csv",
+        "算出基準日,都道府県名,市区町村名,総数（人口）,交付枚数,人口に対する交付枚数率\n" + body,
+    )
+    national = load_national(tmp_path)
+    setagaya = ratio_over_time(national, "131121").row(0, named=True)
+    assert (setagaya["rank"], setagaya["percentile"], setagaya["rank_in_23_wards"]) == (
+        2,
+        66.7,
+        2,
+    )
+    sapporo = ratio_over_time(national, "011002").row(0, named=True)
+    assert sapporo["rank_in_23_wards"] is None and sapporo["percentile"] == 33.3

@@ -2,6 +2,10 @@
 (tests/core/test_permissions.py): arguments that parse, and the action needed."""
 
 COMMANDS = {
+    "juki form": (
+        ["ledger", "--department", "D01", "--out", "/nonexistent-dir/x.pdf"],
+        "juki.read",
+    ),
     "juki departments import": (["departments.csv"], "juki.manage"),
     "juki departments list": ([], "juki.read"),
     "juki terminals import": (["terminals.csv"], "juki.manage"),

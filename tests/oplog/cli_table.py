@@ -4,6 +4,8 @@
 COMMANDS = {
     "oplog import": (["log.csv"], "oplog.import"),
     "oplog files": ([], "oplog.import"),
+    "oplog profiles list": ([], None),
+    "oplog profiles show": (["kumin"], None),
     "oplog scan": (["--format", "json"], "oplog.scan"),
     "oplog scans": ([], "oplog.scan"),
     "oplog thresholds list": ([], "oplog.scan"),

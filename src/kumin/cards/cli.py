@@ -23,6 +23,9 @@ cards_app = typer.Typer(
 )
 windows_app = typer.Typer(help="取扱窓口 / Card windows")
 functions_app = typer.Typer(help="個人番号利用事務 / My Number functions", no_args_is_help=True)
+history_app = typer.Typer(
+    help="カード管理システムからの履歴の取込み / The ward's card history", no_args_is_help=True
+)
 national_app = typer.Typer(
     help="全国の交付状況（総務省） / National card figures", no_args_is_help=True
 )
@@ -354,6 +357,32 @@ def cards_revoke(
         _done(service.revoke(ctx, card_id, reason, day))
 
 
+@cards_app.command("move-in")
+def cards_move_in(
+    resident_no: int = typer.Argument(..., help="住民番号 / resident number"),
+    on: str = ON,
+    from_code: str = typer.Option(
+        None, "--from", help="転出元の団体コード / the previous municipality's code"
+    ),
+) -> None:
+    """転入者のカード継続利用 / A resident who moved in keeps their card (継続利用)."""
+    from kumin.cards import service
+
+    day = _date(on)
+    with cli_ctx("cards.manage") as ctx:
+        _done(service.move_in(ctx, resident_no, day, from_code))
+
+
+@cards_app.command("move-out")
+def cards_move_out(card_id: int = CARD, on: str = ON) -> None:
+    """転出（カードは転出先で継続） / The holder moved out; the card continues elsewhere."""
+    from kumin.cards import service
+
+    day = _date(on)
+    with cli_ctx("cards.manage") as ctx:
+        _done(service.move_out(ctx, card_id, day))
+
+
 @cards_app.command("certificate")
 def cards_certificate(
     card_id: int = CARD,
@@ -497,6 +526,22 @@ def functions_add(
     say("cards.cli.function_saved", code=code)
 
 
+@history_app.command("import")
+def history_import(
+    directory: Path = typer.Argument(..., help="cards.csv, card_events.csv, certificates.csv, …"),
+    profile: str = typer.Option(
+        None, "--profile", help="KUMIN_PROFILE_DIR の取込形式名 / profile name"
+    ),
+) -> None:
+    """カード管理システムの履歴を取り込む（全件か無か）
+    / Import the ward's card history from its card-management system (all or nothing)."""
+    from kumin.cards import service_records
+
+    with cli_ctx("cards.manage") as ctx:
+        counts = service_records.import_history(ctx, directory, profile)
+    say("cards.history.imported", **counts)
+
+
 @national_app.command("import")
 def national_import(
     directory: Path = typer.Argument(..., help="mynumbercard_statistics（static/data）"),
@@ -530,7 +575,7 @@ def national_show(
 
 def security_cmd(
     fy: int = typer.Option(..., "--fy", help="年度（2021 = 令和3年度） / fiscal year"),
-    fmt: str = typer.Option("html", "--format", help="html, pdf, json, csv"),
+    fmt: str = typer.Option("html", "--format", help="html, pdf, json, csv, xlsx"),
     lang: str = typer.Option(None, "--lang", help="ja, en (既定: KUMIN_LANG)"),
     out: Path = typer.Option(None, "--out", help="出力ファイル / output file"),
 ) -> None:
@@ -552,12 +597,37 @@ def security_cmd(
         typer.echo(body.decode("utf-8-sig"), nl=False)
 
 
+def synth_cards_cmd(
+    out: Path = typer.Option(..., "--out", help="出力フォルダ / folder to write"),
+    seed: int = typer.Option(0, "--seed"),
+    japanese: bool = typer.Option(
+        False,
+        "--japanese",
+        help="日本語の列名・コード・和暦で / Japanese headers, codes, era dates",
+    ),
+) -> None:
+    """合成区のカード履歴（カード管理システムの出力形式）を書き出す
+    / Write the synthetic ward's card history as a card-management system exports it."""
+    from kumin.cards.history import write_history
+    from kumin.synth.cards import synthetic_card_records
+
+    with cli_ctx("synth.run") as ctx:
+        records = synthetic_card_records(seed)
+        paths = write_history(records, out, japanese=japanese)
+        ctx.audit("synth.run", "synth:cards", seed=seed, **records.row_counts())
+    say("cards.history.synth_written", path=str(out), files=len(paths))
+
+
 def register(app: typer.Typer) -> None:
     from kumin.reports.cli import report_app
 
     cards_app.add_typer(windows_app, name="windows")
     cards_app.add_typer(functions_app, name="functions")
     cards_app.add_typer(national_app, name="national")
+    cards_app.add_typer(history_app, name="history")
     cards_app.add_typer(residents_app, name="residents")
     app.add_typer(cards_app, name="cards")
+    from kumin.cases.cli import synth_app
+
+    synth_app.command("cards")(synth_cards_cmd)
     report_app.command("security")(security_cmd)

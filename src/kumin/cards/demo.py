@@ -2,11 +2,13 @@
 
 After :func:`load_demo`, ``kumin report security --fy 2021`` (and ``--fy 2020``)
 prints exactly the figures of the source report. The load goes through what a
-records officer would use: the window list and the Juki-net and inquiry files are
-written as CSV and imported, the bulk card records go through
-:func:`kumin.cards.service_records.import_records` (the path for records migrated
-from a previous system), and a few cards are recorded step by step through the
-workflow — dated after 2022-03-31 so that the report's years stay exact.
+records officer would use: the window list is written as CSV and imported, the
+ward's history (cards, state changes, certificates, Juki-net transactions,
+inquiries, population) is written as a card-management system's export in
+Japanese and imported with :func:`kumin.cards.service_records.import_history`
+(``kumin cards history import``), and a few cards are recorded step by step
+through the workflow — dated after 2022-03-31 so that the report's years stay
+exact.
 Loading twice changes nothing.
 """
 
@@ -42,24 +44,13 @@ DEMO_NAMES = (
 )
 
 
-def _write_csv(path: Path, frame: pl.DataFrame) -> Path:
-    path.write_bytes(
-        csv_bytes(
-            frame.columns,
-            frame.with_columns(
-                pl.col(c).dt.strftime("%Y-%m-%d") for c, t in frame.schema.items() if t == pl.Date
-            ).rows(),
-        )
-    )
-    return path
-
-
 def already_loaded(ctx: Ctx) -> bool:
     return bool(ctx.session.scalar(select(func.count()).where(Card.source == "import")))
 
 
 def load_demo(ctx: Ctx, seed: int, progress) -> None:
     """Load the synthetic card and Juki-net records (about 20 s on SQLite)."""
+    from kumin.cards.history import write_history
     from kumin.synth.cards import NOT_ITEMISED, synthetic_card_records
 
     officer = Ctx(ctx.session, ctx.settings, DEMO_OFFICER)
@@ -85,24 +76,16 @@ def load_demo(ctx: Ctx, seed: int, progress) -> None:
         )
         records = synthetic_card_records(seed)
         progress.update(task, completed=15)
-        service_records.import_juki(
-            officer, _write_csv(folder / "juki.csv", records.juki_transactions)
-        )
-        service_records.import_inquiries(
-            officer, _write_csv(folder / "inquiries.csv", records.inquiries)
-        )
+        # through the path a ward's own export takes: a history folder written as
+        # a card-management system might (Japanese headers, codes and era dates)
+        history = folder / "history"
+        write_history(records, history, japanese=True)
         progress.update(task, completed=25)
-        bulk = type(records)(
-            cards=records.cards,
-            card_events=records.card_events,
-            certificates=records.certificates,
-            population=records.population,
-        )
 
         def tick(done: int, total: int) -> None:
             progress.update(task, completed=25 + 70 * done / max(total, 1))
 
-        service_records.import_records(officer, bulk, tick)
+        service_records.import_history(officer, history, progress=tick)
     _workflow_examples(officer, records.cards)
     national = _national_dir()
     if national is not None:

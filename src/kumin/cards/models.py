@@ -189,6 +189,8 @@ class NationalFigure(Base):
     population: Mapped[int] = mapped_column(BigInteger)
     cards: Mapped[int] = mapped_column(BigInteger)
     rate: Mapped[float] = mapped_column()
+    #: 人口算出基準日: the population is that of this date, often a year earlier
+    population_date: Mapped[dt.date | None] = mapped_column(Date, nullable=True)
 
 
 class ImportBatch(Base):

@@ -17,7 +17,15 @@ Quirks handled here:
   snapshots (see :func:`fill_missing_codes`);
 * ``latest/`` is a stale copy of one dated snapshot: a snapshot is identified by
   its 算出基準日 column, not its folder, and a date already read is skipped;
-* an HTML page saved under a .csv or .xlsx name is rejected.
+* an HTML page saved under a .csv or .xlsx name is rejected;
+* the Ministry's wording changes (交付枚数 → 保有枚数): headers go through
+  ``national_columns.toml``; a file without 団体コード gets its codes from the
+  code table that ships with kumin (``lgcodes.csv``: 総務省 全国地方公共団体コード,
+  1,741 municipalities and wards, as compiled in codeforjapan/mynumbercard_statistics
+  ``data/citycode.csv``, MIT), which also resolves codes written ``<NA>`` without a
+  ``citycode.csv`` beside the files; 5-digit codes without check digit (13112) are
+  accepted beside 6-digit ones;
+* 人口算出基準日 (the population's reference date, a year behind) is kept.
 
 Example
 -------
@@ -29,6 +37,11 @@ from __future__ import annotations
 
 import datetime as dt
 import os
+import re
+import tomllib
+import unicodedata
+from functools import cache
+from importlib import resources
 from pathlib import Path
 
 import polars as pl
@@ -44,7 +57,9 @@ COLUMNS = {
     "cards": "交付枚数",
     "rate": "人口に対する交付枚数率",
     "code": "団体コード",
+    "population_date": "人口算出基準日",
 }
+REQUIRED = ("date", "pref", "municipality", "population", "cards")
 FILE_NAME = "all_localgovs.csv"
 SCHEMA = {
     "date": pl.Date,
@@ -54,6 +69,7 @@ SCHEMA = {
     "population": pl.Int64,
     "cards": pl.Int64,
     "rate": pl.Float64,
+    "population_date": pl.Date,
 }
 MISSING_CODES = ("", "<NA>", "NA", "nan")
 SETAGAYA = "131121"
@@ -67,20 +83,62 @@ def check_digit(code5: str) -> int:
 
 
 def restore_code6(value: int | str) -> str:
-    """The 6-digit code from a value that may have lost its leading zero.
+    """The 6-digit code from a 6-digit code, one that lost its leading zero
+    (11002 → 011002), or a 5-digit code without check digit (13112 → 131121).
 
-    Raises a :class:`DataError` when the value is not a code or its check digit is
-    wrong (so a 5-digit code without its check digit is not mistaken for one).
+    A 5-digit value is read as a 6-digit code that lost its zero when that has a
+    valid check digit and names a municipality of the code table; else as a code
+    without check digit when that names one. Raises a :class:`DataError` when the
+    value is not a code, or its check digit is wrong.
     """
-    text = str(value).strip()
+    text = unicodedata.normalize("NFKC", str(value)).strip()
     if text.endswith(".0"):
         text = text[:-2]
     if not text.isdigit() or not 5 <= len(text) <= 6:
         raise DataError("cards.national.bad_code", value=text)
     code = text.zfill(6)
-    if check_digit(code[:5]) != int(code[5]):
+    valid = check_digit(code[:5]) == int(code[5])
+    if len(text) == 5 and not (valid and code in known_codes()):
+        with_digit = code6(text)
+        if with_digit in known_codes():
+            return with_digit
+    if not valid:
         raise DataError("cards.national.bad_check_digit", value=code)
     return code
+
+
+@cache
+def builtin_citycodes() -> dict[tuple[str, str], str]:
+    """The code table that ships with kumin (see the module's notes)."""
+    return read_citycodes(Path(str(resources.files("kumin.cards") / "lgcodes.csv")))
+
+
+@cache
+def known_codes() -> frozenset[str]:
+    return frozenset(builtin_citycodes().values())
+
+
+@cache
+def header_aliases() -> dict[str, str]:
+    """Normalised header → column key, from ``national_columns.toml``."""
+    raw = tomllib.loads(
+        (resources.files("kumin.cards") / "national_columns.toml").read_text("utf-8")
+    )
+    out: dict[str, str] = {}
+    for key, names in raw["columns"].items():
+        for name in names:
+            out[_header_key(name)] = key
+    return out
+
+
+_DATED = re.compile(r"[(（][^()（）]*[)）]$")
+
+
+def _header_key(header: str) -> str:
+    """NFKC, no spaces, no trailing "(R7.1.1)": 「人口(R7.1.1)」 and 「人口」 match."""
+    text = "".join(unicodedata.normalize("NFKC", header).split())
+    stripped = _DATED.sub("", text)
+    return stripped if stripped and any(ch.isdigit() for ch in text[len(stripped) :]) else text
 
 
 def code6(code5: str | int) -> str:
@@ -96,7 +154,13 @@ def _looks_like_html(path: Path) -> bool:
 
 
 def _parse_date(text: str) -> dt.date:
-    return dt.datetime.strptime(text.strip(), "%Y/%m/%d").date()
+    text = unicodedata.normalize("NFKC", str(text)).strip()
+    for fmt in ("%Y/%m/%d", "%Y-%m-%d"):
+        try:
+            return dt.datetime.strptime(text, fmt).date()
+        except ValueError:
+            continue
+    raise ValueError(text)
 
 
 def read_snapshot(path: str | os.PathLike[str]) -> pl.DataFrame:
@@ -106,7 +170,19 @@ def read_snapshot(path: str | os.PathLike[str]) -> pl.DataFrame:
     if path.is_file() and _looks_like_html(path):
         raise DataError("cards.national.html", path=path.name)
     table = read_table(path)
-    require_columns(table, COLUMNS.values())
+    aliases = header_aliases()
+    found: dict[str, str] = {}  # column key → the file's header
+    for header in table.columns:
+        key = aliases.get(_header_key(header))
+        if key and key not in found:
+            found[key] = header
+    missing = [COLUMNS[k] for k in REQUIRED if k not in found]
+    if missing:
+        raise DataError(
+            "core.tabular.missing_columns",
+            problems=[Problem(1, c, "core.tabular.missing_column") for c in missing],
+            path=path.name,
+        )
     rows: dict[str, list] = {k: [] for k in SCHEMA}
     problems: list[Problem] = []
     for line, row in table.rows:
@@ -114,22 +190,30 @@ def read_snapshot(path: str | os.PathLike[str]) -> pl.DataFrame:
         if bad:
             problems.append(bad)
             continue
-        raw_code = row[COLUMNS["code"]].strip()
+        cell = {k: str(row[h]).strip() for k, h in found.items()}
+        raw_code = cell.get("code", "")
         try:
             values = {
-                "date": _parse_date(row[COLUMNS["date"]]),
-                "pref": row[COLUMNS["pref"]].strip(),
-                "municipality": row[COLUMNS["municipality"]].strip(),
-                "code6": None if raw_code in MISSING_CODES else restore_code6(raw_code),
-                "population": int(row[COLUMNS["population"]]),
-                "cards": int(row[COLUMNS["cards"]]),
-                "rate": float(row[COLUMNS["rate"]]),
+                "date": _parse_date(cell["date"]),
+                "pref": cell["pref"],
+                "municipality": cell["municipality"],
+                "population": int(float(cell["population"].replace(",", ""))),
+                "cards": int(float(cell["cards"].replace(",", ""))),
             }
-        except DataError as exc:
-            problems.append(Problem(line, COLUMNS["code"], exc.key, exc.params))
-            continue
-        except ValueError:
+            values["rate"] = (
+                float(cell["rate"])
+                if cell.get("rate")
+                else round(values["cards"] / values["population"] * 100, 1)
+            )
+            pop_date = cell.get("population_date", "")
+            values["population_date"] = _parse_date(pop_date) if pop_date else None
+        except (ValueError, ZeroDivisionError):
             problems.append(Problem(line, None, "cards.national.bad_value", {}))
+            continue
+        try:
+            values["code6"] = None if raw_code in MISSING_CODES else restore_code6(raw_code)
+        except DataError as exc:
+            problems.append(Problem(line, found.get("code"), exc.key, exc.params))
             continue
         for k, v in values.items():
             rows[k].append(v)
@@ -240,8 +324,10 @@ def load_national(root: str | os.PathLike[str]) -> pl.DataFrame:
             continue
         seen.add(day)
         frames.append(frame)
+    citycodes = dict(builtin_citycodes())
     citycode_file = Path(root) / "citycode.csv"
-    citycodes = read_citycodes(citycode_file) if citycode_file.is_file() else None
+    if citycode_file.is_file():  # a newer table beside the files wins
+        citycodes.update(read_citycodes(citycode_file))
     return fill_missing_codes(pl.concat(frames), citycodes).sort(["date", "code6"])
 
 
@@ -254,8 +340,13 @@ def ratio_over_time(national: pl.DataFrame, ward_code6: str = SETAGAYA) -> pl.Da
 
     Columns: date, ward, tokyo_23_wards, prefecture, country (percent, one decimal,
     recomputed from the summed cards and population), rank (1 = highest ratio of
-    all municipalities), municipalities (how many were ranked), rank_in_23_wards.
+    all municipalities), municipalities (how many were ranked), percentile (share
+    of the other municipalities with a lower ratio, percent: 100 = the highest,
+    0 = the lowest), rank_in_23_wards (null outside Tokyo's 23 wards) and
+    population_date (人口算出基準日 of the ward's figure, when the file had it).
     """
+    if "population_date" not in national.columns:
+        national = national.with_columns(pl.lit(None, pl.Date).alias("population_date"))
     code = restore_code6(ward_code6)
     ward = national.filter(pl.col("code6") == code)
     if ward.is_empty():
@@ -289,6 +380,14 @@ def ratio_over_time(national: pl.DataFrame, ward_code6: str = SETAGAYA) -> pl.Da
             _rate(pl.col("cards"), pl.col("population")).alias("ward"),
             pl.col("rank").cast(pl.Int64),
             pl.col("municipalities").cast(pl.Int64),
+            (
+                100
+                * (pl.col("municipalities") - pl.col("rank"))
+                / (pl.col("municipalities") - 1).clip(lower_bound=1)
+            )
+            .round(1)
+            .alias("percentile"),
+            "population_date",
         )
         .join(summed(n.filter(pl.col("is_tokyo_ward")), "tokyo_23_wards"), on="date", how="left")
         .join(summed(n.filter(pl.col("pref") == pref), "prefecture"), on="date", how="left")
@@ -309,5 +408,7 @@ def ratio_over_time(national: pl.DataFrame, ward_code6: str = SETAGAYA) -> pl.Da
         "country",
         "rank",
         "municipalities",
+        "percentile",
         "rank_in_23_wards",
+        "population_date",
     ).sort("date")

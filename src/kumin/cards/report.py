@@ -8,8 +8,9 @@ pure functions the synthetic data are checked with).
 
 Other domains contribute sections: a *section provider* is a function
 ``provider(ctx, fy, lang) -> list[ReportSection]``. Register it with
-:func:`add_section_provider` when your module is imported, and name the module in
-:data:`PROVIDER_MODULES` (imported, if present, before each report is made).
+:func:`add_section_provider` when your module is imported, and name the module as
+the domain's ``report`` in :data:`kumin.domains.DOMAINS` (imported before each
+report is made).
 Sections are printed in the order of their ``number`` ("1", "2", "3" …), so the
 juki domain's sections 2, 5 and 6 fall into place between these::
 
@@ -28,7 +29,6 @@ formatted rows, raw values) so that HTML, PDF, JSON and CSV all work unchanged.
 from __future__ import annotations
 
 import datetime as dt
-import importlib
 import json
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -48,7 +48,8 @@ from kumin.core.i18n import normalise_lang, t
 from kumin.core.tabular import csv_bytes
 from kumin.errors import UserError
 
-FORMATS = ("html", "pdf", "json", "csv")
+FORMATS = ("html", "pdf", "json", "csv", "xlsx")
+XLSX_MEDIA = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
 @dataclass
@@ -95,8 +96,6 @@ class ReportSection:
 
 SectionProvider = Callable[[Ctx, int, str], list[ReportSection]]
 SECTION_PROVIDERS: list[SectionProvider] = []
-# Modules that register providers when imported (missing ones are skipped).
-PROVIDER_MODULES: list[str] = ["kumin.juki.report"]
 
 
 def add_section_provider(provider: SectionProvider) -> None:
@@ -106,12 +105,9 @@ def add_section_provider(provider: SectionProvider) -> None:
 
 
 def _load_providers() -> None:
-    for name in PROVIDER_MODULES:
-        try:
-            importlib.import_module(name)
-        except ModuleNotFoundError as exc:
-            if exc.name != name:
-                raise
+    from kumin.domains import import_part
+
+    import_part("report")
 
 
 @dataclass
@@ -350,13 +346,17 @@ def security_report(
 
 
 def render_report(report: SecurityReport, fmt: str) -> tuple[bytes, str, str]:
-    """``(body, media type, file name)`` of the report in ``fmt`` (html, pdf, json, csv)."""
+    """``(body, media type, file name)`` of the report in ``fmt`` (html, pdf, json, csv, xlsx)."""
     name = f"security_report_FY{report.fy}_{report.lang}"
     if fmt == "json":
         body = json.dumps(report.to_dict(), ensure_ascii=False, indent=2).encode("utf-8")
         return body, "application/json", f"{name}.json"
     if fmt == "csv":
         return _csv(report), "text/csv; charset=utf-8", f"{name}.csv"
+    if fmt == "xlsx":
+        from kumin.cards.report_xlsx import render_xlsx
+
+        return render_xlsx(report), XLSX_MEDIA, f"{name}.xlsx"
     if fmt in ("html", "pdf"):
         from kumin.reports.render import html_to_pdf, render_html
 

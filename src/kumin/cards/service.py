@@ -22,6 +22,7 @@ from kumin.cards.models import (
     CardEventRow,
     CardStep,
     Certificate,
+    JukiTransaction,
     Resident,
 )
 from kumin.cards.records import (
@@ -29,6 +30,7 @@ from kumin.cards.records import (
     CertificateAction,
     CertificateType,
     Channel,
+    JukiKind,
     Method,
     Origin,
 )
@@ -230,7 +232,7 @@ def card_view(ctx: Ctx, card_id: int) -> dict[str, Any]:
 
 def _state_actions(card: Card) -> list[str]:
     if card.status == CardStatus.OPERATING.value:
-        return ["suspend", "revoke", "certificate"]
+        return ["suspend", "revoke", "move_out", "certificate"]
     if card.status == CardStatus.SUSPENDED.value:
         return ["resume", "revoke"]
     return []
@@ -631,6 +633,42 @@ def revoke(ctx: Ctx, card_id: int, reason: str, on: dt.date | None = None) -> di
     except ValueError:
         raise ParameterError("cards.service.bad_reason", value=reason) from None
     return _change_state(ctx, card_id, "revoke", lambda s: s.revoke(on or today(), why))
+
+
+def move_out(ctx: Ctx, card_id: int, on: dt.date | None = None) -> dict:
+    """The holder moved out of the ward (転出): the card continues elsewhere."""
+    return _change_state(ctx, card_id, "move_out", lambda s: s.move_out(on or today()))
+
+
+def move_in(
+    ctx: Ctx, resident_no: int, on: dt.date | None = None, from_code6: str | None = None
+) -> dict:
+    """A resident who moved in keeps the card another municipality issued
+    (マイナンバーカード継続利用): the card joins the ward's cards and the Juki-net
+    continued-use transaction is recorded, as the yearly report counts both."""
+    from kumin.cards.national import restore_code6
+
+    ctx.authorize("cards.manage", object=f"resident:{resident_no}")
+    _require_resident(ctx, resident_no)
+    day = on or today()
+    code = restore_code6(from_code6) if from_code6 else None
+    card = Card(
+        card_id=_new_card_id(ctx),
+        resident_no=resident_no,
+        origin=Origin.MOVED_IN.value,
+        status="operating",
+        source="workflow",
+    )
+    ctx.session.add(card)
+    ctx.session.add(CardEventRow(card_id=card.card_id, date=day, event=CardEvent.MOVED_IN.value))
+    ctx.session.add(
+        JukiTransaction(
+            date=day, kind=JukiKind.CONTINUED_USE.value, resident_no=resident_no, other_code6=code
+        )
+    )
+    ctx.session.flush()
+    ctx.audit("cards.move_in", f"card:{card.card_id}", status=card.status)
+    return card_row(card)
 
 
 def certificate(

@@ -364,7 +364,16 @@ def import_national(ctx: Ctx, root: str | os.PathLike[str]) -> dict[str, int]:
     store.bulk_insert(
         ctx.session,
         "cards_national",
-        frame.select("date", "code6", "pref", "municipality", "population", "cards", "rate"),
+        frame.select(
+            "date",
+            "code6",
+            "pref",
+            "municipality",
+            "population",
+            "cards",
+            "rate",
+            "population_date",
+        ),
     )
     ctx.audit("cards.national_import", "cards_national", dates=len(dates), rows=frame.height)
     return {"dates": len(dates), "rows": frame.height}
@@ -378,6 +387,7 @@ NATIONAL_SCHEMA = {
     "population": pl.Int64,
     "cards": pl.Int64,
     "rate": pl.Float64,
+    "population_date": pl.Date,
 }
 
 
@@ -386,7 +396,8 @@ def national_ratio(ctx: Ctx, code6: str = SETAGAYA) -> pl.DataFrame:
     ctx.authorize("cards.national")
     frame = store.read_frame(
         ctx.session,
-        'SELECT "date", pref, municipality, code6, population, cards, rate FROM cards_national',
+        'SELECT "date", pref, municipality, code6, population, cards, rate, population_date'
+        " FROM cards_national",
         NATIONAL_SCHEMA,
     )
     if frame.is_empty():
@@ -395,6 +406,19 @@ def national_ratio(ctx: Ctx, code6: str = SETAGAYA) -> pl.DataFrame:
 
 
 # --- bulk records (a migration from the previous system; the demo) ---------------------------
+
+
+def import_history(
+    ctx: Ctx, folder: str | os.PathLike[str], profile: str | None = None, progress: Progress = None
+) -> dict[str, int]:
+    """The ward's card history from its card-management system's export (a folder
+    of cards.csv, card_events.csv, certificates.csv, ...; see
+    :mod:`kumin.cards.history`), all-or-nothing, checked like any bulk load."""
+    from kumin.cards.history import load_history_profile, read_history
+
+    ctx.authorize("cards.manage")
+    records = read_history(folder, load_history_profile(profile))
+    return import_records(ctx, records, progress)
 
 
 def import_records(ctx: Ctx, records: CardRecords, progress: Progress = None) -> dict[str, int]:

@@ -189,6 +189,17 @@ def apply_page(
     return RedirectResponse(f"/cards/{row['card_id']}", status_code=303)
 
 
+@router.post("/cards/move-in")
+def move_in_page(
+    ctx: Manage,
+    resident_no: Annotated[str, Form()] = "",
+    on: Annotated[str, Form()] = "",
+    from_code: Annotated[str, Form()] = "",
+) -> Response:
+    row = service.move_in(ctx, _resident_no(resident_no), _date(on), from_code.strip() or None)
+    return RedirectResponse(f"/cards/{row['card_id']}", status_code=303)
+
+
 def _step_kwargs(action: str, fields: dict[str, Any]) -> dict[str, Any]:
     """The arguments a step action takes, from submitted fields (anything else ignored)."""
     kw: dict[str, Any] = {"at": _at(fields.get("at"))}
@@ -223,6 +234,8 @@ def _run_state(ctx: Ctx, card_id: int, action: str, fields: dict[str, Any]) -> d
         return service.resume(ctx, card_id, on)
     if action == "revoke":
         return service.revoke(ctx, card_id, fields.get("reason") or "", on)
+    if action == "move_out":
+        return service.move_out(ctx, card_id, on)
     if action == "certificate":
         return service.certificate(
             ctx, card_id, fields.get("cert_type") or "", fields.get("cert_action") or "", on

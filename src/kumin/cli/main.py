@@ -89,24 +89,10 @@ account_cmds.register(app)
 
 
 def _register_domains() -> None:
-    """Domain command groups; each module exposes ``register(app)``."""
-    import importlib
+    """Domain command groups (see :mod:`kumin.domains`); each exposes ``register(app)``."""
+    from kumin.domains import import_part
 
-    for name in (
-        "kumin.cases.cli",
-        "kumin.epi.cli",
-        "kumin.resources.cli",
-        "kumin.cards.cli",
-        "kumin.juki.cli",
-        "kumin.oplog.cli",
-        "kumin.reports.cli",
-    ):
-        try:
-            module = importlib.import_module(name)
-        except ModuleNotFoundError as exc:
-            if exc.name == name:
-                continue
-            raise
+    for module in import_part("cli"):
         module.register(app)
 
 

@@ -8,7 +8,6 @@ by Alembic migrations (``kumin init`` upgrades to every head).
 
 from __future__ import annotations
 
-import importlib
 import os
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -31,14 +30,6 @@ NAMING = {
 }
 
 # Modules that declare tables; Alembic's env and create_all import them all.
-MODEL_MODULES = [
-    "kumin.core.models",
-    "kumin.cases.models",
-    "kumin.resources.models",
-    "kumin.cards.models",
-    "kumin.juki.models",
-    "kumin.oplog.models",
-]
 
 
 class Base(DeclarativeBase):
@@ -50,12 +41,10 @@ def utcnow() -> datetime:
 
 
 def load_models() -> None:
-    for name in MODEL_MODULES:
-        try:
-            importlib.import_module(name)
-        except ModuleNotFoundError as exc:
-            if exc.name != name:
-                raise
+    """Import every domain's models (see :mod:`kumin.domains`)."""
+    from kumin.domains import import_part
+
+    import_part("models")
 
 
 def _sqlite_pragmas(dbapi_conn, _record) -> None:

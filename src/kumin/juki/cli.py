@@ -492,6 +492,49 @@ def records_summary(start: str = FROM, end: str = TO, fmt: str = FMT) -> None:
 
 # ----------------------------------------------------------------------- mount
 
+
+@juki_app.command("form")
+def form_cmd(
+    kind: str = typer.Argument(
+        ..., help="ledger（操作者管理簿）, usage（利用記録簿）, checklist（日次点検簿）"
+    ),
+    department: str = DEPT,
+    terminal: str = typer.Option(None, "--terminal", help="端末（日次点検簿） / terminal"),
+    on: str = typer.Option(None, "--on", help="基準日（操作者管理簿） / as of (YYYY-MM-DD)"),
+    start: str = FROM,
+    end: str = TO,
+    fmt: str = typer.Option("pdf", "--format", help="pdf, xlsx, html"),
+    lang: str = typer.Option(None, "--lang", help="ja, en"),
+    out: Path = typer.Option(..., "--out", help="出力ファイル / output file"),
+) -> None:
+    """紙の様式（操作者管理簿・利用記録簿・日次点検簿）を PDF / xlsx で印刷
+    / Print a paper form (operator ledger, usage record book, daily checklist)."""
+    from kumin.core.i18n import normalise_lang
+    from kumin.core.tabular import atomic_write_bytes
+    from kumin.errors import UsageError
+    from kumin.juki import forms
+
+    check_format(kind, forms.KINDS)
+    check_format(fmt, forms.FORMATS)
+    with cli_ctx("juki.read") as ctx:
+        language = normalise_lang(lang or ctx.actor.lang)
+        if kind == "ledger":
+            if not department:
+                raise UsageError("juki.form.need_department")
+            form = forms.ledger_form(ctx, department, parse_day(on, dt.date.today()), language)
+        elif kind == "usage":
+            lo, hi = period(start, end)
+            form = forms.usage_form(ctx, department, lo, hi, language)
+        else:
+            if not terminal:
+                raise UsageError("juki.form.need_terminal")
+            lo, hi = period(start, end)
+            form = forms.checklist_form(ctx, terminal, lo, hi, language)
+        body, _media, _name = forms.render_form(form, fmt)
+    atomic_write_bytes(out, body)
+    say("juki.form.printed", kind=form.title, path=str(out))
+
+
 for _name, _sub in (
     ("departments", departments_app),
     ("terminals", terminals_app),

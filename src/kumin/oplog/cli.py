@@ -29,6 +29,10 @@ thresholds_app = typer.Typer(help="検知の閾値 / Detection thresholds", no_a
 notices_app = typer.Typer(
     help="ログ分析の周知（抑止） / Deterrence notices to departments", no_args_is_help=True
 )
+profiles_app = typer.Typer(
+    help="操作ログの取込形式（列名・操作名） / Operation-log profiles (headers, operation names)",
+    no_args_is_help=True,
+)
 
 FMT = typer.Option("table", "--format", help="table, csv, json")
 OUT = typer.Option(None, "--out", help="ファイルに書き出す / write to a file")
@@ -86,6 +90,9 @@ def import_cmd(
     file: Path = typer.Argument(..., help="CSV / xlsx (UTF-8, CP932)"),
     encoding: str = typer.Option("auto", "--encoding", help="auto, utf-8, cp932"),
     fmt: str = typer.Option("table", "--format", help="table, json"),
+    profile: str = typer.Option(
+        "kumin", "--profile", help="取込形式の名前 / profile name (kumin oplog profiles list)"
+    ),
 ) -> None:
     """操作ログを取り込む（全件か無か・同じファイルの再取込みは無害）
     / Import an operation log (all or nothing; the same file again is harmless)."""
@@ -98,7 +105,9 @@ def import_cmd(
         def progress(done: int, total: int) -> None:
             bar.update(task, completed=done, total=total)
 
-        result = service.import_log(ctx, file, encoding=encoding, progress=progress)
+        result = service.import_log(
+            ctx, file, encoding=encoding, progress=progress, profile=profile
+        )
     if fmt == "json":
         typer.echo(json.dumps(result.as_dict(), ensure_ascii=False, indent=2))
     elif result.already:
@@ -468,6 +477,41 @@ def report_cmd(
         typer.echo(body.decode("utf-8"), nl=False)
 
 
+@profiles_app.command("list")
+def profiles_list(fmt: str = typer.Option("table", "--format", help="table, json")) -> None:
+    """取込形式の一覧（個人データを読まないのでサインイン不要）
+    / The operation-log profiles (no sign-in: they hold no personal data)."""
+    from kumin.oplog.profiles import list_profiles, load_profile
+
+    check_format(fmt, ("table", "json"))
+    rows = [load_profile(n) for n in list_profiles()]
+    if fmt == "json":
+        typer.echo(json.dumps([p.as_dict() for p in rows], ensure_ascii=False, indent=2))
+        return
+    for p in rows:
+        typer.echo(f"{p.name}\t{p.description}")
+
+
+@profiles_app.command("show")
+def profiles_show(
+    name: str = typer.Argument(..., help="取込形式の名前 / profile name"),
+    fmt: str = typer.Option("table", "--format", help="table, json"),
+) -> None:
+    """取込形式が読む列名と操作名 / The headers and operation names a profile reads."""
+    from kumin.oplog.profiles import load_profile
+
+    check_format(fmt, ("table", "json"))
+    info = load_profile(name).as_dict()
+    if fmt == "json":
+        typer.echo(json.dumps(info, ensure_ascii=False, indent=2))
+        return
+    typer.echo(f"{info['name']}: {info['description']}")
+    for section in ("columns", "actions"):
+        typer.echo(f"[{section}]")
+        for key, forms in info[section].items():
+            typer.echo(f"  {key}: {', '.join(forms)}")
+
+
 def _mount_watchlist() -> None:
     from kumin.juki.cli import watchlist_app
 
@@ -478,6 +522,7 @@ oplog_app.add_typer(alerts_app, name="alerts")
 oplog_app.add_typer(suppressions_app, name="suppressions")
 oplog_app.add_typer(thresholds_app, name="thresholds")
 oplog_app.add_typer(notices_app, name="notices")
+oplog_app.add_typer(profiles_app, name="profiles")
 _mount_watchlist()
 
 

@@ -167,6 +167,10 @@ class Thresholds:
     #: ``repeat_window_days``. 1 flags every unexplained lookup (a full matching).
     repeat_min_occasions: int = 2
     repeat_window_days: int = 30
+    #: failed sign-ins (login_failed) by one operator in one day that raise an alert
+    failed_logins_per_day: int = 5
+    #: refused operations (denied) by one operator in one day that raise an alert
+    refused_per_day: int = 3
     #: the year-end closure (29 Dec - 3 Jan) counts as a holiday
     year_end_closure: bool = True
 

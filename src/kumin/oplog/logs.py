@@ -24,13 +24,15 @@ from pathlib import Path
 
 import polars as pl
 
-from kumin.core.tabular import read_table, require_columns, width_problem
+from kumin.core.tabular import Table, read_table, require_columns, width_problem
 from kumin.errors import DataError, Problem
+from kumin.oplog.profiles import ACTIONS, LogProfile, load_profile
 
 LOG_COLUMNS = ("timestamp", "terminal_id", "operator_id", "action", "subject", "function")
 REQUIRED = ("timestamp", "terminal_id", "operator_id", "action")
 #: actions that read a resident's data; the subject rules look at these only
 LOOKUP_ACTIONS = ("search", "view", "print")
+assert set(LOOKUP_ACTIONS) <= set(ACTIONS)
 #: The frame every rule takes. Low-cardinality columns are categorical: ten
 #: million events then hold about half a gigabyte, and grouping or joining on
 #: them is integer work.
@@ -106,9 +108,32 @@ def _normalise(lf: pl.LazyFrame, fmt: str, name: str) -> pl.LazyFrame:
     )
 
 
-def _finish(df: pl.DataFrame) -> tuple[pl.DataFrame, list[Problem]]:
+def _map_actions(df: pl.DataFrame, profile: LogProfile) -> tuple[pl.DataFrame, list[str]]:
+    """Written operation names (照会, 11, View) to the rules' vocabulary, through the
+    profile, on the few distinct values; returns the values it does not know."""
+    mapping: dict[str, str] = {}
+    unknown: list[str] = []
+    for value in df.get_column("action").unique().cast(pl.String).to_list():
+        if not value:
+            continue  # reported as a missing value
+        action = profile.action_for(value)
+        if action is None:
+            unknown.append(value)
+        elif action != value:
+            mapping[value] = action
+    if mapping:
+        df = df.with_columns(
+            pl.col("action").cast(pl.String).replace(mapping).cast(pl.Categorical())
+        )
+    return df, unknown
+
+
+def _finish(df: pl.DataFrame, profile: LogProfile) -> tuple[pl.DataFrame, list[Problem]]:
     """Second chances and problems: other timestamp formats for what failed,
-    stripped categorical values, then every bad line."""
+    stripped categorical values, actions through the profile, then every bad line.
+
+    An action the profile does not know rejects the file: a lookup written in a
+    vocabulary the rules do not read would otherwise pass every rule unseen."""
     failed = df.get_column("ts_raw").is_not_null()
     if failed.any():
         idx = failed.arg_true()
@@ -124,27 +149,47 @@ def _finish(df: pl.DataFrame) -> tuple[pl.DataFrame, list[Problem]]:
         values = df.get_column(c).unique().cast(pl.String)
         if (values != values.str.strip_chars()).any():  # checked on the few distinct values
             df = df.with_columns(pl.col(c).cast(pl.String).str.strip_chars().cast(pl.Categorical()))
+    df, unknown = _map_actions(df, profile)
     checks = [(pl.col("ts").is_null(), "timestamp", "oplog.import.bad_timestamp")]
     checks += [(pl.col(c) == "", c, "oplog.import.missing_value") for c in REQUIRED[1:]]
+    checks.append(
+        (
+            pl.col("action").cast(pl.String).is_in(unknown),
+            "action_value",
+            "oplog.import.unknown_action",
+        )
+    )
     problems: list[Problem] = []
     bad = df.filter(pl.any_horizontal([c for c, _, _ in checks]))
     if bad.height:
         flags = bad.select(
-            "line", "ts_raw", *(cond.alias(f"bad_{col}") for cond, col, _ in checks)
+            "line",
+            "ts_raw",
+            pl.col("action").cast(pl.String).alias("action_raw"),
+            *(cond.alias(f"bad_{col}") for cond, col, _ in checks),
         ).head(MAX_PROBLEMS)
+        known = ", ".join(ACTIONS)
         for row in flags.iter_rows(named=True):
             for _, col, key in checks:
-                if row[f"bad_{col}"]:
-                    params = {"value": row["ts_raw"] or ""} if col == "timestamp" else {}
-                    problems.append(Problem(int(row["line"]), col, key, params))
+                if not row[f"bad_{col}"]:
+                    continue
+                params: dict[str, object] = {}
+                if col == "timestamp":
+                    params = {"value": row["ts_raw"] or ""}
+                elif col == "action_value":
+                    col = "action"
+                    params = {"value": row["action_raw"], "profile": profile.name, "known": known}
+                problems.append(Problem(int(row["line"]), col, key, params))
     return df.drop("ts_raw"), problems
 
 
-def _validate(df: pl.DataFrame, name: str) -> tuple[pl.DataFrame, list[Problem]]:
+def _validate(
+    df: pl.DataFrame, name: str, profile: LogProfile
+) -> tuple[pl.DataFrame, list[Problem]]:
     """Validate a frame of raw string columns with ``line``."""
     first = df.get_column("timestamp").drop_nulls().head(1).to_list()
     fmt = _guess_format(first[0] if first else None)
-    return _finish(_normalise(df.lazy(), fmt, name).collect())
+    return _finish(_normalise(df.lazy(), fmt, name).collect(), profile)
 
 
 def _has_quotes(path: Path) -> bool:
@@ -168,10 +213,12 @@ def _has_line_breaks(df: pl.DataFrame) -> bool:
     )
 
 
-def _read_exact(path: Path, encoding: str, name: str) -> tuple[pl.DataFrame, list[Problem]]:
+def _read_exact(
+    path: Path, encoding: str, name: str, profile: LogProfile
+) -> tuple[pl.DataFrame, list[Problem]]:
     """The slow, exact path: row by row through kumin.core.tabular."""
-    table = read_table(path, encoding)
-    require_columns(table, LOG_COLUMNS[:4])
+    table = _profiled(read_table(path, encoding), profile)
+    rename = dict(zip(table.raw_columns, table.columns, strict=True))
     problems: list[Problem] = []
     cols: dict[str, list[object]] = {c: [] for c in (*LOG_COLUMNS, "line")}
     for line, row in table.rows:
@@ -179,6 +226,7 @@ def _read_exact(path: Path, encoding: str, name: str) -> tuple[pl.DataFrame, lis
         if p:
             problems.append(p)
             continue
+        row = {rename.get(k, k): v for k, v in row.items()}
         for c in LOG_COLUMNS:
             value = row.get(c, "")
             if hasattr(value, "strftime"):  # an .xlsx date cell
@@ -186,7 +234,7 @@ def _read_exact(path: Path, encoding: str, name: str) -> tuple[pl.DataFrame, lis
             cols[c].append("" if value is None else str(value))
         cols["line"].append(line)
     df = pl.DataFrame(cols, schema={**dict.fromkeys(LOG_COLUMNS, pl.String), "line": pl.Int64})
-    out, more = _validate(df, name)
+    out, more = _validate(df, name, profile)
     return out, sorted(problems + more, key=lambda p: p.line or 0)
 
 
@@ -196,6 +244,7 @@ def read_log(
     *,
     name: str | None = None,
     progress: Progress | None = None,
+    profile: LogProfile | None = None,
 ) -> pl.DataFrame:
     """Read one operation log into the event frame (:data:`EVENT_SCHEMA`).
 
@@ -205,6 +254,8 @@ def read_log(
     encoding : ``"auto"``, ``"utf-8"`` or ``"cp932"``.
     name : what the ``file`` column records (default: the file name).
     progress : called with the number of events read, once the file is parsed.
+    profile : the headers and operation names the file uses (default: the
+        ``kumin`` profile, which also reads Japanese names such as 照会).
 
     Returns
     -------
@@ -228,12 +279,12 @@ def read_log(
     """
     path = Path(path)
     name = name or path.name
-    table = read_table(path, encoding)  # detects the encoding, checks the header
-    require_columns(table, LOG_COLUMNS[:4])
+    profile = profile or load_profile()
+    table = _profiled(read_table(path, encoding), profile)  # encoding, header
     if table.encoding == "xlsx":
-        df, problems = _read_exact(path, encoding, name)
+        df, problems = _read_exact(path, encoding, name, profile)
     else:
-        df, problems = _read_fast(path, table.encoding, table.columns, name)
+        df, problems = _read_fast(path, table.encoding, table.columns, name, profile)
     if problems:
         raise DataError("oplog.import.rejected", problems=problems, path=name)
     if progress:
@@ -241,8 +292,26 @@ def read_log(
     return df
 
 
+def _profiled(table: Table, profile: LogProfile) -> Table:
+    """The table with its header in kumin's column names (``raw_columns`` keeps
+    the file's own); a header naming one column twice is an error."""
+    raw = list(table.columns)
+    mapped = [profile.column_for(c) for c in raw]
+    twice = sorted({c for c in mapped if c in LOG_COLUMNS and mapped.count(c) > 1})
+    if twice:
+        raise DataError(
+            "oplog.import.duplicate_columns",
+            problems=[Problem(1, c, "oplog.import.duplicate_column") for c in twice],
+            path=table.path.name,
+        )
+    table.columns = mapped
+    table.raw_columns = raw  # type: ignore[attr-defined]
+    require_columns(table, REQUIRED)
+    return table
+
+
 def _read_fast(
-    path: Path, encoding: str, header: Sequence[str], name: str
+    path: Path, encoding: str, header: Sequence[str], name: str, profile: LogProfile
 ) -> tuple[pl.DataFrame, list[Problem]]:
     """Stream the CSV through polars: parse, cast and check chunk by chunk, so the
     raw text of ten million lines is never held at once."""
@@ -259,10 +328,10 @@ def _read_fast(
             fmt = _guess_format(first[0] if first else None)
             df = _normalise(lf, fmt, name).collect(engine="streaming")
         except pl.exceptions.ComputeError:  # ragged rows: let the exact reader name them
-            return _read_exact(path, encoding.replace("-sig", ""), name)
+            return _read_exact(path, encoding.replace("-sig", ""), name, profile)
         if _has_quotes(source) and _has_line_breaks(df):
-            return _read_exact(path, encoding.replace("-sig", ""), name)
-        return _finish(df)
+            return _read_exact(path, encoding.replace("-sig", ""), name, profile)
+        return _finish(df, profile)
     finally:
         if source != path:
             os.unlink(source)
@@ -273,6 +342,7 @@ def read_logs(
     encoding: str = "auto",
     *,
     progress: Progress | None = None,
+    profile: LogProfile | None = None,
 ) -> pl.DataFrame:
     """Read several logs into one event frame, all-or-nothing across files.
 
@@ -283,7 +353,7 @@ def read_logs(
     problems: list[Problem] = []
     for p in paths:
         try:
-            frames.append(read_log(p, encoding, progress=progress))
+            frames.append(read_log(p, encoding, progress=progress, profile=profile))
         except DataError as exc:
             if not exc.problems:
                 raise

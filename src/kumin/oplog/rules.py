@@ -665,3 +665,47 @@ def rule_unsecured_terminal(ev: pl.DataFrame, context: GovernanceContext) -> lis
             )
         )
     return alerts
+
+
+def rule_failed_access(ev: pl.DataFrame, context: GovernanceContext) -> list[Alert]:
+    """Repeated failed sign-ins or refused operations by one operator in one day:
+    a password being guessed, or an operator probing functions not granted.
+
+    Terminal logs record both (ログイン失敗, 操作拒否); one mistyped password is
+    daily life, a run of them is not, so only days at or above the thresholds
+    ``failed_logins_per_day`` and ``refused_per_day`` are raised.
+    """
+    th = context.thresholds
+    limits = {"login_failed": th.failed_logins_per_day, "denied": th.refused_per_day}
+    failed = ev.filter(pl.col("action").cast(pl.String).is_in(list(limits)))
+    if failed.is_empty():
+        return []
+    groups = _group(
+        failed.with_columns(pl.col("action").cast(pl.String)),
+        ["operator_id", "day", "action"],
+        pl.col("home").drop_nulls().first().alias("department"),
+    )
+    alerts = []
+    for r in groups.iter_rows(named=True):
+        limit = limits[r["action"]]
+        if r["n"] < limit:
+            continue
+        score = min(1.0, 0.45 + 0.05 * (r["n"] - limit))
+        terminals = [str(x) for x in r["terminals"]]
+        alerts.append(
+            Alert(
+                "failed_access",
+                "login_failures" if r["action"] == "login_failed" else "refused",
+                severity_of(score),
+                score,
+                r["operator_id"],
+                terminals[0] if len(terminals) == 1 else None,
+                None,
+                r["department"],
+                r["first_seen"],
+                r["last_seen"],
+                {"day": r["day"].isoformat(), "lines": r["n"], "terminals": ", ".join(terminals)},
+                _events_list(r["file"], r["line"]),
+            )
+        )
+    return alerts

@@ -13,6 +13,7 @@ from kumin.oplog.context import GovernanceContext
 from kumin.oplog.rules import (
     Alert,
     prepare_events,
+    rule_failed_access,
     rule_off_hours,
     rule_outside_reservation,
     rule_shared_credentials,
@@ -35,6 +36,7 @@ RULES: dict[str, Rule] = {
     "no_business_record": rule_no_business_record,
     "watch_list": rule_watch_list,
     "unsecured_terminal": rule_unsecured_terminal,
+    "failed_access": rule_failed_access,
 }
 _SEVERITY_RANK = {"high": 0, "medium": 1, "low": 2}
 

@@ -38,6 +38,8 @@ from kumin.oplog.context import (
     Thresholds,
 )
 from kumin.oplog.logs import EVENT_SCHEMA, empty_events, read_log
+from kumin.oplog.profiles import DEFAULT as DEFAULT_PROFILE
+from kumin.oplog.profiles import load_profile
 
 BATCH = 5000
 Progress = Callable[[int, int], None]
@@ -111,13 +113,17 @@ def import_log(
     encoding: str = "auto",
     name: str | None = None,
     progress: Progress | None = None,
+    profile: str = DEFAULT_PROFILE,
 ) -> ImportResult:
     """Import one operation log, all-or-nothing; the same file twice is harmless.
 
-    Raises :class:`~kumin.errors.DataError` naming every bad line before anything
+    ``profile`` names the layout (headers, operation names) the file is written
+    in; see :mod:`kumin.oplog.profiles`. Raises :class:`~kumin.errors.DataError`
+    naming every bad line (an unknown operation name among them) before anything
     is written.
     """
     ctx.authorize("oplog.import")
+    layout = load_profile(profile)
     path = Path(path)
     name = name or path.name
     digest = _sha256(path)
@@ -127,7 +133,7 @@ def import_log(
         return ImportResult(
             known.id, known.name, known.events, 0, known.first_ts, known.last_ts, already=True
         )
-    events = read_log(path, encoding, name=name)
+    events = read_log(path, encoding, name=name, profile=layout)
     total = events.height
     if progress:
         progress(0, total)
@@ -200,6 +206,7 @@ def import_log(
         file=name,
         events=total,
         new_subjects=len(new),
+        profile=layout.name,
     )
     return ImportResult(row.id, name, total, len(new), first, last)
 

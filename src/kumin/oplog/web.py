@@ -23,6 +23,8 @@ from kumin.core.uploads import discard_upload, save_upload
 from kumin.errors import UserError
 from kumin.oplog import models as m
 from kumin.oplog import service
+from kumin.oplog.profiles import DEFAULT as DEFAULT_PROFILE
+from kumin.oplog.profiles import list_profiles
 from kumin.oplog.scan import RULES
 from kumin.web import jobs
 from kumin.web.deps import Permit
@@ -192,21 +194,36 @@ def suppression_lift(
 
 @router.get("/oplog/files")
 def files_page(request: Request, ctx: Import) -> Response:
-    return page(request, "oplog/files.html", files=service.list_files(ctx), result=None)
+    return page(
+        request,
+        "oplog/files.html",
+        files=service.list_files(ctx),
+        result=None,
+        profiles=list_profiles(),
+    )
 
 
 @router.post("/oplog/files")
 def files_upload(
-    request: Request, ctx: Import, file: Annotated[UploadFile | None, File()] = None
+    request: Request,
+    ctx: Import,
+    file: Annotated[UploadFile | None, File()] = None,
+    profile: Annotated[str, Form()] = DEFAULT_PROFILE,
 ) -> Response:
     if file is None or not file.filename:
         raise UserError("oplog.web.no_file")
     path = save_upload(file)
     try:
-        result = service.import_log(ctx, path, name=path.name)
+        result = service.import_log(ctx, path, name=path.name, profile=profile)
     finally:
         discard_upload(path)
-    return page(request, "oplog/files.html", files=service.list_files(ctx), result=result)
+    return page(
+        request,
+        "oplog/files.html",
+        files=service.list_files(ctx),
+        result=result,
+        profiles=list_profiles(),
+    )
 
 
 @router.get("/oplog/scan")

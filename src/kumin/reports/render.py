@@ -13,6 +13,7 @@ from jinja2 import ChoiceLoader, Environment, FileSystemLoader, select_autoescap
 from markupsafe import Markup
 
 from kumin.core.i18n import normalise_lang, t
+from kumin.domains import template_domains
 from kumin.errors import UserError
 
 REPORT_FORMATS = ("html", "pdf", "md", "json", "csv")
@@ -66,7 +67,7 @@ def date_label(day: dt.date | None, lang: str = "ja") -> str:
 @cache
 def environment() -> Environment:
     folders = [str(resources.files("kumin") / "reports" / "templates")]
-    for domain in ("cases", "epi", "resources", "cards", "juki", "oplog"):
+    for domain in template_domains():
         folder = resources.files("kumin") / domain / "templates"
         if folder.is_dir():
             folders.append(str(folder))

@@ -1,13 +1,12 @@
 """``kumin demo``: an installation filled with the synthetic ward, ready to explore.
 
 Each domain contributes a loader ``load_demo(ctx, seed, progress)``; they run in
-the order of :data:`DEMO_LOADERS`, each in its own transaction, through the same
+the order of :data:`kumin.domains.DOMAINS`, each in its own transaction, through the same
 services a user would use. Loading twice changes nothing.
 """
 
 from __future__ import annotations
 
-import importlib
 import secrets
 
 from rich.console import Console
@@ -23,15 +22,8 @@ from kumin.core.i18n import t
 from kumin.core.models import User
 from kumin.core.permissions import ROLES, SYSTEM, Actor
 from kumin.core.setup import initialise
+from kumin.domains import import_part
 from kumin.errors import UserError
-
-DEMO_LOADERS = [
-    "kumin.cases.demo",
-    "kumin.resources.demo",
-    "kumin.cards.demo",
-    "kumin.juki.demo",
-    "kumin.oplog.demo",
-]
 
 DEMO_USERS = {
     "admin": "demo-admin",
@@ -73,13 +65,7 @@ def set_up_demo(
         console.print(t("core.demo.accounts_exist"))
     admin = Actor(DEMO_USERS["admin"], "admin", None, None, settings.lang)
     with Progress(console=console, transient=False) as progress:
-        for name in DEMO_LOADERS:
-            try:
-                module = importlib.import_module(name)
-            except ModuleNotFoundError as exc:
-                if exc.name == name:
-                    continue
-                raise
+        for module in import_part("demo"):
             with context(settings, admin) as ctx:
                 module.load_demo(ctx, seed=seed, progress=progress)
     console.print(t("core.demo.ready"))

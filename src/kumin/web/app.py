@@ -5,7 +5,6 @@ at import time. Errors become pages or JSON in exactly one place
 
 from __future__ import annotations
 
-import importlib
 from collections.abc import Iterator
 from importlib import resources
 
@@ -23,16 +22,6 @@ from kumin.errors import KuminError
 from kumin.web.deps import NeedsLogin, request_lang
 from kumin.web.limits import UploadLimit
 from kumin.web.render import page
-
-DOMAIN_WEB_MODULES = (
-    "kumin.cases.web",
-    "kumin.epi.web",
-    "kumin.resources.web",
-    "kumin.cards.web",
-    "kumin.juki.web",
-    "kumin.oplog.web",
-    "kumin.reports.web",
-)
 
 CSP = (
     "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; "
@@ -75,6 +64,7 @@ def create_app(settings: Settings) -> FastAPI:
             str(path), media_type="text/javascript", headers={"Cache-Control": "max-age=86400"}
         )
 
+    from kumin.domains import import_part
     from kumin.web import api, auth, pages
 
     app.state.routers = []
@@ -86,13 +76,7 @@ def create_app(settings: Settings) -> FastAPI:
     include(auth.router)
     include(pages.router)
     include(api.router, "/api/v1")
-    for name in DOMAIN_WEB_MODULES:
-        try:
-            module = importlib.import_module(name)
-        except ModuleNotFoundError as exc:
-            if exc.name == name:
-                continue
-            raise
+    for module in import_part("web"):
         if hasattr(module, "router"):
             include(module.router)
         if hasattr(module, "api_router"):

@@ -12,6 +12,7 @@ from jinja2 import ChoiceLoader, Environment, FileSystemLoader, PackageLoader, s
 
 from kumin.core.i18n import LANGS, current_lang, t
 from kumin.core.permissions import allowed
+from kumin.domains import template_domains
 from kumin.web.nav import nav_for
 
 
@@ -19,7 +20,7 @@ from kumin.web.nav import nav_for
 def environment() -> Environment:
     loaders = [FileSystemLoader(str(resources.files("kumin") / "web" / "templates"))]
     # Domains keep their page templates beside their code: kumin/<domain>/templates.
-    for domain in ("cases", "epi", "resources", "cards", "juki", "oplog", "reports"):
+    for domain in template_domains():
         folder = resources.files("kumin") / domain / "templates"
         if folder.is_dir():
             loaders.append(PackageLoader("kumin", f"{domain}/templates"))
