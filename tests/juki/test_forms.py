@@ -52,3 +52,23 @@ def test_forms_print_as_xlsx_and_pdf(fresh_db, tmp_path, cli):
         "--format", "xlsx", "--out", str(usage), user=officer,
     )  # fmt: skip
     assert r.exit_code == 0, r.stderr
+
+
+def test_form_and_report_cells_are_never_formulas():
+    from kumin.cards.report import ReportSection, SecurityReport
+    from kumin.cards.report_xlsx import render_xlsx
+    from kumin.juki.forms import Form, render_form
+
+    hostile = '=HYPERLINK("http://x","y")'
+    form = Form("usage", "ja", "t", [("所属", hostile)], ["a"], [[hostile]])
+    body, _, _ = render_form(form, "xlsx")
+    cells = [
+        c for row in openpyxl.load_workbook(io.BytesIO(body)).worksheets[0].values for c in row
+    ]
+    assert hostile not in cells and "'" + hostile in cells
+    report = SecurityReport(2021, "ja", hostile, "令和3年度", "令和3年度", "FY2021", [
+        ReportSection("1", "k", hostile, paragraphs=[hostile]),
+    ])  # fmt: skip
+    sheet = openpyxl.load_workbook(io.BytesIO(render_xlsx(report))).worksheets[0]
+    texts = [c for row in sheet.values for c in row if c]
+    assert not any(str(c).startswith("=") for c in texts)

@@ -43,7 +43,7 @@ from kumin.cards.records import (
     RevokeReason,
 )
 from kumin.cases.dates import DEFAULT_MISSING, InvalidDate, normalise_text, parse_date
-from kumin.core.tabular import read_table, width_problem
+from kumin.core.tabular import neutralise_frame, read_table, width_problem
 from kumin.errors import DataError, NotFound, Problem
 
 #: file stems in a history folder, in the order they are read
@@ -354,6 +354,6 @@ def write_history(
                 exprs.append(expr.alias(headers.get(column, column)))
             frame = frame.select(exprs)
         path = folder / f"{name}.csv"
-        frame.write_csv(path, include_bom=True, date_format="%Y-%m-%d")
+        neutralise_frame(frame).write_csv(path, include_bom=True, date_format="%Y-%m-%d")
         written.append(path)
     return written

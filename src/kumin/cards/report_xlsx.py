@@ -17,18 +17,15 @@ from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
 from kumin.core.i18n import t
+from kumin.core.tabular import neutralise_cell
 
 if TYPE_CHECKING:
     from kumin.cards.report import ReportTable, SecurityReport
 
-_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
-
 
 def _text(value: Any) -> Any:
     """A cell value; text that Excel would read as a formula is kept as text."""
-    if isinstance(value, str) and value.startswith(_FORMULA_START):
-        return "'" + value
-    return value
+    return neutralise_cell(value)
 
 
 def _number(value: Any) -> Any:

@@ -16,11 +16,11 @@ from typing import Any
 
 from kumin.core.context import Ctx
 from kumin.core.i18n import t
+from kumin.core.tabular import neutralise_cell
 from kumin.errors import UserError
 
 KINDS = ("ledger", "usage", "checklist")
 FORMATS = ("pdf", "xlsx", "html")
-_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
 
 @dataclass
@@ -171,9 +171,7 @@ def render_form(form: Form, fmt: str) -> tuple[bytes, str, str]:
 
 
 def _cell(value: Any) -> Any:
-    if isinstance(value, str) and value.startswith(_FORMULA_START):
-        return "'" + value
-    return value
+    return neutralise_cell(value)
 
 
 def _xlsx(form: Form) -> bytes:
