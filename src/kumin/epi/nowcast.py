@@ -68,7 +68,7 @@ from kumin.errors import DataError
 DELAY_RW_SD = 1.0
 WEEKDAY_SD = 1.0
 # sd of the effect of one report day (a holiday, a batch upload, a missing upload)
-REPORT_DAY_SD = 1.0
+REPORT_DAY_SD = 0.25
 # the fallback trend for days with too little information
 TREND_DAYS = 14
 TREND_DAMPING = 0.9  # a growth rate is carried forward with a daily factor of 0.9
@@ -240,7 +240,8 @@ def _information(theta: np.ndarray, g: _Grid, prec: np.ndarray) -> np.ndarray:
     down[-1] -= h
     col = (_objective(up, g)[1] - _objective(down, g)[1]) / (2 * h)
     info[-1, :] = info[:, -1] = 0.0
-    info[-1, -1] = max(col[-1], 1e-6)
+    # away from the mode the curvature in φ can be negative: a floor keeps steps sane
+    info[-1, -1] = max(col[-1], 1.0)
     return info
 
 
@@ -264,7 +265,6 @@ def _fit_mode(g: _Grid, theta0: np.ndarray) -> tuple[np.ndarray, np.ndarray, boo
     prec = _prior_precision(g)
     theta = np.clip(theta0, lo, hi)
     val, grad = _objective(theta, g)
-    converged = False
     tol = 1e-4 * math.sqrt(g.y.sum() + 1.0)
     for _ in range(100):
         info = _information(theta, g, prec)
@@ -280,12 +280,14 @@ def _fit_mode(g: _Grid, theta0: np.ndarray) -> tuple[np.ndarray, np.ndarray, boo
                 break
             t *= 0.5
         free = (cand > lo + 1e-6) & (cand < hi - 1e-6)
-        done = val - new_val < 1e-9 * max(1.0, abs(val)) or np.all(np.abs(new_grad[free]) < tol)
+        # a change of 1e-7 in the log-posterior moves no quantile of the nowcast
+        done = val - new_val < 1e-7 * max(1.0, abs(val)) or np.all(np.abs(new_grad[free]) < tol)
         if new_val <= val:
             theta, val, grad = cand, new_val, new_grad
         if done or t <= 1e-6:
-            converged = bool(np.all(np.abs(grad[free]) < 100 * tol))
             break
+    free = (theta > lo + 1e-6) & (theta < hi - 1e-6)
+    converged = bool(np.all(np.abs(grad[free]) < 100 * tol))
     info = _information(theta, g, prec)
     # a dispersion at its bound (Poisson-like data) has a flat likelihood: hold it fixed
     if theta[-1] >= hi[-1] - 1e-6 or theta[-1] <= lo[-1] + 1e-6:
@@ -293,27 +295,89 @@ def _fit_mode(g: _Grid, theta0: np.ndarray) -> tuple[np.ndarray, np.ndarray, boo
     return theta, _covariance(info), converged
 
 
-def _trend(x: np.ndarray, anchors: np.ndarray, W: int) -> tuple[np.ndarray, np.ndarray] | None:
-    """Log-linear trend of ``x`` over the anchor rows, damped beyond them: mean and sd per row."""
-    idx = np.flatnonzero(anchors)[-TREND_DAYS:]
+def _trend(
+    x: np.ndarray, anchors: np.ndarray, weekday: np.ndarray
+) -> tuple[np.ndarray, np.ndarray] | None:
+    """Log-linear trend of ``x`` over the last anchor rows, damped beyond them, with a
+    day-of-week effect of the reference days when there are four weeks of anchors:
+    mean and sd of each row's log count."""
+    W = len(x)
+    idx = np.flatnonzero(anchors)[-2 * TREND_DAYS :]
     if len(idx) < 5:
         return None
-    xs, ys = idx.astype(float), x[idx]
-    xbar = xs.mean()
-    sxx = float(np.sum((xs - xbar) ** 2))
-    slope = float(np.sum((xs - xbar) * (ys - ys.mean())) / sxx)
-    intercept = float(ys.mean() - slope * xbar)
-    resid = ys - (intercept + slope * xs)
-    sigma = max(float(np.sqrt(np.sum(resid**2) / (len(idx) - 2))), 0.05)
+    use_week = len(idx) >= 3 * 7 and len(np.unique(weekday[idx])) == 7
+    if not use_week:
+        idx = idx[-TREND_DAYS:]
     last = idx[-1]
     rows = np.arange(W)
     h = np.maximum(rows - last, 0)
     # a damped trend: day h beyond the last anchor moves by slope · (ρ + ρ² + … + ρ^h)
     carried = TREND_DAMPING * (1 - TREND_DAMPING**h) / (1 - TREND_DAMPING)
-    pos = np.where(rows > last, last + carried, rows)
-    mean = intercept + slope * pos
-    sd = np.sqrt(sigma**2 * (1 + 1 / len(idx) + (pos - xbar) ** 2 / sxx) + (TREND_WIDEN * h) ** 2)
+    pos = np.where(rows > last, last + carried, rows).astype(float)
+
+    def design(t: np.ndarray, wd: np.ndarray) -> np.ndarray:
+        cols = [np.ones_like(t), t - last]
+        if use_week:
+            cols += [(wd == k).astype(float) for k in range(1, 7)]
+        return np.column_stack(cols)
+
+    X = design(idx.astype(float), weekday[idx])
+    coef, *_ = np.linalg.lstsq(X, x[idx], rcond=None)
+    resid = x[idx] - X @ coef
+    dof = max(len(idx) - X.shape[1], 1)
+    sigma = max(float(np.sqrt(np.sum(resid**2) / dof)), 0.05)
+    xtx_inv = np.linalg.pinv(X.T @ X)
+    Xp = design(pos, weekday)
+    mean = Xp @ coef
+    lever = np.einsum("ij,jk,ik->i", Xp, xtx_inv, Xp)
+    sd = np.sqrt(sigma**2 * (1 + lever) + (TREND_WIDEN * h) ** 2)
     return mean, sd
+
+
+def _remainder_spread(y: np.ndarray, p: np.ndarray, lam: np.ndarray) -> np.ndarray:
+    """Extra spread of what is still to come after each delay, seen on complete days.
+
+    For days complete within ``max_delay``, the cases reported after delay ``h``,
+    summed over 7 consecutive days, are compared with what the fitted model expects;
+    the variance beyond the NB's own gives a gamma size ``ψ_h`` (moments; inf when
+    there is none). Real reporting varies more than the model (batches, backlogs
+    cleared, delays that change with the calendar): without this the intervals of
+    weekly sums are far too narrow.
+    """
+    W, D1 = y.shape
+    complete = W - D1 + 1  # rows 0..complete-1 have every delay observed
+    size = np.full(D1 - 1, np.inf)
+    if complete < 14:
+        return size
+    rest = np.cumsum(y[:complete, ::-1], axis=1)[:, ::-1]  # rest[t, d] = Σ_{k >= d} y
+    exp_rest = lam[:complete, None] * np.cumsum(p[:complete, ::-1], axis=1)[:, ::-1]
+    kernel = np.ones(7)
+    for h in range(D1 - 1):
+        r = np.convolve(rest[:, h + 1], kernel, "valid")
+        e = np.convolve(exp_rest[:, h + 1], kernel, "valid")
+        excess = float(np.sum((r - e) ** 2 - e))
+        if excess > 0 and e.sum() > 0:
+            size[h] = max(float(np.sum(e**2)) / excess, 0.5)
+    return size
+
+
+def _widen(pred: np.ndarray, size: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+    """Scale each draw's still-to-come counts by a mean-one gamma factor of size ``ψ_h``.
+
+    One uniform per draw, shared by all days (comonotone): the factor moves the
+    days of a week together, as the weekly sums it was measured on did.
+    """
+    n, W = pred.shape
+    D = len(size)
+    lag = np.arange(W)[::-1]
+    u = rng.uniform(0.005, 0.995, (n, 1))
+    out = pred.copy()
+    for h in range(min(D, W)):
+        if np.isfinite(size[h]):
+            col = W - 1 - h  # the day with lag h
+            out[:, col] = pred[:, col] * stats.gamma.ppf(u[:, 0], size[h]) / size[h]
+    del lag
+    return np.round(out)
 
 
 def _at_least(rng: np.random.Generator, lam: np.ndarray, floor: np.ndarray) -> np.ndarray:
@@ -401,7 +465,7 @@ class Nowcaster(_NowcastBase):
         *,
         window: int | None = None,
         rw_sd: float = 1.0,
-        delay_sd: float = 0.3,
+        delay_sd: float = 0.1,
         min_fraction: float = 0.3,
         late: str = "ignore",
         n_draws: int = 1000,
@@ -550,16 +614,25 @@ class Nowcaster(_NowcastBase):
         log_p = _log_pmf(beta_s, gam_s, kap_s, grid)
         phi = np.exp(np.minimum(lphi_s, 12.0))
         unobs = ~obs
-        mu_u = np.exp(np.minimum(a_s[:, :, None] + log_p, 25.0))[:, unobs]
+        # report days still to come have effects of their own, shared by every reference
+        # day they report on: drawn with the spread the past report days showed
+        # (mean-one multipliers), they make the still-to-come counts move together
+        spread = float(np.std(theta[W + D + 7 + n_weeks : -1]))
+        future_rep = rng.normal(-0.5 * spread**2, spread, (n_draws, D))
+        log_mu = a_s[:, :, None] + log_p
+        log_mu[:, unobs] += future_rep[:, (rows + cols - W)[unobs]]
+        mu_u = np.exp(np.minimum(log_mu, 25.0))[:, unobs]
         future = _rnbinom(rng, mu_u, phi[:, None])
         pred = future @ (rows[unobs][:, None] == np.arange(W)[None, :]).astype(float)
-        draws = row_obs[None, :] + pred
-
         a, beta, gam, kap, rho, _ = _split(theta, grid)
         p_hat = np.exp(_log_pmf(beta, gam, kap, grid))
+        self.spread_of_remainder_ = _remainder_spread(grid.y, p_hat, np.exp(a))
+        pred = _widen(pred, self.spread_of_remainder_, rng)
+        draws = row_obs[None, :] + pred
         fraction = np.where(obs, p_hat, 0.0).sum(axis=1)
         reliable = fraction >= min_fraction
-        draws, reliable = self._degrade(draws, row_obs, a, cov, fraction, reliable, rng)
+        weekday = (start + np.arange(W) + 3) % 7
+        draws, reliable = self._degrade(draws, row_obs, a, cov, fraction, reliable, rng, weekday)
         observed = row_obs
         self.late_ratio_ = 0.0
         if self.late == "model":
@@ -592,12 +665,13 @@ class Nowcaster(_NowcastBase):
         fraction: np.ndarray,
         reliable: np.ndarray,
         rng: np.random.Generator,
+        weekday: np.ndarray,
     ) -> tuple[np.ndarray, np.ndarray]:
         """Flag days with too little information or an anomalous estimate; nowcast them
         from the recent trend, given what is already reported."""
         W = len(a)
         solid = reliable & (fraction >= SOLID_FRACTION)
-        trend = _trend(np.log(np.median(draws, axis=0) + 0.5), solid, W)
+        trend = _trend(np.log(np.median(draws, axis=0) + 0.5), solid, weekday)
         if trend is None:  # too short a series for a trend: flag, keep the model's draws
             return draws, reliable
         mean, sd = trend
