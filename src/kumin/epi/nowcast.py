@@ -334,27 +334,28 @@ def _trend(
     return mean, sd
 
 
-def _remainder_spread(y: np.ndarray, p: np.ndarray, lam: np.ndarray) -> np.ndarray:
+def _remainder_spread(y: np.ndarray, p: np.ndarray) -> np.ndarray:
     """Extra spread of what is still to come after each delay, seen on complete days.
 
-    For days complete within ``max_delay``, the cases reported after delay ``h``,
-    summed over 7 consecutive days, are compared with what the fitted model expects;
-    the variance beyond the NB's own gives a gamma size ``ψ_h`` (moments; inf when
-    there is none). Real reporting varies more than the model (batches, backlogs
-    cleared, delays that change with the calendar): without this the intervals of
-    weekly sums are far too narrow.
+    For the days complete within ``max_delay``, the cases reported after delay ``h``
+    (summed over 7 consecutive days) are compared with what the window's average
+    delay pmf predicts from the cases reported by ``h``, as a nowcast at lag ``h``
+    would have; the variance beyond Poisson gives a gamma size ``ψ_h`` (moments;
+    inf when there is none). Real reporting varies more than the model (batches,
+    backlogs cleared, delays that change with the calendar): without this the
+    intervals of weekly sums are far too narrow.
     """
     W, D1 = y.shape
     complete = W - D1 + 1  # rows 0..complete-1 have every delay observed
     size = np.full(D1 - 1, np.inf)
     if complete < 14:
         return size
-    rest = np.cumsum(y[:complete, ::-1], axis=1)[:, ::-1]  # rest[t, d] = Σ_{k >= d} y
-    exp_rest = lam[:complete, None] * np.cumsum(p[:complete, ::-1], axis=1)[:, ::-1]
+    cdf = np.cumsum(p.mean(axis=0))
+    got = np.cumsum(y[:complete], axis=1)
     kernel = np.ones(7)
     for h in range(D1 - 1):
-        r = np.convolve(rest[:, h + 1], kernel, "valid")
-        e = np.convolve(exp_rest[:, h + 1], kernel, "valid")
+        r = np.convolve(got[:, -1] - got[:, h], kernel, "valid")
+        e = np.convolve(got[:, h] * (1 - cdf[h]) / max(cdf[h], 1e-3), kernel, "valid")
         excess = float(np.sum((r - e) ** 2 - e))
         if excess > 0 and e.sum() > 0:
             size[h] = max(float(np.sum(e**2)) / excess, 0.5)
@@ -626,7 +627,7 @@ class Nowcaster(_NowcastBase):
         pred = future @ (rows[unobs][:, None] == np.arange(W)[None, :]).astype(float)
         a, beta, gam, kap, rho, _ = _split(theta, grid)
         p_hat = np.exp(_log_pmf(beta, gam, kap, grid))
-        self.spread_of_remainder_ = _remainder_spread(grid.y, p_hat, np.exp(a))
+        self.spread_of_remainder_ = _remainder_spread(grid.y, p_hat)
         pred = _widen(pred, self.spread_of_remainder_, rng)
         draws = row_obs[None, :] + pred
         fraction = np.where(obs, p_hat, 0.0).sum(axis=1)
@@ -701,7 +702,16 @@ class Nowcaster(_NowcastBase):
         if timely_n <= 0:
             return draws, observed, fraction
         self.late_ratio_ = late_n / timely_n
-        ratio = rng.gamma(late_n + 0.5, 1.0 / timely_n, size=(draws.shape[0], 1))
+        # the late share changes from week to week (backlogs cleared): draw it with the
+        # spread of the weekly shares, not only the sampling error of their mean
+        week = (lag - 2 * D) // 7
+        late_w = np.bincount(week[old], (w * ((delay > D) & (delay <= 2 * D)))[old], LATE_WEEKS)
+        timely_w = np.bincount(week[old], (w * (delay <= D))[old], LATE_WEEKS)
+        shares = late_w[timely_w > 0] / timely_w[timely_w > 0]
+        var = max(float(np.var(shares, ddof=1)) if len(shares) > 1 else 0.0, 0.0)
+        var += (late_n + 0.5) / timely_n**2  # and the sampling error
+        mean = (late_n + 0.5) / timely_n
+        ratio = rng.gamma(mean**2 / var, var / mean, size=(draws.shape[0], 1))
         pending = (end - (start + np.arange(W))) <= D  # days yet to see any late report
         extra = rng.poisson(ratio * draws[:, pending])
         draws[:, pending] += extra
