@@ -15,11 +15,16 @@ slows down). Every row's pmf sums to one, so ``λ_t`` stays the expected final
 count. Priors (penalties): a random walk on ``log λ_t`` (sd ``rw_sd``) and on the
 delay logits ``β`` (sd 1, so that a delay never yet seen keeps some probability),
 a random walk of sd ``delay_sd`` on ``κ`` and N(0, 1) on ``γ``. The mode is found
-by L-BFGS with the analytic gradient, polished by Newton steps; the Laplace
-approximation (finite-difference Hessian of the gradient) gives parameter draws,
-and for each draw the cells still to come are drawn from the NB. What was reported
-is data and stays as it is; the still-to-come counts of a day are conditioned on
-its reported cells through the posterior of ``λ_t``.
+by Fisher scoring with the analytic gradient; the Laplace
+approximation (Fisher information at the mode) gives parameter draws, and for
+each draw the cells still to come are drawn from the NB. What was reported is data
+and stays as it is; the still-to-come counts of a day are conditioned on its
+reported cells through the posterior of ``λ_t``. Report days still to come get
+effects of their own (drawn with the spread of the past ones, shared by every
+reference day they report on), and the still-to-come counts of each lag are
+scaled by a mean-one gamma factor whose size is measured on the complete days:
+how far what came after that lag strayed from what the average delay predicted
+(:func:`_remainder_spread`). Both make weekly sums honestly uncertain.
 
 **Degrading gracefully.** A reference day whose expected reported fraction
 ``F_t = Σ_{d <= as_of - t} p[t, d]`` is below ``min_fraction``, or whose estimate
@@ -370,14 +375,12 @@ def _widen(pred: np.ndarray, size: np.ndarray, rng: np.random.Generator) -> np.n
     """
     n, W = pred.shape
     D = len(size)
-    lag = np.arange(W)[::-1]
     u = rng.uniform(0.005, 0.995, (n, 1))
     out = pred.copy()
     for h in range(min(D, W)):
         if np.isfinite(size[h]):
             col = W - 1 - h  # the day with lag h
             out[:, col] = pred[:, col] * stats.gamma.ppf(u[:, 0], size[h]) / size[h]
-    del lag
     return np.round(out)
 
 
@@ -443,6 +446,8 @@ class Nowcaster(_NowcastBase):
     weekday_effect_ : ndarray (7,)  report-day multipliers of the delay odds, Monday first
     dispersion_ : float  NB size φ
     late_ratio_ : float  late / timely reports (0 with ``late="ignore"``)
+    spread_of_remainder_ : ndarray (max_delay,)  gamma size ψ_h of the still-to-come
+        factor after lag h (inf: no extra spread)
     n_beyond_max_delay_ : int
     converged_ : bool
     theta_ : ndarray  the mode
