@@ -172,3 +172,6 @@ def test_bad_triangle_is_refused_by_line_and_column(anyone, tmp_path):
 
     r = anyone("epi", "nowcast", "--samples", "10")
     assert r.exit_code == 1 and "--triangle" in r.stderr
+
+    r = anyone("epi", "nowcast", "--triangle", str(odd), "--from", "2022-01-01")
+    assert r.exit_code == 1 and "--from" in r.stderr

@@ -125,6 +125,9 @@ def nowcast(
     if triangle is not None:
         from kumin.epi.triangle_file import nowcast_triangle
 
+        if start or end:  # the file's own dates decide: say so rather than ignore them
+            raise UserError("epi.cli_nowcast.period_with_triangle")
+
         settings()
         frame = nowcast_triangle(
             triangle, max_delay=max_delay, samples=samples, as_of=_date(as_of), encoding=encoding
