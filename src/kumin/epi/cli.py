@@ -136,8 +136,12 @@ def nowcast(
         # sample paths are for scoring programs: CSV unless JSON is asked for
         emit(rows, "csv" if samples and fmt == "table" else fmt, frame.columns, out=out)
         if samples is None:
-            bad = [str(r["reference_date"]) for r in rows if not r["reliable"]]
-            _unreliable(sorted(set(bad)))
+            bad = [
+                " ".join(str(x) for x in (r.get("stratum"), r["reference_date"]) if x is not None)
+                for r in rows
+                if not r["reliable"]
+            ]
+            _unreliable(bad)
         return
     if samples is not None:
         raise UserError("epi.cli_nowcast.samples_need_triangle")
