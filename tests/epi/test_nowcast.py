@@ -127,7 +127,7 @@ def test_errors():
 def test_tokyo_omicron_nowcast(shared_data):
     # The Tokyo onset curve published on 2022-01-30 (tokyo/..._snapshot_2022-01-30.csv) has
     # no report dates, so the delay must be assumed: onset → appearing in the file, gamma
-    # with mean 2.5–5 days and sd 1.5–3 (24 candidates, weighted by their evidence).
+    # with mean 2.5–5 days and sd 1.5–3 (24 candidates, pseudo-BMA+ weights).
     path = shared_data / "tokyo" / "tokyo_positive_by_onset_date_snapshot_2022-01-30.csv"
     df = pl.read_csv(path, try_parse_dates=True)
     candidates = [
@@ -151,5 +151,15 @@ def test_tokyo_omicron_nowcast(shared_data):
     widths = (recent["upper_90"] - recent["lower_90"]).to_numpy()
     assert widths[-1] > widths[0]
     assert nc.delay_weights_.sum() == pytest.approx(1.0)
+    # model averaging that is not too sure: the evidence alone puts 98% on one candidate
+    assert nc.delay_weights_.max() < 0.9
+    sure = DelayNowcaster(
+        candidates, max_delay=30, n_draws=1200, random_state=0, delay_weights="evidence"
+    ).fit(df["cases"].to_numpy(), df["onset_date"], as_of="2022-01-30")
+    assert sure.delay_weights_.max() > 0.9
+    day = -3  # 2022-01-28, 15% reported
+    assert (
+        np.subtract(*nc.interval(0.9)[::-1])[day] > 3 * np.subtract(*sure.interval(0.9)[::-1])[day]
+    )
     print(nc.table_.tail(9))
     print(peak)

@@ -132,6 +132,16 @@ def nowcast(
     end: str = TO,
     max_delay: int = typer.Option(21, "--max-delay", help="最大の遅れ（日） / longest delay"),
     as_of: str = typer.Option(None, "--as-of", help="この日の時点で / as the data stood on"),
+    triangle: Path = typer.Option(
+        None,
+        "--triangle",
+        help="reference_date,report_date,count[,stratum] の報告三角形（データベース不要）"
+        " / reporting triangle file, no database",
+    ),
+    samples: int = typer.Option(
+        None, "--samples", help="最終件数のサンプル経路 N 本（--triangle） / N sample paths"
+    ),
+    encoding: str = typer.Option("auto", "--encoding", help="auto, utf-8, cp932"),
     fmt: str = FORMAT,
     out: Path = OUT,
 ) -> None:
@@ -139,9 +149,38 @@ def nowcast(
     from kumin.epi import service
 
     check_format(fmt)
+    if triangle is not None:
+        from kumin.epi.triangle_file import nowcast_triangle
+
+        if start or end:  # the file's own dates decide: say so rather than ignore them
+            raise UserError("epi.cli_nowcast.period_with_triangle")
+
+        settings()
+        frame = nowcast_triangle(
+            triangle, max_delay=max_delay, samples=samples, as_of=_date(as_of), encoding=encoding
+        )
+        rows = [dict(zip(frame.columns, r, strict=True)) for r in frame.iter_rows()]
+        # sample paths are for scoring programs: CSV unless JSON is asked for
+        emit(rows, "csv" if samples and fmt == "table" else fmt, frame.columns, out=out)
+        if samples is None:
+            bad = [
+                " ".join(str(x) for x in (r.get("stratum"), r["reference_date"]) if x is not None)
+                for r in rows
+                if not r["reliable"]
+            ]
+            _unreliable(bad)
+        return
+    if samples is not None:
+        raise UserError("epi.cli_nowcast.samples_need_triangle")
     with cli_ctx("epi.run") as ctx:
         result = service.nowcast(ctx, _date(start), _date(end), max_delay, _date(as_of))
     _emit(result, fmt, out)
+    _unreliable(result.meta.get("unreliable_dates", []))
+
+
+def _unreliable(dates: list[str]) -> None:
+    if dates:
+        err_console.print(t("epi.cli_nowcast.unreliable", settings().lang, dates=", ".join(dates)))
 
 
 @epi_app.command("rt")

@@ -1,44 +1,55 @@
-"""Nowcasting: correct the right-truncated recent days of the onset curve.
+"""Nowcasting: correct the right-truncated recent days of an epidemic curve.
 
-Two estimators share one model and one output.
+:class:`Nowcaster` works from the **reporting triangle**: cases by reference day
+``t`` (onset, or the date of a positive test) and delay ``d`` (days to report),
+known only where ``t + d <= as_of``. Each cell is negative binomial,
 
-:class:`Nowcaster` works from the **reporting triangle**: cases by onset day ``t``
-and delay ``d`` (days from onset to report), known only where ``t + d <= as_of``.
-Each cell is negative binomial,
+    n[t, d] ~ NB(mean = λ_t · p[t, d], size = φ),
+    p[t, ·] = softmax_d(β_d + γ[weekday of t + d] + κ[week of t] · d / D)
 
-    n[t, d] ~ NB(mean = λ_t · p_d, size = φ)
+— a chain ladder with NB overdispersion whose delay pmf ``p[t, ·]`` carries a
+day-of-week effect of the *report* day (``γ``: what is not reported on a Sunday
+comes on Monday) and changes with the reference week (``κ``, a random walk across
+weeks, tilts the pmf towards shorter or longer delays as testing speeds up or
+slows down). Every row's pmf sums to one, so ``λ_t`` stays the expected final
+count. Priors (penalties): a random walk on ``log λ_t`` (sd ``rw_sd``) and on the
+delay logits ``β`` (sd 1, so that a delay never yet seen keeps some probability),
+a random walk of sd ``delay_sd`` on ``κ`` and N(0, 1) on ``γ``. The mode is found
+by Fisher scoring with the analytic gradient; the Laplace
+approximation (Fisher information at the mode) gives parameter draws, and for
+each draw the cells still to come are drawn from the NB. What was reported is data
+and stays as it is; the still-to-come counts of a day are conditioned on its
+reported cells through the posterior of ``λ_t``. Report days still to come get
+effects of their own (drawn with the spread of the past ones, shared by every
+reference day they report on), and the still-to-come counts of each lag are
+scaled by a mean-one gamma factor whose size is measured on the complete days:
+how far what came after that lag strayed from what the average delay predicted
+(:func:`_remainder_spread`). Both make weekly sums honestly uncertain.
 
-— the multiplicative (chain-ladder) delay model with NB overdispersion. ``λ_t``
-is the expected final count of onset day ``t``, ``p`` the delay pmf (estimated,
-constant over the window) and ``φ`` the overdispersion (variance ``μ + μ²/φ``).
-A random-walk penalty on ``log λ_t`` (sd ``rw_sd`` per day) keeps the most recent
-days, which have almost no data, from running off to zero or infinity; with the
-default ``rw_sd=1`` it is weak where the data speak. A random walk (sd 1) on the
-logits of ``p`` keeps delays never yet seen from a pmf of exactly zero. Estimation
-is penalised maximum likelihood (the MAP of a model with random-walk priors).
-*Assumptions:* the delay distribution is the same for every onset day in the
-window (no day-of-week reporting effect, no change in testing), and reporting is
-eventually complete within ``max_delay``.
+**Degrading gracefully.** A reference day whose expected reported fraction
+``F_t = Σ_{d <= as_of - t} p[t, d]`` is below ``min_fraction``, or whose estimate
+jumps more than 3 sd from the recent trend while less than half of it is reported
+(an anomalous last day: a cut-off at midnight, a batch upload), does not carry
+the information to be scaled up: a ratio of tiny numbers would blow up. Such a day
+is flagged (``table_["reliable"]`` false) and its final count is drawn from the
+recent trend instead — log-linear over the last 14 days at least half reported,
+damped, its sd widened by 0.05 per day beyond them — given that it is at least
+what is already reported.
 
-:class:`DelayNowcaster` is for data that hold **only onset counts** (no report
-dates), e.g. a published onset curve. The delay is then not estimable and must be
-given — a fitted distribution from other data or literature values; several
-candidate pmfs (e.g. draws of uncertain parameters) spread the draws over them so
-that the intervals carry the delay's uncertainty. Day ``t`` has been reported
-with probability ``F(as_of - t)``, so ``y_t ~ NB(λ_t F(as_of - t), φ)`` with
-``log λ_t`` a random walk. Its sd and ``φ`` are estimated on the complete days of
-the window by Laplace-approximate marginal likelihood (:func:`estimate_smoothing`),
-and several candidate delays are weighted by their evidence (or equally).
-*Assumption:* the delay is the same for every onset day in the window; the
-nowcast of days reported to a few percent is mostly the trend and the delay.
+**Late reports.** Cases reported more than ``max_delay`` days after their
+reference day are outside the triangle. With ``late="model"`` the ratio of late to
+timely reports is estimated on the rows old enough to show them (gamma posterior,
+last 8 weeks of such rows) and late cases are drawn for the days that have not had
+them yet; with ``late="ignore"`` (the default for line lists) they are left out
+and counted in ``n_beyond_max_delay_``.
 
-Uncertainty: the parameters are drawn from the normal approximation at the mode
-(Laplace: inverse Hessian of the penalised log-likelihood), then the cases still
-to be reported are drawn from the NB for each parameter draw. ``draws_`` (draws ×
-days, observed plus predicted) carries this to deconvolution and Rt.
+**Corrections** (:meth:`Nowcaster.fit_triangle`): a negative count corrects
+earlier reports of the same reference day. The cumulative count of each day is
+made monotone from the latest report backwards (``C'_d = min_{k >= d} C_k``): what
+is known today is kept and the correction is taken out of the reports it corrects.
 
-Cases with a delay beyond ``max_delay`` are outside the model: choose
-``max_delay`` so that they are rare (``n_beyond_max_delay_`` counts them).
+:class:`DelayNowcaster` (:mod:`kumin.epi.nowcast_delay`) nowcasts series without
+report dates from a given delay.
 """
 
 from __future__ import annotations
@@ -50,319 +61,376 @@ from typing import Any
 
 import numpy as np
 import polars as pl
-from scipy import linalg, optimize, special
+from scipy import linalg, special, stats
 
-from kumin.epi._checks import (
-    check_choice_param,
-    check_counts,
-    check_fitted,
-    check_int_param,
-    check_real_param,
-)
-from kumin.epi.delays import ConvergenceWarning, DelayDistribution, DelayFit, from_days, to_days
-from kumin.epi.impute import delay_pmf
+from kumin.epi._checks import check_choice_param, check_int_param, check_real_param
+from kumin.epi._nowcast_base import LEVELS, _as_of_day, _NowcastBase, _rnbinom
+from kumin.epi.delays import ConvergenceWarning, from_days, to_days
+from kumin.epi.nowcast_delay import DelayNowcaster, estimate_smoothing
 from kumin.errors import DataError
 
-LEVELS = (0.5, 0.9, 0.95)
-# day-to-day sd of the random-walk penalty on the logits of the delay pmf
+# prior sds: day-to-day change of the delay logits, and the report-weekday effects
 DELAY_RW_SD = 1.0
+WEEKDAY_SD = 1.0
+# sd of the effect of one report day (a holiday, a batch upload, a missing upload)
+REPORT_DAY_SD = 0.25
+# the fallback trend for days with too little information
+TREND_DAYS = 14
+TREND_DAMPING = 0.9  # a growth rate is carried forward with a daily factor of 0.9
+TREND_WIDEN = 0.05  # extra sd of log counts per day beyond the trend's last day
+ANOMALY_Z = 3.0
+SOLID_FRACTION = 0.5  # days at least this much reported anchor the trend
+LATE_WEEKS = 8
 
 
 @dataclass(frozen=True)
-class _Cells:
-    y: np.ndarray  # observed counts
-    row: np.ndarray  # index of the onset day
-    col: np.ndarray  # delay index, or -1 when the delay is given (offset holds it)
-    offset: np.ndarray  # log of a known factor of the mean
-    n_rows: int
-    n_cols: int  # number of estimated delay probabilities (0: delay given)
+class _Grid:
+    """The window of the triangle as a W × (D+1) grid and the model's design."""
+
+    y: np.ndarray  # counts, 0 where not yet observable
+    obs: np.ndarray  # observable cells (t + d <= as_of)
+    dow: np.ndarray  # weekday of each cell's report day (Monday = 0)
+    week: np.ndarray  # reference week of each row (0 = oldest)
+    n_weeks: int
+    z: np.ndarray  # d / D: the shape of the weekly tilt
+    rep: np.ndarray  # index of each cell's report day in the window
+    rw_sd: float
+    delay_sd: float
+
+    @property
+    def W(self) -> int:
+        return self.y.shape[0]
+
+    @property
+    def D(self) -> int:
+        return self.y.shape[1] - 1
 
 
-def _objective(theta: np.ndarray, cells: _Cells, rw_sd: float) -> tuple[float, np.ndarray]:
-    """Negative penalised log-likelihood and its gradient."""
-    n, k = cells.n_rows, cells.n_cols
-    a = theta[:n]
-    log_phi = theta[-1]
+def _split(theta: np.ndarray, g: _Grid) -> tuple[np.ndarray, ...]:
+    """log λ, β (β_0 = 0), γ, κ, ρ and log φ; ``theta`` may be one vector or draws × params."""
+    W, D, K = g.W, g.D, g.n_weeks
+    a = theta[..., :W]
+    beta = np.concatenate([np.zeros(theta.shape[:-1] + (1,)), theta[..., W : W + D]], axis=-1)
+    gam = theta[..., W + D : W + D + 7]
+    kap = theta[..., W + D + 7 : W + D + 7 + K]
+    rho = theta[..., W + D + 7 + K : 2 * W + D + 7 + K]
+    return a, beta, gam, kap, rho, theta[..., -1]
+
+
+def _log_pmf(beta: np.ndarray, gam: np.ndarray, kap: np.ndarray, g: _Grid) -> np.ndarray:
+    """log p[t, d] (W × (D+1), with leading draw axes if the parameters have them)."""
+    eta = beta[..., None, :] + gam[..., g.dow] + kap[..., g.week][..., :, None] * g.z
+    top = eta.max(axis=-1, keepdims=True)
+    return eta - top - np.log(np.exp(eta - top).sum(axis=-1, keepdims=True))
+
+
+def _rw_penalty(x: np.ndarray, sd: float) -> tuple[float, np.ndarray]:
+    diff = np.diff(x) / (sd * sd)
+    grad = np.zeros_like(x)
+    grad[1:] += diff
+    grad[:-1] -= diff
+    return 0.5 * float(np.sum(np.diff(x) ** 2)) / (sd * sd), grad
+
+
+def _objective(theta: np.ndarray, g: _Grid) -> tuple[float, np.ndarray]:
+    """Negative penalised log-likelihood of the triangle and its gradient."""
+    W, D = g.W, g.D
+    a, beta, gam, kap, rho, log_phi = _split(theta, g)
+    K = g.n_weeks
     phi = math.exp(log_phi)
-    log_mu = a[cells.row] + cells.offset
-    if k:
-        b = np.concatenate([[0.0], theta[n : n + k - 1]])
-        log_p = b - special.logsumexp(b)
-        log_mu = log_mu + log_p[cells.col]
+    log_p = _log_pmf(beta, gam, kap, g)
+    log_mu = (a[:, None] + log_p)[g.obs] + rho[g.rep[g.obs]]
+    y = g.y[g.obs]
     mu = np.exp(log_mu)
-    y = cells.y
+    lse = np.logaddexp(log_phi, log_mu)
     ll = (
-        special.gammaln(y + phi)
-        - special.gammaln(phi)
-        + phi * (log_phi - np.logaddexp(log_phi, log_mu))
-        + y * (log_mu - np.logaddexp(log_phi, log_mu))
+        special.gammaln(y + phi) - special.gammaln(phi) + phi * (log_phi - lse) + y * (log_mu - lse)
     )
-    g = phi * (y - mu) / (phi + mu)  # d ll / d log mu
-    grad = np.zeros_like(theta)
-    grad[:n] = np.bincount(cells.row, weights=g, minlength=n)
-    if k:
-        by_col = np.bincount(cells.col, weights=g, minlength=k)
-        grad_b = by_col - np.exp(log_p) * g.sum()
-        grad[n : n + k - 1] = grad_b[1:]
+    cell = np.zeros(g.y.shape)
+    cell[g.obs] = phi * (y - mu) / (phi + mu)  # d ll / d log mu
+    by_row = cell.sum(axis=1)
+    # log mu = a + eta - logsumexp(eta): the softmax spreads each row's score over all delays
+    d_eta = cell - np.exp(log_p) * by_row[:, None]
+    grad = np.empty_like(theta)
+    grad[:W] = by_row
+    grad[W : W + D] = d_eta.sum(axis=0)[1:]
+    grad[W + D : W + D + 7] = np.bincount(g.dow.ravel(), d_eta.ravel(), minlength=7)
+    grad[W + D + 7 : W + D + 7 + K] = np.bincount(g.week, (d_eta * g.z).sum(axis=1), minlength=K)
+    grad[W + D + 7 + K : -1] = np.bincount(g.rep.ravel(), cell.ravel(), minlength=W)
     grad[-1] = np.sum(
         phi
         * (
             special.digamma(y + phi)
             - special.digamma(phi)
             + log_phi
-            - np.logaddexp(log_phi, log_mu)
+            - lse
             + 1.0
             - (y + phi) / (phi + mu)
         )
     )
-    diff = np.diff(a)
-    pen = 0.5 * np.sum(diff * diff) / (rw_sd * rw_sd)
-    gpen = np.zeros(n)
-    gpen[1:] += diff / (rw_sd * rw_sd)
-    gpen[:-1] -= diff / (rw_sd * rw_sd)
-    grad[:n] = grad[:n] - gpen
-    if k > 1:
-        # a smooth delay pmf: without it a delay never seen runs to log p = -inf
-        # and its Laplace variance explodes
-        c = np.concatenate([[0.0], theta[n : n + k - 1]])
-        dc = np.diff(c) / (DELAY_RW_SD * DELAY_RW_SD)
-        pen += 0.5 * np.sum(np.diff(c) ** 2) / (DELAY_RW_SD * DELAY_RW_SD)
-        gb = dc.copy()
-        gb[:-1] -= dc[1:]
-        grad[n : n + k - 1] -= gb
+    pen_a, g_a = _rw_penalty(a, g.rw_sd)
+    pen_b, g_b = _rw_penalty(beta, DELAY_RW_SD)
+    pen_k, g_k = _rw_penalty(kap, g.delay_sd)
+    pen = pen_a + pen_b + pen_k + 0.5 * float(gam @ gam) / WEEKDAY_SD**2 + 0.5 * kap[0] ** 2
+    pen += 0.5 * float(rho @ rho) / REPORT_DAY_SD**2
+    grad[:W] -= g_a
+    grad[W : W + D] -= g_b[1:]
+    grad[W + D : W + D + 7] -= gam / WEEKDAY_SD**2
+    g_k[0] += kap[0]
+    grad[W + D + 7 : W + D + 7 + K] -= g_k
+    grad[W + D + 7 + K : -1] -= rho / REPORT_DAY_SD**2
     return -(float(ll.sum()) - pen), -grad
 
 
-def _hessian(theta: np.ndarray, cells: _Cells, rw_sd: float) -> np.ndarray:
-    """Analytic Hessian of the negative penalised log-likelihood.
+def _bounds(g: _Grid) -> tuple[np.ndarray, np.ndarray]:
+    W, D, K = g.W, g.D, g.n_weeks
+    lo = np.array([-10.0] * W + [-20.0] * D + [-5.0] * 7 + [-10.0] * K + [-5.0] * W + [-4.0])
+    hi = np.array([25.0] * W + [20.0] * D + [5.0] * 7 + [10.0] * K + [5.0] * W + [12.0])
+    return lo, hi
 
-    Built from the cell curvatures summed by onset day and delay, so its cost is
-    that of the triangle, not of a cells × parameters design matrix.
+
+def _rw_matrix(n: int, sd: float) -> np.ndarray:
+    diff = np.diff(np.eye(n), axis=0)
+    return diff.T @ diff / (sd * sd)
+
+
+def _prior_precision(g: _Grid) -> np.ndarray:
+    """The (constant) Hessian of the penalties."""
+    W, D, K = g.W, g.D, g.n_weeks
+    m = 2 * W + D + 7 + K + 1
+    prec = np.zeros((m, m))
+    prec[:W, :W] = _rw_matrix(W, g.rw_sd)
+    prec[W : W + D, W : W + D] = _rw_matrix(D + 1, DELAY_RW_SD)[1:, 1:]  # β_0 = 0 is fixed
+    sl = slice(W + D, W + D + 7)
+    prec[sl, sl] = np.eye(7) / WEEKDAY_SD**2
+    sl = slice(W + D + 7, W + D + 7 + K)
+    prec[sl, sl] = _rw_matrix(K, g.delay_sd)
+    prec[W + D + 7, W + D + 7] += 1.0
+    sl = slice(W + D + 7 + K, 2 * W + D + 7 + K)
+    prec[sl, sl] = np.eye(W) / REPORT_DAY_SD**2
+    return prec
+
+
+def _information(theta: np.ndarray, g: _Grid, prec: np.ndarray) -> np.ndarray:
+    """Fisher information of the log-posterior: Jᵀ diag(w) J + prior precision.
+
+    ``J`` is the Jacobian of the observed cells' log means; ``w = φμ/(φ+μ)`` the
+    expected NB information per unit of log mean. The dispersion's own curvature
+    comes from differences of the analytic gradient (its expected cross terms with
+    the means are zero).
     """
-    n, k = cells.n_rows, cells.n_cols
-    m = len(theta)
-    log_phi = theta[-1]
+    W, D, K = g.W, g.D, g.n_weeks
+    a, beta, gam, kap, rho, log_phi = _split(theta, g)
     phi = math.exp(log_phi)
-    log_mu = theta[:n][cells.row] + cells.offset
-    if k:
-        b = np.concatenate([[0.0], theta[n : n + k - 1]])
-        log_p = b - special.logsumexp(b)
-        log_mu = log_mu + log_p[cells.col]
-        p = np.exp(log_p)
-    mu = np.exp(log_mu)
-    y = cells.y
-    den = (phi + mu) ** 2
-    h_mu = phi * mu * (y + phi) / den  # minus d2 ll / d log mu2
-    g = phi * (y - mu) / (phi + mu)
-    h_cross = -phi * mu * (y - mu) / den  # minus d2 ll / d log mu d log phi
-    g_phi = phi * (
-        special.digamma(y + phi)
-        - special.digamma(phi)
-        + log_phi
-        - np.log(phi + mu)
-        + 1.0
-        - (y + phi) / (phi + mu)
-    )
-    h_phi = g_phi + phi * phi * (
-        special.polygamma(1, y + phi)
-        - special.polygamma(1, phi)
-        + 1.0 / phi
-        - 2.0 / (phi + mu)
-        + (y + phi) / den
-    )
-    hess = np.zeros((m, m))
-    rows_h = np.bincount(cells.row, weights=h_mu, minlength=n)
-    rows_c = np.bincount(cells.row, weights=h_cross, minlength=n)
-    idx = np.arange(n)
-    hess[idx, idx] = rows_h
-    hess[idx, -1] = hess[-1, idx] = rows_c
-    hess[-1, -1] = -h_phi.sum()
-    if k:
-        flat = cells.row * k + cells.col
-        grid_h = np.bincount(flat, weights=h_mu, minlength=n * k).reshape(n, k)
-        col_h = grid_h.sum(axis=0)
-        col_c = np.bincount(cells.col, weights=h_cross, minlength=k)
-        tot_h, tot_c = col_h.sum(), col_c.sum()
-        hab = grid_h - np.outer(rows_h, p)
-        hbb = np.diag(col_h) - np.outer(col_h, p) - np.outer(p, col_h) + tot_h * np.outer(p, p)
-        # curvature of log p (softmax) itself, weighted by the score of each cell
-        hbb += g.sum() * (np.diag(p) - np.outer(p, p))
-        sl = slice(n, n + k - 1)
-        hess[:n, sl] = hab[:, 1:]
-        hess[sl, :n] = hab[:, 1:].T
-        hess[sl, sl] = hbb[1:, 1:]
-        hess[sl, -1] = hess[-1, sl] = (col_c - p * tot_c)[1:]
-    prec = 1.0 / (rw_sd * rw_sd)
-    diag = np.full(n, 2 * prec)
-    diag[0] = diag[-1] = prec
-    hess[idx, idx] += diag
-    hess[idx[1:], idx[:-1]] -= prec
-    hess[idx[:-1], idx[1:]] -= prec
-    if k > 1:
-        prec_b = 1.0 / (DELAY_RW_SD * DELAY_RW_SD)
-        jdx = np.arange(n, n + k - 1)
-        diag_b = np.full(k - 1, 2 * prec_b)
-        diag_b[-1] = prec_b
-        hess[jdx, jdx] += diag_b
-        hess[jdx[1:], jdx[:-1]] -= prec_b
-        hess[jdx[:-1], jdx[1:]] -= prec_b
-    return hess
+    p = np.exp(_log_pmf(beta, gam, kap, g))
+    rows, cols = np.nonzero(g.obs)
+    mu = np.exp(a[rows] + np.log(p[rows, cols]) + rho[g.rep[rows, cols]])
+    wgt = phi * mu / (phi + mu)
+    n_eta = D + 7 + K
+    # design of η over the whole grid: β (d >= 1), γ (report weekday), κ (week × d/D)
+    x = np.zeros((W, D + 1, n_eta))
+    for d in range(1, D + 1):
+        x[:, d, d - 1] = 1.0
+    x[np.arange(W)[:, None], np.arange(D + 1)[None, :], D + g.dow] = 1.0
+    x[np.arange(W)[:, None], np.arange(D + 1)[None, :], D + 7 + g.week[:, None]] = g.z[None, :]
+    centred = x - np.einsum("td,tdp->tp", p, x)[:, None, :]
+    jac = np.zeros((len(rows), len(theta)))
+    jac[np.arange(len(rows)), rows] = 1.0
+    jac[:, W : W + n_eta] = centred[rows, cols]
+    jac[np.arange(len(rows)), W + n_eta + g.rep[rows, cols]] = 1.0
+    info = (jac * wgt[:, None]).T @ jac + prec
+    h = 1e-4
+    up, down = theta.copy(), theta.copy()
+    up[-1] += h
+    down[-1] -= h
+    col = (_objective(up, g)[1] - _objective(down, g)[1]) / (2 * h)
+    info[-1, :] = info[:, -1] = 0.0
+    # away from the mode the curvature in φ can be negative: a floor keeps steps sane
+    info[-1, -1] = max(col[-1], 1.0)
+    return info
 
 
-@dataclass(frozen=True)
-class _Mode:
-    theta: np.ndarray
-    cov: np.ndarray
-    converged: bool
-    neg_log_post: float
-    logdet: float  # log det of the Hessian of the free parameters
-    chol_banded: np.ndarray | None = None  # upper banded Cholesky factor (random-walk fits)
-
-
-def _fit_cells(cells: _Cells, theta0: np.ndarray, rw_sd: float) -> _Mode:
-    """Penalised ML of the triangle model by damped Newton: mode, Laplace covariance."""
-    n, k = cells.n_rows, cells.n_cols
-    lo = np.array([-15.0] * n + [-20.0] * max(k - 1, 0) + [-4.0])
-    hi = np.array([25.0] * n + [20.0] * max(k - 1, 0) + [12.0])
-    theta = np.clip(theta0, lo, hi)
-    val, grad = _objective(theta, cells, rw_sd)
-    converged = False
-    tol = 1e-6 * math.sqrt(cells.y.sum() + 1.0)
-    for _ in range(200):
-        hess = _hessian(theta, cells, rw_sd)
-        # Levenberg damping keeps the step a descent direction away from the mode
-        ridge = 0.0
-        while True:
-            try:
-                step = np.linalg.solve(hess + ridge * np.eye(len(theta)), grad)
-                if np.dot(step, grad) > 0:
-                    break
-            except np.linalg.LinAlgError:
-                pass
-            ridge = max(1e-6, ridge * 10)
-        t = 1.0
-        while t > 1e-8:
-            cand = np.clip(theta - t * step, lo, hi)
-            new_val, new_grad = _objective(cand, cells, rw_sd)
-            if new_val <= val + 1e-4 * t * np.dot(grad, cand - theta) or new_val <= val:
-                break
-            t *= 0.5
-        free = (cand > lo + 1e-9) & (cand < hi - 1e-9)
-        done = abs(val - new_val) < 1e-10 * max(1.0, abs(val)) or np.all(
-            np.abs(new_grad[free]) < tol
-        )
-        theta, val, grad = cand, new_val, new_grad
-        if done:
-            converged = True
-            break
-    hess = _hessian(theta, cells, rw_sd)
-    m = len(theta)
-    # a dispersion at its bound (Poisson-like data) has a flat likelihood: hold it fixed
-    if theta[-1] >= hi[-1] - 1e-6 or theta[-1] <= lo[-1] + 1e-6:
-        hess[-1, :] = 0.0
-        hess[:, -1] = 0.0
-        hess[-1, -1] = 1e8
-    hess = 0.5 * (hess + hess.T)
-    # Cholesky tests positive definiteness; a ridge is added only if the mode is not a
-    # proper maximum (eigvalsh is far slower when the machine is busy)
+def _covariance(hess: np.ndarray) -> np.ndarray:
+    m = len(hess)
     ridge = 0.0
-    while True:
+    while True:  # a ridge only where the mode is not a proper maximum
         try:
             chol = np.linalg.cholesky(hess + ridge * np.eye(m))
             break
         except np.linalg.LinAlgError:
             ridge = max(1e-6, ridge * 10)
-    inv_chol = linalg.solve_triangular(chol, np.eye(m), lower=True)
-    cov = inv_chol.T @ inv_chol
-    logdet = float(2 * np.log(np.diag(chol)).sum())
-    return _Mode(theta, 0.5 * (cov + cov.T), converged, val, logdet)
+    inv = linalg.solve_triangular(chol, np.eye(m), lower=True)
+    cov = inv.T @ inv
+    return 0.5 * (cov + cov.T)
 
 
-def _rnbinom(rng: np.random.Generator, mu: np.ndarray, phi: np.ndarray) -> np.ndarray:
-    """NB draws with mean ``mu`` and size ``phi`` as a gamma-Poisson mixture.
+def _fit_mode(g: _Grid, theta0: np.ndarray) -> tuple[np.ndarray, np.ndarray, bool]:
+    """Mode of the penalised likelihood by Fisher scoring; the Laplace covariance."""
+    lo, hi = _bounds(g)
+    prec = _prior_precision(g)
+    theta = np.clip(theta0, lo, hi)
+    val, grad = _objective(theta, g)
+    tol = 1e-4 * math.sqrt(g.y.sum() + 1.0)
+    for _ in range(100):
+        info = _information(theta, g, prec)
+        try:
+            step = linalg.solve(info, grad, assume_a="pos")
+        except (np.linalg.LinAlgError, ValueError):
+            step = np.linalg.lstsq(info + 1e-6 * np.eye(len(theta)), grad, rcond=None)[0]
+        t = 1.0
+        while t > 1e-6:
+            cand = np.clip(theta - t * step, lo, hi)
+            new_val, new_grad = _objective(cand, g)
+            if new_val <= val:
+                break
+            t *= 0.5
+        free = (cand > lo + 1e-6) & (cand < hi - 1e-6)
+        # a change of 1e-7 in the log-posterior moves no quantile of the nowcast
+        done = val - new_val < 1e-7 * max(1.0, abs(val)) or np.all(np.abs(new_grad[free]) < tol)
+        if new_val <= val:
+            theta, val, grad = cand, new_val, new_grad
+        if done or t <= 1e-6:
+            break
+    free = (theta > lo + 1e-6) & (theta < hi - 1e-6)
+    converged = bool(np.all(np.abs(grad[free]) < 100 * tol))
+    info = _information(theta, g, prec)
+    # a dispersion at its bound (Poisson-like data) has a flat likelihood: hold it fixed
+    if theta[-1] >= hi[-1] - 1e-6 or theta[-1] <= lo[-1] + 1e-6:
+        info[-1, -1] = 1e8
+    return theta, _covariance(info), converged
 
-    numpy's ``negative_binomial`` refuses the large sizes of nearly Poisson data.
+
+def _trend(
+    x: np.ndarray, anchors: np.ndarray, weekday: np.ndarray
+) -> tuple[np.ndarray, np.ndarray] | None:
+    """Log-linear trend of ``x`` over the last anchor rows, damped beyond them, with a
+    day-of-week effect of the reference days when there are four weeks of anchors:
+    mean and sd of each row's log count."""
+    W = len(x)
+    idx = np.flatnonzero(anchors)[-2 * TREND_DAYS :]
+    if len(idx) < 5:
+        return None
+    use_week = len(idx) >= 3 * 7 and len(np.unique(weekday[idx])) == 7
+    if not use_week:
+        idx = idx[-TREND_DAYS:]
+    last = idx[-1]
+    rows = np.arange(W)
+    h = np.maximum(rows - last, 0)
+    # a damped trend: day h beyond the last anchor moves by slope · (ρ + ρ² + … + ρ^h)
+    carried = TREND_DAMPING * (1 - TREND_DAMPING**h) / (1 - TREND_DAMPING)
+    pos = np.where(rows > last, last + carried, rows).astype(float)
+
+    def design(t: np.ndarray, wd: np.ndarray) -> np.ndarray:
+        cols = [np.ones_like(t), t - last]
+        if use_week:
+            cols += [(wd == k).astype(float) for k in range(1, 7)]
+        return np.column_stack(cols)
+
+    X = design(idx.astype(float), weekday[idx])
+    coef, *_ = np.linalg.lstsq(X, x[idx], rcond=None)
+    resid = x[idx] - X @ coef
+    dof = max(len(idx) - X.shape[1], 1)
+    sigma = max(float(np.sqrt(np.sum(resid**2) / dof)), 0.05)
+    xtx_inv = np.linalg.pinv(X.T @ X)
+    Xp = design(pos, weekday)
+    mean = Xp @ coef
+    lever = np.einsum("ij,jk,ik->i", Xp, xtx_inv, Xp)
+    sd = np.sqrt(sigma**2 * (1 + lever) + (TREND_WIDEN * h) ** 2)
+    return mean, sd
+
+
+def _remainder_spread(y: np.ndarray, p: np.ndarray) -> np.ndarray:
+    """Extra spread of what is still to come after each delay, seen on complete days.
+
+    For the days complete within ``max_delay``, the cases reported after delay ``h``
+    (summed over 7 consecutive days) are compared with what the window's average
+    delay pmf predicts from the cases reported by ``h``, as a nowcast at lag ``h``
+    would have; the variance beyond Poisson gives a gamma size ``ψ_h`` (moments;
+    inf when there is none). Real reporting varies more than the model (batches,
+    backlogs cleared, delays that change with the calendar): without this the
+    intervals of weekly sums are far too narrow.
     """
-    mu = np.minimum(mu, 1e12)
-    # sparse data can drive the size to 0 (gamma scale inf, draws NaN): keep it positive
-    phi = np.broadcast_to(np.maximum(phi, 1e-6), mu.shape)
-    return rng.poisson(np.minimum(rng.gamma(phi, mu / phi), 1e15))
+    W, D1 = y.shape
+    complete = W - D1 + 1  # rows 0..complete-1 have every delay observed
+    size = np.full(D1 - 1, np.inf)
+    if complete < 14:
+        return size
+    cdf = np.cumsum(p.mean(axis=0))
+    got = np.cumsum(y[:complete], axis=1)
+    kernel = np.ones(7)
+    for h in range(D1 - 1):
+        r = np.convolve(got[:, -1] - got[:, h], kernel, "valid")
+        e = np.convolve(got[:, h] * (1 - cdf[h]) / max(cdf[h], 1e-3), kernel, "valid")
+        excess = float(np.sum((r - e) ** 2 - e))
+        if excess > 0 and e.sum() > 0:
+            size[h] = max(float(np.sum(e**2)) / excess, 0.5)
+    return size
 
 
-def _summary(dates: np.ndarray, observed: np.ndarray, draws: np.ndarray) -> pl.DataFrame:
-    cols: dict[str, Any] = {
-        "date": dates.astype("datetime64[D]"),
-        "observed": observed.astype(np.int64),
-        "mean": draws.mean(axis=0),
-        "median": np.median(draws, axis=0),
-    }
-    for level in LEVELS:
-        lo, hi = np.quantile(draws, [(1 - level) / 2, (1 + level) / 2], axis=0)
-        pct = round(level * 100)
-        cols[f"lower_{pct}"] = lo
-        cols[f"upper_{pct}"] = hi
-    return pl.DataFrame(cols)
+def _widen(pred: np.ndarray, size: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+    """Scale each draw's still-to-come counts by a mean-one gamma factor of size ``ψ_h``.
+
+    One uniform per draw, shared by all days (comonotone): the factor moves the
+    days of a week together, as the weekly sums it was measured on did.
+    """
+    n, W = pred.shape
+    D = len(size)
+    u = rng.uniform(0.005, 0.995, (n, 1))
+    out = pred.copy()
+    for h in range(min(D, W)):
+        if np.isfinite(size[h]):
+            col = W - 1 - h  # the day with lag h
+            out[:, col] = pred[:, col] * stats.gamma.ppf(u[:, 0], size[h]) / size[h]
+    return np.round(out)
 
 
-class _NowcastBase:
-    """Shared attributes and summaries."""
-
-    def _finish(self, dates: np.ndarray, observed: np.ndarray, draws: np.ndarray) -> None:
-        self.dates_ = dates
-        self.observed_ = observed
-        self.draws_ = draws
-        self.median_ = np.median(draws, axis=0)
-        self.mean_ = draws.mean(axis=0)
-        self.table_ = _summary(dates, observed, draws)
-
-    def interval(self, level: float = 0.9) -> tuple[np.ndarray, np.ndarray]:
-        """Equal-tailed prediction interval of the final counts at ``level``."""
-        check_fitted(self, "draws_")
-        check_real_param(level, "level", type(self).__name__, 0.0, 1.0, closed="neither")
-        lo, hi = np.quantile(self.draws_, [(1 - level) / 2, (1 + level) / 2], axis=0)
-        return lo, hi
-
-    def peak(self) -> dict[str, Any]:
-        """Date of the highest median and the 90% interval of the peak size (over draws)."""
-        check_fitted(self, "draws_")
-        i = int(np.argmax(self.median_))
-        peak_sizes = self.draws_.max(axis=1)
-        peak_days = np.argmax(self.draws_, axis=1)
-        return {
-            "date": self.dates_[i],
-            "median": float(self.median_[i]),
-            "size_lower_90": float(np.quantile(peak_sizes, 0.05)),
-            "size_upper_90": float(np.quantile(peak_sizes, 0.95)),
-            "date_lower_90": self.dates_[int(np.quantile(peak_days, 0.05))],
-            "date_upper_90": self.dates_[int(np.quantile(peak_days, 0.95))],
-        }
+def _at_least(rng: np.random.Generator, lam: np.ndarray, floor: np.ndarray) -> np.ndarray:
+    """Poisson(λ) draws conditioned on being at least ``floor`` (inverse CDF)."""
+    below = stats.poisson.cdf(floor - 1, lam)
+    u = below + (1 - below) * rng.random(lam.shape)
+    out = stats.poisson.ppf(np.minimum(u, 1 - 1e-12), lam)
+    return np.where(np.isfinite(out), np.maximum(out, floor), floor)
 
 
-def _as_of_day(as_of: Any, default: int) -> int:
-    if as_of is None:
-        return default
-    if isinstance(as_of, (int, np.integer)):
-        return int(as_of)
-    return int(to_days(np.array([as_of], dtype="datetime64[D]"))[0][0])
+def _monotone_cells(
+    ref: np.ndarray, rep: np.ndarray, counts: np.ndarray, end: int
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Cells of a triangle with corrections, made non-negative (see the module docstring)."""
+    first = int(ref.min())
+    n_rows, n_cols = end - first + 1, int((rep - ref).max()) + 1
+    grid = np.zeros((n_rows, n_cols))
+    np.add.at(grid, (ref - first, rep - ref), counts)
+    cum = np.cumsum(grid, axis=1)
+    fixed = np.maximum(np.minimum.accumulate(cum[:, ::-1], axis=1)[:, ::-1], 0.0)
+    cells = np.diff(fixed, axis=1, prepend=0.0)
+    r, d = np.nonzero(cells > 0)
+    return first + r, first + r + d, cells[r, d]
 
 
 class Nowcaster(_NowcastBase):
-    """Nowcast recent onset counts from the reporting triangle (NB chain ladder).
+    """Nowcast recent counts from the reporting triangle (NB chain ladder, see the module).
 
     Parameters
     ----------
     max_delay : int, default 21
-        Longest onset → report delay modelled (days).
+        Longest reference → report delay modelled (days).
     window : int or None
-        Onset days modelled, ending at ``as_of`` (default ``3 * (max_delay + 1)``).
+        Reference days modelled, ending at ``as_of`` (default ``3 * (max_delay + 1)``).
     rw_sd : float, default 1.0
-        Day-to-day sd of the random-walk penalty on log expected counts.
+        Day-to-day sd of the random walk of log expected counts.
+    delay_sd : float, default 0.3
+        Week-to-week sd of the random walk of the delay tilt ``κ`` (0 fixes the
+        delay over the window up to the weekday effect: give a tiny value).
+    min_fraction : float, default 0.3
+        Days expected to be reported to less than this fraction by ``as_of``
+        are flagged unreliable and nowcast from the recent trend.
+    late : {"ignore", "model"}, default "ignore"
+        Reports after ``max_delay`` days: left out, or modelled (module docstring).
     n_draws : int, default 1000
     random_state : int or None
     warm_start : bool, default False
         Start the optimiser of the next ``fit`` from this fit's mode (``theta_``),
-        as scikit-learn's ``warm_start``: refits on slightly different data (e.g.
-        one per imputation of missing onsets) then take a few Newton steps, not ten.
+        as scikit-learn's ``warm_start`` (refits on slightly different data).
 
     Attributes
     ----------
@@ -370,12 +438,19 @@ class Nowcaster(_NowcastBase):
     observed_ : ndarray (window,)  cases reported by ``as_of``
     draws_ : ndarray (n_draws, window)  final counts (observed + still to come)
     mean_, median_ : ndarray (window,)
-    table_ : polars.DataFrame  date, observed, mean, median, lower/upper_50/90/95
-    delay_pmf_ : ndarray (max_delay + 1,)  estimated delay pmf
+    table_ : polars.DataFrame  date, observed, mean, median, lower/upper_50/90/95,
+        reported_fraction, reliable
+    reported_fraction_, reliable_ : ndarray (window,)
+    delay_pmf_ : ndarray (max_delay + 1,)  delay pmf averaged over the window's days
+    delay_pmf_by_date_ : ndarray (window, max_delay + 1)
+    weekday_effect_ : ndarray (7,)  report-day multipliers of the delay odds, Monday first
     dispersion_ : float  NB size φ
+    late_ratio_ : float  late / timely reports (0 with ``late="ignore"``)
+    spread_of_remainder_ : ndarray (max_delay,)  gamma size ψ_h of the still-to-come
+        factor after lag h (inf: no extra spread)
     n_beyond_max_delay_ : int
     converged_ : bool
-    theta_ : ndarray  the mode: log expected counts, delay logits, log dispersion
+    theta_ : ndarray  the mode
 
     Examples
     --------
@@ -396,6 +471,9 @@ class Nowcaster(_NowcastBase):
         *,
         window: int | None = None,
         rw_sd: float = 1.0,
+        delay_sd: float = 0.1,
+        min_fraction: float = 0.3,
+        late: str = "ignore",
         n_draws: int = 1000,
         random_state: int | None = None,
         warm_start: bool = False,
@@ -403,29 +481,33 @@ class Nowcaster(_NowcastBase):
         self.max_delay = max_delay
         self.window = window
         self.rw_sd = rw_sd
+        self.delay_sd = delay_sd
+        self.min_fraction = min_fraction
+        self.late = late
         self.n_draws = n_draws
         self.random_state = random_state
         self.warm_start = warm_start
 
     def get_params(self) -> dict[str, Any]:
-        names = ("max_delay", "window", "rw_sd", "n_draws", "random_state", "warm_start")
+        names = (
+            "max_delay",
+            "window",
+            "rw_sd",
+            "delay_sd",
+            "min_fraction",
+            "late",
+            "n_draws",
+            "random_state",
+            "warm_start",
+        )
         return {k: getattr(self, k) for k in names}
 
     def fit(self, onset_dates: Any, report_dates: Any, as_of: Any = None) -> Nowcaster:
-        """Fit on the cases reported by ``as_of`` (default: latest report date).
+        """Fit on a line list: the cases reported by ``as_of`` (default: latest report date).
 
         Cases without an onset date are not used: impute them first
         (:func:`kumin.epi.impute.impute_onsets`).
         """
-        owner = "Nowcaster"
-        D = check_int_param(self.max_delay, "max_delay", owner, 1, 120)
-        W = (
-            3 * (D + 1)
-            if self.window is None
-            else check_int_param(self.window, "window", owner, D + 2, 2000)
-        )
-        rw_sd = check_real_param(self.rw_sd, "rw_sd", owner, 0.0, None, closed="neither")
-        n_draws = check_int_param(self.n_draws, "n_draws", owner, 1, 1_000_000)
         onset, o_miss = to_days(onset_dates)
         report, r_miss = to_days(report_dates)
         if onset.shape != report.shape:
@@ -442,374 +524,204 @@ class Nowcaster(_NowcastBase):
         end = _as_of_day(as_of, int(report.max()))
         seen = report <= end
         onset, report = onset[seen], report[seen]
-        delay = report - onset
-        if np.any(delay < 0):
-            raise DataError("epi.nowcast.report_before_onset", count=int((delay < 0).sum()))
+        if np.any(report < onset):
+            raise DataError("epi.nowcast.report_before_onset", count=int((report < onset).sum()))
+        return self._fit_counts(onset, report, np.ones(len(onset)), end)
+
+    def fit_triangle(
+        self, reference_dates: Any, report_dates: Any, counts: Any, as_of: Any = None
+    ) -> Nowcaster:
+        """Fit on a reporting triangle: ``counts`` newly reported on each report date.
+
+        Several rows of the same cell add up; negative counts are corrections
+        (module docstring). Reports after ``as_of`` (default: the last report
+        date) are not yet known.
+        """
+        ref, r_miss = to_days(reference_dates)
+        rep, p_miss = to_days(report_dates)
+        w = np.asarray(counts, dtype=float)
+        if ref.shape != rep.shape or w.shape != ref.shape:
+            raise DataError(
+                "epi.data.shape_mismatch", name="counts", got=w.shape, expected=ref.shape
+            )
+        if r_miss.any() or p_miss.any() or not np.all(np.isfinite(w)) or len(w) == 0:
+            raise DataError("epi.nowcast.no_cases")
+        if np.any(rep < ref):
+            raise DataError("epi.nowcast.report_before_onset", count=int((rep < ref).sum()))
+        end = _as_of_day(as_of, int(rep.max()))
+        seen = rep <= end
+        ref, rep, w = _monotone_cells(ref[seen], rep[seen], w[seen], end)
+        if len(w) == 0:
+            raise DataError("epi.nowcast.no_cases")
+        return self._fit_counts(ref, rep, w, end)
+
+    def _fit_counts(self, ref: np.ndarray, rep: np.ndarray, w: np.ndarray, end: int) -> Nowcaster:
+        owner = "Nowcaster"
+        D = check_int_param(self.max_delay, "max_delay", owner, 1, 120)
+        W = (
+            3 * (D + 1)
+            if self.window is None
+            else check_int_param(self.window, "window", owner, D + 2, 2000)
+        )
+        rw_sd = check_real_param(self.rw_sd, "rw_sd", owner, 0.0, None, closed="neither")
+        delay_sd = check_real_param(self.delay_sd, "delay_sd", owner, 0.0, None, closed="neither")
+        min_fraction = check_real_param(self.min_fraction, "min_fraction", owner, 0.0, 1.0)
+        check_choice_param(self.late, "late", owner, ("ignore", "model"))
+        n_draws = check_int_param(self.n_draws, "n_draws", owner, 1, 1_000_000)
         start = end - W + 1
-        in_window = (onset >= start) & (onset <= end)
-        self.n_beyond_max_delay_ = int(np.sum(in_window & (delay > D)))
-        use = in_window & (delay <= D)
+        delay = rep - ref
+        in_window = ref >= start
+        late = delay > D
+        self.n_beyond_max_delay_ = int(w[in_window & late].sum())
+        use = in_window & ~late
         tri = np.zeros((W, D + 1))
-        np.add.at(tri, (onset[use] - start, delay[use]), 1.0)
+        np.add.at(tri, (ref[use] - start, delay[use]), w[use])
 
         rows, cols = np.meshgrid(np.arange(W), np.arange(D + 1), indexing="ij")
-        observed_cell = rows + cols <= W - 1
-        cells = _Cells(
-            y=tri[observed_cell],
-            row=rows[observed_cell],
-            col=cols[observed_cell],
-            offset=np.zeros(observed_cell.sum()),
-            n_rows=W,
-            n_cols=D + 1,
+        obs = rows + cols <= W - 1
+        n_weeks = (W - 1) // 7 + 1
+        # 1970-01-01 (day 0) was a Thursday: +3 makes Monday 0
+        grid = _Grid(
+            y=np.where(obs, tri, 0.0),
+            obs=obs,
+            dow=(start + rows + cols + 3) % 7,
+            week=n_weeks - 1 - (W - 1 - np.arange(W)) // 7,
+            n_weeks=n_weeks,
+            z=np.arange(D + 1) / D,
+            rep=np.minimum(rows + cols, W - 1),
+            rw_sd=rw_sd,
+            delay_sd=delay_sd,
         )
         # start from chain-ladder-like totals: complete rows as they are
         col_tot = tri[: W - D].sum(axis=0) + 0.5
         p0 = col_tot / col_tot.sum()
-        cdf0 = np.cumsum(p0)
-        row_obs = tri.sum(axis=1, where=observed_cell)
-        frac = cdf0[np.minimum(W - 1 - np.arange(W), D)]
-        a0 = np.log((row_obs + 0.5) / frac)
-        b0 = np.log(p0[1:]) - np.log(p0[0])
-        theta0 = np.concatenate([a0, b0, [math.log(20.0)]])
+        row_obs = np.where(obs, tri, 0.0).sum(axis=1)
+        frac = np.cumsum(p0)[np.minimum(W - 1 - np.arange(W), D)]
+        theta0 = np.concatenate(
+            [
+                np.log((row_obs + 0.5) / frac),
+                np.log(p0[1:]) - np.log(p0[0]),
+                np.zeros(7 + n_weeks + W),
+                [math.log(20.0)],
+            ]
+        )
         previous = getattr(self, "theta_", None) if self.warm_start else None
         if previous is not None and previous.shape == theta0.shape:
             theta0 = previous
-        mode = _fit_cells(cells, theta0, rw_sd)
-        theta, cov, converged = mode.theta, mode.cov, mode.converged
+        theta, cov, converged = _fit_mode(grid, theta0)
         if not converged:
             warnings.warn(
-                "Nowcaster: the optimiser did not converge", ConvergenceWarning, stacklevel=2
+                "Nowcaster: the optimiser did not converge", ConvergenceWarning, stacklevel=3
             )
 
         rng = np.random.default_rng(self.random_state)
         thetas = rng.multivariate_normal(theta, cov, size=n_draws, method="cholesky")
-        a = thetas[:, :W]
-        b = np.concatenate([np.zeros((n_draws, 1)), thetas[:, W : W + D]], axis=1)
-        log_p = b - special.logsumexp(b, axis=1, keepdims=True)
-        phi = np.exp(np.minimum(thetas[:, -1], 12.0))
-        mu = np.exp(a[:, :, None] + log_p[:, None, :])  # draws × W × (D+1)
-        unobs = ~observed_cell
-        mu_u = mu[:, unobs]
+        a_s, beta_s, gam_s, kap_s, _, lphi_s = _split(thetas, grid)
+        log_p = _log_pmf(beta_s, gam_s, kap_s, grid)
+        phi = np.exp(np.minimum(lphi_s, 12.0))
+        unobs = ~obs
+        # report days still to come have effects of their own, shared by every reference
+        # day they report on: drawn with the spread the past report days showed
+        # (mean-one multipliers), they make the still-to-come counts move together
+        spread = float(np.std(theta[W + D + 7 + n_weeks : -1]))
+        future_rep = rng.normal(-0.5 * spread**2, spread, (n_draws, D))
+        log_mu = a_s[:, :, None] + log_p
+        log_mu[:, unobs] += future_rep[:, (rows + cols - W)[unobs]]
+        mu_u = np.exp(np.minimum(log_mu, 25.0))[:, unobs]
         future = _rnbinom(rng, mu_u, phi[:, None])
-        pred = np.zeros((n_draws, W))
-        for d in range(1, D + 1):
-            # unobserved cells of delay d belong to the last d onset days
-            pred[:, W - d :] += future[:, cols[unobs] == d]
+        pred = future @ (rows[unobs][:, None] == np.arange(W)[None, :]).astype(float)
+        a, beta, gam, kap, rho, _ = _split(theta, grid)
+        p_hat = np.exp(_log_pmf(beta, gam, kap, grid))
+        self.spread_of_remainder_ = _remainder_spread(grid.y, p_hat)
+        pred = _widen(pred, self.spread_of_remainder_, rng)
+        draws = row_obs[None, :] + pred
+        fraction = np.where(obs, p_hat, 0.0).sum(axis=1)
+        reliable = fraction >= min_fraction
+        weekday = (start + np.arange(W) + 3) % 7
+        draws, reliable = self._degrade(draws, row_obs, a, cov, fraction, reliable, rng, weekday)
         observed = row_obs
-        draws = observed[None, :] + pred
+        self.late_ratio_ = 0.0
+        if self.late == "model":
+            draws, observed, fraction = self._add_late(
+                draws, row_obs, fraction, ref, rep, w, start, end, D, rng
+            )
 
-        b_hat = np.concatenate([[0.0], theta[W : W + D]])
-        self.delay_pmf_ = np.exp(b_hat - special.logsumexp(b_hat))
+        self.delay_pmf_ = p_hat.mean(axis=0)
+        self.delay_pmf_by_date_ = p_hat
+        self.weekday_effect_ = np.exp(gam - gam.mean())
         self.dispersion_ = float(math.exp(theta[-1]))
-        self.expected_ = np.exp(theta[:W])
+        self.expected_ = np.exp(a)
         self.converged_ = converged
         self.theta_ = theta
         self.as_of_ = from_days(end)
+        self.reported_fraction_ = fraction
+        self.reliable_ = reliable
         self._finish(from_days(np.arange(start, end + 1)), observed, draws)
-        return self
-
-
-def _fit_rw(cells: _Cells, a0: np.ndarray, log_phi: float, rw_sd: float) -> _Mode:
-    """Mode of log λ for one count per day and a fixed φ: a tridiagonal Newton problem.
-
-    The Hessian of a random walk observed with noise is tridiagonal, so each Newton
-    step and the Laplace factor cost O(days) with banded Cholesky (dense LAPACK
-    calls are also much slower when the machine is busy).
-    """
-    n = cells.n_rows
-    prec = 1.0 / (rw_sd * rw_sd)
-    theta = np.concatenate([np.clip(a0, -15.0, 25.0), [log_phi]])
-    phi = math.exp(log_phi)
-    y = cells.y
-
-    def banded(th: np.ndarray) -> np.ndarray:
-        mu = np.exp(th[:n] + cells.offset)
-        diag = phi * mu * (y + phi) / (phi + mu) ** 2 + 2 * prec
-        diag[0] -= prec
-        diag[-1] -= prec
-        ab = np.empty((2, n))
-        ab[0, 0] = 0.0
-        ab[0, 1:] = -prec
-        ab[1] = diag
-        return linalg.cholesky_banded(ab, lower=False)
-
-    val, grad = _objective(theta, cells, rw_sd)
-    converged = False
-    tol = 1e-6 * math.sqrt(y.sum() + 1.0)
-    for _ in range(200):
-        chol = banded(theta)
-        step = linalg.cho_solve_banded((chol, False), grad[:n])
-        t = 1.0
-        while t > 1e-8:
-            cand = theta.copy()
-            cand[:n] = np.clip(theta[:n] - t * step, -15.0, 25.0)
-            new_val, new_grad = _objective(cand, cells, rw_sd)
-            if new_val <= val:
-                break
-            t *= 0.5
-        done = abs(val - new_val) < 1e-10 * max(1.0, abs(val)) or np.all(np.abs(new_grad[:n]) < tol)
-        theta, val, grad = cand, new_val, new_grad
-        if done:
-            converged = True
-            break
-    chol = banded(theta)
-    logdet = float(2 * np.log(chol[1]).sum())
-    return _Mode(theta, None, converged, val, logdet, chol)  # type: ignore[arg-type]
-
-
-def _sample_rw(mode: _Mode, size: int, rng: np.random.Generator) -> np.ndarray:
-    """Draws of log λ from the Laplace approximation N(mode, H⁻¹), with H = UᵀU banded."""
-    chol = mode.chol_banded
-    n = chol.shape[1]
-    z = rng.standard_normal((n, size))
-    # x = U⁻¹ z has covariance (UᵀU)⁻¹
-    x = linalg.solve_banded((0, 1), chol, z)
-    return mode.theta[:n][None, :] + x.T
-
-
-def _log_marginal(
-    y: np.ndarray, log_phi: float, log_sd: float, a0: np.ndarray
-) -> tuple[float, np.ndarray]:
-    """Laplace approximation of log p(y | φ, σ) with log λ a random walk of sd σ."""
-    n = len(y)
-    cells = _Cells(
-        y=y, row=np.arange(n), col=np.full(n, -1), offset=np.zeros(n), n_rows=n, n_cols=0
-    )
-    mode = _fit_rw(cells, a0, log_phi, math.exp(log_sd))
-    # -(n-1) log σ normalises the random-walk prior; the NB constant lgamma(y+1) is dropped
-    value = -mode.neg_log_post - (n - 1) * log_sd - 0.5 * mode.logdet
-    return value, mode.theta[:n]
-
-
-def estimate_smoothing(y: np.ndarray) -> tuple[float, float]:
-    """Dispersion φ and random-walk sd σ of a complete count series, by Laplace marginal likelihood.
-
-    The series is modelled as ``y_t ~ NB(λ_t, φ)`` with ``log λ_t`` a random walk
-    of sd ``σ``; both are chosen to maximise the approximate marginal likelihood
-    (the random walk integrated out), which, unlike a joint maximum, does not
-    explain all day-to-day noise away as trend.
-    """
-    y = np.asarray(y, dtype=float)
-    a0 = np.log(y + 0.5)
-    state = {"a": a0}
-
-    def neg(par: np.ndarray) -> float:
-        log_phi = float(np.clip(par[0], -3.0, 11.0))
-        log_sd = float(np.clip(par[1], math.log(0.005), math.log(2.0)))
-        value, a = _log_marginal(y, log_phi, log_sd, state["a"])
-        state["a"] = a
-        return -value
-
-    res = optimize.minimize(
-        neg,
-        np.array([math.log(50.0), math.log(0.1)]),
-        method="Nelder-Mead",
-        options={"xatol": 0.02, "fatol": 0.01, "maxiter": 200},
-    )
-    return float(math.exp(np.clip(res.x[0], -3.0, 11.0))), float(
-        math.exp(np.clip(res.x[1], math.log(0.005), math.log(2.0)))
-    )
-
-
-class DelayNowcaster(_NowcastBase):
-    """Nowcast an onset-count series whose recent days are truncated, from a known delay.
-
-    Parameters
-    ----------
-    delay : DelayDistribution, DelayFit, 1-D pmf, or a list / 2-D array of them
-        Onset → report delay. Several pmfs spread the draws evenly over them.
-    max_delay : int, default 30
-    window : int or None
-        Days modelled before ``as_of`` (default ``max_delay + 60``); earlier days
-        are complete and returned as observed.
-    rw_sd : float or None
-        Day-to-day sd of the random walk of log expected counts, which ties the
-        truncated days to the trend of the complete ones. ``None`` (default)
-        estimates it, with ``dispersion``, from the complete days of the window
-        (:func:`estimate_smoothing`).
-    dispersion : float or None
-        NB size φ of the daily counts around the trend; ``None`` estimates it.
-    delay_weights : {"evidence", "equal"}, default "evidence"
-        How draws are shared among several candidate delays: by their Laplace
-        marginal likelihood (Bayesian model averaging; a delay that leaves a
-        jagged end of the curve is unlikely under the random walk) or equally.
-        The evidence rests on the smoothness of the curve: a single snapshot says
-        little about the delay otherwise, and with thousands of cases a day it can
-        concentrate on one candidate; ``"equal"`` keeps every candidate's spread.
-    min_fraction : float, default 0.05
-        Days reported to less than this fraction by ``as_of`` are still estimated
-        (mostly from the trend) but flagged in ``table_["reliable"]``.
-    n_draws, random_state
-
-    Attributes
-    ----------
-    as in :class:`Nowcaster`, plus ``reported_fraction_`` (per date, averaged
-    over the delay candidates with their weights), ``delay_weights_``, ``rw_sd_``,
-    ``dispersion_`` and ``table_["reliable"]``.
-
-    Examples
-    --------
-    >>> import numpy as np
-    >>> delay = DelayDistribution.gamma(2.0, 1.5)
-    >>> rng = np.random.default_rng(0)
-    >>> frac = np.cumsum(delay.pmf(20))[np.minimum(np.arange(100)[::-1], 20)]
-    >>> counts = rng.binomial(rng.poisson(200, 100), frac)
-    >>> nc = DelayNowcaster(delay, max_delay=20, n_draws=300, random_state=0).fit(counts)
-    >>> bool(abs(nc.median_[-3] - 200) < 60)
-    True
-    """
-
-    def __init__(
-        self,
-        delay: Any,
-        *,
-        max_delay: int = 30,
-        window: int | None = None,
-        rw_sd: float | None = None,
-        dispersion: float | None = None,
-        delay_weights: str = "evidence",
-        min_fraction: float = 0.05,
-        n_draws: int = 1000,
-        random_state: int | None = None,
-    ) -> None:
-        self.delay = delay
-        self.max_delay = max_delay
-        self.window = window
-        self.rw_sd = rw_sd
-        self.dispersion = dispersion
-        self.delay_weights = delay_weights
-        self.min_fraction = min_fraction
-        self.n_draws = n_draws
-        self.random_state = random_state
-
-    def get_params(self) -> dict[str, Any]:
-        keys = (
-            "delay",
-            "max_delay",
-            "window",
-            "rw_sd",
-            "dispersion",
-            "delay_weights",
-            "min_fraction",
-            "n_draws",
-            "random_state",
-        )
-        return {k: getattr(self, k) for k in keys}
-
-    def _pmfs(self, D: int) -> list[np.ndarray]:
-        d = self.delay
-        if isinstance(d, (DelayDistribution, DelayFit)):
-            return [delay_pmf(d, D)]
-        if isinstance(d, (list, tuple)) and d and isinstance(d[0], (DelayDistribution, DelayFit)):
-            return [delay_pmf(x, D) for x in d]
-        arr = np.asarray(d, dtype=float)
-        if arr.ndim == 2:
-            return [delay_pmf(row, D) for row in arr]
-        return [delay_pmf(arr, D)]
-
-    def fit(self, counts: Any, dates: Any = None, as_of: Any = None) -> DelayNowcaster:
-        """Fit on a daily onset-count series.
-
-        ``dates`` (contiguous days; default day numbers 0..T-1) label ``counts``;
-        ``as_of`` is the day the series was extracted (default: its last date).
-        """
-        owner = "DelayNowcaster"
-        D = check_int_param(self.max_delay, "max_delay", owner, 1, 365)
-        if self.rw_sd is not None:
-            check_real_param(self.rw_sd, "rw_sd", owner, 0.0, None, closed="neither")
-        if self.dispersion is not None:
-            check_real_param(self.dispersion, "dispersion", owner, 0.0, None, closed="neither")
-        min_fraction = check_real_param(self.min_fraction, "min_fraction", owner, 0.0, 1.0)
-        n_draws = check_int_param(self.n_draws, "n_draws", owner, 1, 1_000_000)
-        check_choice_param(self.delay_weights, "delay_weights", owner, ("evidence", "equal"))
-        y_all = check_counts(counts, "counts", ndim=(1,))
-        T = len(y_all)
-        if dates is None:
-            days = np.arange(T)
-        else:
-            days, miss = to_days(dates)
-            if miss.any() or len(days) != T or (T > 1 and np.any(np.diff(days) != 1)):
-                raise DataError("epi.nowcast.dates_not_daily", name="dates")
-        end = _as_of_day(as_of, int(days[-1]))
-        if end < days[-1]:
-            raise DataError(
-                "epi.nowcast.as_of_early", as_of=str(from_days(end)), last=str(from_days(days[-1]))
-            )
-        W = (
-            D + 60
-            if self.window is None
-            else check_int_param(self.window, "window", owner, D + 2, 5000)
-        )
-        W = min(W, T)
-        pmfs = self._pmfs(D)
-        y = y_all[-W:]
-        lag = end - days[-W:]  # days each onset day has had to be reported
-        complete = lag >= D
-        if self.rw_sd is None or self.dispersion is None:
-            if complete.sum() < 14:
-                raise DataError(
-                    "epi.nowcast.too_few_complete", count=int(complete.sum()), minimum=14
-                )
-            phi_hat, sd_hat = estimate_smoothing(y[complete])
-        phi = float(self.dispersion) if self.dispersion is not None else phi_hat
-        rw_sd = float(self.rw_sd) if self.rw_sd is not None else sd_hat
-        rng = np.random.default_rng(self.random_state)
-        modes, fractions, evidence = [], [], []
-        for pmf in pmfs:
-            cdf = np.cumsum(pmf)
-            frac = np.maximum(np.where(complete, 1.0, cdf[np.clip(lag, 0, D)]), 1e-6)
-            cells = _Cells(
-                y=y, row=np.arange(W), col=np.full(W, -1), offset=np.log(frac), n_rows=W, n_cols=0
-            )
-            a0 = np.log((y + 0.5) / np.maximum(frac, 0.05))
-            mode = _fit_rw(cells, a0, math.log(phi), rw_sd)
-            modes.append(mode)
-            fractions.append(frac)
-            # Laplace marginal likelihood of the counts under this delay
-            evidence.append(-mode.neg_log_post - 0.5 * mode.logdet)
-        if self.delay_weights == "evidence":
-            ev = np.array(evidence)
-            weights = np.exp(ev - ev.max())
-            weights /= weights.sum()
-        else:
-            weights = np.full(len(pmfs), 1.0 / len(pmfs))
-        per = rng.multinomial(n_draws, weights)
-        draws_w, conv = [], True
-        for mode, frac, n_k in zip(modes, fractions, per, strict=True):
-            conv = conv and mode.converged
-            if n_k == 0:
-                continue
-            lam = np.exp(np.minimum(_sample_rw(mode, n_k, rng), 25.0))
-            # only the part not yet reported is predicted; what was reported is data
-            future = _rnbinom(rng, lam * (1.0 - frac), np.full((1, 1), phi))
-            draws_w.append(y[None, :] + future)
-        self.delay_weights_ = weights
-        if not conv:
-            warnings.warn(
-                "DelayNowcaster: the optimiser did not converge", ConvergenceWarning, stacklevel=2
-            )
-        draws = np.concatenate(draws_w, axis=0)
-        self.reported_fraction_ = weights @ np.array(fractions)
-        self.dispersion_ = phi
-        self.rw_sd_ = rw_sd
-        self.converged_ = conv
-        self.as_of_ = from_days(end)
-        self._finish(from_days(days[-W:]), y, draws)
         self.table_ = self.table_.with_columns(
-            pl.Series("reported_fraction", self.reported_fraction_),
-            pl.Series("reliable", self.reported_fraction_ >= min_fraction),
+            pl.Series("reported_fraction", fraction), pl.Series("reliable", reliable)
         )
-        self.full_dates_ = from_days(days)
-        self.full_observed_ = y_all
         return self
 
-    def full_draws(self) -> np.ndarray:
-        """Draws over the whole input series: complete days as observed, the window nowcast."""
-        check_fitted(self, "draws_")
-        T, W = len(self.full_observed_), self.draws_.shape[1]
-        out = np.broadcast_to(self.full_observed_, (self.draws_.shape[0], T)).copy()
-        out[:, T - W :] = self.draws_
-        return out
+    def _degrade(
+        self,
+        draws: np.ndarray,
+        row_obs: np.ndarray,
+        a: np.ndarray,
+        cov: np.ndarray,
+        fraction: np.ndarray,
+        reliable: np.ndarray,
+        rng: np.random.Generator,
+        weekday: np.ndarray,
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """Flag days with too little information or an anomalous estimate; nowcast them
+        from the recent trend, given what is already reported."""
+        W = len(a)
+        solid = reliable & (fraction >= SOLID_FRACTION)
+        trend = _trend(np.log(np.median(draws, axis=0) + 0.5), solid, weekday)
+        if trend is None:  # too short a series for a trend: flag, keep the model's draws
+            return draws, reliable
+        mean, sd = trend
+        var_a = np.diag(cov)[:W]
+        z = (a - mean) / np.sqrt(sd**2 + var_a)
+        reliable = reliable & ~((fraction < SOLID_FRACTION) & (np.abs(z) > ANOMALY_Z))
+        bad = np.flatnonzero(~reliable & (np.arange(W) > np.flatnonzero(solid)[-1]))
+        if len(bad):
+            lam = np.exp(mean[bad] + sd[bad] * rng.standard_normal((draws.shape[0], len(bad))))
+            draws = draws.copy()
+            draws[:, bad] = _at_least(rng, lam, row_obs[bad])
+        return draws, reliable
+
+    def _add_late(self, draws, row_obs, fraction, ref, rep, w, start, end, D, rng):
+        """Reports after ``max_delay`` days: observed ones added, the rest drawn."""
+        W = draws.shape[1]
+        lag = end - ref
+        # rows old enough to have shown every delay up to 2D, most recent 8 weeks
+        old = (lag >= 2 * D) & (lag < 2 * D + 7 * LATE_WEEKS)
+        delay = rep - ref
+        late_n = float(w[old & (delay > D) & (delay <= 2 * D)].sum())
+        timely_n = float(w[old & (delay <= D)].sum())
+        observed = row_obs.copy()
+        seen_late = (ref >= start) & (delay > D)
+        np.add.at(observed, ref[seen_late] - start, w[seen_late])
+        draws = draws + (observed - row_obs)[None, :]
+        if timely_n <= 0:
+            return draws, observed, fraction
+        self.late_ratio_ = late_n / timely_n
+        # the late share changes from week to week (backlogs cleared): draw it with the
+        # spread of the weekly shares, not only the sampling error of their mean
+        week = (lag - 2 * D) // 7
+        late_w = np.bincount(week[old], (w * ((delay > D) & (delay <= 2 * D)))[old], LATE_WEEKS)
+        timely_w = np.bincount(week[old], (w * (delay <= D))[old], LATE_WEEKS)
+        shares = late_w[timely_w > 0] / timely_w[timely_w > 0]
+        var = max(float(np.var(shares, ddof=1)) if len(shares) > 1 else 0.0, 0.0)
+        var += (late_n + 0.5) / timely_n**2  # and the sampling error
+        mean = (late_n + 0.5) / timely_n
+        ratio = rng.gamma(mean**2 / var, var / mean, size=(draws.shape[0], 1))
+        pending = (end - (start + np.arange(W))) <= D  # days yet to see any late report
+        extra = rng.poisson(ratio * draws[:, pending])
+        draws[:, pending] += extra
+        fraction = np.where(pending, fraction / (1 + self.late_ratio_), fraction)
+        return draws, observed, fraction
 
 
 def triangle(

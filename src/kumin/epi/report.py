@@ -65,10 +65,24 @@ def curve_chart(
                 color="#862e9c",
             )
         )
+        if "reliable" in nowcast.columns:  # days nowcast from the trend: marked, not hidden
+            weak = nowcast.filter(~pl.col("reliable"))
+            if weak.height:
+                chart.add(
+                    Series(
+                        t("epi.fig_nowcast.unreliable", lang),
+                        weak["date"].to_list(),
+                        weak["median"].to_list(),
+                        "markers",
+                        color="#e8590c",
+                    )
+                )
     chart.y_max = 1.15 * top
     if not bars:  # print has no zoom: cut the nowcast at the top of the reported curve
         chart.y_max = 1.3 * float(curve["cases"].max() or 1)
         for series in chart.series:
+            if series.kind == "markers":
+                series.y = [None if v is None else min(v, chart.y_max) for v in series.y]
             if series.upper is not None:
                 series.upper = [None if u is None else min(u, chart.y_max) for u in series.upper]
                 series.lower = [None if u is None else min(u, chart.y_max) for u in series.lower]

@@ -100,7 +100,7 @@ class BacktestResult:
     ``table`` has one row per nowcast date ``as_of`` and onset date within
     ``horizon`` days before it: as_of, date, days_back (0 = as_of itself),
     reported_then, final, median, lower_50/upper_50/lower_90/upper_90, crps, wis,
-    covered_50, covered_90. ``summary`` aggregates by days_back and overall
+    covered_50, covered_90, reliable. ``summary`` aggregates by days_back and overall
     (days_back = null).
     """
 
@@ -165,6 +165,7 @@ def backtest(
         lo50, hi50 = np.quantile(draws, [0.25, 0.75], axis=0)
         lo90, hi90 = np.quantile(draws, [0.05, 0.95], axis=0)
         med = np.median(draws, axis=0)
+        reliable = getattr(est, "reliable_", np.ones(len(days), dtype=bool))[sel]
         for j, day in enumerate(days[sel]):
             rows.append(
                 {
@@ -182,6 +183,8 @@ def backtest(
                     "wis": float(w[j]),
                     "covered_50": bool(lo50[j] <= fin[j] <= hi50[j]),
                     "covered_90": bool(lo90[j] <= fin[j] <= hi90[j]),
+                    # nowcast from the trend: too little was reported then
+                    "reliable": bool(reliable[j]),
                 }
             )
     table = pl.DataFrame(rows)

@@ -242,6 +242,8 @@ def analyse_nowcast(
             "peak_lower_90": peak["size_lower_90"],
             "peak_upper_90": peak["size_upper_90"],
             "beyond_max_delay": nc.n_beyond_max_delay_,
+            # too little reported to scale up: nowcast from the trend, wider interval
+            "unreliable_dates": [str(d) for d in nc.dates_[~nc.reliable_]],
         },
     )
 
