@@ -54,7 +54,12 @@ def test_visit_at_issuance_from_application_to_issue(fresh_db, officer):
         "issued",
     ]
     assert view["steps"][3]["details"] == {"face": "match", "documents": ["driving_licence"]}
-    assert view["next"] == [] and view["state_actions"] == ["suspend", "revoke", "certificate"]
+    assert view["next"] == [] and view["state_actions"] == [
+        "suspend",
+        "revoke",
+        "move_out",
+        "certificate",
+    ]
     assert sorted(c["cert_type"] for c in view["certificates"]) == ["signature", "user_auth"]
     with session_scope(fresh_db) as s:
         entries = audit.query(s, object_prefix=f"card:{card}")

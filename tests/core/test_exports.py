@@ -87,6 +87,7 @@ def test_release_cases_csv_neutralises_imported_cells(cli, users, tmp_path):
     assert r.exit_code == 0, r.output
     args = ["--code", "R1", "--title", "t", "--start", "2026-01-01", "--end", "2099-01-01"]
     args += ["--contractor", "研究所", "--item", "住所（町名まで）", "--item", "年代"]
+    args += ["--k", "1", "--qi", "age_band"]  # the town is released as it is
     r = cli("contracts", "add", *args, "--researcher", users.by_role["researcher"], user=epi)
     assert r.exit_code == 0, r.output
     out = tmp_path / "out"
