@@ -183,10 +183,17 @@ def test_staffing_json_keys_are_exact(cli, users):
     )  # fmt: skip
     assert r.exit_code == 0, r.output
     body = json.loads(r.stdout)
-    assert list(body) == ["agents", "service_level", "occupancy", "mean_wait_seconds"]
-    expected = min_agents(200, 180, 20, 0.8)
+    # Every figure computed, and every setting it rests on (stated defaults:
+    # shrinkage 30 %, occupancy at most 85 %).
+    assert tuple(body) == service.STAFFING_KEYS
+    expected = min_agents(200, 180, 20, 0.8, max_occupancy=0.85)
     assert body["agents"] == expected.agents == 14
-    assert body["service_level"] == pytest.approx(expected.service_level)
+    assert body["scheduled_agents"] == 20  # ceil(14 / 0.7)
+    assert body["model"] == "erlang_c" and body["shrinkage"] == 0.3
+    assert body["max_occupancy"] == 0.85
+    for key in ("service_level", "occupancy", "probability_wait", "mean_wait_seconds"):
+        assert body[key] == pytest.approx(getattr(expected, key))
+    assert body["abandonment_probability"] == 0.0 and body["offered_load"] == 10.0
 
 
 def test_staffing_rejects_a_bad_target_in_one_line(cli, users):
@@ -230,7 +237,7 @@ def test_plan_against_deployed_staff(cli, users, calls_csv, tmp_path):
     )
     assert r.exit_code == 0, r.output
     rows = out.read_text("utf-8-sig").splitlines()
-    assert rows[0].startswith("date,hour,calls") and len(rows) == 1 + 2 * 9
+    assert rows[0].startswith("date,weekday,start,hour,calls") and len(rows) == 1 + 2 * 9
 
 
 def test_plan_names_the_forecast_file_when_it_is_wrong(cli, users, tmp_path):

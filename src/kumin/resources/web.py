@@ -206,7 +206,7 @@ def _answer(ctx: Ctx, params: dict[str, Any]):
         _number(params["answer_within"], "answer_within"),
         _number(params["service_level"], "service_level"),
         _number(patience, "patience_seconds") if patience else None,
-    )
+    ).as_dict()
 
 
 @router.get("/calls/staffing")
@@ -458,10 +458,10 @@ def api_staffing(
     service_level: float,
     patience_seconds: float | None = None,
 ) -> dict[str, Any]:
-    answer = service.staffing_answer(
+    result = service.staffing_answer(
         ctx, arrivals_per_hour, handle_seconds, answer_within, service_level, patience_seconds
     )
-    return {k: getattr(answer, k) for k in service.STAFFING_KEYS}
+    return result.as_dict()
 
 
 @api_router.get("/calls/plan")
