@@ -13,7 +13,7 @@ from tests.conftest import actor_for
 from kumin.core import audit
 from kumin.core.context import context
 from kumin.errors import DataError
-from kumin.resources import service
+from kumin.resources import service, service_plan
 from kumin.resources.models import CallDay
 from kumin.resources.queueing import min_agents
 
@@ -185,7 +185,7 @@ def test_staffing_json_keys_are_exact(cli, users):
     body = json.loads(r.stdout)
     # Every figure computed, and every setting it rests on (stated defaults:
     # shrinkage 30 %, occupancy at most 85 %).
-    assert tuple(body) == service.STAFFING_KEYS
+    assert tuple(body) == service_plan.STAFFING_KEYS
     expected = min_agents(200, 180, 20, 0.8, max_occupancy=0.85)
     assert body["agents"] == expected.agents == 14
     assert body["scheduled_agents"] == 20  # ceil(14 / 0.7)

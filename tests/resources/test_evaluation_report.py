@@ -11,7 +11,7 @@ import pytest
 from tests.conftest import actor_for
 
 from kumin.core.context import context
-from kumin.resources import report, service, service_continuity
+from kumin.resources import report, service, service_continuity, service_plan
 
 
 @pytest.fixture
@@ -80,8 +80,8 @@ def test_epidemic_section_from_notification_records(loaded, tmp_path):
         encoding="utf-8",
     )
     with context(loaded.settings, epi) as ctx:
-        central = service.calls_plan(ctx, case_forecast=forecast)
-        cautious = service.calls_plan(ctx, case_forecast=forecast, cautious=True)
+        central = service_plan.calls_plan(ctx, case_forecast=forecast)
+        cautious = service_plan.calls_plan(ctx, case_forecast=forecast, cautious=True)
     assert central.source == "case_forecast.csv"
     assert central.plan.by_day.height == 14
     assert (cautious.plan.by_day["calls"] >= central.plan.by_day["calls"]).all()

@@ -126,6 +126,12 @@ def _solve(
     return math.exp(brentq(gap, a, b, xtol=1e-3))
 
 
+# Recent calibrations by content: the summary, the plan and the report calibrate
+# the same days within one request, and each calibration costs seconds.
+_CACHE: dict[tuple, PatienceFit | None] = {}
+_CACHE_SIZE = 16
+
+
 def calibrate_patience(
     frame: pl.DataFrame, profile: IntradayProfile | None = None
 ) -> PatienceFit | None:
@@ -134,11 +140,27 @@ def calibrate_patience(
     Abandonment falls monotonically as patience grows, so the root is unique;
     with no abandoned calls at all patience is unidentifiable (None).
     """
+    profile = profile or default_profile()
+    key = (
+        frame.height,
+        int(frame.hash_rows(seed=13).sum()) if frame.height else 0,
+        profile.interval_minutes,
+        profile.starts,
+        tuple(float(v) for wd in range(1, 8) for v in profile.for_weekday(wd)),
+    )
+    if key not in _CACHE:
+        if len(_CACHE) >= _CACHE_SIZE:
+            _CACHE.pop(next(iter(_CACHE)))
+        _CACHE[key] = _calibrate(frame, profile)
+    return _CACHE[key]
+
+
+def _calibrate(frame: pl.DataFrame, profile: IntradayProfile) -> PatienceFit | None:
     days = [d for d in day_queues(frame, profile) if d.abandoned is not None]
     abandoned = sum(d.abandoned for d in days)
     if not days or abandoned == 0:
         return None
-    patience = _solve(days, abandoned)
+    patience = _solve(days, abandoned, 20.0, 2000.0)
     if patience is None:
         return None
     expected = expected_abandoned(days, patience)

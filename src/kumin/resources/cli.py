@@ -110,11 +110,11 @@ def calls_staffing(
 ) -> None:
     """目標を満たす最少人数（Erlang C / A、稼働率上限、シュリンケージ）
     / Fewest agents meeting the target, with occupancy cap and shrinkage."""
-    from kumin.resources import service
+    from kumin.resources import service_plan
 
     check_format(fmt, ("table", "json"))
     with cli_ctx("calls.read") as ctx:
-        result = service.staffing_answer(
+        result = service_plan.staffing_answer(
             ctx,
             arrivals_per_hour,
             handle_seconds,
@@ -180,14 +180,14 @@ def calls_plan(
     encoding: str = ENCODING,
 ) -> None:
     """日別・時間帯別の必要人数と配置人数の比較 / Staffing plan by day and hour vs deployed."""
-    from kumin.resources import service
+    from kumin.resources import service_plan
 
     check_format(fmt)
     if by not in ("day", "week", "interval", "hour"):
         raise UserError("core.cli.bad_format", format=by, allowed="day, week, interval")
     with cli_ctx("calls.read") as ctx:
-        profile = service.intraday_profile(intraday, interval, opens, closes, encoding)
-        result = service.calls_plan(
+        profile = service_plan.intraday_profile(intraday, interval, opens, closes, encoding)
+        result = service_plan.calls_plan(
             ctx,
             forecast,
             _date(start),

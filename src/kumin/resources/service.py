@@ -11,7 +11,6 @@ cores (:mod:`kumin.resources.calls`, :mod:`~kumin.resources.queueing`,
 from __future__ import annotations
 
 import datetime as dt
-import math
 import os
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
@@ -25,7 +24,13 @@ from kumin.core.context import Ctx
 from kumin.core.db import utcnow
 from kumin.core.tabular import read_table
 from kumin.errors import DataError, UserError
-from kumin.resources.calibration import PatienceFit, calibrate_patience
+from kumin.resources.calibration import (
+    LoadEffect,
+    SaturationTest,
+    calibrate_patience,
+    saturation_test,
+    staff_effect_by_load,
+)
 from kumin.resources.calls import (
     LeadLag,
     StaffEffect,
@@ -35,26 +40,8 @@ from kumin.resources.calls import (
     parse_tokyo_calls,
     summarise_period,
 )
-from kumin.resources.intraday import (
-    DEFAULT_CLOSES,
-    DEFAULT_OPENS,
-    IntradayProfile,
-    default_profile,
-    estimate_profile,
-    parse_intraday_counts,
-)
 from kumin.resources.models import CALL_VALUE_COLUMNS, WARD_CENTRE, CallDay
-from kumin.resources.profiles import Column, Profile, parse_table
-from kumin.resources.queueing import StaffingAnswer, check_number, min_agents
-from kumin.resources.staffing import (
-    DEFAULT_OCCUPANCY_CAP,
-    DEFAULT_PERSON_DAY_YEN,
-    DEFAULT_SHRINKAGE,
-    StaffingPlan,
-    call_forecast_from_cases,
-    plan_sensitivity,
-    staffing_plan,
-)
+from kumin.resources.profiles import Column, Profile
 
 Progress = Callable[[int, int], None] | None
 
@@ -346,6 +333,8 @@ class CentreSummary:
     staff_effect_note: str | None = None  # message key when it could not be fitted
     lead_lag: LeadLag | None = None
     lead_lag_note: str | None = None
+    load_effect: LoadEffect | None = None  # the calibrated model's effect by load
+    saturation: SaturationTest | None = None
 
     def as_dict(self) -> dict[str, Any]:
         out: dict[str, Any] = {"centre": self.centre, **asdict(self.summary)}
@@ -358,24 +347,33 @@ class CentreSummary:
                 "calls_per_added_person": e.per_person,
                 "low": e.per_person_low,
                 "high": e.per_person_high,
+                "hac_lags": e.hac_lags,
+                "critical_value": e.z,
+                "reading": "association",
             }
-            s = e.saturation
-            effect["saturation"] = (
-                None
-                if s is None
-                else {
-                    "breakpoint_staff_hours_per_100_calls": s.breakpoint,
-                    "answer_rate_at_breakpoint": s.answer_rate_at_breakpoint,
-                    "slope_below": s.slope_below,
-                    "slope_below_low": s.slope_below_low,
-                    "slope_below_high": s.slope_below_high,
-                    "slope_above": s.slope_above,
-                    "slope_above_low": s.slope_above_low,
-                    "slope_above_high": s.slope_above_high,
+            effect["saturation"] = None
+            if self.saturation is not None:
+                s = self.saturation
+                effect["saturation"] = {
                     "saturates": s.saturates,
+                    "p_value": s.p_value,
+                    "staff_threshold": s.threshold,
+                    "statistic": s.statistic,
+                    "simulations": s.n_sim,
                 }
-            )
         out["staff_effect"] = effect
+        out["staff_effect_by_load"] = None
+        if self.load_effect is not None:
+            le = self.load_effect
+            out["staff_effect_by_load"] = {
+                "patience_seconds": le.patience.patience_seconds,
+                "patience_low": le.patience.low,
+                "patience_high": le.patience.high,
+                "median_day": le.median_day,
+                "median_day_low": le.median_day_low,
+                "median_day_high": le.median_day_high,
+                "bands": le.by_band.to_dicts(),
+            }
         out["staff_effect_note"] = self.staff_effect_note
         out["lead_lag"] = (
             None
@@ -408,12 +406,13 @@ def calls_summary(
         if frame.height == 0:
             continue
         summary = summarise_period(frame)
-        effect = effect_note = None
+        effect = effect_note = load = saturation = None
         if has_staffing(frame):
             try:
                 effect = external_staff_effect(frame)
             except DataError as exc:
                 effect_note = exc.key
+            load, saturation = _model_effects(frame)
         else:
             effect_note = "resources.calls.no_staffing"
         lead = lead_note = None
@@ -428,10 +427,29 @@ def calls_summary(
                 lead_note = "resources.calls.no_overlap"
         else:
             lead_note = "resources.calls.no_cases"
-        out.append(CentreSummary(name, summary, effect, effect_note, lead, lead_note))
+        out.append(
+            CentreSummary(name, summary, effect, effect_note, lead, lead_note, load, saturation)
+        )
     if not out:
         raise DataError("resources.no_rows")
     return out
+
+
+def _model_effects(frame: pl.DataFrame) -> tuple[LoadEffect | None, SaturationTest | None]:
+    """The calibrated Erlang A model's staff effect by load and its saturation test,
+    where abandoned calls and handle times let the model be calibrated."""
+    try:
+        fit = calibrate_patience(frame)
+        if fit is None:
+            return None, None
+        load = staff_effect_by_load(frame, patience=fit)
+    except DataError:
+        return None, None
+    try:
+        saturation = saturation_test(frame, patience=fit)
+    except DataError:
+        saturation = None
+    return load, saturation
 
 
 SUMMARY_METRICS = (
@@ -474,32 +492,39 @@ def summary_rows(summaries: list[CentreSummary]) -> list[dict[str, Any]]:
             rows.append(_metric(s.centre, "staff_lag_days", effect["lag_days"]))
             sat = effect["saturation"]
             if sat:
-                rows.append(
-                    _metric(
-                        s.centre,
-                        "saturation_breakpoint",
-                        sat["breakpoint_staff_hours_per_100_calls"],
-                    )
-                )
-                rows.append(
-                    _metric(
-                        s.centre,
-                        "gain_below_breakpoint",
-                        sat["slope_below"],
-                        sat["slope_below_low"],
-                        sat["slope_below_high"],
-                    )
-                )
-                rows.append(
-                    _metric(
-                        s.centre,
-                        "gain_above_breakpoint",
-                        sat["slope_above"],
-                        sat["slope_above_low"],
-                        sat["slope_above_high"],
-                    )
-                )
                 rows.append(_metric(s.centre, "saturates", sat["saturates"]))
+                rows.append(_metric(s.centre, "saturation_p_value", sat["p_value"]))
+        by_load = d["staff_effect_by_load"]
+        if by_load:
+            rows.append(
+                _metric(
+                    s.centre,
+                    "patience_seconds",
+                    by_load["patience_seconds"],
+                    by_load["patience_low"],
+                    by_load["patience_high"],
+                )
+            )
+            rows.append(
+                _metric(
+                    s.centre,
+                    "marginal_calls_median_day",
+                    by_load["median_day"],
+                    by_load["median_day_low"],
+                    by_load["median_day_high"],
+                )
+            )
+            for band in by_load["bands"]:
+                if band["days"]:
+                    rows.append(
+                        _metric(
+                            s.centre,
+                            f"marginal_calls_abandon_{band['band']}",
+                            band["marginal"],
+                            band["low"],
+                            band["high"],
+                        )
+                    )
         if d["lead_lag"]:
             rows.append(
                 _metric(s.centre, "calls_lead_cases_days", d["lead_lag"]["calls_lead_days"])
@@ -519,289 +544,3 @@ def _metric(centre: str, metric: str, value: Any, low: Any = None, high: Any = N
         "low": show(low),
         "high": show(high),
     }
-
-
-# ---------------------------------------------------------------- staffing
-
-
-@dataclass(frozen=True)
-class StaffingResult:
-    """The calculator's answer with every input it used (the JSON of ``calls staffing``)."""
-
-    answer: StaffingAnswer
-    arrivals_per_hour: float
-    handle_seconds: float
-    answer_within: float
-    service_level_target: float
-    patience_seconds: float | None
-    shrinkage: float
-    max_occupancy: float | None
-
-    def as_dict(self) -> dict[str, Any]:
-        a = self.answer
-        return {
-            "model": a.model,
-            "arrivals_per_hour": self.arrivals_per_hour,
-            "handle_seconds": self.handle_seconds,
-            "answer_within": self.answer_within,
-            "service_level_target": self.service_level_target,
-            "patience_seconds": self.patience_seconds,
-            "shrinkage": self.shrinkage,
-            "max_occupancy": self.max_occupancy,
-            "offered_load": a.offered_load,
-            "agents": a.agents,
-            "scheduled_agents": math.ceil(a.agents / (1 - self.shrinkage) - 1e-9),
-            "service_level": a.service_level,
-            "occupancy": a.occupancy,
-            "probability_wait": a.probability_wait,
-            "mean_wait_seconds": a.mean_wait_seconds,
-            "abandonment_probability": a.abandonment_probability,
-        }
-
-
-STAFFING_KEYS = (
-    "model",
-    "arrivals_per_hour",
-    "handle_seconds",
-    "answer_within",
-    "service_level_target",
-    "patience_seconds",
-    "shrinkage",
-    "max_occupancy",
-    "offered_load",
-    "agents",
-    "scheduled_agents",
-    "service_level",
-    "occupancy",
-    "probability_wait",
-    "mean_wait_seconds",
-    "abandonment_probability",
-)
-
-
-def staffing_answer(
-    ctx: Ctx,
-    arrivals_per_hour: float,
-    handle_seconds: float,
-    answer_within: float,
-    service_level: float,
-    patience_seconds: float | None = None,
-    shrinkage: float = DEFAULT_SHRINKAGE,
-    max_occupancy: float | None = DEFAULT_OCCUPANCY_CAP,
-) -> StaffingResult:
-    """The fewest agents meeting the target (Erlang C, or Erlang A with patience),
-    under an occupancy cap, and the staff to schedule after shrinkage."""
-    ctx.authorize("calls.read")
-    check_number(shrinkage, "shrinkage", "staffing_answer", 0, 1, high_open=True)
-    answer = min_agents(
-        arrivals_per_hour,
-        handle_seconds,
-        answer_within,
-        service_level,
-        patience_seconds,
-        max_occupancy=max_occupancy,
-    )
-    return StaffingResult(
-        answer,
-        float(arrivals_per_hour),
-        float(handle_seconds),
-        float(answer_within),
-        float(service_level),
-        patience_seconds,
-        float(shrinkage),
-        max_occupancy,
-    )
-
-
-@dataclass(frozen=True)
-class PlanResult:
-    """A staffing plan with the inputs it was made from."""
-
-    plan: StaffingPlan
-    centre: str
-    source: str  # "records" (the centre's own days) or the forecast file's name
-    handle_seconds: float
-    answer_within: float
-    service_level: float
-    patience_seconds: float | None
-    has_deployed: bool
-    patience: PatienceFit | None = None  # the calibration, when patience was estimated
-    sensitivity: pl.DataFrame | None = None
-
-    def totals(self) -> dict[str, Any]:
-        p = self.plan
-        out = {
-            "centre": self.centre,
-            "source": self.source,
-            "days": p.by_day.height,
-            "handle_seconds": round(self.handle_seconds, 1),
-            "answer_within": self.answer_within,
-            "service_level": self.service_level,
-            "patience_seconds": self.patience_seconds,
-            "days_under": p.days_under if self.has_deployed else None,
-            "days_over": p.days_over if self.has_deployed else None,
-            "shortfall_agent_hours": round(p.shortfall_agent_hours, 1)
-            if self.has_deployed
-            else None,
-            "surplus_agent_hours": round(p.surplus_agent_hours, 1) if self.has_deployed else None,
-        }
-        out.update({k: v for k, v in p.totals().items() if k not in out})
-        out["settings"] = p.settings
-        out["patience_fit"] = None if self.patience is None else asdict(self.patience)
-        return out
-
-
-def mean_handle_seconds(frame: pl.DataFrame) -> float | None:
-    """Calls-weighted mean handle time of the days that record one."""
-    if "mean_handle_seconds" not in frame.columns:
-        return None
-    known = frame.filter(pl.col("mean_handle_seconds") > 0)
-    weight = known["calls_received"].sum() if known.height else 0
-    if not weight:
-        return None
-    return float((known["mean_handle_seconds"] * known["calls_received"]).sum() / weight)
-
-
-def intraday_profile(
-    path: str | os.PathLike[str] | None,
-    interval_minutes: int = 60,
-    opens: str = DEFAULT_OPENS,
-    closes: str = DEFAULT_CLOSES,
-    encoding: str = "auto",
-    display_name: str | None = None,
-) -> IntradayProfile:
-    """The intraday shape by weekday from a file of calls per interval, else the default."""
-    if path is None:
-        return default_profile(interval_minutes, opens, closes)
-    table = open_table(path, encoding, display_name)
-    return estimate_profile(parse_intraday_counts(table), interval_minutes, opens, closes)
-
-
-def calls_plan(
-    ctx: Ctx,
-    forecast: str | os.PathLike[str] | None = None,
-    start: dt.date | None = None,
-    end: dt.date | None = None,
-    centre: str = WARD_CENTRE,
-    handle_seconds: float | None = None,
-    answer_within: float = 30.0,
-    service_level: float = 0.8,
-    patience_seconds: float | None = None,
-    shrinkage: float = DEFAULT_SHRINKAGE,
-    encoding: str = "auto",
-    display_name: str | None = None,
-    case_forecast: str | os.PathLike[str] | None = None,
-    cautious: bool = False,
-    *,
-    model: str = "erlang_a",
-    occupancy_cap: float | None = DEFAULT_OCCUPANCY_CAP,
-    profile: IntradayProfile | None = None,
-    person_day_yen: float = DEFAULT_PERSON_DAY_YEN,
-    sensitivity: bool = False,
-) -> PlanResult:
-    """Agents needed by day and interval for a call forecast, against the staff deployed.
-
-    Without a forecast file the centre's own recorded calls are the forecast: a
-    look back at what the queueing model says was needed on each day, each day
-    with its own handle time. A case forecast (``date, cases``) becomes a call
-    forecast through the centre's past calls and the reported cases
-    (:class:`~kumin.resources.calls.CallsFromCases`); ``cautious`` plans for the
-    upper end of its 95 % interval. ``model="erlang_a"`` (the default) plans
-    with the callers' patience — the given ``patience_seconds``, else the one
-    calibrated on the centre's abandoned calls (Erlang C when they cannot
-    identify it); ``"erlang_c"`` assumes callers never hang up. ``handle_seconds``
-    replaces every day's own handle time. The staff deployed are the centre's
-    recorded staff on the same days, where known.
-    """
-    ctx.authorize("calls.read")
-    if model not in ("erlang_a", "erlang_c"):
-        raise UserError("core.cli.bad_format", format=model, allowed="erlang_a, erlang_c")
-    records = call_frame(ctx, centre, start, end)
-    if forecast is not None and case_forecast is not None:
-        raise UserError("resources.plan.one_forecast")
-    if case_forecast is not None:
-        table = open_table(case_forecast, encoding, display_name)
-        source = table.path.name
-        cases_ahead, _ = parse_table(table, CASE_FORECAST)
-        history = call_frame(ctx, centre).select("date", "calls_received")
-        try:
-            predicted = call_forecast_from_cases(cases_ahead, history, case_counts(ctx))
-        except DataError as exc:
-            raise with_path(exc, source) from None
-        column = "calls_high" if cautious else "calls"
-        calls = predicted.select("date", pl.col(column).alias("calls"))
-        if start is not None:
-            calls = calls.filter(pl.col("date") >= start)
-        if end is not None:
-            calls = calls.filter(pl.col("date") <= end)
-    elif forecast is not None:
-        table = open_table(forecast, encoding, display_name)
-        source = table.path.name
-        calls = parse_tokyo_calls(table)
-        if start is not None:
-            calls = calls.filter(pl.col("date") >= start)
-        if end is not None:
-            calls = calls.filter(pl.col("date") <= end)
-    else:
-        source = "records"
-        calls = records.select("date", "calls_received", "mean_handle_seconds")
-    if calls.height == 0:
-        raise DataError("resources.no_rows")
-    if handle_seconds is not None:
-        calls = calls.drop("mean_handle_seconds", strict=False)
-    else:
-        handle_seconds = mean_handle_seconds(records) or mean_handle_seconds(
-            call_frame(ctx, centre)
-        )
-        if handle_seconds is None:
-            raise UserError("resources.plan.need_handle")
-    profile = profile or default_profile()
-    fit = None
-    if model == "erlang_c":
-        patience_seconds = None
-    elif patience_seconds is None:
-        history = records if records.height else call_frame(ctx, centre)
-        try:
-            fit = calibrate_patience(history, profile)
-        except DataError:
-            fit = None
-        patience_seconds = fit.patience_seconds if fit is not None else None
-    deployed = None
-    staffed = records.filter(
-        pl.col("staff_regular").is_not_null()
-        & pl.col("staff_external").is_not_null()
-        & pl.col("staffed_hours").is_not_null()
-    )
-    if staffed.height:
-        deployed = staffed.select("date", "staff_regular", "staff_external", "staffed_hours")
-    settings = dict(
-        handle_seconds=handle_seconds,
-        answer_within=answer_within,
-        service_level=service_level,
-        patience_seconds=patience_seconds,
-        shrinkage=shrinkage,
-        profile=profile,
-        occupancy_cap=occupancy_cap,
-        person_day_yen=person_day_yen,
-    )
-    try:
-        plan = staffing_plan(calls, deployed=deployed, **settings)
-        table_sens = (
-            plan_sensitivity(calls, deployed, **settings)
-            if sensitivity and deployed is not None
-            else None
-        )
-    except DataError as exc:
-        raise with_path(exc, source) from None
-    return PlanResult(
-        plan,
-        centre,
-        source,
-        float(handle_seconds),
-        float(answer_within),
-        float(service_level),
-        patience_seconds,
-        deployed is not None,
-        fit,
-        table_sens,
-    )

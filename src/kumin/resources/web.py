@@ -23,7 +23,7 @@ from kumin.core.context import Ctx
 from kumin.core.i18n import t
 from kumin.errors import DataError, NotFound, UserError
 from kumin.reports.charts import to_plotly
-from kumin.resources import report, service, service_continuity
+from kumin.resources import report, service, service_continuity, service_plan
 from kumin.resources.models import WARD_CENTRE, CallDay, ServiceMonth
 from kumin.web.deps import Permit
 from kumin.web.nav import NavItem, add_nav
@@ -199,7 +199,7 @@ def _number(value: str, name: str) -> float:
 
 def _answer(ctx: Ctx, params: dict[str, Any]):
     patience = params["patience_seconds"]
-    return service.staffing_answer(
+    return service_plan.staffing_answer(
         ctx,
         _number(params["arrivals_per_hour"], "arrivals_per_hour"),
         _number(params["handle_seconds"], "handle_seconds"),
@@ -248,10 +248,10 @@ def _plan_args(request: Request) -> dict[str, Any]:
     }
 
 
-def _plan(ctx: Ctx, args: dict[str, Any]) -> service.PlanResult:
+def _plan(ctx: Ctx, args: dict[str, Any]) -> service_plan.PlanResult:
     handle = args["handle_seconds"]
     patience = args["patience_seconds"]
-    return service.calls_plan(
+    return service_plan.calls_plan(
         ctx,
         None,
         _date(args["from"]),
@@ -458,7 +458,7 @@ def api_staffing(
     service_level: float,
     patience_seconds: float | None = None,
 ) -> dict[str, Any]:
-    result = service.staffing_answer(
+    result = service_plan.staffing_answer(
         ctx, arrivals_per_hour, handle_seconds, answer_within, service_level, patience_seconds
     )
     return result.as_dict()
