@@ -82,6 +82,7 @@ def backtest_calls(
     window_days: int = 56,
     lag: int | None = None,
     widen: bool = True,
+    form: str = "loglog",
 ) -> Backtest:
     """Weekly-refitted backtest of calls forecast from cases (see the module docstring).
 
@@ -115,7 +116,7 @@ def backtest_calls(
     while origin < last:
         known = calls.filter(pl.col("date") <= origin)
         # Cases known at the origin: those reported by then.
-        model = CallsFromCases(lag=lag, window_days=window_days).fit(
+        model = CallsFromCases(lag=lag, window_days=window_days, form=form).fit(
             known, cases.filter(pl.col("date") <= origin)
         )
         days = [origin + dt.timedelta(days=i) for i in range(1, step + 1)]
@@ -141,7 +142,11 @@ def backtest_calls(
                         r["calls_high"],
                     )
                 )
-                errors.append(math.log1p(r["calls_received"]) - math.log1p(r["calls"]))
+                errors.append(
+                    (math.log1p(r["calls_received"]) - math.log1p(r["calls"]))
+                    if form == "loglog"
+                    else (r["calls_received"] - r["calls"]) / max(r["calls"], 1.0)
+                )
         origin += dt.timedelta(days=step)
     if not rows:
         raise DataError("resources.no_rows")
@@ -181,9 +186,16 @@ def _widen(
     """Interval from the model's mean and the 95 % band of earlier log errors."""
     past = np.asarray(errors[-MIN_PAST_ERRORS * 8 :])
     lo_q, hi_q = np.quantile(past, [0.025, 0.975])
-    mean = np.log1p(pred["calls"].to_numpy())
-    own = Z95 * model.sigma_
-    low = np.expm1(mean + min(lo_q, -own)).clip(0, None)
-    high = np.expm1(mean + max(hi_q, own)).clip(0, None)
+    calls = pred["calls"].to_numpy()
+    if model.form == "loglog":
+        mean = np.log1p(calls)
+        own = Z95 * model.sigma_
+        low = np.expm1(mean + min(lo_q, -own)).clip(0, None)
+        high = np.expm1(mean + max(hi_q, own)).clip(0, None)
+    else:
+        # Relative errors: a wave's spread grows with its level.
+        base = np.maximum(calls, 1.0)
+        low = np.minimum(pred["calls_low"].to_numpy(), calls + lo_q * base).clip(0, None)
+        high = np.maximum(pred["calls_high"].to_numpy(), calls + hi_q * base)
     del future
     return pred.with_columns(pl.Series("calls_low", low), pl.Series("calls_high", high))

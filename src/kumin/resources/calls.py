@@ -428,10 +428,25 @@ class CallsFromCases:
     1.0
     """
 
-    def __init__(self, lag: int | None = None, window_days: int = 56, max_lag: int = 21) -> None:
+    def __init__(
+        self,
+        lag: int | None = None,
+        window_days: int = 56,
+        max_lag: int = 21,
+        form: str = "loglog",
+    ) -> None:
         self.lag = lag
         self.window_days = window_days
         self.max_lag = max_lag
+        self.form = form
+
+    def _fwd(self, v: np.ndarray) -> np.ndarray:
+        # "linear": calls = a + b·cases (+ weekday), which extrapolates a wave
+        # far above the fitted range proportionally; "loglog" bends it down.
+        return np.log1p(v) if self.form == "loglog" else v
+
+    def _back(self, v: np.ndarray) -> np.ndarray:
+        return np.expm1(v) if self.form == "loglog" else v
 
     def _design(self, dates: pl.Series, log_cases: np.ndarray) -> np.ndarray:
         weekday = dates.dt.weekday().to_numpy()  # 1 = Monday
@@ -440,6 +455,14 @@ class CallsFromCases:
 
     def fit(self, calls: pl.DataFrame, cases: pl.DataFrame) -> CallsFromCases:
         owner = "CallsFromCases"
+        if self.form not in ("loglog", "linear"):
+            raise ParameterError(
+                "resources.parameter",
+                name="form",
+                owner=owner,
+                constraint="'loglog' or 'linear'",
+                got=repr(self.form),
+            )
         window = check_number(self.window_days, "window_days", owner, 14, 3650, integer=True)
         max_lag = check_number(self.max_lag, "max_lag", owner, 0, 90, integer=True)
         if self.lag is None:
@@ -459,8 +482,8 @@ class CallsFromCases:
             joined = joined.tail(window)
         if joined.height < 14:
             raise DataError("resources.too_few", got=joined.height, need=14)
-        x = self._design(joined["date"], np.log1p(joined["cases"].to_numpy().astype(float)))
-        y = np.log1p(joined["calls_received"].to_numpy().astype(float))
+        x = self._design(joined["date"], self._fwd(joined["cases"].to_numpy().astype(float)))
+        y = self._fwd(joined["calls_received"].to_numpy().astype(float))
         beta, *_ = np.linalg.lstsq(x, y, rcond=None)
         resid = y - x @ beta
         dof = max(len(y) - x.shape[1], 1)
@@ -482,15 +505,15 @@ class CallsFromCases:
         if not hasattr(self, "coef_"):
             raise NotFittedError("resources.not_fitted", owner="CallsFromCases")
         dates = (case_forecast["date"] - dt.timedelta(days=self.lag_)).alias("date")
-        x = self._design(dates, np.log1p(case_forecast["cases"].to_numpy().astype(float)))
+        x = self._design(dates, self._fwd(case_forecast["cases"].to_numpy().astype(float)))
         mean = x @ self.coef_
         se = np.sqrt(self.sigma_**2 + np.einsum("ij,jk,ik->i", x, self.cov_, x))
         return pl.DataFrame(
             {
                 "date": dates,
-                "calls": np.expm1(mean).clip(0, None),
-                "calls_low": np.expm1(mean - Z95 * se).clip(0, None),
-                "calls_high": np.expm1(mean + Z95 * se).clip(0, None),
+                "calls": self._back(mean).clip(0, None),
+                "calls_low": self._back(mean - Z95 * se).clip(0, None),
+                "calls_high": self._back(mean + Z95 * se).clip(0, None),
             }
         )
 

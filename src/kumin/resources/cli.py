@@ -232,6 +232,32 @@ def _rows(frame) -> list[dict]:
     ]
 
 
+@calls_app.command("backtest")
+def calls_backtest(
+    start: str = typer.Option("2021-07-10", "--from", help="評価開始日 / first day judged"),
+    end: str = TO,
+    centre: str = typer.Option("ward", "--centre", help="センター名 / centre"),
+    fmt: str = typer.Option("table", "--format", help="table, json, csv"),
+    out: Path = typer.Option(None, "--out"),
+) -> None:
+    """症例からの受電予測の事後検証（95%区間の的中率・ピーク誤差）
+    / Backtest of the call forecast from cases: interval coverage and peak error."""
+    from kumin.resources import service_plan
+
+    check_format(fmt)
+    with cli_ctx("calls.read") as ctx:
+        result = service_plan.calls_backtest(ctx, centre, _date(start), _date(end))
+    if fmt == "json":
+        emit([], fmt, out=out, json_root={**result.as_dict(), "by_day": _rows(result.days)})
+    elif fmt == "csv":
+        emit(_rows(result.days), fmt, result.days.columns, out=out)
+    else:
+        emit(
+            [{k: round(v, 3) if isinstance(v, float) else v for k, v in result.as_dict().items()}],
+            "table",
+        )
+
+
 @continuity_app.command("import")
 def continuity_import(
     file: Path = typer.Argument(..., help="CSV / xlsx"), encoding: str = ENCODING

@@ -20,6 +20,7 @@ import polars as pl
 
 from kumin.core.context import Ctx
 from kumin.errors import DataError, UserError
+from kumin.resources.backtest import Backtest, backtest_calls
 from kumin.resources.calibration import PatienceFit, calibrate_patience
 from kumin.resources.calls import parse_tokyo_calls
 from kumin.resources.intraday import (
@@ -49,6 +50,10 @@ from kumin.resources.staffing import (
     plan_sensitivity,
     staffing_plan,
 )
+
+# Calls linear in cases: the log-log form bends a wave's extrapolation down and
+# missed Omicron (backtest in the README).
+FORECAST_FORM = "linear"
 
 
 @dataclass(frozen=True)
@@ -154,6 +159,7 @@ class PlanResult:
     has_deployed: bool
     patience: PatienceFit | None = None  # the calibration, when patience was estimated
     sensitivity: pl.DataFrame | None = None
+    backtest: Backtest | None = None  # a case forecast's track record over the last 26 weeks
 
     def totals(self) -> dict[str, Any]:
         p = self.plan
@@ -175,6 +181,7 @@ class PlanResult:
         out.update({k: v for k, v in p.totals().items() if k not in out})
         out["settings"] = p.settings
         out["patience_fit"] = None if self.patience is None else asdict(self.patience)
+        out["forecast_backtest"] = None if self.backtest is None else self.backtest.as_dict()
         return out
 
 
@@ -251,10 +258,21 @@ def calls_plan(
         source = table.path.name
         cases_ahead, _ = parse_table(table, CASE_FORECAST)
         history = call_frame(ctx, centre).select("date", "calls_received")
+        reported = case_counts(ctx)
         try:
-            predicted = call_forecast_from_cases(cases_ahead, history, case_counts(ctx))
+            predicted = call_forecast_from_cases(cases_ahead, history, reported, form=FORECAST_FORM)
         except DataError as exc:
             raise with_path(exc, source) from None
+        try:
+            # The forecast's own track record, printed with it.
+            track = backtest_calls(
+                history,
+                reported,
+                history["date"].max() - dt.timedelta(days=182),
+                form=FORECAST_FORM,
+            )
+        except (DataError, ValueError):
+            track = None
         column = "calls_high" if cautious else "calls"
         calls = predicted.select("date", pl.col(column).alias("calls"))
         if start is not None:
@@ -274,6 +292,8 @@ def calls_plan(
         calls = records.select("date", "calls_received", "mean_handle_seconds")
     if calls.height == 0:
         raise DataError("resources.no_rows")
+    if case_forecast is None:
+        track = None
     if handle_seconds is not None:
         calls = calls.drop("mean_handle_seconds", strict=False)
     else:
@@ -331,4 +351,28 @@ def calls_plan(
         deployed is not None,
         fit,
         table_sens,
+        track,
     )
+
+
+BACKTEST_FROM = dt.date(2021, 7, 10)  # the fifth and sixth waves
+
+
+def calls_backtest(
+    ctx: Ctx,
+    centre: str = WARD_CENTRE,
+    start: dt.date | None = None,
+    end: dt.date | None = None,
+) -> Backtest:
+    """How the call forecast from the centre's own cases did over past waves.
+
+    Refitted weekly (linear in cases, lag re-estimated each time) and judged on
+    the next week's calls given that week's actual cases; the 95 % interval is
+    widened to the spread of earlier forecast errors.
+    """
+    ctx.authorize("calls.read")
+    calls = call_frame(ctx, centre).select("date", "calls_received")
+    cases = case_counts(ctx)
+    if calls.height == 0 or cases.height == 0:
+        raise DataError("resources.no_rows")
+    return backtest_calls(calls, cases, start or BACKTEST_FROM, end, form=FORECAST_FORM)

@@ -567,6 +567,7 @@ def call_forecast_from_cases(
     cases: pl.DataFrame,
     lag: int | None = None,
     window_days: int = 56,
+    form: str = "loglog",
 ) -> pl.DataFrame:
     """Daily call forecast (``date, calls, calls_low, calls_high``) from a case forecast.
 
@@ -576,5 +577,5 @@ def call_forecast_from_cases(
     :func:`staffing_plan` (its ``calls`` column), or its ``calls_high`` column
     renamed to ``calls`` for a cautious plan.
     """
-    model = CallsFromCases(lag=lag, window_days=window_days).fit(calls, cases)
+    model = CallsFromCases(lag=lag, window_days=window_days, form=form).fit(calls, cases)
     return model.predict(case_forecast)
