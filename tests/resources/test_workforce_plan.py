@@ -170,3 +170,29 @@ def test_sensitivity_of_the_verdict(wave_days):
     assert by_shrink["days_under"].to_list() == sorted(by_shrink["days_under"].to_list())
     handle = table.filter(pl.col("parameter") == "handle_seconds")["days_under"].to_list()
     assert handle[0] <= handle[1]
+
+
+def test_what_happened_per_month(wave_days):
+    from kumin.resources.calibration import what_happened
+
+    months = what_happened(wave_days, 150.0, every="1mo")
+    assert months["period_start"].to_list() == [
+        dt.date(2021, 7, 1),
+        dt.date(2021, 8, 1),
+        dt.date(2021, 9, 1),
+    ]
+    august = months.row(1, named=True)
+    part = wave_days.filter(pl.col("date").dt.month() == 8)
+    assert august["offered"] == part["calls_received"].sum()
+    assert august["abandoned"] == part["calls_abandoned"].sum()
+    assert august["answer_rate"] == pytest.approx(
+        part["calls_answered"].sum() / part["calls_received"].sum()
+    )
+    assert august["cost_per_answered_call"] == pytest.approx(
+        part["cost_yen"].sum() / part["calls_answered"].sum()
+    )
+    # Answered within 30 s (model) is never more than answered at all (observed,
+    # up to noise), and the model's worst month is the observed worst month.
+    assert (months["service_level_model"] <= months["answer_rate"] + 0.02).all()
+    worst = months.sort("service_level_model")["period_start"][0]
+    assert worst == months.sort("answer_rate")["period_start"][0]

@@ -341,3 +341,79 @@ def saturation_test(
         n_sim,
         curve,
     )
+
+
+def what_happened(
+    frame: pl.DataFrame,
+    patience: PatienceFit | float | None,
+    profile: IntradayProfile | None = None,
+    answer_within: float = 30.0,
+    every: str = "1d",
+) -> pl.DataFrame:
+    """Per day (``every="1d"``) or month (``"1mo"``): offered, answered and abandoned
+    calls, the observed answer rate beside the service level the model gives the
+    staff on duty (Erlang A with ``patience``; Erlang C when None), staff on duty,
+    cost and cost per answered call.
+
+    ``service_level_model`` is the share of offered calls answered within
+    ``answer_within`` seconds by the model; ``answer_rate`` is the share answered
+    at all, as recorded.
+    """
+    from kumin.resources.queueing import queue_stats
+
+    value = patience.patience_seconds if isinstance(patience, PatienceFit) else patience
+    days = day_queues(frame, profile)
+    cache: dict[tuple, float] = {}
+    modelled = []
+    for d in days:
+        total = 0.0
+        for rate in d.rates:
+            # Rates to 0.5 calls/hour and handle times to the second share a solve.
+            key = (d.agents, round(rate * 2) / 2, round(d.handle))
+            if key not in cache:
+                cache[key] = queue_stats(key[0], key[1], key[2], answer_within, value).service_level
+            total += rate * d.real_hours * cache[key]
+        modelled.append(total)
+    by_day = pl.DataFrame(
+        {
+            "date": [d.date for d in days],
+            "offered": [d.calls for d in days],
+            "answered": [d.answered for d in days],
+            "abandoned": [d.abandoned for d in days],
+            "_answered_in_time_model": modelled,
+            "staff_on_duty": [d.agents for d in days],
+        },
+        schema_overrides={"abandoned": pl.Int64},
+    )
+    cost = (
+        frame.select("date", pl.col("cost_yen").cast(pl.Float64))
+        if "cost_yen" in frame.columns
+        else None
+    )
+    if cost is not None:
+        by_day = by_day.join(cost, on="date", how="left")
+    else:
+        by_day = by_day.with_columns(pl.lit(None, pl.Float64).alias("cost_yen"))
+    out = (
+        by_day.sort("date")
+        .group_by_dynamic("date", every=every)
+        .agg(
+            pl.len().alias("days"),
+            pl.col("offered").sum(),
+            pl.col("answered").sum(),
+            pl.col("abandoned").sum(),
+            pl.col("_answered_in_time_model").sum(),
+            pl.col("staff_on_duty").mean(),
+            pl.col("cost_yen").sum(),
+        )
+        .with_columns(
+            (pl.col("answered") / pl.col("offered")).alias("answer_rate"),
+            (pl.col("_answered_in_time_model") / pl.col("offered")).alias("service_level_model"),
+            pl.when(pl.col("answered") > 0)
+            .then(pl.col("cost_yen") / pl.col("answered"))
+            .otherwise(None)
+            .alias("cost_per_answered_call"),
+        )
+        .drop("_answered_in_time_model")
+    )
+    return out.rename({"date": "period_start"})

@@ -232,6 +232,29 @@ def _rows(frame) -> list[dict]:
     ]
 
 
+@calls_app.command("history")
+def calls_history(
+    start: str = FROM,
+    end: str = TO,
+    centre: str = typer.Option("ward", "--centre", help="センター名 / centre"),
+    by: str = typer.Option("month", "--by", help="day, month"),
+    fmt: str = typer.Option("table", "--format", help="table, json, csv"),
+    out: Path = typer.Option(None, "--out"),
+) -> None:
+    """日別・月別の実績（受電・応答・放棄、モデルの応答率、配置、応答1件当たり費用）
+    / What happened per day or month."""
+    from kumin.resources import service_plan
+
+    check_format(fmt)
+    with cli_ctx("calls.read") as ctx:
+        frame = service_plan.calls_history(ctx, centre, _date(start), _date(end), by)
+    rows = _rows(frame)
+    if fmt == "json":
+        emit([], fmt, out=out, json_root=rows)
+    else:
+        emit(rows, fmt, frame.columns, out=out)
+
+
 @calls_app.command("backtest")
 def calls_backtest(
     start: str = typer.Option("2021-07-10", "--from", help="評価開始日 / first day judged"),

@@ -21,7 +21,7 @@ import polars as pl
 from kumin.core.context import Ctx
 from kumin.errors import DataError, UserError
 from kumin.resources.backtest import Backtest, backtest_calls
-from kumin.resources.calibration import PatienceFit, calibrate_patience
+from kumin.resources.calibration import PatienceFit, calibrate_patience, what_happened
 from kumin.resources.calls import parse_tokyo_calls
 from kumin.resources.intraday import (
     DEFAULT_CLOSES,
@@ -376,3 +376,26 @@ def calls_backtest(
     if calls.height == 0 or cases.height == 0:
         raise DataError("resources.no_rows")
     return backtest_calls(calls, cases, start or BACKTEST_FROM, end, form=FORECAST_FORM)
+
+
+def calls_history(
+    ctx: Ctx,
+    centre: str = WARD_CENTRE,
+    start: dt.date | None = None,
+    end: dt.date | None = None,
+    by: str = "month",
+) -> pl.DataFrame:
+    """What happened per day or month: calls offered, answered and abandoned, the
+    observed answer rate beside the modelled service level of the staff on duty
+    (Erlang A with the calibrated patience), staff on duty and cost per answered call."""
+    ctx.authorize("calls.read")
+    if by not in ("day", "month"):
+        raise UserError("core.cli.bad_format", format=by, allowed="day, month")
+    frame = call_frame(ctx, centre, start, end)
+    if frame.height == 0:
+        raise DataError("resources.no_rows")
+    try:
+        fit = calibrate_patience(frame)
+    except DataError:
+        fit = None
+    return what_happened(frame, fit, every="1d" if by == "day" else "1mo")
