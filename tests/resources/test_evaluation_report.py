@@ -88,6 +88,19 @@ def test_epidemic_section_from_notification_records(loaded, tmp_path):
     assert cautious.plan.by_day["peak_agents_needed"].sum() >= (
         central.plan.by_day["peak_agents_needed"].sum()
     )
+    # The next weeks' external headcount and cost, with the forecast's bounds.
+    weeks = central.scenario
+    assert weeks is not None and weeks["days"].sum() == 14
+    assert (weeks["external_person_days_low"] <= weeks["external_person_days_needed"]).all()
+    assert (weeks["external_person_days_needed"] <= weeks["external_person_days_high"]).all()
+    assert len(central.totals()["weekly_scenario"]) == weeks.height
+    # Every case-forecast plan carries its forecast's track record.
+    track = central.totals()["forecast_backtest"]
+    assert track is not None and 0.0 <= track["coverage_95"] <= 1.0
+    with context(loaded.settings, epi) as ctx:
+        backtest = service_plan.calls_backtest(ctx, start=dt.date(2021, 7, 10))
+    assert backtest.days["date"].min() >= dt.date(2021, 7, 10)
+    assert ev.backtest is None or ev.backtest.days.height > 0
 
 
 def test_epidemic_from_counts_alone():

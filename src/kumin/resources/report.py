@@ -32,7 +32,13 @@ from kumin.resources.service import (
     has_staffing,
 )
 from kumin.resources.service_continuity import DEFAULT_BASELINE_END, assess, service_counts_frame
-from kumin.resources.service_plan import PlanResult, calls_plan, mean_handle_seconds
+from kumin.resources.service_plan import (
+    BACKTEST_FROM,
+    PlanResult,
+    calls_backtest,
+    calls_plan,
+    mean_handle_seconds,
+)
 
 ANSWER_WITHIN = 30.0
 SERVICE_LEVEL = 0.8
@@ -329,6 +335,7 @@ class Evaluation:
     ward_summary: CentreSummary | None = None
     calibration: pl.DataFrame | None = None
     plan: PlanResult | None = None
+    backtest: Any = None  # kumin.resources.backtest.Backtest, when cases exist
     continuity: ContinuityAssessment | None = None
     counts: pl.DataFrame | None = None
     findings: list[tuple[str, bool]] = field(default_factory=list)  # (text, is_warning)
@@ -443,6 +450,11 @@ def evaluation(
                 )
             except KuminError:
                 ev.plan = None
+    if ev.epidemic is not None and ward.height:
+        try:
+            ev.backtest = calls_backtest(ctx, WARD_CENTRE, start=BACKTEST_FROM, end=end)
+        except (KuminError, ValueError):
+            ev.backtest = None
     try:
         ev.continuity = assess(ctx, baseline_end, crisis_end=_month(end))
         ev.counts = service_counts_frame(ctx)
@@ -546,6 +558,22 @@ def findings(ev: Evaluation) -> list[tuple[str, bool]]:
             )
         )
         out.append((_plan_cost(ev.plan, lang), False))
+    if ev.backtest is not None:
+        d = ev.backtest.as_dict()
+        out.append(
+            (
+                t(
+                    "resources.evaluation.finding_backtest",
+                    lang,
+                    start=d["start"],
+                    days=d["days"],
+                    coverage=_pct(d["coverage_95"]),
+                    total=f"{d['total_error']:+.0%}" if d["total_error"] is not None else "-",
+                    peak=f"{d['peak_error']:+.0%}",
+                ),
+                d["coverage_95"] < 0.85,
+            )
+        )
     if ev.calibration is not None and ev.calibration.height:
         worst = ev.calibration.sort("service_level_deployed", nulls_last=True).row(0, named=True)
         if worst["service_level_deployed"] is not None:

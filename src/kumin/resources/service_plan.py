@@ -160,6 +160,7 @@ class PlanResult:
     patience: PatienceFit | None = None  # the calibration, when patience was estimated
     sensitivity: pl.DataFrame | None = None
     backtest: Backtest | None = None  # a case forecast's track record over the last 26 weeks
+    scenario: pl.DataFrame | None = None  # weekly external need with the forecast's bounds
 
     def totals(self) -> dict[str, Any]:
         p = self.plan
@@ -182,6 +183,11 @@ class PlanResult:
         out["settings"] = p.settings
         out["patience_fit"] = None if self.patience is None else asdict(self.patience)
         out["forecast_backtest"] = None if self.backtest is None else self.backtest.as_dict()
+        out["weekly_scenario"] = (
+            None
+            if self.scenario is None
+            else [{**r, "week": r["week"].isoformat()} for r in self.scenario.iter_rows(named=True)]
+        )
         return out
 
 
@@ -274,11 +280,12 @@ def calls_plan(
         except (DataError, ValueError):
             track = None
         column = "calls_high" if cautious else "calls"
-        calls = predicted.select("date", pl.col(column).alias("calls"))
         if start is not None:
-            calls = calls.filter(pl.col("date") >= start)
+            predicted = predicted.filter(pl.col("date") >= start)
         if end is not None:
-            calls = calls.filter(pl.col("date") <= end)
+            predicted = predicted.filter(pl.col("date") <= end)
+        calls = predicted.select("date", pl.col(column).alias("calls"))
+        bounds = predicted
     elif forecast is not None:
         table = open_table(forecast, encoding, display_name)
         source = table.path.name
@@ -293,7 +300,7 @@ def calls_plan(
     if calls.height == 0:
         raise DataError("resources.no_rows")
     if case_forecast is None:
-        track = None
+        track = bounds = None
     if handle_seconds is not None:
         calls = calls.drop("mean_handle_seconds", strict=False)
     else:
@@ -321,7 +328,11 @@ def calls_plan(
     )
     if staffed.height:
         deployed = staffed.select("date", "staff_regular", "staff_external", "staffed_hours")
+    # Days ahead have no recorded staff: the regular staff of the last four weeks
+    # stand in, so the external headcount is what must be hired on top of them.
+    recent = call_frame(ctx, centre).tail(28)["staff_regular"].drop_nulls()
     settings = dict(
+        regular_staff=int(recent.median()) if recent.len() else 0,
         handle_seconds=handle_seconds,
         answer_within=answer_within,
         service_level=service_level,
@@ -333,6 +344,7 @@ def calls_plan(
     )
     try:
         plan = staffing_plan(calls, deployed=deployed, **settings)
+        scenario = None if bounds is None else _weekly_scenario(plan, bounds, settings)
         table_sens = (
             plan_sensitivity(calls, deployed, **settings)
             if sensitivity and deployed is not None
@@ -352,7 +364,30 @@ def calls_plan(
         fit,
         table_sens,
         track,
+        scenario,
     )
+
+
+def _weekly_scenario(plan: StaffingPlan, bounds: pl.DataFrame, settings: dict) -> pl.DataFrame:
+    """Weekly external headcount and cost for the forecast and its 95 % bounds."""
+    weeks = plan.by_week.select(
+        "week",
+        "days",
+        "peak_external_needed",
+        "external_person_days_needed",
+        "external_cost_needed_yen",
+    )
+    for side in ("low", "high"):
+        other = staffing_plan(
+            bounds.select("date", pl.col(f"calls_{side}").alias("calls")), **settings
+        ).by_week.select(
+            "week",
+            pl.col("peak_external_needed").alias(f"peak_external_{side}"),
+            pl.col("external_person_days_needed").alias(f"external_person_days_{side}"),
+            pl.col("external_cost_needed_yen").alias(f"external_cost_{side}_yen"),
+        )
+        weeks = weeks.join(other, on="week", how="left")
+    return weeks
 
 
 BACKTEST_FROM = dt.date(2021, 7, 10)  # the fifth and sixth waves
