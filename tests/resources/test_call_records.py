@@ -288,3 +288,26 @@ def test_calibration_needs_a_handle_time(tmp_path):
         calibrate_periods(days)
     assert "handle_seconds" in str(info.value)
     assert calibrate_periods(days, handle_seconds=400)["handle_seconds"][0] == 400
+
+
+def test_lead_lag_bound_allows_for_autocorrelation():
+    """Two independent smooth series: the white-noise bound 1.96/sqrt(n) calls
+    their best chance correlation significant most of the time; Bartlett's
+    bound keeps it near the nominal rate."""
+    days = pl.date_range(dt.date(2021, 1, 1), dt.date(2021, 12, 31), "1d", eager=True)
+    n = len(days)
+    beyond = beyond_white = 0
+    for seed in range(20):
+        rng = np.random.default_rng(seed)
+        a = np.exp(np.cumsum(rng.normal(0, 0.05, n))) * 100
+        b = np.exp(np.cumsum(rng.normal(0, 0.05, n))) * 100
+        result = lead_lag(
+            pl.DataFrame({"date": days, "calls_received": rng.poisson(a)}),
+            pl.DataFrame({"date": days, "cases": rng.poisson(b)}),
+            max_lag=7,
+        )
+        n_used = result.table.filter(pl.col("lag") == result.best_lag)["n"][0]
+        beyond += result.correlation > result.threshold
+        beyond_white += result.correlation > 1.959963984540054 / np.sqrt(n_used)
+    assert beyond_white >= 10  # the old bound: most independent pairs "related"
+    assert beyond <= 4

@@ -354,7 +354,8 @@ class LeadLag:
 
     ``best_lag`` maximises the correlation between calls on day ``t`` and cases on
     day ``t + lag`` (both as week-on-week growth of 7-day means);
-    ``threshold`` is the approximate 95 % bound for a correlation of zero.
+    ``threshold`` is the approximate 95 % bound for a correlation of zero,
+    widened by Bartlett's formula for the series' own autocorrelation.
     """
 
     best_lag: int
@@ -395,9 +396,30 @@ def lead_lag(
     best = (
         table.filter(pl.col("correlation").is_not_nan()).sort("correlation", descending=True).row(0)
     )
+    a = g_calls[max_lag : len(g_calls) - max_lag]
+    b = g_cases[max_lag + best[0] : len(g_cases) - max_lag + best[0]]
     return LeadLag(
-        best_lag=best[0], correlation=best[1], threshold=Z95 / math.sqrt(best[2]), table=table
+        best_lag=best[0],
+        correlation=best[1],
+        threshold=Z95 * math.sqrt(_bartlett_factor(a, b, max(7, max_lag)) / best[2]),
+        table=table,
     )
+
+
+def _acf(x: np.ndarray, lags: int) -> np.ndarray:
+    x = x[np.isfinite(x)]
+    x = x - x.mean()
+    denom = float(x @ x)
+    if denom == 0 or len(x) <= lags + 1:
+        return np.zeros(lags)
+    return np.array([float(x[k:] @ x[:-k]) / denom for k in range(1, lags + 1)])
+
+
+def _bartlett_factor(a: np.ndarray, b: np.ndarray, lags: int) -> float:
+    """Bartlett's variance inflation for a cross-correlation of two autocorrelated
+    series, ``1 + 2·Σ ρ_a(k)·ρ_b(k)``: 7-day growth rates are strongly autocorrelated,
+    so the white-noise bound ``1.96/√n`` would call chance correlations significant."""
+    return max(1.0, 1.0 + 2.0 * float((_acf(a, lags) * _acf(b, lags)).sum()))
 
 
 class CallsFromCases:
