@@ -327,7 +327,7 @@ def continuity_assess(
                 "months": r["disrupted_months"],
                 "shortfall (95%)": f"{r['shortfall']:,.0f} ({r['shortfall_low']:,.0f}"
                 f"–{r['shortfall_high']:,.0f})"
-                if r["verdict"] == "disrupted"
+                if r["verdict"] != "insufficient_data"
                 else "",
                 "recovered": r["recovered_month"] or "",
             }

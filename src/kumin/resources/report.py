@@ -557,7 +557,7 @@ def findings(ev: Evaluation) -> list[tuple[str, bool]]:
                 p.days_under > 0,
             )
         )
-        out.append((_plan_cost(ev.plan, lang), False))
+        out.append((plan_cost_text(ev.plan, lang), False))
     if ev.backtest is not None:
         d = ev.backtest.as_dict()
         out.append(
@@ -651,7 +651,8 @@ def _load_findings(summary: CentreSummary, lang: str) -> list[tuple[str, bool]]:
     return [(text, False)]
 
 
-def _plan_cost(result: PlanResult, lang: str) -> str:
+def plan_cost_text(result: PlanResult, lang: str) -> str:
+    """The plan's stated settings and its external person-days and cost, in one sentence."""
     p = result.plan
     totals = p.totals()
     s = p.settings

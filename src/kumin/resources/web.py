@@ -281,6 +281,7 @@ def plan_page(request: Request, ctx: CallsRead) -> Response:
         args=args,
         result=result,
         totals=result.totals() if result else None,
+        plan_text=report.plan_cost_text(result, ctx.lang) if result else None,
         days=days[:200],
         more=max(len(days) - 200, 0),
         error=error,
