@@ -36,10 +36,23 @@ def test_findings_follow_the_data(loaded):
     texts = [text for text, _ in ev.findings]
     assert any(text.startswith("The ward's centre received") for text in texts)
     assert any("BCG doses" in text for text in texts)
+    # In the manager's terms: external person-days and yen, the effect of one more
+    # person by load, and saturation tested against the model (none in Erlang A data).
+    assert any("external person-days" in text and "yen" in text for text in texts)
+    assert any("one more person on the phones" in text for text in texts)
+    assert any(text.startswith("No sign of saturation") for text in texts)
+    assert any("an association, not a measured effect" in text for text in texts)
     assert ev.plan is not None and ev.plan.plan.by_day.height == 122
     assert ev.calibration is not None and ev.calibration.height == 4  # March to June
     charts = ev.charts()
-    assert {"daily_calls", "answer_rate", "saturation", "plan", "monthly_need"} <= set(charts)
+    assert {
+        "daily_calls",
+        "answer_rate",
+        "saturation",
+        "plan",
+        "weekly_headcount",
+        "monthly_need",
+    } <= set(charts)
     assert "continuity_bcg" in charts and "epi_curve" not in charts
 
 

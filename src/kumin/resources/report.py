@@ -145,6 +145,31 @@ def saturation_chart(frame: pl.DataFrame, summary: CentreSummary | None, lang: s
     return chart
 
 
+def headcount_chart(result: PlanResult, lang: str) -> Chart:
+    """External person-days per week: what the plan needed against what was hired."""
+    chart = Chart(
+        t("resources.evaluation.headcount_chart", lang),
+        x_title=t("resources.chart.date", lang),
+        y_title=t("resources.evaluation.person_days", lang),
+    )
+    weeks = result.plan.by_week
+    dates = weeks["week"].to_list()
+    chart.add(
+        Series(
+            t("resources.chart.needed", lang), dates, _list(weeks["external_person_days_needed"])
+        )
+    )
+    if "external_person_days_deployed" in weeks.columns:
+        chart.add(
+            Series(
+                t("resources.chart.deployed", lang),
+                dates,
+                _list(weeks["external_person_days_deployed"]),
+            )
+        )
+    return chart
+
+
 def plan_chart(result: PlanResult, lang: str) -> Chart:
     """Agents needed at the peak hour of each day against the staff deployed."""
     chart = Chart(
@@ -358,6 +383,7 @@ class Evaluation:
             out["monthly_need"] = calibration_chart(self.calibration, lang)
         if self.plan is not None:
             out["plan"] = plan_chart(self.plan, lang)
+            out["weekly_headcount"] = headcount_chart(self.plan, lang)
         if self.continuity is not None and self.counts is not None:
             for v in self.continuity.verdicts:
                 out[f"continuity_{v.service}"] = continuity_chart(
