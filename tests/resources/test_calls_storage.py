@@ -218,6 +218,20 @@ def test_plan_against_deployed_staff(cli, users, calls_csv, tmp_path):
     assert totals["days_under"] == sum(d["status"] == "under" for d in days)
     assert totals["days_over"] == sum(d["status"] == "over" for d in days)
     assert totals["days_under"] > 0  # the first wave outran the staff
+    # Every figure the plan rests on travels with it.
+    settings = totals["settings"]
+    assert settings["model"] == "erlang_a" and settings["shrinkage"] == 0.3
+    assert settings["occupancy_cap"] == 0.85 and settings["handle_seconds_per_day"]
+    assert settings["profile"]["interval_minutes"] == 60
+    assert totals["patience_fit"]["patience_seconds"] == totals["patience_seconds"] > 0
+    assert totals["external_cost_needed_yen"] == 26_100 * totals["external_person_days_needed"]
+    weekly = cli(
+        "calls", "plan", "--from", "2020-03-02", "--to", "2020-03-15", "--by", "week",
+        "--interval", "30", "--format", "json", user=epi,
+    )  # fmt: skip
+    assert weekly.exit_code == 0, weekly.output
+    weeks = json.loads(weekly.stdout)["by_week"]
+    assert [w["days"] for w in weeks] == [7, 7]
     # A forecast file: date,calls for days beyond the records (no staff known there).
     forecast = tmp_path / "forecast.csv"
     forecast.write_text("date,calls\n2020-07-01,300\n2020-07-02,450\n", encoding="utf-8")
