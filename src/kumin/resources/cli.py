@@ -330,6 +330,8 @@ def continuity_assess(
                 if r["verdict"] != "insufficient_data"
                 else "",
                 "recovered": r["recovered_month"] or "",
+                "p": r["p_value"],
+                "trend_sensitive": r["trend_sensitive"],
             }
             for r in service_continuity.verdict_rows(assessment)
         ]
