@@ -64,6 +64,17 @@ def test_charts_and_api(app_client, loaded):
     }
     plan_api = app_client.get("/api/v1/calls/plan?from=2020-03-01&to=2020-03-07").json()
     assert plan_api["totals"]["days"] == 7 and len(plan_api["by_day"]) == 7
+    assert plan_api["totals"]["settings"]["shrinkage"] == 0.3  # the stated default
+    bare = app_client.get(
+        "/api/v1/calls/plan?from=2020-03-01&to=2020-03-07&shrinkage=0&occupancy_cap=1"
+    ).json()
+    assert bare["totals"]["settings"]["shrinkage"] == 0.0
+    assert (
+        bare["totals"]["external_person_days_needed"]
+        <= (plan_api["totals"]["external_person_days_needed"])
+    )
+    page = app_client.get("/calls/plan?from=2020-03-01&to=2020-03-07").text
+    assert 'id="plan-settings"' in page
     evaluation = app_client.get("/api/v1/reports/evaluation").json()
     assert evaluation["findings"] and "continuity_bcg" in evaluation["charts"]
     chart = app_client.get("/reports/evaluation/charts/continuity_bcg.json").json()

@@ -245,6 +245,8 @@ def _plan_args(request: Request) -> dict[str, Any]:
         "answer_within": q.get("answer_within", "30"),
         "service_level": q.get("service_level", "0.8"),
         "patience_seconds": q.get("patience_seconds", ""),
+        "shrinkage": q.get("shrinkage", "0.3"),
+        "occupancy_cap": q.get("occupancy_cap", "0.85"),
     }
 
 
@@ -261,6 +263,8 @@ def _plan(ctx: Ctx, args: dict[str, Any]) -> service_plan.PlanResult:
         _number(args["answer_within"], "answer_within"),
         _number(args["service_level"], "service_level"),
         _number(patience, "patience_seconds") if patience else None,
+        _number(args["shrinkage"], "shrinkage"),
+        occupancy_cap=_number(args["occupancy_cap"], "occupancy_cap"),
     )
 
 
