@@ -284,3 +284,19 @@ def test_data_error_keeps_every_problem(epi_ctx, tmp_path):
         (2, "calls_received"),
         (3, "staffed_hours"),
     ]
+
+
+def test_history_per_month(cli, users, calls_csv, calls_frame):
+    epi = users.by_role["epidemiologist"]
+    assert cli("calls", "import", str(calls_csv), user=epi).exit_code == 0
+    r = cli("calls", "history", "--by", "month", "--format", "json", user=epi)
+    assert r.exit_code == 0, r.output
+    months = json.loads(r.stdout)
+    assert [m["days"] for m in months] == [31, 30, 31, 30]  # March to June 2020
+    assert sum(m["offered"] for m in months) == calls_frame["calls_received"].sum()
+    assert sum(m["abandoned"] for m in months) == calls_frame["calls_abandoned"].sum()
+    for m in months:
+        assert 0 <= m["service_level_model"] <= 1 and 0 <= m["answer_rate"] <= 1
+        assert m["cost_per_answered_call"] > 0
+    bad = cli("calls", "history", "--by", "year", user=epi)
+    assert bad.exit_code == 1 and "year" in bad.stderr
