@@ -18,6 +18,8 @@ COMMANDS = {
         "calls.read",
     ),
     "calls plan": ([], "calls.read"),
+    "calls backtest": ([], "calls.read"),
+    "calls history": ([], "calls.read"),
     "continuity import": (["counts.csv"], "continuity.manage"),
     "continuity assess": (["--baseline-end", "2020-02"], "continuity.read"),
     "report evaluation": ([], "evaluation.report"),

@@ -17,7 +17,6 @@ from kumin.resources.calls import (
     lead_lag,
     read_call_records,
     read_tokyo_calls,
-    saturation_fit,
     summarise_period,
 )
 from kumin.synth.resources import CALLS_LEAD_DAYS, call_centre_days, ward_case_curve
@@ -196,29 +195,31 @@ def test_external_staff_effect_recovers_a_known_gain():
     assert effect.by_lag.height == 6
 
 
-def test_saturation_fit_finds_the_knee():
-    rng = np.random.default_rng(11)
-    x = rng.uniform(2, 60, 400)  # staff-hours per 100 calls
-    rate = np.minimum(1.0, 0.3 + 0.035 * x) + rng.normal(0, 0.02, 400)  # knee at 20
-    fit = saturation_fit(x, rate)
-    assert fit.breakpoint == pytest.approx(20, abs=1.5)
-    assert fit.slope_below_low < 0.035 < fit.slope_below_high
-    assert fit.slope_above_low < 0 < fit.slope_above_high
-    assert fit.saturates
-    assert fit.curve["answer_rate"].max() <= 1.0
+def test_saturation_test_finds_a_line_limit_but_not_smooth_erlang_a_returns():
+    """Smooth diminishing returns (the synthetic ward is Erlang A) are not a
+    saturation; a centre whose lines cap the agents at 12 is."""
+    from kumin.resources.calibration import calibrate_patience, saturation_test
+
+    smooth = call_centre_days(seed=0)
+    fit = calibrate_patience(smooth)
+    plain = saturation_test(smooth, patience=fit)
+    assert not plain.saturates and plain.p_value > 0.05 and plain.threshold is None
+    capped = call_centre_days(seed=0, line_limit=12)
+    limited = saturation_test(capped, patience=calibrate_patience(capped))
+    assert limited.saturates and limited.p_value < 0.01
+    assert limited.threshold > 12  # days with more staff than lines
+    print(f"\nsaturation p: smooth {plain.p_value:.3f}, 12 lines {limited.p_value:.4f}")
 
 
-def test_no_saturation_on_a_straight_line():
-    rng = np.random.default_rng(12)
-    x = rng.uniform(2, 20, 300)
-    fit = saturation_fit(x, 0.3 + 0.03 * x + rng.normal(0, 0.02, 300))
-    assert not fit.saturates
-
-
-def test_synthetic_centre_shows_where_staff_stopped_helping():
+def test_staff_effect_interval_accounts_for_the_lag_choice_and_the_week():
     effect = external_staff_effect(call_centre_days(seed=0))
-    assert effect.per_person_low > 0
-    assert effect.saturation is not None and effect.saturation.saturates
+    assert effect.hac_lags >= 7
+    # Bonferroni over the 8 lags tried: wider than the plain 95 % interval.
+    assert effect.z == pytest.approx(2.7344, abs=1e-3)
+    best = effect.by_lag.filter(pl.col("lag") == effect.lag).row(0, named=True)
+    assert best["high"] - best["low"] == pytest.approx(
+        effect.per_person_high - effect.per_person_low
+    )
 
 
 def _wave(n: int, seed: int) -> np.ndarray:
@@ -287,3 +288,26 @@ def test_calibration_needs_a_handle_time(tmp_path):
         calibrate_periods(days)
     assert "handle_seconds" in str(info.value)
     assert calibrate_periods(days, handle_seconds=400)["handle_seconds"][0] == 400
+
+
+def test_lead_lag_bound_allows_for_autocorrelation():
+    """Two independent smooth series: the white-noise bound 1.96/sqrt(n) calls
+    their best chance correlation significant most of the time; Bartlett's
+    bound keeps it near the nominal rate."""
+    days = pl.date_range(dt.date(2021, 1, 1), dt.date(2021, 12, 31), "1d", eager=True)
+    n = len(days)
+    beyond = beyond_white = 0
+    for seed in range(20):
+        rng = np.random.default_rng(seed)
+        a = np.exp(np.cumsum(rng.normal(0, 0.05, n))) * 100
+        b = np.exp(np.cumsum(rng.normal(0, 0.05, n))) * 100
+        result = lead_lag(
+            pl.DataFrame({"date": days, "calls_received": rng.poisson(a)}),
+            pl.DataFrame({"date": days, "cases": rng.poisson(b)}),
+            max_lag=7,
+        )
+        n_used = result.table.filter(pl.col("lag") == result.best_lag)["n"][0]
+        beyond += result.correlation > result.threshold
+        beyond_white += result.correlation > 1.959963984540054 / np.sqrt(n_used)
+    assert beyond_white >= 10  # the old bound: most independent pairs "related"
+    assert beyond <= 4

@@ -13,7 +13,7 @@ from tests.conftest import actor_for
 from kumin.core import audit
 from kumin.core.context import context
 from kumin.errors import DataError
-from kumin.resources import service
+from kumin.resources import service, service_plan
 from kumin.resources.models import CallDay
 from kumin.resources.queueing import min_agents
 
@@ -183,10 +183,17 @@ def test_staffing_json_keys_are_exact(cli, users):
     )  # fmt: skip
     assert r.exit_code == 0, r.output
     body = json.loads(r.stdout)
-    assert list(body) == ["agents", "service_level", "occupancy", "mean_wait_seconds"]
-    expected = min_agents(200, 180, 20, 0.8)
+    # Every figure computed, and every setting it rests on (stated defaults:
+    # shrinkage 30 %, occupancy at most 85 %).
+    assert tuple(body) == service_plan.STAFFING_KEYS
+    expected = min_agents(200, 180, 20, 0.8, max_occupancy=0.85)
     assert body["agents"] == expected.agents == 14
-    assert body["service_level"] == pytest.approx(expected.service_level)
+    assert body["scheduled_agents"] == 20  # ceil(14 / 0.7)
+    assert body["model"] == "erlang_c" and body["shrinkage"] == 0.3
+    assert body["max_occupancy"] == 0.85
+    for key in ("service_level", "occupancy", "probability_wait", "mean_wait_seconds"):
+        assert body[key] == pytest.approx(getattr(expected, key))
+    assert body["abandonment_probability"] == 0.0 and body["offered_load"] == 10.0
 
 
 def test_staffing_rejects_a_bad_target_in_one_line(cli, users):
@@ -211,6 +218,20 @@ def test_plan_against_deployed_staff(cli, users, calls_csv, tmp_path):
     assert totals["days_under"] == sum(d["status"] == "under" for d in days)
     assert totals["days_over"] == sum(d["status"] == "over" for d in days)
     assert totals["days_under"] > 0  # the first wave outran the staff
+    # Every figure the plan rests on travels with it.
+    settings = totals["settings"]
+    assert settings["model"] == "erlang_a" and settings["shrinkage"] == 0.3
+    assert settings["occupancy_cap"] == 0.85 and settings["handle_seconds_per_day"]
+    assert settings["profile"]["interval_minutes"] == 60
+    assert totals["patience_fit"]["patience_seconds"] == totals["patience_seconds"] > 0
+    assert totals["external_cost_needed_yen"] == 26_100 * totals["external_person_days_needed"]
+    weekly = cli(
+        "calls", "plan", "--from", "2020-03-02", "--to", "2020-03-15", "--by", "week",
+        "--interval", "30", "--format", "json", user=epi,
+    )  # fmt: skip
+    assert weekly.exit_code == 0, weekly.output
+    weeks = json.loads(weekly.stdout)["by_week"]
+    assert [w["days"] for w in weeks] == [7, 7]
     # A forecast file: date,calls for days beyond the records (no staff known there).
     forecast = tmp_path / "forecast.csv"
     forecast.write_text("date,calls\n2020-07-01,300\n2020-07-02,450\n", encoding="utf-8")
@@ -230,7 +251,7 @@ def test_plan_against_deployed_staff(cli, users, calls_csv, tmp_path):
     )
     assert r.exit_code == 0, r.output
     rows = out.read_text("utf-8-sig").splitlines()
-    assert rows[0].startswith("date,hour,calls") and len(rows) == 1 + 2 * 9
+    assert rows[0].startswith("date,weekday,start,hour,calls") and len(rows) == 1 + 2 * 9
 
 
 def test_plan_names_the_forecast_file_when_it_is_wrong(cli, users, tmp_path):
@@ -263,3 +284,19 @@ def test_data_error_keeps_every_problem(epi_ctx, tmp_path):
         (2, "calls_received"),
         (3, "staffed_hours"),
     ]
+
+
+def test_history_per_month(cli, users, calls_csv, calls_frame):
+    epi = users.by_role["epidemiologist"]
+    assert cli("calls", "import", str(calls_csv), user=epi).exit_code == 0
+    r = cli("calls", "history", "--by", "month", "--format", "json", user=epi)
+    assert r.exit_code == 0, r.output
+    months = json.loads(r.stdout)
+    assert [m["days"] for m in months] == [31, 30, 31, 30]  # March to June 2020
+    assert sum(m["offered"] for m in months) == calls_frame["calls_received"].sum()
+    assert sum(m["abandoned"] for m in months) == calls_frame["calls_abandoned"].sum()
+    for m in months:
+        assert 0 <= m["service_level_model"] <= 1 and 0 <= m["answer_rate"] <= 1
+        assert m["cost_per_answered_call"] > 0
+    bad = cli("calls", "history", "--by", "year", user=epi)
+    assert bad.exit_code == 1 and "year" in bad.stderr

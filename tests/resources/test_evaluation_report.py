@@ -11,7 +11,7 @@ import pytest
 from tests.conftest import actor_for
 
 from kumin.core.context import context
-from kumin.resources import report, service, service_continuity
+from kumin.resources import report, service, service_continuity, service_plan
 
 
 @pytest.fixture
@@ -36,10 +36,23 @@ def test_findings_follow_the_data(loaded):
     texts = [text for text, _ in ev.findings]
     assert any(text.startswith("The ward's centre received") for text in texts)
     assert any("BCG doses" in text for text in texts)
+    # In the manager's terms: external person-days and yen, the effect of one more
+    # person by load, and saturation tested against the model (none in Erlang A data).
+    assert any("external person-days" in text and "yen" in text for text in texts)
+    assert any("one more person on the phones" in text for text in texts)
+    assert any(text.startswith("No sign of saturation") for text in texts)
+    assert any("an association, not a measured effect" in text for text in texts)
     assert ev.plan is not None and ev.plan.plan.by_day.height == 122
     assert ev.calibration is not None and ev.calibration.height == 4  # March to June
     charts = ev.charts()
-    assert {"daily_calls", "answer_rate", "saturation", "plan", "monthly_need"} <= set(charts)
+    assert {
+        "daily_calls",
+        "answer_rate",
+        "saturation",
+        "plan",
+        "weekly_headcount",
+        "monthly_need",
+    } <= set(charts)
     assert "continuity_bcg" in charts and "epi_curve" not in charts
 
 
@@ -80,14 +93,27 @@ def test_epidemic_section_from_notification_records(loaded, tmp_path):
         encoding="utf-8",
     )
     with context(loaded.settings, epi) as ctx:
-        central = service.calls_plan(ctx, case_forecast=forecast)
-        cautious = service.calls_plan(ctx, case_forecast=forecast, cautious=True)
+        central = service_plan.calls_plan(ctx, case_forecast=forecast)
+        cautious = service_plan.calls_plan(ctx, case_forecast=forecast, cautious=True)
     assert central.source == "case_forecast.csv"
     assert central.plan.by_day.height == 14
     assert (cautious.plan.by_day["calls"] >= central.plan.by_day["calls"]).all()
     assert cautious.plan.by_day["peak_agents_needed"].sum() >= (
         central.plan.by_day["peak_agents_needed"].sum()
     )
+    # The next weeks' external headcount and cost, with the forecast's bounds.
+    weeks = central.scenario
+    assert weeks is not None and weeks["days"].sum() == 14
+    assert (weeks["external_person_days_low"] <= weeks["external_person_days_needed"]).all()
+    assert (weeks["external_person_days_needed"] <= weeks["external_person_days_high"]).all()
+    assert len(central.totals()["weekly_scenario"]) == weeks.height
+    # Every case-forecast plan carries its forecast's track record.
+    track = central.totals()["forecast_backtest"]
+    assert track is not None and 0.0 <= track["coverage_95"] <= 1.0
+    with context(loaded.settings, epi) as ctx:
+        backtest = service_plan.calls_backtest(ctx, start=dt.date(2021, 7, 10))
+    assert backtest.days["date"].min() >= dt.date(2021, 7, 10)
+    assert ev.backtest is None or ev.backtest.days.height > 0
 
 
 def test_epidemic_from_counts_alone():

@@ -9,7 +9,16 @@ from pathlib import Path
 
 from kumin.core.i18n import catalogue
 
-SOURCES = ["queueing.py", "calls.py", "staffing.py", "continuity.py", "profiles/__init__.py"]
+SOURCES = [
+    "queueing.py",
+    "calls.py",
+    "staffing.py",
+    "continuity.py",
+    "profiles/__init__.py",
+    "intraday.py",
+    "calibration.py",
+    "service.py",
+]
 
 
 def _keys(table: dict, prefix: str = "") -> set[str]:

@@ -6,7 +6,7 @@ import pytest
 from tests.conftest import actor_for
 
 from kumin.core.context import context
-from kumin.resources import service, service_continuity
+from kumin.resources import service, service_continuity, service_plan
 
 PAGES = ["/calls", "/calls/staffing", "/calls/plan", "/continuity", "/reports/evaluation"]
 
@@ -52,8 +52,8 @@ def test_charts_and_api(app_client, loaded):
         "/api/v1/calls/staffing?arrivals_per_hour=200&handle_seconds=180&answer_within=20"
         "&service_level=0.8"
     ).json()
-    assert list(answer) == ["agents", "service_level", "occupancy", "mean_wait_seconds"]
-    assert answer["agents"] == 14
+    assert tuple(answer) == service_plan.STAFFING_KEYS  # the same figures as the CLI's JSON
+    assert answer["agents"] == 14 and answer["scheduled_agents"] == 20
     (ward,) = app_client.get("/api/v1/calls/summary").json()
     assert ward["centre"] == "ward" and ward["days"] == 122
     assessment = app_client.get("/api/v1/continuity/assessment?baseline_end=2020-02").json()
@@ -64,6 +64,17 @@ def test_charts_and_api(app_client, loaded):
     }
     plan_api = app_client.get("/api/v1/calls/plan?from=2020-03-01&to=2020-03-07").json()
     assert plan_api["totals"]["days"] == 7 and len(plan_api["by_day"]) == 7
+    assert plan_api["totals"]["settings"]["shrinkage"] == 0.3  # the stated default
+    bare = app_client.get(
+        "/api/v1/calls/plan?from=2020-03-01&to=2020-03-07&shrinkage=0&occupancy_cap=1"
+    ).json()
+    assert bare["totals"]["settings"]["shrinkage"] == 0.0
+    assert (
+        bare["totals"]["external_person_days_needed"]
+        <= (plan_api["totals"]["external_person_days_needed"])
+    )
+    page = app_client.get("/calls/plan?from=2020-03-01&to=2020-03-07").text
+    assert 'id="plan-settings"' in page
     evaluation = app_client.get("/api/v1/reports/evaluation").json()
     assert evaluation["findings"] and "continuity_bcg" in evaluation["charts"]
     chart = app_client.get("/reports/evaluation/charts/continuity_bcg.json").json()

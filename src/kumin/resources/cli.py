@@ -100,30 +100,35 @@ def calls_staffing(
     patience_seconds: float = typer.Option(
         None, "--patience-seconds", help="平均待ち許容時間（秒; Erlang A）"
     ),
+    shrinkage: float = typer.Option(
+        0.30, "--shrinkage", help="電話以外の時間の割合 (0-1; 既定 0.30) / shrinkage"
+    ),
+    max_occupancy: float = typer.Option(
+        0.85, "--max-occupancy", help="稼働率の上限 (0-1; 既定 0.85) / occupancy cap"
+    ),
     fmt: str = typer.Option("table", "--format", help="table, json"),
 ) -> None:
-    """目標を満たす最少人数（Erlang C / A） / Fewest agents meeting the target."""
-    from kumin.resources import service
+    """目標を満たす最少人数（Erlang C / A、稼働率上限、シュリンケージ）
+    / Fewest agents meeting the target, with occupancy cap and shrinkage."""
+    from kumin.resources import service_plan
 
     check_format(fmt, ("table", "json"))
     with cli_ctx("calls.read") as ctx:
-        answer = service.staffing_answer(
-            ctx, arrivals_per_hour, handle_seconds, answer_within, service_level, patience_seconds
+        result = service_plan.staffing_answer(
+            ctx,
+            arrivals_per_hour,
+            handle_seconds,
+            answer_within,
+            service_level,
+            patience_seconds,
+            shrinkage,
+            max_occupancy,
         )
+    body = result.as_dict()
     if fmt == "json":
-        body = {k: getattr(answer, k) for k in service.STAFFING_KEYS}
         typer.echo(json.dumps(body, ensure_ascii=False))
         return
-    row = {
-        "agents": answer.agents,
-        "service_level": round(answer.service_level, 4),
-        "occupancy": round(answer.occupancy, 4),
-        "mean_wait_seconds": round(answer.mean_wait_seconds, 1),
-        "probability_wait": round(answer.probability_wait, 4),
-        "abandonment_probability": round(answer.abandonment_probability, 4),
-        "model": answer.model,
-    }
-    emit([row], "table")
+    emit([{k: round(v, 4) if isinstance(v, float) else v for k, v in body.items()}], "table")
 
 
 @calls_app.command("plan")
@@ -147,21 +152,42 @@ def calls_plan(
     ),
     answer_within: float = typer.Option(30.0, "--answer-within"),
     service_level: float = typer.Option(0.8, "--service-level"),
-    patience_seconds: float = typer.Option(None, "--patience-seconds"),
-    shrinkage: float = typer.Option(0.0, "--shrinkage", help="電話以外の時間の割合 (0-1)"),
-    by: str = typer.Option("day", "--by", help="day, hour"),
+    patience_seconds: float = typer.Option(
+        None, "--patience-seconds", help="省略時は放棄呼から推定 / default: calibrated"
+    ),
+    model: str = typer.Option("erlang_a", "--model", help="erlang_a（既定）, erlang_c"),
+    shrinkage: float = typer.Option(
+        0.30, "--shrinkage", help="電話以外の時間の割合 (0-1; 既定 0.30)"
+    ),
+    occupancy_cap: float = typer.Option(
+        0.85, "--occupancy-cap", help="稼働率の上限 (0-1; 既定 0.85)"
+    ),
+    interval: int = typer.Option(60, "--interval", help="時間帯の長さ（分）: 15, 30, 60"),
+    opens: str = typer.Option("09:00", "--opens", help="受付開始 HH:MM"),
+    closes: str = typer.Option("18:00", "--closes", help="受付終了 HH:MM"),
+    intraday: Path = typer.Option(
+        None, "--intraday", help="時間帯別の受電 CSV (date,time,calls) から曜日別の形を推定"
+    ),
+    person_day_yen: float = typer.Option(
+        26_100.0, "--person-day-yen", help="外部人材1人日の単価（円）"
+    ),
+    sensitivity: bool = typer.Option(
+        False, "--sensitivity", help="シュリンケージ・待ち許容時間・処理時間への感度"
+    ),
+    by: str = typer.Option("day", "--by", help="day, week, interval (hour)"),
     fmt: str = typer.Option("table", "--format", help="table, json, csv"),
     out: Path = typer.Option(None, "--out"),
     encoding: str = ENCODING,
 ) -> None:
     """日別・時間帯別の必要人数と配置人数の比較 / Staffing plan by day and hour vs deployed."""
-    from kumin.resources import service
+    from kumin.resources import service_plan
 
     check_format(fmt)
-    if by not in ("day", "hour"):
-        raise UserError("core.cli.bad_format", format=by, allowed="day, hour")
+    if by not in ("day", "week", "interval", "hour"):
+        raise UserError("core.cli.bad_format", format=by, allowed="day, week, interval")
     with cli_ctx("calls.read") as ctx:
-        result = service.calls_plan(
+        profile = service_plan.intraday_profile(intraday, interval, opens, closes, encoding)
+        result = service_plan.calls_plan(
             ctx,
             forecast,
             _date(start),
@@ -175,20 +201,84 @@ def calls_plan(
             encoding,
             case_forecast=case_forecast,
             cautious=cautious,
+            model=model,
+            occupancy_cap=occupancy_cap,
+            profile=profile,
+            person_day_yen=person_day_yen,
+            sensitivity=sensitivity,
         )
-    frame = result.plan.by_day if by == "day" else result.plan.by_hour
-    rows = [
-        {k: (round(v, 3) if isinstance(v, float) else v) for k, v in r.items()}
-        for r in frame.iter_rows(named=True)
-    ]
+    frames = {"day": result.plan.by_day, "week": result.plan.by_week}
+    frame = frames.get(by, result.plan.by_interval)
+    rows = _rows(frame)
     if fmt == "json":
-        emit([], fmt, out=out, json_root={"totals": result.totals(), f"by_{by}": rows})
+        root = {"totals": result.totals(), f"by_{by}": rows}
+        if result.sensitivity is not None:
+            root["sensitivity"] = _rows(result.sensitivity)
+        emit([], fmt, out=out, json_root=root)
     else:
         emit(rows, fmt, frame.columns, out=out)
         if fmt == "table" and out is None:
             totals = result.totals()
             if totals["days_under"] is not None:
                 say("resources.plan.totals", **totals)
+            if result.sensitivity is not None:
+                emit(_rows(result.sensitivity), "table")
+
+
+def _rows(frame) -> list[dict]:
+    return [
+        {k: (round(v, 3) if isinstance(v, float) else v) for k, v in r.items()}
+        for r in frame.iter_rows(named=True)
+    ]
+
+
+@calls_app.command("history")
+def calls_history(
+    start: str = FROM,
+    end: str = TO,
+    centre: str = typer.Option("ward", "--centre", help="センター名 / centre"),
+    by: str = typer.Option("month", "--by", help="day, month"),
+    fmt: str = typer.Option("table", "--format", help="table, json, csv"),
+    out: Path = typer.Option(None, "--out"),
+) -> None:
+    """日別・月別の実績（受電・応答・放棄、モデルの応答率、配置、応答1件当たり費用）
+    / What happened per day or month."""
+    from kumin.resources import service_plan
+
+    check_format(fmt)
+    with cli_ctx("calls.read") as ctx:
+        frame = service_plan.calls_history(ctx, centre, _date(start), _date(end), by)
+    rows = _rows(frame)
+    if fmt == "json":
+        emit([], fmt, out=out, json_root=rows)
+    else:
+        emit(rows, fmt, frame.columns, out=out)
+
+
+@calls_app.command("backtest")
+def calls_backtest(
+    start: str = typer.Option("2021-07-10", "--from", help="評価開始日 / first day judged"),
+    end: str = TO,
+    centre: str = typer.Option("ward", "--centre", help="センター名 / centre"),
+    fmt: str = typer.Option("table", "--format", help="table, json, csv"),
+    out: Path = typer.Option(None, "--out"),
+) -> None:
+    """症例からの受電予測の事後検証（95%区間の的中率・ピーク誤差）
+    / Backtest of the call forecast from cases: interval coverage and peak error."""
+    from kumin.resources import service_plan
+
+    check_format(fmt)
+    with cli_ctx("calls.read") as ctx:
+        result = service_plan.calls_backtest(ctx, centre, _date(start), _date(end))
+    if fmt == "json":
+        emit([], fmt, out=out, json_root={**result.as_dict(), "by_day": _rows(result.days)})
+    elif fmt == "csv":
+        emit(_rows(result.days), fmt, result.days.columns, out=out)
+    else:
+        emit(
+            [{k: round(v, 3) if isinstance(v, float) else v for k, v in result.as_dict().items()}],
+            "table",
+        )
 
 
 @continuity_app.command("import")
@@ -237,9 +327,11 @@ def continuity_assess(
                 "months": r["disrupted_months"],
                 "shortfall (95%)": f"{r['shortfall']:,.0f} ({r['shortfall_low']:,.0f}"
                 f"–{r['shortfall_high']:,.0f})"
-                if r["verdict"] == "disrupted"
+                if r["verdict"] != "insufficient_data"
                 else "",
                 "recovered": r["recovered_month"] or "",
+                "p": r["p_value"],
+                "trend_sensitive": r["trend_sensitive"],
             }
             for r in service_continuity.verdict_rows(assessment)
         ]

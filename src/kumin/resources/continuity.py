@@ -8,10 +8,21 @@ squares, with the dispersion ``φ`` estimated from Pearson residuals (floored at
 that includes parameter uncertainty: coefficients are drawn from their
 approximate normal distribution, and counts from a negative binomial with the
 drawn mean and variance ``φ·μ`` (quasi-Poisson's variance), ``φ`` itself drawn
-from its sampling distribution. A month below the
-interval is flagged; per service the verdict is *maintained* or *disrupted*
-(which months, how many fewer than expected in total with an interval, and
-when it recovered).
+from its sampling distribution.
+
+The verdict controls the false-alarm rate over the whole period judged, not
+per month (a month below its 95 % interval happens by chance in one month of
+40, so over two years most undisturbed services would have one): a one-sided
+CUSUM of the standardised monthly shortfalls ``S_t = max(0, S_{t-1} + z_t - k)``
+is compared with the threshold that the baseline's *joint* predictive
+simulation crosses in only ``alpha`` (5 %) of undisturbed periods. A service is
+*disrupted* when its CUSUM crosses that threshold; the disrupted months are
+the excursion's rising part (its last zero before the alarm to its peak), and
+recovery is the month after the peak. The shortfall is the net
+shortfall over the whole period judged (expected minus observed, catch-up
+included), with its interval from the same joint simulation — never summed
+over months chosen because they were low. The verdict is repeated with the
+other baseline trend choice, and ``trend_sensitive`` says when it changes.
 
 A month missing from the file is treated as unknown, not as zero.
 """
@@ -49,11 +60,15 @@ class ServiceVerdict:
     """The verdict for one service over the crisis window.
 
     ``verdict`` is ``maintained``, ``disrupted`` or ``insufficient_data`` (fewer
-    than 24 baseline months). ``shortfall`` is the sum of expected minus observed
-    over the flagged months, with a 95 % interval (``shortfall_low`` /
-    ``shortfall_high``). ``recovered_month`` is the first month after the first
-    run of flagged months that begins ``recovery_months`` unflagged months in a
-    row; None if the service has not recovered within the window.
+    than 24 baseline months). ``disrupted_months`` is the CUSUM excursion that
+    raised the alarm. ``shortfall`` is the net expected minus observed over the
+    whole period judged, with a 95 % interval (``shortfall_low`` /
+    ``shortfall_high``). ``recovered_month`` is the month after the CUSUM's peak
+    (counts back within ``k`` standard deviations of expected); None if the
+    peak is the last month judged. ``cusum_max`` and
+    ``threshold`` are the statistic and its calibrated bound, ``p_value`` the
+    share of undisturbed simulated periods reaching ``cusum_max``;
+    ``trend_sensitive`` says the verdict flips with the other trend choice.
     """
 
     service: str
@@ -65,16 +80,22 @@ class ServiceVerdict:
     recovered_month: dt.date | None = None
     dispersion: float | None = None
     baseline_months: int = 0
+    cusum_max: float = 0.0
+    threshold: float = 0.0
+    p_value: float = 1.0
+    trend_sensitive: bool = False
 
 
 @dataclass(frozen=True)
 class ContinuityAssessment:
-    """``months``: service, month, count, expected, lower, upper, below, above
-    (crisis months only); ``verdicts``: one per service, in name order."""
+    """``months``: service, month, count, expected, lower, upper, below, above,
+    cusum (crisis months only); ``verdicts``: one per service, in name order;
+    ``alpha``: the per-service false-alarm rate over the whole period."""
 
     baseline_end: dt.date
     months: pl.DataFrame
     verdicts: list[ServiceVerdict]
+    alpha: float = 0.05
 
 
 def _month_index(month: dt.date) -> int:
@@ -149,6 +170,8 @@ def assess_continuity(
     recovery_months: int = 2,
     n_sim: int = 4000,
     seed: int = 0,
+    alpha: float = 0.05,
+    cusum_k: float = 1.0,
 ) -> ContinuityAssessment:
     """Expected counts, prediction intervals and a verdict for each service.
 
@@ -162,8 +185,8 @@ def assess_continuity(
     crisis_end : str or date, optional
         Last month assessed; default the last month in the data.
     level : float
-        Prediction-interval level (0.95: a month is flagged when below the
-        2.5 % quantile).
+        Prediction-interval level of the monthly bands shown (0.95); ``below``
+        marks a month under the band, for the chart only.
     trend : bool or "auto"
         Include a linear trend (on the log scale) in the baseline; ``"auto"``
         keeps it only where it is significant (Wald test, p < 0.05), as in
@@ -171,11 +194,20 @@ def assess_continuity(
         hence vaccine doses, drift by a few per cent a year, too little to be
         significant in three years but enough to bias two years ahead.
     recovery_months : int
-        Unflagged months in a row that count as recovery.
+        Kept for callers; recovery is now the CUSUM's return to zero.
     n_sim : int
         Simulation draws for the intervals.
     seed : int
         Seed of the simulation (results are reproducible).
+    alpha : float
+        Chance that an undisturbed service is called disrupted over the whole
+        period judged (default 5 %).
+    cusum_k : float
+        CUSUM reference value in standard deviations. The baseline's parameter
+        uncertainty shifts every month of an undisturbed period the same way,
+        and a small ``k`` lets such drifts accumulate into a high threshold;
+        1.0 keeps the threshold low enough that a 35 % dip over two months
+        (about three standard deviations a month) is found.
 
     Examples
     --------
@@ -196,6 +228,8 @@ def assess_continuity(
     level = check_number(level, "level", owner, 0.5, 1, high_open=True)
     recovery_months = check_number(recovery_months, "recovery_months", owner, 1, 24, integer=True)
     n_sim = check_number(n_sim, "n_sim", owner, 200, 1_000_000, integer=True)
+    alpha_run = check_number(alpha, "alpha", owner, 0.001, 0.5)
+    k_ref = check_number(cusum_k, "cusum_k", owner, 0, 5)
     end_base = _as_month(baseline_end, "baseline_end")
     end_crisis = (
         _as_month(crisis_end, "crisis_end") if crisis_end is not None else counts["month"].max()
@@ -209,7 +243,7 @@ def assess_continuity(
             got=repr(crisis_end),
         )
     rng = np.random.default_rng(seed)
-    alpha = (1 - level) / 2
+    tail = (1 - level) / 2  # of the monthly bands
     month_rows = []
     verdicts = []
     for (service,), part in counts.sort("month").group_by("service", maintain_order=True):
@@ -222,19 +256,21 @@ def assess_continuity(
             continue
         origin = _month_index(base["month"].min())
         use_trend = trend is True or trend == "auto"
-        x_base = _design(base["month"].to_list(), origin, use_trend)
-        beta, cov, phi = fit_quasi_poisson(x_base, base["count"].to_numpy())
-        if trend == "auto" and abs(beta[1]) < 1.959963984540054 * np.sqrt(cov[1, 1]):
-            use_trend = False
-            x_base = _design(base["month"].to_list(), origin, use_trend)
-            beta, cov, phi = fit_quasi_poisson(x_base, base["count"].to_numpy())
+        if trend == "auto":
+            x_base = _design(base["month"].to_list(), origin, True)
+            beta, cov, _ = fit_quasi_poisson(x_base, base["count"].to_numpy())
+            use_trend = abs(beta[1]) >= 1.959963984540054 * np.sqrt(cov[1, 1])
         new_months = crisis["month"].to_list()
-        x_new = _design(new_months, origin, use_trend)
         observed = crisis["count"].to_numpy().astype(float)
-        y_sim = _simulate(rng, beta, cov, phi, len(base) - x_base.shape[1], x_new, n_sim)
-        expected = np.exp(x_new @ beta)
-        lower = np.quantile(y_sim, alpha, axis=0)
-        upper = np.quantile(y_sim, 1 - alpha, axis=0)
+        judged = {}
+        for with_trend in (use_trend, not use_trend):
+            judged[with_trend] = _judge(
+                rng, base, origin, with_trend, new_months, observed, n_sim, alpha_run, k_ref
+            )
+        fit = judged[use_trend]
+        other = judged[not use_trend]
+        lower = np.quantile(fit["y_sim"], tail, axis=0)
+        upper = np.quantile(fit["y_sim"], 1 - tail, axis=0)
         below = observed < lower
         above = observed > upper
         for i, month in enumerate(new_months):
@@ -243,26 +279,15 @@ def assess_continuity(
                     service,
                     month,
                     int(observed[i]),
-                    float(expected[i]),
+                    float(fit["expected"][i]),
                     float(lower[i]),
                     float(upper[i]),
                     bool(below[i]),
                     bool(above[i]),
+                    float(fit["cusum"][i]),
                 )
             )
-        verdicts.append(
-            _verdict(
-                service,
-                new_months,
-                observed,
-                expected,
-                y_sim,
-                below,
-                phi,
-                base.height,
-                recovery_months,
-            )
-        )
+        verdicts.append(_verdict(service, new_months, observed, fit, base.height, other["alarm"]))
     months = pl.DataFrame(
         month_rows,
         schema={
@@ -274,12 +299,58 @@ def assess_continuity(
             "upper": pl.Float64,
             "below": pl.Boolean,
             "above": pl.Boolean,
+            "cusum": pl.Float64,
         },
         orient="row",
     )
     if not verdicts:
         raise DataError("resources.no_rows")
-    return ContinuityAssessment(end_base, months, sorted(verdicts, key=lambda v: v.service))
+    return ContinuityAssessment(
+        end_base, months, sorted(verdicts, key=lambda v: v.service), alpha_run
+    )
+
+
+def cusum(z: np.ndarray, k: float) -> np.ndarray:
+    """One-sided CUSUM ``S_t = max(0, S_{t-1} + z_t - k)`` along the last axis.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> cusum(np.array([0.0, 3.0, 3.0, -4.0]), 0.5).tolist()
+    [0.0, 2.5, 5.0, 0.5]
+    """
+    out = np.zeros_like(z, dtype=float)
+    s = np.zeros(z.shape[:-1])
+    for t in range(z.shape[-1]):
+        s = np.maximum(0.0, s + z[..., t] - k)
+        out[..., t] = s
+    return out
+
+
+def _judge(rng, base, origin, with_trend, months, observed, n_sim, alpha, k) -> dict:
+    """Fit one baseline, simulate the undisturbed period jointly, run the CUSUM."""
+    x_base = _design(base["month"].to_list(), origin, with_trend)
+    beta, cov, phi = fit_quasi_poisson(x_base, base["count"].to_numpy())
+    x_new = _design(months, origin, with_trend)
+    y_sim = _simulate(rng, beta, cov, phi, len(base) - x_base.shape[1], x_new, n_sim)
+    centre = y_sim.mean(axis=0)
+    sd = np.maximum(y_sim.std(axis=0), 1e-9)
+    # Shortfalls standardised by the predictive spread; the undisturbed paths
+    # give the threshold the observed path must cross.
+    null_max = cusum((centre - y_sim) / sd, k).max(axis=1)
+    threshold = float(np.quantile(null_max, 1 - alpha))
+    path = cusum((centre - observed) / sd, k)
+    top = float(path.max())
+    return {
+        "expected": np.exp(x_new @ beta),
+        "y_sim": y_sim,
+        "cusum": path,
+        "threshold": threshold,
+        "max": top,
+        "p_value": float((1 + (null_max >= top).sum()) / (n_sim + 1)),
+        "alarm": top > threshold,
+        "phi": phi,
+    }
 
 
 def _simulate(rng, beta, cov, phi, dof, x_new, n_sim) -> np.ndarray:
@@ -318,31 +389,41 @@ def _factor(cov: np.ndarray) -> np.ndarray:
         return vecs * np.sqrt(np.clip(vals, 0.0, None))
 
 
-def _verdict(service, months, observed, expected, y_sim, below, phi, n_base, recovery_months):
-    flagged = [m for m, b in zip(months, below, strict=True) if b]
-    if not flagged:
-        return ServiceVerdict(service, "maintained", dispersion=phi, baseline_months=n_base)
-    sel = np.asarray(below)
-    shortfall = float((expected[sel] - observed[sel]).sum())
-    sims = (y_sim[:, sel] - observed[sel]).sum(axis=1)
+def _verdict(service, months, observed, fit, n_base, other_alarm) -> ServiceVerdict:
+    # Net shortfall over the whole period judged: no month is chosen for being low.
+    sims = (fit["y_sim"] - observed).sum(axis=1)
     low, high = np.quantile(sims, [0.025, 0.975])
-    first = int(np.argmax(sel))
-    end_run = first
-    while end_run + 1 < len(sel) and sel[end_run + 1]:
-        end_run += 1
-    recovered = None
-    for i in range(end_run + 1, len(sel) - recovery_months + 1):
-        if not sel[i : i + recovery_months].any():
-            recovered = months[i]
-            break
+    common = dict(
+        shortfall=float((fit["expected"] - observed).sum()),
+        shortfall_low=float(low),
+        shortfall_high=float(high),
+        dispersion=fit["phi"],
+        baseline_months=n_base,
+        cusum_max=fit["max"],
+        threshold=fit["threshold"],
+        p_value=fit["p_value"],
+        trend_sensitive=bool(other_alarm != fit["alarm"]),
+    )
+    if not fit["alarm"]:
+        return ServiceVerdict(service, "maintained", **common)
+    # The excursion's rising part, from its last zero to its peak, is the run of
+    # months with the largest summed excess shortfall: the dip. The CUSUM then
+    # decays by at most k a month, so its return to zero would overstate it.
+    path = fit["cusum"]
+    cross = int(np.argmax(path > fit["threshold"]))
+    start = cross
+    while start > 0 and path[start - 1] > 0:
+        start -= 1
+    end = cross
+    while end + 1 < len(path) and path[end + 1] > 0:
+        end += 1
+    peak = start + int(np.argmax(path[start : end + 1]))
+    recovered = months[peak + 1] if peak + 1 < len(path) else None
+    end = peak
     return ServiceVerdict(
         service,
         "disrupted",
-        disrupted_months=flagged,
-        shortfall=shortfall,
-        shortfall_low=float(low),
-        shortfall_high=float(high),
+        disrupted_months=list(months[start : end + 1]),
         recovered_month=recovered,
-        dispersion=phi,
-        baseline_months=n_base,
+        **common,
     )

@@ -315,6 +315,7 @@ def min_agents(
     patience_seconds: float | None = None,
     max_abandonment: float | None = None,
     max_agents: int = 100_000,
+    max_occupancy: float | None = None,
 ) -> StaffingAnswer:
     """The fewest agents whose service level reaches ``service_level``.
 
@@ -340,6 +341,12 @@ def min_agents(
         service level while many callers give up).
     max_agents : int
         Give up (``ParameterError``) beyond this many agents.
+    max_occupancy : float, optional
+        Also keep occupancy (share of agents' on-phone time spent talking) at or
+        below this: agents kept near 100 % burn out and the queue has no slack
+        for a burst; contact centres commonly cap it at 85 %. Occupancy falls
+        with every added agent, so the first count meeting every constraint is
+        still the minimum.
 
     Examples
     --------
@@ -358,15 +365,18 @@ def min_agents(
     cap = 1.0
     if max_abandonment is not None:
         cap = check_number(max_abandonment, "max_abandonment", owner, 0, 1, low_open=True)
+    occ_cap = 1.0
+    if max_occupancy is not None:
+        occ_cap = check_number(max_occupancy, "max_occupancy", owner, 0, 1, low_open=True)
     load = lam * h / 3600.0
     if lam == 0:
         return StaffingAnswer(
             0, 1.0, 0.0, 0.0, 0.0, 0.0, 0.0, "erlang_c" if patience_seconds is None else "erlang_a"
         )
     if patience_seconds is None:
-        stats = _first_erlang_c(load, h, t, target, max_agents)
+        stats = _first_erlang_c(load, h, t, target, max_agents, occ_cap)
     else:
-        stats = _first_erlang_a(lam, h, patience_seconds, t, target, cap, max_agents)
+        stats = _first_erlang_a(lam, h, patience_seconds, t, target, cap, max_agents, occ_cap)
     if stats is None:
         raise ParameterError("resources.too_many_agents", limit=max_agents)
     return StaffingAnswer(
@@ -382,7 +392,7 @@ def min_agents(
 
 
 def _first_erlang_c(
-    load: float, h: float, t: float, target: float, max_agents: int
+    load: float, h: float, t: float, target: float, max_agents: int, occ_cap: float = 1.0
 ) -> QueueStats | None:
     # One pass of the Erlang B recursion: O(n) for the whole search.
     b = 1.0
@@ -390,13 +400,20 @@ def _first_erlang_c(
         b = load * b / (agents + load * b)
         if agents > load:
             stats = _erlang_c_stats(agents, load, h, t, b)
-            if stats.service_level >= target:
+            if stats.service_level >= target and stats.occupancy <= occ_cap + 1e-12:
                 return stats
     return None
 
 
 def _first_erlang_a(
-    lam: float, h: float, patience: float, t: float, target: float, cap: float, max_agents: int
+    lam: float,
+    h: float,
+    patience: float,
+    t: float,
+    target: float,
+    cap: float,
+    max_agents: int,
+    occ_cap: float = 1.0,
 ) -> QueueStats | None:
     # The service level rises (and abandonment falls) with each agent, so search
     # for the first count that meets the target: start from the Erlang C answer,
@@ -405,7 +422,11 @@ def _first_erlang_a(
         return erlang_a(n, lam, h, patience, t)
 
     def meets(s: QueueStats) -> bool:
-        return s.service_level >= target and s.abandonment_probability <= cap
+        return (
+            s.service_level >= target
+            and s.abandonment_probability <= cap
+            and s.occupancy <= occ_cap + 1e-12
+        )
 
     load = lam * h / 3600.0
     start_c = _first_erlang_c(load, h, t, target, max_agents)

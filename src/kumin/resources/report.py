@@ -26,15 +26,19 @@ from kumin.resources.continuity import ContinuityAssessment
 from kumin.resources.models import WARD_CENTRE
 from kumin.resources.service import (
     CentreSummary,
-    PlanResult,
     call_frame,
-    calls_plan,
     calls_summary,
     case_counts,
     has_staffing,
-    mean_handle_seconds,
 )
 from kumin.resources.service_continuity import DEFAULT_BASELINE_END, assess, service_counts_frame
+from kumin.resources.service_plan import (
+    BACKTEST_FROM,
+    PlanResult,
+    calls_backtest,
+    calls_plan,
+    mean_handle_seconds,
+)
 
 ANSWER_WITHIN = 30.0
 SERVICE_LEVEL = 0.8
@@ -110,37 +114,59 @@ def answer_rate_chart(frame: pl.DataFrame, lang: str) -> Chart:
 
 
 def saturation_chart(frame: pl.DataFrame, summary: CentreSummary | None, lang: str) -> Chart:
-    """Answer rate against staff-hours per 100 calls, with the hinge fit."""
+    """Answer rate by staff on duty, observed and as the calibrated queueing model says.
+
+    A saturation would show as observed days falling below the model's points on
+    the right of the chart; smooth diminishing returns show as both curving together.
+    """
     chart = Chart(
         t("resources.chart.saturation", lang),
-        x_title=t("resources.chart.intensity", lang),
+        x_title=t("resources.evaluation.staff_on_duty", lang),
         y_title=t("resources.chart.rate", lang),
     )
     if not has_staffing(frame):
         return chart
     busy = frame.filter(pl.col("calls_received") > 0)
-    x = (
-        (busy["staff_regular"] + busy["staff_external"])
-        * busy["staffed_hours"]
-        / busy["calls_received"]
-        * 100
-    )
+    x = busy["staff_regular"] + busy["staff_external"]
     y = busy["calls_answered"] / busy["calls_received"]
-    # Quiet days have hundreds of staff-hours per 100 calls and flatten the knee
-    # into the axis: show the days up to the 95th percentile, where the fit is.
-    keep = x <= x.quantile(0.95)
-    x, y = x.filter(keep), y.filter(keep)
     chart.add(Series(t("resources.chart.days", lang), _list(x), _list(y), kind="markers"))
-    sat = summary.staff_effect.saturation if summary and summary.staff_effect else None
+    sat = summary.saturation if summary else None
     if sat is not None:
+        model = sat.curve.group_by("agents").agg(pl.col("model_rate").mean()).sort("agents")
         chart.add(
             Series(
-                t("resources.chart.fit", lang),
-                _list(sat.curve["x"].filter(sat.curve["x"] <= x.max())),
-                _list(sat.curve["answer_rate"].filter(sat.curve["x"] <= x.max())),
+                t("resources.evaluation.model_rate", lang),
+                _list(model["agents"]),
+                _list(model["model_rate"]),
             )
         )
-        chart.vlines.append((sat.breakpoint, t("resources.chart.breakpoint", lang)))
+        if sat.saturates and sat.threshold is not None:
+            chart.vlines.append((sat.threshold, t("resources.chart.breakpoint", lang)))
+    return chart
+
+
+def headcount_chart(result: PlanResult, lang: str) -> Chart:
+    """External person-days per week: what the plan needed against what was hired."""
+    chart = Chart(
+        t("resources.evaluation.headcount_chart", lang),
+        x_title=t("resources.chart.date", lang),
+        y_title=t("resources.evaluation.person_days", lang),
+    )
+    weeks = result.plan.by_week
+    dates = weeks["week"].to_list()
+    chart.add(
+        Series(
+            t("resources.chart.needed", lang), dates, _list(weeks["external_person_days_needed"])
+        )
+    )
+    if "external_person_days_deployed" in weeks.columns:
+        chart.add(
+            Series(
+                t("resources.chart.deployed", lang),
+                dates,
+                _list(weeks["external_person_days_deployed"]),
+            )
+        )
     return chart
 
 
@@ -334,6 +360,7 @@ class Evaluation:
     ward_summary: CentreSummary | None = None
     calibration: pl.DataFrame | None = None
     plan: PlanResult | None = None
+    backtest: Any = None  # kumin.resources.backtest.Backtest, when cases exist
     continuity: ContinuityAssessment | None = None
     counts: pl.DataFrame | None = None
     findings: list[tuple[str, bool]] = field(default_factory=list)  # (text, is_warning)
@@ -356,6 +383,7 @@ class Evaluation:
             out["monthly_need"] = calibration_chart(self.calibration, lang)
         if self.plan is not None:
             out["plan"] = plan_chart(self.plan, lang)
+            out["weekly_headcount"] = headcount_chart(self.plan, lang)
         if self.continuity is not None and self.counts is not None:
             for v in self.continuity.verdicts:
                 out[f"continuity_{v.service}"] = continuity_chart(
@@ -448,6 +476,11 @@ def evaluation(
                 )
             except KuminError:
                 ev.plan = None
+    if ev.epidemic is not None and ward.height:
+        try:
+            ev.backtest = calls_backtest(ctx, WARD_CENTRE, start=BACKTEST_FROM, end=end)
+        except (KuminError, ValueError):
+            ev.backtest = None
     try:
         ev.continuity = assess(ctx, baseline_end, crisis_end=_month(end))
         ev.counts = service_counts_frame(ctx)
@@ -499,6 +532,7 @@ def findings(ev: Evaluation) -> list[tuple[str, bool]]:
                 s.answer_rate is not None and s.answer_rate < SERVICE_LEVEL,
             )
         )
+        out += _load_findings(ev.ward_summary, lang)
         effect = ev.ward_summary.staff_effect
         if effect is not None:
             out.append(
@@ -514,19 +548,23 @@ def findings(ev: Evaluation) -> list[tuple[str, bool]]:
                     False,
                 )
             )
-            sat = effect.saturation
-            if sat is not None and sat.saturates:
-                out.append(
-                    (
-                        t(
-                            "resources.finding.saturation",
-                            lang,
-                            point=f"{sat.breakpoint:.1f}",
-                            rate=_pct(sat.answer_rate_at_breakpoint),
-                        ),
-                        True,
-                    )
+        sat = ev.ward_summary.saturation
+        if sat is not None and sat.saturates:
+            out.append(
+                (
+                    t(
+                        "resources.finding.saturation",
+                        lang,
+                        point=f"{sat.threshold:.0f}",
+                        rate=f"{sat.p_value:.3f}",
+                    ),
+                    True,
                 )
+            )
+        elif sat is not None:
+            out.append(
+                (t("resources.evaluation.no_saturation", lang, p=f"{sat.p_value:.2f}"), False)
+            )
     if ev.plan is not None and ev.plan.has_deployed:
         p = ev.plan.plan
         out.append(
@@ -543,6 +581,23 @@ def findings(ev: Evaluation) -> list[tuple[str, bool]]:
                     within=int(ANSWER_WITHIN),
                 ),
                 p.days_under > 0,
+            )
+        )
+        out.append((plan_cost_text(ev.plan, lang), False))
+    if ev.backtest is not None:
+        d = ev.backtest.as_dict()
+        out.append(
+            (
+                t(
+                    "resources.evaluation.finding_backtest",
+                    lang,
+                    start=d["start"],
+                    days=d["days"],
+                    coverage=_pct(d["coverage_95"]),
+                    total=f"{d['total_error']:+.0%}" if d["total_error"] is not None else "-",
+                    peak=f"{d['peak_error']:+.0%}",
+                ),
+                d["coverage_95"] < 0.85,
             )
         )
     if ev.calibration is not None and ev.calibration.height:
@@ -590,6 +645,56 @@ def findings(ev: Evaluation) -> list[tuple[str, bool]]:
             else:
                 out.append((t("resources.finding.insufficient", lang, service=name), False))
     return out
+
+
+def _load_findings(summary: CentreSummary, lang: str) -> list[tuple[str, bool]]:
+    le = summary.load_effect
+    if le is None:
+        return []
+    bands = {r["band"]: r for r in le.by_band.iter_rows(named=True)}
+
+    def fmt(v: float | None) -> str:
+        return "-" if v is None else f"{v:.1f}"
+
+    def band(name: str) -> str:
+        r = bands[name]
+        if not r["days"]:
+            return "-"
+        return f"{r['marginal']:.1f} ({r['low']:.1f}–{r['high']:.1f})"
+
+    text = t(
+        "resources.evaluation.finding_load",
+        lang,
+        patience=f"{le.patience.patience_seconds:.0f}",
+        plow=fmt(le.patience.low),
+        phigh=fmt(le.patience.high),
+        median=f"{le.median_day:.1f} ({le.median_day_low:.1f}–{le.median_day_high:.1f})",
+        strained=band("5_to_20pct"),
+        n_strained=bands["5_to_20pct"]["days"],
+        over=band("over_20pct"),
+        n_over=bands["over_20pct"]["days"],
+    )
+    return [(text, False)]
+
+
+def plan_cost_text(result: PlanResult, lang: str) -> str:
+    """The plan's stated settings and its external person-days and cost, in one sentence."""
+    p = result.plan
+    totals = p.totals()
+    s = p.settings
+    return t(
+        "resources.evaluation.finding_plan_cost",
+        lang,
+        model="Erlang A" if s["model"] == "erlang_a" else "Erlang C",
+        patience="-" if s["patience_seconds"] is None else f"{s['patience_seconds']:.0f}",
+        shrinkage=_pct(s["shrinkage"]),
+        cap="-" if s["occupancy_cap"] is None else _pct(s["occupancy_cap"]),
+        needed=f"{totals['external_person_days_needed']:,}",
+        needed_cost=f"{totals['external_cost_needed_yen']:,.0f}",
+        deployed=f"{totals.get('external_person_days_deployed', 0):,}",
+        deployed_cost=f"{totals.get('external_cost_deployed_yen', 0.0):,.0f}",
+        peak=totals["peak_headcount_needed"],
+    )
 
 
 def render_evaluation(

@@ -24,6 +24,13 @@ from kumin.core.context import Ctx
 from kumin.core.db import utcnow
 from kumin.core.tabular import read_table
 from kumin.errors import DataError, UserError
+from kumin.resources.calibration import (
+    LoadEffect,
+    SaturationTest,
+    calibrate_patience,
+    saturation_test,
+    staff_effect_by_load,
+)
 from kumin.resources.calls import (
     LeadLag,
     StaffEffect,
@@ -34,9 +41,7 @@ from kumin.resources.calls import (
     summarise_period,
 )
 from kumin.resources.models import CALL_VALUE_COLUMNS, WARD_CENTRE, CallDay
-from kumin.resources.profiles import Column, Profile, parse_table
-from kumin.resources.queueing import StaffingAnswer, min_agents
-from kumin.resources.staffing import StaffingPlan, call_forecast_from_cases, staffing_plan
+from kumin.resources.profiles import Column, Profile
 
 Progress = Callable[[int, int], None] | None
 
@@ -328,6 +333,8 @@ class CentreSummary:
     staff_effect_note: str | None = None  # message key when it could not be fitted
     lead_lag: LeadLag | None = None
     lead_lag_note: str | None = None
+    load_effect: LoadEffect | None = None  # the calibrated model's effect by load
+    saturation: SaturationTest | None = None
 
     def as_dict(self) -> dict[str, Any]:
         out: dict[str, Any] = {"centre": self.centre, **asdict(self.summary)}
@@ -340,24 +347,33 @@ class CentreSummary:
                 "calls_per_added_person": e.per_person,
                 "low": e.per_person_low,
                 "high": e.per_person_high,
+                "hac_lags": e.hac_lags,
+                "critical_value": e.z,
+                "reading": "association",
             }
-            s = e.saturation
-            effect["saturation"] = (
-                None
-                if s is None
-                else {
-                    "breakpoint_staff_hours_per_100_calls": s.breakpoint,
-                    "answer_rate_at_breakpoint": s.answer_rate_at_breakpoint,
-                    "slope_below": s.slope_below,
-                    "slope_below_low": s.slope_below_low,
-                    "slope_below_high": s.slope_below_high,
-                    "slope_above": s.slope_above,
-                    "slope_above_low": s.slope_above_low,
-                    "slope_above_high": s.slope_above_high,
+            effect["saturation"] = None
+            if self.saturation is not None:
+                s = self.saturation
+                effect["saturation"] = {
                     "saturates": s.saturates,
+                    "p_value": s.p_value,
+                    "staff_threshold": s.threshold,
+                    "statistic": s.statistic,
+                    "simulations": s.n_sim,
                 }
-            )
         out["staff_effect"] = effect
+        out["staff_effect_by_load"] = None
+        if self.load_effect is not None:
+            le = self.load_effect
+            out["staff_effect_by_load"] = {
+                "patience_seconds": le.patience.patience_seconds,
+                "patience_low": le.patience.low,
+                "patience_high": le.patience.high,
+                "median_day": le.median_day,
+                "median_day_low": le.median_day_low,
+                "median_day_high": le.median_day_high,
+                "bands": le.by_band.to_dicts(),
+            }
         out["staff_effect_note"] = self.staff_effect_note
         out["lead_lag"] = (
             None
@@ -390,12 +406,13 @@ def calls_summary(
         if frame.height == 0:
             continue
         summary = summarise_period(frame)
-        effect = effect_note = None
+        effect = effect_note = load = saturation = None
         if has_staffing(frame):
             try:
                 effect = external_staff_effect(frame)
             except DataError as exc:
                 effect_note = exc.key
+            load, saturation = _model_effects(frame)
         else:
             effect_note = "resources.calls.no_staffing"
         lead = lead_note = None
@@ -410,10 +427,29 @@ def calls_summary(
                 lead_note = "resources.calls.no_overlap"
         else:
             lead_note = "resources.calls.no_cases"
-        out.append(CentreSummary(name, summary, effect, effect_note, lead, lead_note))
+        out.append(
+            CentreSummary(name, summary, effect, effect_note, lead, lead_note, load, saturation)
+        )
     if not out:
         raise DataError("resources.no_rows")
     return out
+
+
+def _model_effects(frame: pl.DataFrame) -> tuple[LoadEffect | None, SaturationTest | None]:
+    """The calibrated Erlang A model's staff effect by load and its saturation test,
+    where abandoned calls and handle times let the model be calibrated."""
+    try:
+        fit = calibrate_patience(frame)
+        if fit is None:
+            return None, None
+        load = staff_effect_by_load(frame, patience=fit)
+    except DataError:
+        return None, None
+    try:
+        saturation = saturation_test(frame, patience=fit)
+    except DataError:
+        saturation = None
+    return load, saturation
 
 
 SUMMARY_METRICS = (
@@ -456,32 +492,39 @@ def summary_rows(summaries: list[CentreSummary]) -> list[dict[str, Any]]:
             rows.append(_metric(s.centre, "staff_lag_days", effect["lag_days"]))
             sat = effect["saturation"]
             if sat:
-                rows.append(
-                    _metric(
-                        s.centre,
-                        "saturation_breakpoint",
-                        sat["breakpoint_staff_hours_per_100_calls"],
-                    )
-                )
-                rows.append(
-                    _metric(
-                        s.centre,
-                        "gain_below_breakpoint",
-                        sat["slope_below"],
-                        sat["slope_below_low"],
-                        sat["slope_below_high"],
-                    )
-                )
-                rows.append(
-                    _metric(
-                        s.centre,
-                        "gain_above_breakpoint",
-                        sat["slope_above"],
-                        sat["slope_above_low"],
-                        sat["slope_above_high"],
-                    )
-                )
                 rows.append(_metric(s.centre, "saturates", sat["saturates"]))
+                rows.append(_metric(s.centre, "saturation_p_value", sat["p_value"]))
+        by_load = d["staff_effect_by_load"]
+        if by_load:
+            rows.append(
+                _metric(
+                    s.centre,
+                    "patience_seconds",
+                    by_load["patience_seconds"],
+                    by_load["patience_low"],
+                    by_load["patience_high"],
+                )
+            )
+            rows.append(
+                _metric(
+                    s.centre,
+                    "marginal_calls_median_day",
+                    by_load["median_day"],
+                    by_load["median_day_low"],
+                    by_load["median_day_high"],
+                )
+            )
+            for band in by_load["bands"]:
+                if band["days"]:
+                    rows.append(
+                        _metric(
+                            s.centre,
+                            f"marginal_calls_abandon_{band['band']}",
+                            band["marginal"],
+                            band["low"],
+                            band["high"],
+                        )
+                    )
         if d["lead_lag"]:
             rows.append(
                 _metric(s.centre, "calls_lead_cases_days", d["lead_lag"]["calls_lead_days"])
@@ -501,163 +544,3 @@ def _metric(centre: str, metric: str, value: Any, low: Any = None, high: Any = N
         "low": show(low),
         "high": show(high),
     }
-
-
-# ---------------------------------------------------------------- staffing
-
-
-def staffing_answer(
-    ctx: Ctx,
-    arrivals_per_hour: float,
-    handle_seconds: float,
-    answer_within: float,
-    service_level: float,
-    patience_seconds: float | None = None,
-) -> StaffingAnswer:
-    """The fewest agents meeting the target (Erlang C, or Erlang A with patience)."""
-    ctx.authorize("calls.read")
-    return min_agents(
-        arrivals_per_hour, handle_seconds, answer_within, service_level, patience_seconds
-    )
-
-
-STAFFING_KEYS = ("agents", "service_level", "occupancy", "mean_wait_seconds")
-
-
-@dataclass(frozen=True)
-class PlanResult:
-    """A staffing plan with the inputs it was made from."""
-
-    plan: StaffingPlan
-    centre: str
-    source: str  # "records" (the centre's own days) or the forecast file's name
-    handle_seconds: float
-    answer_within: float
-    service_level: float
-    patience_seconds: float | None
-    has_deployed: bool
-
-    def totals(self) -> dict[str, Any]:
-        p = self.plan
-        return {
-            "centre": self.centre,
-            "source": self.source,
-            "days": p.by_day.height,
-            "handle_seconds": round(self.handle_seconds, 1),
-            "answer_within": self.answer_within,
-            "service_level": self.service_level,
-            "patience_seconds": self.patience_seconds,
-            "days_under": p.days_under if self.has_deployed else None,
-            "days_over": p.days_over if self.has_deployed else None,
-            "shortfall_agent_hours": round(p.shortfall_agent_hours, 1)
-            if self.has_deployed
-            else None,
-            "surplus_agent_hours": round(p.surplus_agent_hours, 1) if self.has_deployed else None,
-        }
-
-
-def mean_handle_seconds(frame: pl.DataFrame) -> float | None:
-    """Calls-weighted mean handle time of the days that record one."""
-    if "mean_handle_seconds" not in frame.columns:
-        return None
-    known = frame.filter(pl.col("mean_handle_seconds") > 0)
-    weight = known["calls_received"].sum() if known.height else 0
-    if not weight:
-        return None
-    return float((known["mean_handle_seconds"] * known["calls_received"]).sum() / weight)
-
-
-def calls_plan(
-    ctx: Ctx,
-    forecast: str | os.PathLike[str] | None = None,
-    start: dt.date | None = None,
-    end: dt.date | None = None,
-    centre: str = WARD_CENTRE,
-    handle_seconds: float | None = None,
-    answer_within: float = 30.0,
-    service_level: float = 0.8,
-    patience_seconds: float | None = None,
-    shrinkage: float = 0.0,
-    encoding: str = "auto",
-    display_name: str | None = None,
-    case_forecast: str | os.PathLike[str] | None = None,
-    cautious: bool = False,
-) -> PlanResult:
-    """Agents needed by day and hour for a call forecast, against the staff deployed.
-
-    Without a forecast file the centre's own recorded calls are the forecast: a
-    look back at what the queueing model says was needed on each day. A case
-    forecast (``date, cases``, e.g. from the nowcast or a projection) becomes a
-    call forecast through the centre's past calls and the reported cases
-    (:class:`~kumin.resources.calls.CallsFromCases`); ``cautious`` plans for the
-    upper end of its 95 % interval. The staff deployed are the centre's recorded
-    staff on the same days, where known.
-    """
-    ctx.authorize("calls.read")
-    records = call_frame(ctx, centre, start, end)
-    if forecast is not None and case_forecast is not None:
-        raise UserError("resources.plan.one_forecast")
-    if case_forecast is not None:
-        table = open_table(case_forecast, encoding, display_name)
-        source = table.path.name
-        cases_ahead, _ = parse_table(table, CASE_FORECAST)
-        history = call_frame(ctx, centre).select("date", "calls_received")
-        try:
-            predicted = call_forecast_from_cases(cases_ahead, history, case_counts(ctx))
-        except DataError as exc:
-            raise with_path(exc, source) from None
-        column = "calls_high" if cautious else "calls"
-        calls = predicted.select("date", pl.col(column).alias("calls"))
-        if start is not None:
-            calls = calls.filter(pl.col("date") >= start)
-        if end is not None:
-            calls = calls.filter(pl.col("date") <= end)
-    elif forecast is not None:
-        table = open_table(forecast, encoding, display_name)
-        source = table.path.name
-        calls = parse_tokyo_calls(table)
-        if start is not None:
-            calls = calls.filter(pl.col("date") >= start)
-        if end is not None:
-            calls = calls.filter(pl.col("date") <= end)
-    else:
-        source = "records"
-        calls = records.select("date", "calls_received")
-    if calls.height == 0:
-        raise DataError("resources.no_rows")
-    if handle_seconds is None:
-        handle_seconds = mean_handle_seconds(records) or mean_handle_seconds(
-            call_frame(ctx, centre)
-        )
-        if handle_seconds is None:
-            raise UserError("resources.plan.need_handle")
-    deployed = None
-    staffed = records.filter(
-        pl.col("staff_regular").is_not_null()
-        & pl.col("staff_external").is_not_null()
-        & pl.col("staffed_hours").is_not_null()
-    )
-    if staffed.height:
-        deployed = staffed.select("date", "staff_regular", "staff_external", "staffed_hours")
-    try:
-        plan = staffing_plan(
-            calls,
-            handle_seconds=handle_seconds,
-            answer_within=answer_within,
-            service_level=service_level,
-            patience_seconds=patience_seconds,
-            deployed=deployed,
-            shrinkage=shrinkage,
-        )
-    except DataError as exc:
-        raise with_path(exc, source) from None
-    return PlanResult(
-        plan,
-        centre,
-        source,
-        float(handle_seconds),
-        float(answer_within),
-        float(service_level),
-        patience_seconds,
-        deployed is not None,
-    )

@@ -154,6 +154,10 @@ def verdict_rows(assessment: ContinuityAssessment) -> list[dict[str, Any]]:
                 "shortfall_high": round(v.shortfall_high, 1),
                 "recovered_month": f"{v.recovered_month:%Y-%m}" if v.recovered_month else None,
                 "baseline_months": v.baseline_months,
+                "cusum_max": round(v.cusum_max, 3),
+                "threshold": round(v.threshold, 3),
+                "p_value": round(v.p_value, 4),
+                "trend_sensitive": v.trend_sensitive,
             }
         )
     return rows
@@ -180,6 +184,7 @@ def assessment_json(assessment: ContinuityAssessment) -> dict[str, Any]:
     ]
     return {
         "baseline_end": f"{assessment.baseline_end:%Y-%m}",
+        "false_alarm_rate_per_service": assessment.alpha,
         "verdicts": verdicts,
         "months": months,
     }

@@ -22,7 +22,7 @@ from kumin.core.i18n import t
 from kumin.core.uploads import discard_upload, save_upload
 from kumin.errors import DataError, NotFound, UserError
 from kumin.reports.charts import to_plotly
-from kumin.resources import report, service, service_continuity
+from kumin.resources import report, service, service_continuity, service_plan
 from kumin.resources.models import WARD_CENTRE, CallDay, ServiceMonth
 from kumin.web.deps import Permit
 from kumin.web.nav import NavItem, add_nav
@@ -191,14 +191,14 @@ def _number(value: str, name: str) -> float:
 
 def _answer(ctx: Ctx, params: dict[str, Any]):
     patience = params["patience_seconds"]
-    return service.staffing_answer(
+    return service_plan.staffing_answer(
         ctx,
         _number(params["arrivals_per_hour"], "arrivals_per_hour"),
         _number(params["handle_seconds"], "handle_seconds"),
         _number(params["answer_within"], "answer_within"),
         _number(params["service_level"], "service_level"),
         _number(patience, "patience_seconds") if patience else None,
-    )
+    ).as_dict()
 
 
 @router.get("/calls/staffing")
@@ -237,13 +237,15 @@ def _plan_args(request: Request) -> dict[str, Any]:
         "answer_within": q.get("answer_within", "30"),
         "service_level": q.get("service_level", "0.8"),
         "patience_seconds": q.get("patience_seconds", ""),
+        "shrinkage": q.get("shrinkage", "0.3"),
+        "occupancy_cap": q.get("occupancy_cap", "0.85"),
     }
 
 
-def _plan(ctx: Ctx, args: dict[str, Any]) -> service.PlanResult:
+def _plan(ctx: Ctx, args: dict[str, Any]) -> service_plan.PlanResult:
     handle = args["handle_seconds"]
     patience = args["patience_seconds"]
-    return service.calls_plan(
+    return service_plan.calls_plan(
         ctx,
         None,
         _date(args["from"]),
@@ -253,6 +255,8 @@ def _plan(ctx: Ctx, args: dict[str, Any]) -> service.PlanResult:
         _number(args["answer_within"], "answer_within"),
         _number(args["service_level"], "service_level"),
         _number(patience, "patience_seconds") if patience else None,
+        _number(args["shrinkage"], "shrinkage"),
+        occupancy_cap=_number(args["occupancy_cap"], "occupancy_cap"),
     )
 
 
@@ -273,6 +277,7 @@ def plan_page(request: Request, ctx: CallsRead) -> Response:
         args=args,
         result=result,
         totals=result.totals() if result else None,
+        plan_text=report.plan_cost_text(result, ctx.lang) if result else None,
         days=days[:200],
         more=max(len(days) - 200, 0),
         error=error,
@@ -448,10 +453,10 @@ def api_staffing(
     service_level: float,
     patience_seconds: float | None = None,
 ) -> dict[str, Any]:
-    answer = service.staffing_answer(
+    result = service_plan.staffing_answer(
         ctx, arrivals_per_hour, handle_seconds, answer_within, service_level, patience_seconds
     )
-    return {k: getattr(answer, k) for k in service.STAFFING_KEYS}
+    return result.as_dict()
 
 
 @api_router.get("/calls/plan")

@@ -172,10 +172,16 @@ def call_centre_days(
     start: dt.date = dt.date(2020, 2, 1),
     end: dt.date = dt.date(2022, 1, 31),
     patience_seconds: float = 150.0,
+    line_limit: int | None = None,
 ) -> pl.DataFrame:
     """Daily records of the ward's fever-consultation centre, one row per day.
 
-    Columns are those of the ``call_centre_daily`` profile. Examples
+    Columns are those of the ``call_centre_daily`` profile. ``line_limit``
+    caps the agents who can take calls at once (a centre that runs out of
+    lines: staff beyond it answer nothing), the saturation a test must find;
+    by default there is none and returns diminish smoothly, as in Erlang A.
+
+    Examples
     --------
     >>> days = call_centre_days(seed=1)
     >>> days.height, days["date"].min(), days["date"].max()
@@ -215,6 +221,8 @@ def call_centre_days(
     shares = np.asarray(HOURLY_SHARES)
     for i in range(n):
         agents = int(regular[i] + external[i])
+        if line_limit is not None:
+            agents = min(agents, line_limit)
         # Each hour is an Erlang A queue at that hour's arrival rate; the day's
         # calls are then split over hours and each caller abandons with the
         # hour's probability (the model the calibration inverts).
@@ -301,6 +309,35 @@ def service_counts(seed: int = 0, start_year: int = 2017, end_year: int = 2022) 
             rows["count"].append(int(rng.negative_binomial(SERVICE_DISPERSION, p)))
             del i
     return pl.DataFrame(rows, schema={"service": pl.String, "month": pl.Date, "count": pl.Int64})
+
+
+# The true intraday shape: quarter-hour shares of each opening hour's calls, and
+# weekday tilts (Mondays front-loaded, Saturdays flat), for the profile estimator
+# to find.
+QUARTER_TILT = (1.15, 1.05, 0.95, 0.85)
+WEEKDAY_MORNING_TILT = {1: 1.35, 2: 1.0, 3: 1.0, 4: 1.0, 5: 0.95, 6: 0.8, 7: 0.8}
+
+
+def true_interval_shares(weekday: int) -> np.ndarray:
+    """Share of a day's calls in each quarter hour 9:00-18:00 (36 values) on ``weekday``."""
+    hourly = np.array(HOURLY_SHARES, float)
+    tilt = np.where(np.arange(len(hourly)) < 3, WEEKDAY_MORNING_TILT[weekday], 1.0)
+    hourly = hourly * tilt
+    quarters = np.concatenate([h * np.array(QUARTER_TILT) / 4 for h in hourly])
+    return quarters / quarters.sum()
+
+
+def calls_by_interval(days: pl.DataFrame, seed: int = 0) -> pl.DataFrame:
+    """Quarter-hour counts ``date, time, calls`` splitting each day's calls by the true shape."""
+    rng = np.random.default_rng(seed)
+    times = [f"{9 + q // 4:02d}:{15 * (q % 4):02d}" for q in range(36)]
+    rows: dict[str, list] = {"date": [], "time": [], "calls": []}
+    for day, calls in days.select("date", "calls_received").iter_rows():
+        counts = rng.multinomial(int(calls), true_interval_shares(day.isoweekday()))
+        rows["date"] += [day] * 36
+        rows["time"] += times
+        rows["calls"] += counts.tolist()
+    return pl.DataFrame(rows, schema={"date": pl.Date, "time": pl.String, "calls": pl.Int64})
 
 
 def frame_csv_bytes(frame: pl.DataFrame, month_columns: tuple[str, ...] = ()) -> bytes:
