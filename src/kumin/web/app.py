@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import importlib
 from collections.abc import Iterator
+from contextlib import asynccontextmanager
 from importlib import resources
 
 from fastapi import FastAPI, Request
@@ -40,13 +41,16 @@ CSP = (
 )
 
 
-def create_app(settings: Settings) -> FastAPI:
+def create_app(settings: Settings, run_jobs: bool = False) -> FastAPI:
+    """The app for ``settings``; ``run_jobs`` makes a served process also run a job
+    worker thread (``KUMIN_INLINE_JOBS=0`` leaves jobs to ``kumin worker``)."""
     app = FastAPI(
         title="kumin API",
         version=__version__,
         openapi_url="/api/v1/openapi.json",
         docs_url=None,
         redoc_url=None,
+        lifespan=_lifespan if run_jobs else None,
     )
     app.state.settings = settings
 
@@ -61,6 +65,11 @@ def create_app(settings: Settings) -> FastAPI:
         response.headers.setdefault("Cache-Control", "no-store")
         return response
 
+    from kumin.web.ops import OpsMiddleware
+
+    # Outermost of ours: every attempt of a retried request runs the middleware above.
+    app.add_middleware(OpsMiddleware)
+
     static = resources.files("kumin") / "web" / "static"
     app.mount("/static", StaticFiles(directory=str(static)), name="static")
 
@@ -72,7 +81,7 @@ def create_app(settings: Settings) -> FastAPI:
             str(path), media_type="text/javascript", headers={"Cache-Control": "max-age=86400"}
         )
 
-    from kumin.web import api, auth, pages
+    from kumin.web import api, auth, ops, pages
 
     app.state.routers = []
 
@@ -80,6 +89,7 @@ def create_app(settings: Settings) -> FastAPI:
         app.include_router(router, prefix=prefix)
         app.state.routers.append((prefix, router))
 
+    include(ops.router)
     include(auth.router)
     include(pages.router)
     include(api.router, "/api/v1")
@@ -96,6 +106,20 @@ def create_app(settings: Settings) -> FastAPI:
             include(module.api_router, "/api/v1")
     _install_error_handlers(app)
     return app
+
+
+def app_from_env() -> FastAPI:
+    """The app of each ``kumin serve --workers N`` process (settings from the environment)."""
+    return create_app(Settings.from_env(), run_jobs=True)
+
+
+@asynccontextmanager
+async def _lifespan(app: FastAPI):
+    from kumin.core import jobs
+
+    # A persistent worker thread: jobs queued before a restart resume here.
+    jobs.kick(app.state.settings, idle_exit=None)
+    yield
 
 
 def all_routes(app: FastAPI) -> Iterator[tuple[str, str, APIRoute]]:
@@ -179,6 +203,16 @@ def _install_error_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(Exception)
     async def internal_error(request: Request, exc: Exception) -> Response:
+        from kumin.web.ops import is_unavailable
+
+        if is_unavailable(exc):
+            # the database is away or stayed busy: say so, and that it is temporary
+            message = t("core.web.unavailable")
+            headers = {"Retry-After": "5"}
+            if _wants_json(request):
+                body = error_body("unavailable", message)
+                return JSONResponse(body, status_code=503, headers=headers)
+            return page(request, "error.html", status_code=503, message=message, status=503)
         if request.app.state.settings.debug:
             raise exc
         message = t("core.web.internal")
