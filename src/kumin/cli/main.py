@@ -8,6 +8,7 @@ traceback reaches the user unless KUMIN_DEBUG=1.
 from __future__ import annotations
 
 import sys
+from pathlib import Path
 
 import typer
 
@@ -112,6 +113,38 @@ def worker(
     finally:
         signal.signal(signal.SIGTERM, previous)
     say("core.jobs.worker_ran", count=count)
+
+
+@app.command()
+def backup(
+    out: Path = typer.Option(..., "--out", help="書き出すファイル / backup file to write"),
+) -> None:
+    """オンラインバックアップ（鍵ファイルは含まない） / Online backup (never the key file)."""
+    from kumin.cli.common import require_initialised
+    from kumin.core.backup import backup as take
+
+    s = settings()
+    require_initialised(s)
+    manifest = take(s, out)
+    say(
+        "core.backup.done",
+        path=str(out),
+        size=manifest["payload_bytes"],
+        seq=(manifest["audit_head"] or {}).get("seq", 0),
+    )
+    say("core.backup.key_reminder", path=str(s.key_file))
+
+
+@app.command()
+def restore(
+    file: Path = typer.Argument(..., help="kumin backup で作ったファイル / a kumin backup file"),
+) -> None:
+    """空のデータベースへ復元し監査証跡を検証 / Restore into an empty database, then verify."""
+    from kumin.core.backup import restore as put_back
+
+    s = settings()
+    result = put_back(s, file)
+    say("core.backup.restored", path=str(file), count=result["entries"])
 
 
 @app.command()

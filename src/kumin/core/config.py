@@ -11,6 +11,8 @@
 | KUMIN_PROFILE_DIR | (none) | extra folder of user-defined import profiles |
 | KUMIN_USER / KUMIN_PASSWORD / KUMIN_OTP | (none) | the CLI's account, for scripts |
 | KUMIN_SMALL_CELL | 5 | counts below this (and above 0) are shown as "<5" in public tables |
+| KUMIN_INLINE_JOBS | 1 | each web process also runs background jobs (0: leave them to ``kumin worker``) |
+| KUMIN_JOB_STALE_SECONDS | 60 | a running job without a heartbeat for this long is re-queued or failed |
 """
 
 from __future__ import annotations

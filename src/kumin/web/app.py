@@ -15,6 +15,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import FileResponse, JSONResponse, RedirectResponse, Response
 from fastapi.routing import APIRoute
 from fastapi.staticfiles import StaticFiles
+from sqlalchemy.exc import DBAPIError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from kumin import __version__
@@ -201,18 +202,24 @@ def _install_error_handlers(app: FastAPI) -> None:
             status=exc.status_code,
         )
 
+    @app.exception_handler(DBAPIError)
+    async def database_error(request: Request, exc: DBAPIError) -> Response:
+        from kumin.web.ops import RETRIES_LEFT, is_retryable, is_unavailable
+
+        if is_retryable(exc) and request.scope.get("state", {}).get(RETRIES_LEFT, 0) > 0:
+            raise exc  # the ops middleware runs the whole request again
+        if not is_unavailable(exc):
+            raise exc
+        # the database is away or stayed busy: say so, and that it is temporary
+        message = t("core.web.unavailable")
+        headers = {"Retry-After": "5"}
+        if _wants_json(request):
+            body = error_body("unavailable", message)
+            return JSONResponse(body, status_code=503, headers=headers)
+        return page(request, "error.html", status_code=503, message=message, status=503)
+
     @app.exception_handler(Exception)
     async def internal_error(request: Request, exc: Exception) -> Response:
-        from kumin.web.ops import is_unavailable
-
-        if is_unavailable(exc):
-            # the database is away or stayed busy: say so, and that it is temporary
-            message = t("core.web.unavailable")
-            headers = {"Retry-After": "5"}
-            if _wants_json(request):
-                body = error_body("unavailable", message)
-                return JSONResponse(body, status_code=503, headers=headers)
-            return page(request, "error.html", status_code=503, message=message, status=503)
         if request.app.state.settings.debug:
             raise exc
         message = t("core.web.internal")

@@ -34,6 +34,7 @@ access_log = logging.getLogger("kumin.access")
 router = APIRouter(include_in_schema=False)
 
 RETRIES = 4
+RETRIES_LEFT = "kumin_retries_left"  # in the request's state: the error handler reads it
 MAX_REPLAY_BODY = 64 << 20  # bigger uploads are not buffered for a retry
 _REQUEST_ID = re.compile(r"^[A-Za-z0-9._-]{8,64}$")
 _RETRY_PGCODES = {"40001", "40P01"}  # serialization_failure, deadlock_detected
@@ -110,6 +111,7 @@ class OpsMiddleware:
         try:
             while True:
                 replay = _replayer(messages, receive)
+                scope["state"][RETRIES_LEFT] = RETRIES - attempt if replayable else 0
                 try:
                     await self.app(scope, replay, send_with_id)
                     break
@@ -124,20 +126,31 @@ class OpsMiddleware:
                     attempt += 1
                     await anyio.sleep(0.05 * 2**attempt)
         finally:
-            route = scope.get("route")
+            route = _route_template(scope)
             access_log.info(
                 "request",
                 extra={
                     "fields": {
                         "request_id": rid,
                         "method": scope.get("method", ""),
-                        "route": getattr(route, "path", None) or "-",
+                        "route": route,
                         "status": status["code"],
                         "ms": round((time.perf_counter() - started) * 1000, 1),
                         "retries": attempt,
                     }
                 },
             )
+
+
+def _route_template(scope) -> str:
+    """The matched route's template with its router prefix (``/api/v1/...``), or "-"."""
+    path = getattr(scope.get("route"), "path", None)
+    if not path:
+        return "-"
+    actual = scope.get("path", "")
+    if not actual.startswith(path.split("{", 1)[0]) and actual.startswith("/api/v1/"):
+        path = "/api/v1" + path
+    return path
 
 
 async def _buffer(receive) -> tuple[list[dict], bool]:
