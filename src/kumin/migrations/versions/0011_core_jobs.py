@@ -1,4 +1,4 @@
-"""core: durable background jobs
+"""core: durable background jobs and report snapshots
 
 Revision ID: 0011_core_jobs
 Revises: 0001_core
@@ -43,9 +43,18 @@ def upgrade() -> None:
     )
     op.create_index(op.f("ix_jobs_owner"), "jobs", ["owner"], unique=False)
     op.create_index(op.f("ix_jobs_state"), "jobs", ["state"], unique=False)
+    op.create_table(
+        "report_snapshots",
+        sa.Column("key", sa.String(length=200), nullable=False),
+        sa.Column("fingerprint", sa.String(length=64), nullable=False),
+        sa.Column("body", sa.LargeBinary(), nullable=False),
+        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+        sa.PrimaryKeyConstraint("key", name=op.f("pk_report_snapshots")),
+    )
 
 
 def downgrade() -> None:
+    op.drop_table("report_snapshots")
     op.drop_index(op.f("ix_jobs_state"), table_name="jobs")
     op.drop_index(op.f("ix_jobs_owner"), table_name="jobs")
     op.drop_table("jobs")
