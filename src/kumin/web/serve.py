@@ -69,7 +69,16 @@ def serve(settings: Settings, host: str = "127.0.0.1", port: int = 8000, workers
         uvicorn.run(app, **common)
         return
     # Worker processes import the app themselves and read the same environment.
-    uvicorn.run("kumin.web.app:app_from_env", factory=True, workers=workers, **common)
+    # Importing kumin (polars, scipy, plotly) takes seconds on a busy machine: give the
+    # workers time to answer the supervisor's first health check instead of restarts.
+    uvicorn.run(
+        "kumin.web.app:app_from_env",
+        factory=True,
+        workers=workers,
+        timeout_worker_healthcheck=60,
+        timeout_graceful_shutdown=30,
+        **common,
+    )
 
 
 def _housekeeping_hook():
