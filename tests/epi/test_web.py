@@ -132,3 +132,30 @@ def test_running_job_fragment_polls(ward, app_client, monkeypatch):
     assert 'hx-trigger="load delay:800ms"' in page
     assert '<progress class="job-progress" max="100" value="25">' in page
     assert app_client.get("/epi/jobs/unknown").status_code == 404
+
+
+def test_a_job_started_on_one_server_is_polled_on_another(ward, app_client, monkeypatch):
+    """Two apps (two machines) on one database: the job lives in the database, not in
+    the process that started it; a `kumin worker` elsewhere runs it."""
+    from anyio.from_thread import start_blocking_portal
+    from tests.conftest import WebClient
+
+    from kumin.web.app import create_app
+
+    monkeypatch.setenv("KUMIN_INLINE_JOBS", "0")  # neither web app runs jobs itself
+    app_client.login(ward.by_role["epidemiologist"])
+    r = app_client.post(
+        "/epi/jobs/rt_infection",
+        data={"csrf": app_client.csrf(), "start": "2021-06-01", "end": "2021-09-30"},
+        headers={"hx-request": "true"},
+    )
+    job_id = re.search(r'/epi/jobs/([\w-]+)"', r.text).group(1)
+    with start_blocking_portal() as portal:
+        other = WebClient(create_app(ward.settings), portal)
+        other.cookies.update(app_client.cookies)  # the same browser, another server
+        assert other.get(f"/api/v1/epi/jobs/{job_id}").json()["job"]["state"] == "queued"
+        assert jobs.work(ward.settings, once=True) == 1  # the worker process
+        body = other.get(f"/api/v1/epi/jobs/{job_id}").json()
+        assert body["job"]["state"] == "done" and len(body["rows"]) == 14
+        assert "hx-trigger" not in other.get(f"/epi/jobs/{job_id}").text
+        portal.call(other._client.aclose)
