@@ -167,12 +167,11 @@ async def user_loop(i: int, urls: list[str], password: str, deadline: float, sta
                         alert_ids = [a["id"] for a in r.json().get("alerts", [])[:20]]
                 if alert_ids:
                     await _timed(client, stats, kind, "GET", path.format(id=rnd.choice(alert_ids)))
-            elif method == "JOB":
+            elif method == "JOB" and i < 3 * len(ROLES) and not started_job:
                 # "now and then": a fit costs CPU seconds; the first three
                 # epidemiologists start one each, the others only browse
-                if i < 3 * len(ROLES) and not started_job:
-                    started_job = True
-                    await start_job(client, stats, kind, path, csrf, account, home, other)
+                started_job = True
+                await start_job(client, stats, kind, path, csrf, account, home, other)
             await asyncio.sleep(rnd.uniform(0.5, 2.0))
 
 
