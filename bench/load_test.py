@@ -171,11 +171,11 @@ async def user_loop(i: int, urls: list[str], password: str, deadline: float, sta
                 # "now and then": a fit costs CPU seconds; the first three
                 # epidemiologists start one each, the others only browse
                 started_job = True
-                await start_job(client, stats, kind, path, csrf, account, home, other)
+                await start_job(client, stats, kind, path, csrf, account, home, other, deadline)
             await asyncio.sleep(rnd.uniform(0.5, 2.0))
 
 
-async def start_job(client, stats, kind, path, csrf, account, home, other) -> None:
+async def start_job(client, stats, kind, path, csrf, account, home, other, deadline) -> None:
     import httpx
 
     r = await _timed(
@@ -196,7 +196,7 @@ async def start_job(client, stats, kind, path, csrf, account, home, other) -> No
     stats.jobs.append((account, job_id, home))
     # poll through the other server (same session cookie): no state lives in a process
     async with httpx.AsyncClient(base_url=other, timeout=60, cookies=client.cookies) as poller:
-        for _ in range(120):
+        while time.monotonic() < deadline:
             r = await _timed(poller, stats, "api:job_poll", "GET", f"/api/v1/jobs/{job_id}")
             if r is None or r.status_code != 200:
                 return
