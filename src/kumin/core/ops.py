@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import func, select, text
 
 from kumin import __version__
 from kumin.core.config import Settings
@@ -23,7 +23,6 @@ def _last(session, action: str) -> str:
 
 def status(settings: Settings) -> dict[str, Any]:
     from kumin.core import jobs
-    from kumin.web.ops import readiness, script_heads
 
     checks = readiness(settings)
     heads = current_heads(settings)
@@ -48,3 +47,49 @@ def status(settings: Settings) -> dict[str, Any]:
             "last_audit_checkpoint": _last(session, "audit.checkpoint"),
             "audit_entries": head.seq if head else 0,
         }
+
+
+def readiness(settings) -> dict[str, str]:
+    from kumin.core.crypto import read_key_file
+    from kumin.core.db import get_engine
+
+    checks: dict[str, str] = {}
+    try:
+        with get_engine(settings).connect() as conn:
+            conn.execute(text("SELECT 1"))
+        checks["database"] = "ok"
+    except Exception:  # noqa: BLE001 - any failure means "not reachable"
+        checks["database"] = "unreachable"
+    if checks["database"] == "ok":
+        try:
+            checks["schema"] = "ok" if schema_current(settings) else "outdated"
+        except Exception:  # noqa: BLE001
+            checks["schema"] = "unknown"
+    try:
+        read_key_file(settings.key_file)
+        checks["key_file"] = "ok"
+    except Exception:  # noqa: BLE001 - missing, unreadable or malformed
+        checks["key_file"] = "unreadable"
+    return checks
+
+
+_SCRIPT_HEADS: list[str] = []
+
+
+def script_heads(settings) -> list[str]:
+    """Every migration head the installed code knows (read once per process)."""
+    if not _SCRIPT_HEADS:
+        from alembic.script import ScriptDirectory
+
+        from kumin.core.db import alembic_config
+
+        _SCRIPT_HEADS.extend(
+            sorted(ScriptDirectory.from_config(alembic_config(settings)).get_heads())
+        )
+    return _SCRIPT_HEADS
+
+
+def schema_current(settings) -> bool:
+    from kumin.core.db import current_heads
+
+    return current_heads(settings) == script_heads(settings)

@@ -25,7 +25,6 @@ from typing import Any
 import anyio
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
-from sqlalchemy import text
 from sqlalchemy.exc import DBAPIError
 
 from kumin import __version__
@@ -192,55 +191,11 @@ def healthz() -> JSONResponse:
 @router.get("/readyz")
 def readyz(request: Request) -> JSONResponse:
     """Ready for traffic: database, schema and key file; 503 with what is wrong."""
+    from kumin.core.ops import readiness
+
     settings = request.app.state.settings
     checks = readiness(settings)
     ok = all(v == "ok" for v in checks.values())
     return JSONResponse(
         {"status": "ok" if ok else "unavailable", "checks": checks}, status_code=200 if ok else 503
     )
-
-
-def readiness(settings) -> dict[str, str]:
-    from kumin.core.crypto import read_key_file
-    from kumin.core.db import get_engine
-
-    checks: dict[str, str] = {}
-    try:
-        with get_engine(settings).connect() as conn:
-            conn.execute(text("SELECT 1"))
-        checks["database"] = "ok"
-    except Exception:  # noqa: BLE001 - any failure means "not reachable"
-        checks["database"] = "unreachable"
-    if checks["database"] == "ok":
-        try:
-            checks["schema"] = "ok" if schema_current(settings) else "outdated"
-        except Exception:  # noqa: BLE001
-            checks["schema"] = "unknown"
-    try:
-        read_key_file(settings.key_file)
-        checks["key_file"] = "ok"
-    except Exception:  # noqa: BLE001 - missing, unreadable or malformed
-        checks["key_file"] = "unreadable"
-    return checks
-
-
-_SCRIPT_HEADS: list[str] = []
-
-
-def script_heads(settings) -> list[str]:
-    """Every migration head the installed code knows (read once per process)."""
-    if not _SCRIPT_HEADS:
-        from alembic.script import ScriptDirectory
-
-        from kumin.core.db import alembic_config
-
-        _SCRIPT_HEADS.extend(
-            sorted(ScriptDirectory.from_config(alembic_config(settings)).get_heads())
-        )
-    return _SCRIPT_HEADS
-
-
-def schema_current(settings) -> bool:
-    from kumin.core.db import current_heads
-
-    return current_heads(settings) == script_heads(settings)
