@@ -34,6 +34,8 @@ PUBLIC_ROUTES = {
     ("GET", "/lang/{lang}"),
     ("GET", "/static-vendor/plotly.min.js"),
     ("GET", "/api/v1/openapi.json"),
+    ("GET", "/healthz"),  # probes of the process supervisor and the load balancer
+    ("GET", "/readyz"),
 }
 
 
@@ -95,6 +97,11 @@ CLI_COMMANDS: dict[str, tuple[list[str], str | None]] = {
     "init": ([], None),
     "demo": (["--no-serve"], None),
     "serve": (["--help"], None),
+    # operator commands, run on the server with its configuration (like init and serve)
+    "worker": (["--help"], None),
+    "status": (["--help"], None),
+    "backup": (["--help"], None),
+    "restore": (["--help"], None),
     "login": ([], None),
     "logout": ([], None),
     "users add": (["newbie", "--role", "auditor", "--password-stdin"], "users.manage"),

@@ -5,10 +5,12 @@ from __future__ import annotations
 import re
 
 import pytest
+from tests.conftest import actor_for
 
+from kumin.core import jobs
+from kumin.core.context import context
 from kumin.errors import NotFound
 from kumin.synth.cases import synth_cases, write_cases_csv
-from kumin.web import jobs
 
 
 @pytest.fixture
@@ -91,7 +93,8 @@ def test_seir_job_with_progress(ward, app_client):
     )
     assert r.status_code == 200
     job_id = re.search(r'/epi/jobs/([\w-]+)"', r.text).group(1)
-    job = jobs.wait(jobs.get(job_id, ward.by_role["epidemiologist"]))
+    owner = actor_for(ward, "epidemiologist")
+    job = jobs.wait(lambda: context(ward.settings, owner), job_id)
     assert job.state == "done", (job.error_key, job.error_params)
     assert job.done == job.total > 1  # progress was reported step by step
     page = app_client.get(f"/epi/jobs/{job_id}").text
@@ -102,35 +105,57 @@ def test_seir_job_with_progress(ward, app_client):
     status = app_client.get(f"/api/v1/epi/jobs/{job_id}").json()
     assert status["job"]["percent"] == 100 and status["rows"][0]["scenario"] == "baseline"
     # a job is its owner's only: others get "not found", roles without epi.run a 403
-    with pytest.raises(NotFound):
-        jobs.get(job_id, ward.by_role["admin"])
+    with pytest.raises(NotFound), context(ward.settings, actor_for(ward, "admin")) as ctx:
+        jobs.get(ctx, job_id)
     app_client.logout()
     app_client.login(ward.by_role["auditor"])
     assert app_client.get(f"/epi/jobs/{job_id}").status_code == 403
 
 
-def test_running_job_fragment_polls(ward, app_client):
+def test_running_job_fragment_polls(ward, app_client, monkeypatch):
+    """A queued or running job's fragment keeps polling and shows the stored progress."""
+    monkeypatch.setenv("KUMIN_INLINE_JOBS", "0")  # no worker in this process
+    from kumin.core.db import session_scope
+    from kumin.core.models import Job
+
     app_client.login(ward.by_role["epidemiologist"])
-    owner = ward.by_role["epidemiologist"]
-    import threading
-
-    gate = threading.Event()
-
-    def slow(progress):
-        progress(1, 4)
-        gate.wait(10)
-        return {"figures": {}, "rows": [], "meta": {}}
-
-    job = jobs.submit(owner, "seir", slow)
-    try:
-        for _ in range(200):
-            if job.done:
-                break
-            threading.Event().wait(0.01)
-        page = app_client.get(f"/epi/jobs/{job.id}").text
-        assert 'hx-trigger="load delay:800ms"' in page
-        assert '<progress class="job-progress" max="100" value="25">' in page
-    finally:
-        gate.set()
-    assert jobs.wait(job).state == "done"
+    owner = actor_for(ward, "epidemiologist")
+    with context(ward.settings, owner) as ctx:
+        job = jobs.submit(
+            ctx, "epi_seir", {"start": None, "end": None, "horizon": 7, "reductions": [0.2]}
+        )
+    # a worker elsewhere claimed it and stored its progress (no worker runs it here)
+    with session_scope(ward.settings) as s:
+        row = s.get(Job, job.id)
+        row.state, row.worker, row.done, row.total = "running", "elsewhere:1:x", 1, 4
+    page = app_client.get(f"/epi/jobs/{job.id}").text
+    assert 'hx-trigger="load delay:800ms"' in page
+    assert '<progress class="job-progress" max="100" value="25">' in page
     assert app_client.get("/epi/jobs/unknown").status_code == 404
+
+
+def test_a_job_started_on_one_server_is_polled_on_another(ward, app_client, monkeypatch):
+    """Two apps (two machines) on one database: the job lives in the database, not in
+    the process that started it; a `kumin worker` elsewhere runs it."""
+    from anyio.from_thread import start_blocking_portal
+    from tests.conftest import WebClient
+
+    from kumin.web.app import create_app
+
+    monkeypatch.setenv("KUMIN_INLINE_JOBS", "0")  # neither web app runs jobs itself
+    app_client.login(ward.by_role["epidemiologist"])
+    r = app_client.post(
+        "/epi/jobs/rt_infection",
+        data={"csrf": app_client.csrf(), "start": "2021-06-01", "end": "2021-09-30"},
+        headers={"hx-request": "true"},
+    )
+    job_id = re.search(r'/epi/jobs/([\w-]+)"', r.text).group(1)
+    with start_blocking_portal() as portal:
+        other = WebClient(create_app(ward.settings), portal)
+        other.cookies.update(app_client.cookies)  # the same browser, another server
+        assert other.get(f"/api/v1/epi/jobs/{job_id}").json()["job"]["state"] == "queued"
+        assert jobs.work(ward.settings, once=True) == 1  # the worker process
+        body = other.get(f"/api/v1/epi/jobs/{job_id}").json()
+        assert body["job"]["state"] == "done" and len(body["rows"]) == 14
+        assert "hx-trigger" not in other.get(f"/epi/jobs/{job_id}").text
+        portal.call(other._client.aclose)

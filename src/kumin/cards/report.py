@@ -331,9 +331,10 @@ def security_report(
     lang = normalise_lang(lang or ctx.lang)
     if providers is None:
         _load_providers()
-        providers = SECTION_PROVIDERS
-    sections = [s for provider in providers for s in provider(ctx, year.year, lang)]
-    sections.sort(key=ReportSection.sort_key)
+        sections = _stored_sections(ctx, year, lang)
+    else:
+        sections = [s for provider in providers for s in provider(ctx, year.year, lang)]
+        sections.sort(key=ReportSection.sort_key)
     return SecurityReport(
         fy=year.year,
         lang=lang,
@@ -343,6 +344,31 @@ def security_report(
         label_en=year.label("en"),
         sections=sections,
     )
+
+
+def _stored_sections(ctx: Ctx, year, lang: str) -> list[ReportSection]:
+    """Every registered section, computed once per change of the card and Juki-net
+    tables (:mod:`kumin.core.snapshots`): a closed year's report is its snapshot."""
+    from dataclasses import asdict
+
+    from kumin import __version__
+    from kumin.core import snapshots
+
+    def compute() -> dict[str, Any]:
+        found = [s for provider in SECTION_PROVIDERS for s in provider(ctx, year.year, lang)]
+        found.sort(key=ReportSection.sort_key)
+        return {"sections": _jsonable([asdict(s) for s in found])}
+
+    today = dt.date.today()
+    # an open year's figures run to today: its snapshot lasts one day at most
+    as_of = today.isoformat() if today <= year.end else "closed"
+    key = f"security:{__version__}:FY{year.year}:{lang}:{as_of}"
+    tables = snapshots.tables_with_prefix("cards_", "juki_")
+    body = snapshots.cached(ctx.session, key, tables, compute)
+    return [
+        ReportSection(**{**d, "tables": [ReportTable(**tb) for tb in d["tables"]]})
+        for d in body["sections"]
+    ]
 
 
 def render_report(report: SecurityReport, fmt: str) -> tuple[bytes, str, str]:

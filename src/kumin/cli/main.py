@@ -8,6 +8,7 @@ traceback reaches the user unless KUMIN_DEBUG=1.
 from __future__ import annotations
 
 import sys
+from pathlib import Path
 
 import typer
 
@@ -69,15 +70,96 @@ def demo(
 
 @app.command()
 def serve(
-    host: str = typer.Option("127.0.0.1", "--host"), port: int = typer.Option(8000, "--port")
+    host: str = typer.Option("127.0.0.1", "--host"),
+    port: int = typer.Option(8000, "--port"),
+    workers: int = typer.Option(
+        1,
+        "--workers",
+        help="プロセス数（2以上は PostgreSQL のみ） / processes (2+ need PostgreSQL)",
+    ),
 ) -> None:
     """ウェブアプリを起動 / Serve the web app."""
     from kumin.cli.common import require_initialised
+    from kumin.web.serve import check_workers
     from kumin.web.serve import serve as run_server
 
     s = settings()
+    check_workers(s, workers)
     require_initialised(s)
-    run_server(s, host, port)
+    run_server(s, host, port, workers)
+
+
+@app.command()
+def worker(
+    once: bool = typer.Option(
+        False, "--once", help="待機中の処理だけ実行して終了 / run what waits, then exit"
+    ),
+) -> None:
+    """バックグラウンド処理を実行 / Run background jobs (fits, scans) outside the web processes."""
+    import signal
+    import threading
+
+    from kumin.cli.common import require_initialised
+    from kumin.core import jobs
+
+    s = settings()
+    require_initialised(s)
+    stop = threading.Event()
+    # systemd stops with SIGTERM: take no new job; the running one ends or is re-queued.
+    previous = signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    me = jobs.worker_id()
+    if not once:
+        say("core.jobs.worker_started", worker=me)
+    try:
+        count = jobs.work(s, stop=stop, once=once, me=me)
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+    say("core.jobs.worker_ran", count=count)
+
+
+@app.command()
+def backup(
+    out: Path = typer.Option(..., "--out", help="書き出すファイル / backup file to write"),
+) -> None:
+    """オンラインバックアップ（鍵ファイルは含まない） / Online backup (never the key file)."""
+    from kumin.cli.common import require_initialised
+    from kumin.core.backup import backup as take
+
+    s = settings()
+    require_initialised(s)
+    manifest = take(s, out)
+    say(
+        "core.backup.done",
+        path=str(out),
+        size=manifest["payload_bytes"],
+        seq=(manifest["audit_head"] or {}).get("seq", 0),
+    )
+    say("core.backup.key_reminder", path=str(s.key_file))
+
+
+@app.command()
+def restore(
+    file: Path = typer.Argument(..., help="kumin backup で作ったファイル / a kumin backup file"),
+) -> None:
+    """空のデータベースへ復元し監査証跡を検証 / Restore into an empty database, then verify."""
+    from kumin.core.backup import restore as put_back
+
+    s = settings()
+    result = put_back(s, file)
+    say("core.backup.restored", path=str(file), count=result["entries"])
+
+
+@app.command()
+def status(fmt: str = typer.Option("table", "--format")) -> None:
+    """運用状況（版・スキーマ・利用者・処理・バックアップ・監査） / Operator's status."""
+    from kumin.cli.common import check_format, emit, require_initialised
+    from kumin.core.ops import status as gather
+
+    check_format(fmt)
+    s = settings()
+    require_initialised(s)
+    rows = [{"item": k, "value": v} for k, v in gather(s).items()]
+    emit(rows, fmt, ["item", "value"])
 
 
 app.command("login")(core_cmds.login)

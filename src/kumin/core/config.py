@@ -12,6 +12,8 @@
 | KUMIN_SMALL_CELL | 5 | counts below this (and above 0) are shown as "<5" in public tables |
 | KUMIN_UPLOAD_LIMIT_MB | 100 | largest request (uploaded file) the web app accepts, in MB |
 | KUMIN_AUDIT_CHECKPOINTS | kumin.checkpoints beside the key file | append-only file of audit-chain checkpoints |
+| KUMIN_INLINE_JOBS | 1 | each web process also runs background jobs (0: leave them to ``kumin worker``) |
+| KUMIN_JOB_STALE_SECONDS | 60 | a running job without a heartbeat for this long is re-queued or failed |
 
 Whether two-factor sign-in is required, and whether the installation is a demo, is
 installation policy: it lives in the database (:mod:`kumin.core.installation`), not

@@ -9,6 +9,7 @@ by Alembic migrations (``kumin init`` upgrades to every head).
 from __future__ import annotations
 
 import os
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
@@ -80,8 +81,43 @@ def _private_sqlite_file(url: str) -> None:
             os.chmod(side, 0o600)
 
 
-def _sqlite_begin(conn) -> None:
-    conn.exec_driver_sql("BEGIN IMMEDIATE")
+# SQLite has one writer at a time, and its busy handler *polls* (sleeps up to 100 ms
+# between tries): with dozens of requests queued, some lose every race and wait past
+# the busy timeout ("database is locked"). Inside one process we queue writers on a
+# lock instead, which wakes the next one as soon as the file is free. Waiting on it is
+# bounded by the busy timeout, after which SQLite's own handling applies as before.
+_GATE_WAIT = 30.0
+_GATE_KEY = "kumin_write_gate"
+
+
+def _sqlite_begin_gated(gate: threading.Lock):
+    def begin(conn) -> None:
+        owned = gate.acquire(timeout=_GATE_WAIT)
+        try:
+            conn.exec_driver_sql("BEGIN IMMEDIATE")
+        except BaseException:
+            if owned:
+                gate.release()
+            raise
+        if owned:
+            conn.info[_GATE_KEY] = gate
+
+    return begin
+
+
+def _release_gate(info: dict) -> None:
+    gate = info.pop(_GATE_KEY, None)
+    if gate is not None:
+        gate.release()
+
+
+def _on_end(conn) -> None:
+    _release_gate(conn.info)
+
+
+def _on_reset(_dbapi_conn, record, _reset_state) -> None:
+    # a connection returned to the pool mid-transaction (never expected): free the gate
+    _release_gate(record.info)
 
 
 _ENGINES: dict[str, Engine] = {}
@@ -96,7 +132,10 @@ def get_engine(settings: Settings) -> Engine:
             _private_sqlite_file(url)
             engine = create_engine(url)
             event.listen(engine, "connect", _sqlite_pragmas)
-            event.listen(engine, "begin", _sqlite_begin)
+            event.listen(engine, "begin", _sqlite_begin_gated(threading.Lock()))
+            event.listen(engine, "commit", _on_end)
+            event.listen(engine, "rollback", _on_end)
+            event.listen(engine.pool, "reset", _on_reset)
         elif url.startswith("postgresql"):
             engine = create_engine(url, pool_pre_ping=True)
         else:

@@ -5,7 +5,7 @@ Each action is two steps. :func:`load_cases` signs the work off (``epi.run``),
 reads the notification records through :func:`kumin.cases.service.case_frame`
 (no personal fields) and records one audit entry; then a pure ``analyse_*``
 function runs the library on that frame. The web pages run the second step in a
-background job (:mod:`kumin.web.jobs`) with a progress bar; the CLI runs both.
+background job (:mod:`kumin.core.jobs`) with a progress bar; the CLI runs both.
 
 :func:`rt_from_counts` (defined in :mod:`kumin.epi.counts`) needs no database at
 all: it reads a plain ``date,count`` file (optionally with ``region``) and is open

@@ -16,10 +16,10 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Form, Query, Request
 from fastapi.responses import JSONResponse, Response
 
+from kumin.core import jobs
 from kumin.core.context import Ctx
 from kumin.epi import service
 from kumin.errors import NotFound, UserError
-from kumin.web import jobs
 from kumin.web.deps import Permit
 from kumin.web.nav import NavItem, add_nav
 from kumin.web.render import page
@@ -171,61 +171,80 @@ def towns_chart(
 # -- background jobs ---------------------------------------------------------------------------
 
 
-def _start_job(ctx: Ctx, kind: str, form: dict[str, Any]) -> jobs.Job:
+def _start_job(ctx: Ctx, kind: str, form: dict[str, Any]) -> jobs.JobView:
+    """Validate the form now (a bad date is the user's error, not the job's), then
+    queue the fit; a worker loads the records as the owner and runs it."""
     if kind not in JOB_KINDS:
         raise NotFound("epi.web.no_job")
     start, end = _date(form.get("start")), _date(form.get("end"))
-    lang = ctx.lang
+    params: dict[str, Any] = {
+        "start": start.isoformat() if start else None,
+        "end": end.isoformat() if end else None,
+    }
     if kind == "seir":
+        try:
+            params["horizon"] = int(form.get("horizon") or 60)
+            params["reductions"] = [
+                float(x) / 100 for x in (form.get("reduction1"), form.get("reduction2")) if x
+            ] or [0.2, 0.4]
+        except ValueError:
+            raise UserError("core.web.bad_request", fields="horizon, reduction") from None
+    return jobs.submit(ctx, f"epi_{kind}", params)
+
+
+def _job_seir(settings, actor, params: dict[str, Any], progress) -> dict[str, Any]:
+    from kumin.core.context import context
+    from kumin.epi.report import care_chart, seir_chart
+
+    lang = actor.lang
+    start, end = _date(params.get("start")), _date(params.get("end"))
+    with context(settings, actor) as ctx:  # short: the fit runs after the commit
         frame = service.load_cases(ctx, None, end, purpose="epi seir page")
-        horizon = int(form.get("horizon") or 60)
-        reductions = tuple(
-            float(x) / 100 for x in (form.get("reduction1"), form.get("reduction2")) if x
-        ) or (0.2, 0.4)
+    res = service.analyse_seir(
+        frame,
+        start=start,
+        end=end,
+        horizon=int(params["horizon"]),
+        reductions=tuple(params["reductions"]),
+        progress=progress,
+    )
+    return _jsonable(
+        {
+            "meta": res.meta,
+            "rows": res.rows(),
+            "figures": {
+                "cases": _plotly(seir_chart(res.extra["total"], lang)),
+                "hospital": _plotly(care_chart(res.extra["care"], "hospital", lang)),
+                "hotel": _plotly(care_chart(res.extra["care"], "hotel", lang)),
+            },
+        }
+    )
 
-        def work(progress):
-            from kumin.epi.report import care_chart, seir_chart
 
-            to_plotly = _plotly
+def _job_rt_infection(settings, actor, params: dict[str, Any], progress) -> dict[str, Any]:
+    from kumin.core.context import context
+    from kumin.epi.report import rt_chart
 
-            res = service.analyse_seir(
-                frame,
-                start=start,
-                end=end,
-                horizon=horizon,
-                reductions=reductions,
-                progress=progress,
-            )
-            return {
-                "meta": res.meta,
-                "rows": res.rows(),
-                "figures": {
-                    "cases": to_plotly(seir_chart(res.extra["total"], lang)),
-                    "hospital": to_plotly(care_chart(res.extra["care"], "hospital", lang)),
-                    "hotel": to_plotly(care_chart(res.extra["care"], "hotel", lang)),
-                },
-            }
-
-    else:
+    start, end = _date(params.get("start")), _date(params.get("end"))
+    with context(settings, actor) as ctx:
         frame = service.load_cases(ctx, start, end, purpose="epi rt page")
+    res = service.analyse_rt(frame, method="infection", progress=progress)
+    return _jsonable(
+        {
+            "meta": res.meta,
+            "rows": res.rows()[-14:],
+            "figures": {
+                "rt": _plotly(
+                    rt_chart(res.frame, actor.lang, title=_t("epi.fig.rt_infection", actor.lang))
+                )
+            },
+        }
+    )
 
-        def work(progress):
-            from kumin.epi.report import rt_chart
 
-            to_plotly = _plotly
-
-            res = service.analyse_rt(frame, method="infection", progress=progress)
-            return {
-                "meta": res.meta,
-                "rows": res.rows()[-14:],
-                "figures": {
-                    "rt": to_plotly(
-                        rt_chart(res.frame, lang, title=_t("epi.fig.rt_infection", lang))
-                    )
-                },
-            }
-
-    return jobs.submit(ctx.actor.name, kind, work)
+# Aggregates only (no personal values): results are stored in clear.
+jobs.register("epi_seir", "epi.run", _job_seir)
+jobs.register("epi_rt_infection", "epi.run", _job_rt_infection)
 
 
 def _t(key: str, lang: str) -> str:
@@ -253,13 +272,13 @@ def start_job(
 
 @router.get("/epi/jobs/{job_id}")
 def job_status(request: Request, ctx: EpiCtx, job_id: str) -> Response:
-    job = jobs.get(job_id, ctx.actor.name)
+    job = jobs.get(ctx, job_id, "epi_")
     return page(request, "epi/_job.html", job=job)
 
 
 @router.get("/epi/jobs/{job_id}/figures/{name}.json")
 def job_figure(ctx: EpiCtx, job_id: str, name: str) -> Response:
-    job = jobs.get(job_id, ctx.actor.name)
+    job = jobs.get(ctx, job_id, "epi_")
     figures = (job.result or {}).get("figures", {}) if job.state == "done" else {}
     if name not in figures:
         raise NotFound("epi.web.no_job")
@@ -347,11 +366,11 @@ def api_start_job(ctx: EpiCtx, kind: str, request: Request) -> Response:
 def api_job(ctx: EpiCtx, job_id: str) -> Response:
     from kumin.core.i18n import t
 
-    job = jobs.get(job_id, ctx.actor.name)
+    job = jobs.get(ctx, job_id, "epi_")
     body: dict[str, Any] = {"job": job.as_dict()}
     if job.state == "done":
         body["meta"] = job.result["meta"]
         body["rows"] = job.result["rows"]
-    elif job.state == "error":
+    elif job.state in ("failed", "cancelled"):
         body["error"] = {"message": t(job.error_key, ctx.lang, **job.error_params)}
     return _json(body)

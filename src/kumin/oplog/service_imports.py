@@ -194,11 +194,26 @@ def import_log(
         f"VALUES ({', '.join([mark] * len(_COLUMNS))})"
     )
     done = 0
-    for part in keyed.iter_slices(BATCH):
-        conn.exec_driver_sql(sql, part.rows())
-        done += part.height
-        if progress:
-            progress(done, total)
+    if conn.dialect.name == "postgresql":
+        # COPY streams rows in the same transaction: several times faster than
+        # executemany for millions of lines, and still all-or-nothing.
+        raw = conn.connection.driver_connection
+        with (
+            raw.cursor() as cur,
+            cur.copy(f"COPY oplog_events ({', '.join(_COLUMNS)}) FROM STDIN") as copy,
+        ):
+            for part in keyed.iter_slices(BATCH):
+                for r in part.iter_rows():
+                    copy.write_row(r)
+                done += part.height
+                if progress:
+                    progress(done, total)
+    else:
+        for part in keyed.iter_slices(BATCH):
+            conn.exec_driver_sql(sql, part.rows())
+            done += part.height
+            if progress:
+                progress(done, total)
     ctx.audit(
         "oplog.import",
         f"oplog_file:{row.id}",

@@ -5,8 +5,8 @@ deterrence notices.
 
 Every route names its action through ``Permit``; pages and API call the same
 service functions as the CLI. A scan started from the page runs in the
-background (:mod:`kumin.web.jobs`, a generic in-memory runner) in its own
-database transaction, so the page can poll its progress.
+background as a durable job (:mod:`kumin.core.jobs`) in its own database
+transaction, so the page (on any web worker) can poll its progress.
 """
 
 from __future__ import annotations
@@ -17,6 +17,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Body, Depends, File, Form, Request, UploadFile
 from fastapi.responses import JSONResponse, RedirectResponse, Response
 
+from kumin.core import jobs
 from kumin.core.context import Ctx, context
 from kumin.core.i18n import t
 from kumin.core.uploads import discard_upload, save_upload
@@ -26,7 +27,6 @@ from kumin.oplog import service
 from kumin.oplog.profiles import DEFAULT as DEFAULT_PROFILE
 from kumin.oplog.profiles import list_profiles
 from kumin.oplog.scan import RULES
-from kumin.web import jobs
 from kumin.web.deps import Permit
 from kumin.web.nav import NavItem, add_nav
 from kumin.web.pages import DASHBOARD_CARDS
@@ -236,22 +236,34 @@ def scan_page(request: Request, ctx: Scan) -> Response:
     )
 
 
-def _start_scan(ctx: Ctx, start: str, end: str, audit_trail: bool) -> jobs.Job:
+def _start_scan(ctx: Ctx, start: str, end: str, audit_trail: bool) -> jobs.JobView:
     lo, hi = _date(start), _date(end)
-    settings, actor = ctx.settings, ctx.actor
+    params = {
+        "start": lo.isoformat() if lo else None,
+        "end": hi.isoformat() if hi else None,
+        "audit_trail": audit_trail,
+    }
+    return jobs.submit(ctx, "oplog_scan", params)
 
-    def work(progress):
-        with context(settings, actor) as job_ctx:
-            result = service.run_scan(job_ctx, lo, hi, audit_trail=audit_trail, progress=progress)
-        return {
-            "scan_id": result.scan_id,
-            "events": result.events,
-            "alerts": len(result.alerts),
-            "new": result.new,
-            "suppressed": result.suppressed,
-        }
 
-    return jobs.submit(actor.name, "oplog_scan", work)
+def _job_scan(settings, actor, params: dict[str, Any], progress) -> dict[str, Any]:
+    """The scan as a background job: one transaction, so a killed worker leaves nothing."""
+    lo, hi = _date(params.get("start") or ""), _date(params.get("end") or "")
+    with context(settings, actor) as job_ctx:
+        result = service.run_scan(
+            job_ctx, lo, hi, audit_trail=bool(params.get("audit_trail")), progress=progress
+        )
+    return {
+        "scan_id": result.scan_id,
+        "events": result.events,
+        "alerts": len(result.alerts),
+        "new": result.new,
+        "suppressed": result.suppressed,
+    }
+
+
+# The stored result holds counts only, no personal values.
+jobs.register("oplog_scan", "oplog.scan", _job_scan)
 
 
 @router.post("/oplog/scan")
@@ -268,7 +280,7 @@ def scan_start(
 
 @router.get("/oplog/scan/jobs/{job_id}")
 def scan_job(request: Request, ctx: Scan, job_id: str) -> Response:
-    return page(request, "oplog/_job.html", job=jobs.get(job_id, ctx.actor.name))
+    return page(request, "oplog/_job.html", job=jobs.get(ctx, job_id, "oplog_"))
 
 
 @router.post("/oplog/thresholds")

@@ -7,8 +7,9 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends
 
-from kumin.core import accounts, audit, tokens
+from kumin.core import accounts, audit, jobs, tokens
 from kumin.core.context import Ctx
+from kumin.core.i18n import t
 from kumin.web.deps import Permit
 
 router = APIRouter(tags=["core"])
@@ -89,3 +90,26 @@ def audit_verify(ctx: Annotated[Ctx, Depends(Permit("audit.verify"))]) -> dict[s
         "reason": result.reason,
         "checkpoints": result.checkpoints,
     }
+
+
+# --- background jobs: any page's job, polled and cancelled the same way ------------------------
+
+
+@router.get("/jobs")
+def jobs_list(ctx: Annotated[Ctx, Depends(Permit("account.self"))]) -> dict[str, Any]:
+    """The caller's recent jobs (others' jobs are never listed)."""
+    return {"jobs": [j.as_dict() for j in jobs.list_mine(ctx)]}
+
+
+@router.get("/jobs/{job_id}")
+def job_status(ctx: Annotated[Ctx, Depends(Permit("account.self"))], job_id: str) -> dict[str, Any]:
+    job = jobs.get(ctx, job_id)
+    body: dict[str, Any] = {"job": job.as_dict()}
+    if job.state in ("failed", "cancelled"):
+        body["error"] = {"message": t(job.error_key, ctx.lang, **job.error_params)}
+    return body
+
+
+@router.post("/jobs/{job_id}/cancel")
+def job_cancel(ctx: Annotated[Ctx, Depends(Permit("account.self"))], job_id: str) -> dict[str, Any]:
+    return {"job": jobs.cancel(ctx, job_id).as_dict()}

@@ -6,6 +6,7 @@ at import time. Errors become pages or JSON in exactly one place
 from __future__ import annotations
 
 from collections.abc import Iterator
+from contextlib import asynccontextmanager
 from importlib import resources
 
 from fastapi import FastAPI, Request
@@ -13,6 +14,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import FileResponse, JSONResponse, RedirectResponse, Response
 from fastapi.routing import APIRoute
 from fastapi.staticfiles import StaticFiles
+from sqlalchemy.exc import DBAPIError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from kumin import __version__
@@ -30,13 +32,16 @@ CSP = (
 )
 
 
-def create_app(settings: Settings) -> FastAPI:
+def create_app(settings: Settings, run_jobs: bool = False) -> FastAPI:
+    """The app for ``settings``; ``run_jobs`` makes a served process also run a job
+    worker thread (``KUMIN_INLINE_JOBS=0`` leaves jobs to ``kumin worker``)."""
     app = FastAPI(
         title="kumin API",
         version=__version__,
         openapi_url="/api/v1/openapi.json",
         docs_url=None,
         redoc_url=None,
+        lifespan=_lifespan if run_jobs else None,
     )
     app.state.settings = settings
     # Refused with 413 before the body is parsed or spooled to disk.
@@ -53,6 +58,11 @@ def create_app(settings: Settings) -> FastAPI:
         response.headers.setdefault("Cache-Control", "no-store")
         return response
 
+    from kumin.web.ops import OpsMiddleware
+
+    # Outermost of ours: every attempt of a retried request runs the middleware above.
+    app.add_middleware(OpsMiddleware)
+
     static = resources.files("kumin") / "web" / "static"
     app.mount("/static", StaticFiles(directory=str(static)), name="static")
 
@@ -65,7 +75,7 @@ def create_app(settings: Settings) -> FastAPI:
         )
 
     from kumin.domains import import_part
-    from kumin.web import api, auth, pages
+    from kumin.web import api, auth, ops, pages
 
     app.state.routers = []
 
@@ -73,6 +83,7 @@ def create_app(settings: Settings) -> FastAPI:
         app.include_router(router, prefix=prefix)
         app.state.routers.append((prefix, router))
 
+    include(ops.router)
     include(auth.router)
     include(pages.router)
     include(api.router, "/api/v1")
@@ -83,6 +94,20 @@ def create_app(settings: Settings) -> FastAPI:
             include(module.api_router, "/api/v1")
     _install_error_handlers(app)
     return app
+
+
+def app_from_env() -> FastAPI:
+    """The app of each ``kumin serve --workers N`` process (settings from the environment)."""
+    return create_app(Settings.from_env(), run_jobs=True)
+
+
+@asynccontextmanager
+async def _lifespan(app: FastAPI):
+    from kumin.core import jobs
+
+    # A persistent worker thread: jobs queued before a restart resume here.
+    jobs.kick(app.state.settings, idle_exit=None)
+    yield
 
 
 def all_routes(app: FastAPI) -> Iterator[tuple[str, str, APIRoute]]:
@@ -170,6 +195,22 @@ def _install_error_handlers(app: FastAPI) -> None:
             message=message,
             status=exc.status_code,
         )
+
+    @app.exception_handler(DBAPIError)
+    async def database_error(request: Request, exc: DBAPIError) -> Response:
+        from kumin.web.ops import RETRIES_LEFT, is_retryable, is_unavailable
+
+        if is_retryable(exc) and request.scope.get("state", {}).get(RETRIES_LEFT, 0) > 0:
+            raise exc  # the ops middleware runs the whole request again
+        if not is_unavailable(exc):
+            raise exc
+        # the database is away or stayed busy: say so, and that it is temporary
+        message = t("core.web.unavailable")
+        headers = {"Retry-After": "5"}
+        if _wants_json(request):
+            body = error_body("unavailable", message)
+            return JSONResponse(body, status_code=503, headers=headers)
+        return page(request, "error.html", status_code=503, message=message, status=503)
 
     @app.exception_handler(Exception)
     async def internal_error(request: Request, exc: Exception) -> Response:
