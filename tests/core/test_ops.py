@@ -12,7 +12,7 @@ import pytest
 from sqlalchemy import create_engine, select, text
 from tests.conftest import _pg_exec, actor_for
 
-from kumin.core import accounts, audit
+from kumin.core import audit, signin
 from kumin.core.backup import backup, read_manifest, restore
 from kumin.core.config import Settings
 from kumin.core.context import context
@@ -44,7 +44,7 @@ def _destroy(settings: Settings) -> Settings:
 def test_backup_destroy_restore_verify_and_read_a_personal_field(users, tmp_path):
     settings = users.settings
     with context(settings, actor_for(users, "epidemiologist")) as ctx:
-        setup = accounts.begin_totp(ctx)  # a personal secret, stored encrypted
+        setup = signin.begin_totp(ctx)  # a personal secret, stored encrypted
     out = tmp_path / "backups" / "kumin.backup"
     manifest = backup(settings, out)
     assert oct(out.stat().st_mode & 0o777) == "0o600"
@@ -68,14 +68,14 @@ def test_backup_destroy_restore_verify_and_read_a_personal_field(users, tmp_path
     with session_scope(settings) as s:
         assert audit.verify(s).ok
         user = s.scalars(select(User).where(User.name == users.by_role["epidemiologist"])).one()
-        assert Keyring(s, settings.key_file).decrypt("accounts", user.totp_secret) == setup.secret
+        assert Keyring(s, settings.key_file).decrypt("accounts", user.totp_pending) == setup.secret
         assert s.scalar(text("SELECT count(*) FROM audit_log WHERE action = 'ops.restore'")) == 1
 
 
 def test_restore_refuses_a_damaged_file_or_the_wrong_key(users, tmp_path):
     settings = users.settings
     with context(settings, actor_for(users, "epidemiologist")) as ctx:
-        accounts.begin_totp(ctx)
+        signin.begin_totp(ctx)
     out = tmp_path / "kumin.backup"
     backup(settings, out)
     _destroy(settings)

@@ -459,7 +459,7 @@ def test_a_second_shell_signs_in_to_the_demo_with_a_printed_password(tmp_path, m
     from kumin.synth import demo
 
     # Only what sign-in needs: the domains' synthetic data is tested with each domain.
-    monkeypatch.setattr(demo, "DEMO_LOADERS", [])
+    monkeypatch.setattr(demo, "import_part", lambda part: [])  # no domain loaders
     settings = Settings(database_url=f"sqlite:///{tmp_path / 'kumin.db'}", key_file=tmp_path / "k")
     first = Cli(settings, tmp_path / "home1", monkeypatch)
     first.env.pop("KUMIN_REQUIRE_2FA", None)
@@ -498,7 +498,7 @@ def test_the_demo_says_where_to_go(fresh_db, monkeypatch):
 
     from kumin.synth import demo
 
-    monkeypatch.setattr(demo, "DEMO_LOADERS", [])
+    monkeypatch.setattr(demo, "import_part", lambda part: [])  # no domain loaders
     out = io.StringIO()
     demo.set_up_demo(fresh_db, console=Console(file=out, width=200), url="http://127.0.0.1:8000/")
     text = out.getvalue()
