@@ -54,6 +54,18 @@ def test_findings_follow_the_data(loaded):
         "monthly_need",
     } <= set(charts)
     assert "continuity_bcg" in charts and "epi_curve" not in charts
+    # the same figures as a workbook: one sheet per part, no formula cells
+    import io
+
+    import openpyxl
+
+    book = openpyxl.load_workbook(io.BytesIO(report.evaluation_xlsx(ev)))
+    assert book.sheetnames[:4] == ["Findings", "Days", "Plan by day", "Plan by week"]
+    assert "Continuity" in book.sheetnames
+    plan = list(book["Plan by day"].values)
+    assert len(plan) == 123 and "peak_agents_needed" in plan[0]
+    findings = [row[0] for row in book["Findings"].values][1:]
+    assert findings == texts
 
 
 def test_epidemic_section_from_notification_records(loaded, tmp_path):

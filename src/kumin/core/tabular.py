@@ -395,15 +395,23 @@ def xlsx_bytes(header: Sequence[str], rows: Iterable[Sequence[Any]]) -> bytes:
 
     A sheet holds at most 1,048,576 rows: more is a :class:`DataError`, not a cut.
     """
+    return xlsx_book([("Sheet", header, rows)])
+
+
+def xlsx_book(sheets: Sequence[tuple[str, Sequence[str], Iterable[Sequence[Any]]]]) -> bytes:
+    """An .xlsx workbook of several sheets ``(title, header, rows)``, every cell
+    through :func:`neutralise_cell`; a header row is frozen and filterable."""
     import openpyxl
 
     book = openpyxl.Workbook(write_only=True)
-    sheet = book.create_sheet()
-    sheet.append([neutralise_cell(h) for h in header])
-    for n, row in enumerate(rows, start=2):
-        if n > 1_048_576:
-            raise DataError("core.tabular.write.xlsx_too_long", rows=n - 1)
-        sheet.append([neutralise_cell(v) for v in row])
+    for title, header, rows in sheets:
+        sheet = book.create_sheet(title=str(title)[:31])
+        sheet.freeze_panes = "A2"
+        sheet.append([neutralise_cell(h) for h in header])
+        for n, row in enumerate(rows, start=2):
+            if n > 1_048_576:
+                raise DataError("core.tabular.write.xlsx_too_long", rows=n - 1)
+            sheet.append([neutralise_cell(v) for v in row])
     buf = io.BytesIO()
     book.save(buf)
     return buf.getvalue()

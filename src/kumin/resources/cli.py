@@ -341,7 +341,7 @@ def continuity_assess(
 def evaluation_cmd(
     start: str = FROM,
     end: str = TO,
-    fmt: str = typer.Option("html", "--format", help="html, pdf"),
+    fmt: str = typer.Option("html", "--format", help="html, pdf, xlsx"),
     lang: str = typer.Option(None, "--lang", help="ja, en"),
     out: Path = typer.Option(None, "--out", help="出力ファイル / output file"),
 ) -> None:

@@ -42,7 +42,7 @@ from kumin.resources.service_plan import (
 
 ANSWER_WITHIN = 30.0
 SERVICE_LEVEL = 0.8
-EVALUATION_FORMATS = ("html", "pdf")
+EVALUATION_FORMATS = ("html", "pdf", "xlsx")
 # Handle time assumed when the records hold none: six minutes, typical of the
 # fever-consultation lines' first waves (talk plus wrap-up).
 DEFAULT_HANDLE_SECONDS = 360.0
@@ -713,6 +713,10 @@ def render_evaluation(
     from kumin.reports.charts import to_svg
 
     ev = evaluation(ctx, start, end, lang)
+    if fmt == "xlsx":
+        data = evaluation_xlsx(ev)
+        _audit_evaluation(ctx, fmt, ev.lang, start, end)
+        return data
     charts = ev.charts()
     html = render_html(
         "resources/evaluation_report.html",
@@ -723,13 +727,66 @@ def render_evaluation(
         service_label=lambda s: service_label(s, ev.lang),
     )
     data = html_to_pdf(html) if fmt == "pdf" else html.encode("utf-8")
+    _audit_evaluation(ctx, fmt, ev.lang, start, end)
+    return data
+
+
+def _audit_evaluation(
+    ctx: Ctx, fmt: str, lang: str, start: dt.date | None, end: dt.date | None
+) -> None:
     ctx.audit(
         "evaluation.report",
         "report:evaluation",
         purpose="report",
         format=fmt,
-        lang=ev.lang,
+        lang=lang,
         start=start.isoformat() if start else None,
         end=end.isoformat() if end else None,
     )
-    return data
+
+
+def evaluation_xlsx(ev: Evaluation) -> bytes:
+    """The report's figures as a workbook a manager can re-tabulate: the findings,
+    the ward's days, the plan by day and by week, the continuity verdicts and the
+    call forecast's backtest, one sheet each (sheets without data are left out)."""
+    from kumin.core.tabular import xlsx_book
+
+    lang = ev.lang
+
+    def frame_sheet(key: str, frame: pl.DataFrame | None) -> list:
+        if frame is None or frame.height == 0:
+            return []
+        return [(t(f"resources.xlsx.{key}", lang), frame.columns, frame.iter_rows())]
+
+    sheets: list = [
+        (
+            t("resources.xlsx.findings", lang),
+            [t("resources.xlsx.finding", lang), t("resources.xlsx.warning", lang)],
+            [(text, "!" if warn else "") for text, warn in ev.findings],
+        )
+    ]
+    sheets += frame_sheet("days", ev.ward)
+    if ev.plan is not None:
+        sheets += frame_sheet("plan_days", ev.plan.plan.by_day)
+        sheets += frame_sheet("plan_weeks", ev.plan.plan.by_week)
+        sheets += frame_sheet("scenario", ev.plan.scenario)
+    if ev.continuity is not None:
+        columns = ["service", "verdict", "shortfall", "shortfall_low", "shortfall_high"]
+        columns += ["p_value", "trend_sensitive", "disrupted_months"]
+        rows = [
+            (
+                service_label(v.service, lang),
+                t(f"resources.verdict.{v.verdict}", lang),
+                round(v.shortfall, 1),
+                round(v.shortfall_low, 1),
+                round(v.shortfall_high, 1),
+                round(v.p_value, 4),
+                v.trend_sensitive,
+                ", ".join(f"{m:%Y-%m}" for m in v.disrupted_months),
+            )
+            for v in ev.continuity.verdicts
+        ]
+        sheets.append((t("resources.xlsx.continuity", lang), columns, rows))
+    if ev.backtest is not None:
+        sheets += frame_sheet("backtest", ev.backtest.days)
+    return xlsx_book(sheets)
