@@ -258,6 +258,110 @@ def load_cases(
     return frame
 
 
+@dataclass(frozen=True)
+class Period:
+    """The period a user asked for, and the days around it an analysis must read.
+
+    A period selects records by their *plotted* date (onset for the curves and Rt),
+    never by another date: filtering by result date and plotting by onset cuts the
+    first onsets short and makes false Rt spikes at the edge. ``before`` days of
+    history let the 7-day mean and the renewal equation start right on the first
+    plotted day; ``after`` days let onsets after the period place infections inside
+    it. What is shown is trimmed back to ``[start, end]``.
+    """
+
+    start: dt.date | None = None
+    end: dt.date | None = None
+    before: int = 0
+    after: int = 0
+
+    @property
+    def read_start(self) -> dt.date | None:
+        return None if self.start is None else self.start - dt.timedelta(days=self.before)
+
+    @property
+    def read_end(self) -> dt.date | None:
+        return None if self.end is None else self.end + dt.timedelta(days=self.after)
+
+    def trim(self, frame: pl.DataFrame, column: str = "date") -> pl.DataFrame:
+        """The rows of ``frame`` whose ``column`` lies in the period."""
+        if self.start is not None:
+            frame = frame.filter(pl.col(column) >= self.start)
+        if self.end is not None:
+            frame = frame.filter(pl.col(column) <= self.end)
+        return frame
+
+
+#: days of the trailing mean of the curves (history before the first plotted day)
+ROLLING = 7
+#: the infection-date pipeline: onsets go back an incubation period and Rt a generation
+#: interval plus a window (history); infections near the end show as onsets up to an
+#: incubation period later (look-ahead). Generous bounds of both distributions' tails.
+INFECTION_BEFORE, INFECTION_AFTER = 60, 21
+
+
+def rt_history(method: str = "cori", window: int = 7, si_mean=SI_MEAN, si_sd=SI_SD) -> int:
+    """Days before the first plotted day that an Rt estimate there depends on.
+
+    Cori: the window (``window - 1`` earlier days) and, before each of them, the
+    serial interval up to its 99.9th percentile (the total infectiousness).
+    ``simple``: two blocks of ``window`` days. ``infection``: :data:`INFECTION_BEFORE`.
+    """
+    if method == "infection":
+        return INFECTION_BEFORE
+    if method == "simple":
+        return 2 * window
+    from kumin.epi.rt import discr_si
+
+    try:
+        pmf = discr_si(np.arange(366), si_mean, si_sd)
+    except UserError:
+        return window  # a bad parameter: the estimator reports it
+    tail = int(np.searchsorted(np.cumsum(pmf), 0.999)) + 1
+    return window - 1 + tail
+
+
+def load_period(
+    ctx: Ctx,
+    period: Period,
+    *,
+    purpose: str,
+    by: str = "onset",
+    action: str = "epi.run",
+) -> pl.DataFrame:
+    """The records whose ``by`` date lies in the period widened by its history; audited once.
+
+    ``by="onset"``: onset date (records without one by result date, so they can be
+    counted or imputed); ``by="result"``: result date.
+    """
+    if period.start is not None and period.end is not None and period.start > period.end:
+        raise UserError("cases.service.bad_range", start=period.start, end=period.end)
+    ctx.authorize(action)
+    from kumin.cases.service import case_frame
+
+    frame = case_frame(ctx, start=period.read_start, end=period.read_end, by=by)
+    ctx.audit(
+        action,
+        "cases",
+        purpose=purpose,
+        count=frame.height,
+        start=str(period.start or ""),
+        end=str(period.end or ""),
+        by=by,
+    )
+    if frame.height == 0:
+        raise DataError("epi.service.no_records")
+    return frame
+
+
+def _missing_onset(frame: pl.DataFrame, period: Period | None) -> int:
+    """Records of the period (by result date) without an onset date."""
+    missing = frame.filter(pl.col("onset_date").is_null())
+    if period is not None:
+        missing = period.trim(missing, "result_date")
+    return missing.height
+
+
 def _with_report(frame: pl.DataFrame) -> pl.DataFrame:
     """``report`` = the report date, or the result date where the record has none."""
     cols = [c for c in ("report_date", "result_date") if c in frame.columns]
@@ -278,16 +382,37 @@ def _as_region(key: Any) -> str | None:
     return None if key is None else str(key)
 
 
+def _curve_bounds(period: Period | None, history: bool = True) -> dict[str, dt.date | None]:
+    """``start``/``end`` of a curve fed to a model: the period widened by its history."""
+    if period is None:
+        return {}
+    return {"start": period.read_start if history else period.start, "end": period.end}
+
+
 def analyse_curve(
-    frame: pl.DataFrame, by: str | None = None, freq: str = "day", date: str = "onset"
+    frame: pl.DataFrame,
+    by: str | None = None,
+    freq: str = "day",
+    date: str = "onset",
+    period: Period | None = None,
 ) -> EpiResult:
+    """Cases per day or week; with ``period``, exactly its days (the mean needs history)."""
     from kumin.epi.curves import epi_curve
 
-    curve = epi_curve(frame, by=date, freq=freq, strata=_strata(by))
-    return EpiResult(
-        curve.frame,
-        {"n_cases": frame.height, "missing_date": curve.missing_date, "by": by, "date": date},
+    daily = freq == "day"
+    curve = epi_curve(
+        frame, by=date, freq=freq, strata=_strata(by), **_curve_bounds(period, history=daily)
     )
+    table = curve.frame
+    missing = curve.missing_date
+    if period is not None:
+        table = period.trim(table, "date" if daily else "week_start")
+        if date == "onset":
+            missing = _missing_onset(frame, period)
+    meta = {"n_cases": frame.height, "missing_date": missing, "by": by, "date": date}
+    if period is not None:
+        meta.update(start=str(period.start or ""), end=str(period.end or ""))
+    return EpiResult(table, meta)
 
 
 #: default period of the delay fits: the last days of the records (delays change over
@@ -360,7 +485,10 @@ def _delay_pairs(frame: pl.DataFrame) -> pl.DataFrame:
 
 
 def analyse_nowcast(
-    frame: pl.DataFrame, max_delay: int = 21, as_of: dt.date | None = None
+    frame: pl.DataFrame,
+    max_delay: int = 21,
+    as_of: dt.date | None = None,
+    period: Period | None = None,
 ) -> EpiResult:
     """Nowcast of the onset curve from the reporting triangle (onset → report)."""
     from kumin.epi.nowcast import Nowcaster
@@ -369,8 +497,9 @@ def analyse_nowcast(
     nc = Nowcaster(max_delay=max_delay, n_draws=1000, random_state=0)
     nc.fit(usable["onset_date"], usable["report"], as_of=as_of)
     peak = nc.peak()
+    table = nc.table_ if period is None else period.trim(nc.table_)
     return EpiResult(
-        nc.table_,
+        table,
         {
             "n_cases": frame.height,
             "missing_onset": frame["onset_date"].null_count(),
@@ -399,8 +528,13 @@ def analyse_rt(
     si_mean: float = SI_MEAN,
     si_sd: float = SI_SD,
     progress: Progress = None,
+    period: Period | None = None,
 ) -> EpiResult:
-    """Rt by onset date (``cori``, ``simple``; per stratum) or by infection date."""
+    """Rt by onset date (``cori``, ``simple``; per stratum) or by infection date.
+
+    With ``period``, the estimates of its days only; the frame should hold the
+    records of :func:`rt_history` days before it (:func:`load_period` reads them).
+    """
     from kumin.epi._checks import check_choice_param
     from kumin.epi.rt import RtEstimator
 
@@ -438,32 +572,45 @@ def analyse_rt(
             *(pl.col(f"{c}_centred").alias(c) for c in RT_COLUMNS[2:]),
         )
         meta.update(n_imputed=res.n_imputed, n_imported=res.n_imported)
-        return EpiResult(out, meta, {"onsets": res.onsets})
+        onsets = res.onsets
+        if period is not None:
+            out, onsets = period.trim(out), period.trim(onsets)
+        return EpiResult(out, meta, {"onsets": onsets})
     from kumin.epi.curves import epi_curve
 
-    curve = epi_curve(frame.filter(~pl.col("imported").fill_null(False)), strata=_strata(by))
+    curve = epi_curve(
+        frame.filter(~pl.col("imported").fill_null(False)),
+        strata=_strata(by),
+        **_curve_bounds(period),
+    )
     counts, keys, dates = curve.matrix()
     est = RtEstimator(method=method, window=window, si_mean=si_mean, si_sd=si_sd)
     est.fit(counts if by else counts[0])
     out = est.to_frame(dates, [_as_region(k) for k in keys] if by else None)
-    meta["missing_onset"] = curve.missing_date
+    meta["missing_onset"] = _missing_onset(frame, period)
+    if period is not None:
+        out = period.trim(out)
     return EpiResult(out.select(RT_COLUMNS), meta)
 
 
-def analyse_growth(frame: pl.DataFrame, by: str | None = None, window: int = 14) -> EpiResult:
+def analyse_growth(
+    frame: pl.DataFrame, by: str | None = None, window: int = 14, period: Period | None = None
+) -> EpiResult:
     import warnings
 
     from kumin.epi.curves import epi_curve
     from kumin.epi.growth import GrowthEstimator
 
-    curve = epi_curve(frame, strata=_strata(by))
+    curve = epi_curve(frame, strata=_strata(by), **_curve_bounds(period))
     counts, keys, dates = curve.matrix()
     with warnings.catch_warnings():
         # windows without cases have no estimate; the table shows them empty
         warnings.simplefilter("ignore")
         est = GrowthEstimator(window=window).fit(counts if by else counts[0])
     out = est.to_frame(dates, [_as_region(k) for k in keys] if by else None)
-    return EpiResult(out, {"n_cases": frame.height, "missing_onset": curve.missing_date})
+    if period is not None:
+        out = period.trim(out)
+    return EpiResult(out, {"n_cases": frame.height, "missing_onset": _missing_onset(frame, period)})
 
 
 def analyse_backtest(
@@ -619,7 +766,15 @@ def _care_settings(data: pl.DataFrame, band_of) -> Any:
 
 
 def curve(ctx: Ctx, start=None, end=None, by=None, freq="day", date="onset") -> EpiResult:
-    return analyse_curve(load_cases(ctx, start, end, purpose="epi curve"), by, freq, date)
+    """The curve of the records whose ``date`` (onset or report) lies in the period."""
+    from kumin.epi._checks import check_choice_param
+
+    check_choice_param(date, "date", "kumin epi curve", ("onset", "report"))
+    period = Period(start, end, before=ROLLING - 1)
+    frame = load_period(
+        ctx, period, purpose="epi curve", by="onset" if date == "onset" else "result"
+    )
+    return analyse_curve(frame, by, freq, date, period)
 
 
 def delays(ctx: Ctx, start=None, end=None, by=None) -> EpiResult:
@@ -629,7 +784,10 @@ def delays(ctx: Ctx, start=None, end=None, by=None) -> EpiResult:
 
 
 def nowcast(ctx: Ctx, start=None, end=None, max_delay: int = 21, as_of=None) -> EpiResult:
-    return analyse_nowcast(load_cases(ctx, start, end, purpose="epi nowcast"), max_delay, as_of)
+    """The nowcast of the onsets in the period (reports after it count as they arrived)."""
+    period = Period(start, end)
+    frame = load_period(ctx, period, purpose="epi nowcast")
+    return analyse_nowcast(frame, max_delay, as_of, period)
 
 
 def rt(
@@ -643,12 +801,21 @@ def rt(
     si_sd=SI_SD,
     progress: Progress = None,
 ) -> EpiResult:
-    frame = load_cases(ctx, start, end, purpose="epi rt")
-    return analyse_rt(frame, by, method, window, si_mean, si_sd, progress)
+    period = rt_period(start, end, method, window, si_mean, si_sd)
+    frame = load_period(ctx, period, purpose="epi rt")
+    return analyse_rt(frame, by, method, window, si_mean, si_sd, progress, period)
+
+
+def rt_period(start=None, end=None, method="cori", window=7, si_mean=SI_MEAN, si_sd=SI_SD):
+    """The period of an Rt estimate with the history (and look-ahead) it needs."""
+    after = INFECTION_AFTER if method == "infection" else 0
+    return Period(start, end, rt_history(method, window, si_mean, si_sd), after)
 
 
 def growth(ctx: Ctx, start=None, end=None, by=None, window: int = 14) -> EpiResult:
-    return analyse_growth(load_cases(ctx, start, end, purpose="epi growth"), by, window)
+    period = Period(start, end, before=max(window, 0))
+    frame = load_period(ctx, period, purpose="epi growth")
+    return analyse_growth(frame, by, window, period)
 
 
 def backtest(ctx: Ctx, start=None, end=None, max_delay: int = 14, n_dates: int = 8) -> EpiResult:

@@ -29,7 +29,8 @@ api_router = APIRouter(tags=["epi"])
 
 EpiCtx = Annotated[Ctx, Depends(Permit("epi.run"))]
 From = Annotated[str | None, Query(alias="from")]
-To = Annotated[str | None, Query()]
+# the period form and the API send ``from`` and ``to`` (``end`` was read once: #14)
+To = Annotated[str | None, Query(alias="to")]
 By = Annotated[str | None, Query()]
 
 add_nav(NavItem("epi.nav.models", "/epi", "epi.run"))
@@ -120,10 +121,11 @@ def analysis_page(
 def curve_chart(ctx: EpiCtx, start: From = None, end: To = None) -> Response:
     from kumin.epi.report import curve_chart as build
 
-    frame = service.load_cases(ctx, _date(start), _date(end), purpose="epi curve page")
-    curve = service.analyse_curve(frame).frame
+    period = service.Period(_date(start), _date(end), before=service.ROLLING - 1)
+    frame = service.load_period(ctx, period, purpose="epi curve page")
+    curve = service.analyse_curve(frame, period=period).frame
     try:
-        nowcast = service.analyse_nowcast(frame).frame
+        nowcast = service.analyse_nowcast(frame, period=period).frame
     except UserError:
         nowcast = None  # too few dated cases for a nowcast: the curve alone
     return _figure(build(curve, nowcast, ctx.lang))
@@ -135,9 +137,13 @@ def rt_chart(
 ) -> Response:
     from kumin.epi.report import rt_chart as build
 
-    frame = service.load_cases(ctx, _date(start), _date(end), purpose="epi rt page")
-    rt = service.analyse_rt(frame, window=window).frame
-    simple = service.analyse_rt(frame, method="simple").frame
+    period = service.rt_period(_date(start), _date(end), window=window)
+    period = service.Period(
+        period.start, period.end, max(period.before, service.rt_history("simple")), 0
+    )
+    frame = service.load_period(ctx, period, purpose="epi rt page")
+    rt = service.analyse_rt(frame, window=window, period=period).frame
+    simple = service.analyse_rt(frame, method="simple", period=period).frame
     return _figure(build(rt, ctx.lang, simple))
 
 
@@ -159,12 +165,13 @@ def towns_chart(
 ) -> Response:
     from kumin.epi.report import small_multiples
 
-    frame = service.load_cases(ctx, _date(start), _date(end), purpose="epi towns page")
+    period = service.rt_period(_date(start), _date(end), window=14)
+    frame = service.load_period(ctx, period, purpose="epi towns page")
     if metric == "incidence":
-        curve = service.analyse_curve(frame, by="town").frame
+        curve = service.analyse_curve(frame, by="town", period=period).frame
         table = curve.rename({"town": "region"})
         return _json(small_multiples(table, "cases_avg", ctx.lang, band=False))
-    rt = service.analyse_rt(frame, by="town", window=14).frame
+    rt = service.analyse_rt(frame, by="town", window=14, period=period).frame
     return _json(small_multiples(rt, "r_median", ctx.lang, band=True))
 
 
@@ -174,7 +181,9 @@ def towns_chart(
 def _start_job(ctx: Ctx, kind: str, form: dict[str, Any]) -> jobs.Job:
     if kind not in JOB_KINDS:
         raise NotFound("epi.web.no_job")
-    start, end = _date(form.get("start")), _date(form.get("end"))
+    # the page's form posts start/end; the API takes from/to like every other epi call
+    start = _date(form.get("start") or form.get("from"))
+    end = _date(form.get("end") or form.get("to"))
     lang = ctx.lang
     if kind == "seir":
         frame = service.load_cases(ctx, None, end, purpose="epi seir page")
@@ -207,14 +216,15 @@ def _start_job(ctx: Ctx, kind: str, form: dict[str, Any]) -> jobs.Job:
             }
 
     else:
-        frame = service.load_cases(ctx, start, end, purpose="epi rt page")
+        period = service.rt_period(start, end, method="infection")
+        frame = service.load_period(ctx, period, purpose="epi rt page")
 
         def work(progress):
             from kumin.epi.report import rt_chart
 
             to_plotly = _plotly
 
-            res = service.analyse_rt(frame, method="infection", progress=progress)
+            res = service.analyse_rt(frame, method="infection", progress=progress, period=period)
             return {
                 "meta": res.meta,
                 "rows": res.rows()[-14:],

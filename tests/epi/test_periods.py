@@ -1,0 +1,112 @@
+"""A period asked for is the period plotted, on the web, the API and the CLI (#14).
+
+The records are selected by the plotted date (onset), and the estimators read the
+history they need before the first plotted day: the estimates of a period are the
+estimates of the full span on the same days, with no spike at the edge.
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import io
+
+import pytest
+
+from kumin.core.i18n import t
+from kumin.synth.cases import synth_cases, write_cases_csv
+
+FROM, TO = "2021-07-01", "2021-09-30"
+PERIOD = f"from={FROM}&to={TO}"
+
+
+@pytest.fixture
+def fresh_db(sqlite_db):
+    # the selection by onset date is SQL, tested on both backends in tests/cases/test_store.py
+    return sqlite_db
+
+
+@pytest.fixture
+def ward(cli, users, tmp_path):
+    path = write_cases_csv(synth_cases(seed=11, n=3000), tmp_path / "cases.csv")
+    r = cli("cases", "import", str(path), user=users.by_role["epidemiologist"])
+    assert r.exit_code == 0, r.output
+    return users
+
+
+def _by_date(rows, column="r_median"):
+    return {str(r["date"]): r[column] for r in rows}
+
+
+def _same_estimates(period: dict, full: dict) -> None:
+    """Every estimate of the period is the full span's estimate of that day (within 1%:
+    the history stops at the serial interval's 99.9th percentile)."""
+    assert min(period) == FROM and max(period) == TO
+    assert len(period) == (dt.date.fromisoformat(TO) - dt.date.fromisoformat(FROM)).days + 1
+    for day, value in period.items():
+        assert value is not None, day
+        assert value == pytest.approx(full[day], rel=0.01), day
+
+
+def test_web_pages_and_charts_plot_exactly_the_period(ward, app_client):
+    app_client.login(ward.by_role["epidemiologist"])
+    page = app_client.get(f"/epi/rt?{PERIOD}").text
+    assert f'name="to" value="{TO}"' in page  # the field keeps what was asked
+    assert f'name="end" value="{TO}"' in page  # and the infection-date job gets it
+
+    fig = app_client.get(f"/epi/charts/rt.json?{PERIOD}").json()
+    full_api = app_client.get("/api/v1/epi/rt").json()
+    days = [x for trace in fig["data"] for x in trace.get("x", [])]
+    assert min(days) == FROM and max(days) == TO
+    model = next(tr for tr in fig["data"] if tr.get("name") == t("epi.fig.rt_model", "ja"))
+    plotted = dict(zip(model["x"], model["y"], strict=True))
+    cap = fig["layout"]["yaxis"]["range"][1]  # the chart clips the median at its top
+    full = {d: min(v, cap) for d, v in _by_date(full_api["rows"]).items() if v is not None}
+    _same_estimates(plotted, full)
+
+    curve = app_client.get(f"/epi/charts/curve.json?{PERIOD}").json()
+    curve_days = [x for trace in curve["data"] for x in trace.get("x", [])]
+    assert min(curve_days) == FROM and max(curve_days) == TO
+
+    towns = app_client.get(f"/epi/charts/towns.json?{PERIOD}").json()
+    town_days = [x for trace in towns["data"] for x in trace.get("x", [])]
+    assert min(town_days) >= FROM and max(town_days) == TO
+
+
+def test_api_reads_to_and_gives_the_period_its_history(ward, app_client):
+    app_client.login(ward.by_role["epidemiologist"])
+    period = app_client.get(f"/api/v1/epi/rt?{PERIOD}").json()
+    full = app_client.get("/api/v1/epi/rt").json()
+    _same_estimates(_by_date(period["rows"]), _by_date(full["rows"]))
+    assert max(r["r_median"] for r in period["rows"]) < 3  # no edge spike
+
+    curve = app_client.get(f"/api/v1/epi/curve?{PERIOD}").json()
+    full_curve = app_client.get("/api/v1/epi/curve").json()
+    # the 7-day mean starts on the first day, from the six days before it
+    _same_estimates(_by_date(curve["rows"], "cases_avg"), _by_date(full_curve["rows"], "cases_avg"))
+    assert curve["meta"]["start"] == FROM and curve["meta"]["end"] == TO
+
+    growth = app_client.get(f"/api/v1/epi/growth?{PERIOD}").json()
+    assert min(r["date"] for r in growth["rows"]) == FROM
+    assert max(r["date"] for r in growth["rows"]) == TO
+    nowcast = app_client.get(f"/api/v1/epi/nowcast?{PERIOD}").json()
+    assert all(FROM <= r["date"] <= TO for r in nowcast["rows"])
+
+    bad = app_client.get("/api/v1/epi/rt?from=2021-09-30&to=2021-07-01")
+    assert bad.status_code == 400 and "2021-07-01" in bad.json()["error"]["message"]
+
+
+def test_cli_plots_exactly_the_period(ward, cli):
+    epi = ward.by_role["epidemiologist"]
+
+    def rows(*args):
+        r = cli("epi", "rt", "--format", "csv", *args, user=epi)
+        assert r.exit_code == 0, r.output
+        return list(csv.DictReader(io.StringIO(r.stdout.lstrip("\ufeff"))))
+
+    def medians(table):
+        return {r["date"]: float(r["r_median"]) if r["r_median"] else None for r in table}
+
+    period = medians(rows("--from", FROM, "--to", TO))
+    _same_estimates(period, medians(rows()))
+    assert max(period.values()) < 3
