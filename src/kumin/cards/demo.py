@@ -107,6 +107,11 @@ def load_demo(ctx: Ctx, seed: int, progress) -> None:
     national = _national_dir()
     if national is not None:
         service_records.import_national(officer, national)
+    else:  # a fresh clone: the generator's snapshots, so /cards/national opens on figures
+        from kumin.synth.national import write_national_snapshots
+
+        with tempfile.TemporaryDirectory() as tmp:
+            service_records.import_national(officer, write_national_snapshots(Path(tmp), seed))
     progress.update(task, completed=100)
 
 

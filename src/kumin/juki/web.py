@@ -383,7 +383,8 @@ def usage_record(
 
 @router.get("/juki/governance")
 def governance_page(request: Request, ctx: Read, fy: int = 0) -> Response:
-    year = fy or (today().year if today().month >= 4 else today().year - 1)
+    current = today().year if today().month >= 4 else today().year - 1
+    year = fy or service.latest_governance_year(ctx, current)
     lo, hi = dt.date(year, 4, 1), dt.date(year + 1, 3, 31)
     return page(
         request,

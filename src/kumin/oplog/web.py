@@ -57,14 +57,14 @@ def _date(value: str | None) -> dt.date | None:
         raise UserError("core.cli.bad_date", value=value) from None
 
 
-def _period(start: str | None, end: str | None) -> tuple[dt.date, dt.date]:
-    """The period asked for, else the last complete fiscal year."""
+def _period(ctx: Ctx, start: str | None, end: str | None) -> tuple[dt.date, dt.date]:
+    """The period asked for, else the latest fiscal year with events (#14: never an
+    empty year by default)."""
     lo, hi = _date(start), _date(end)
     if lo and hi:
         return lo, hi
-    today = dt.date.today()
-    fy = (today.year if today.month >= 4 else today.year - 1) - 1
-    return lo or dt.date(fy, 4, 1), hi or dt.date(fy + 1, 3, 31)
+    fy_start, fy_end = service.default_period(ctx)
+    return lo or fy_start, hi or fy_end
 
 
 def _dashboard(ctx: Ctx) -> dict[str, Any]:
@@ -270,7 +270,7 @@ def thresholds_set(
 
 @router.get("/oplog/report")
 def report_page(request: Request, ctx: Report, start: str = "", end: str = "") -> Response:
-    lo, hi = _period(start, end)
+    lo, hi = _period(ctx, start, end)
     return page(
         request,
         "oplog/report_page.html",
@@ -289,7 +289,7 @@ def report_download(
     from kumin.reports.render import check_report_format
 
     check_report_format(format, ("html", "pdf", "json"))
-    lo, hi = _period(start, end)
+    lo, hi = _period(ctx, start, end)
     body, name = make_report(ctx, lo, hi, format, lang or None)
     media = {"html": "text/html", "pdf": "application/pdf", "json": "application/json"}[format]
     return Response(
@@ -306,7 +306,7 @@ def notices_issue(
     end: Annotated[str, Form()] = "",
     department: Annotated[str, Form()] = "",
 ) -> Response:
-    lo, hi = _period(start, end)
+    lo, hi = _period(ctx, start, end)
     service.issue_notices(ctx, lo, hi, department or None)
     return RedirectResponse(f"/oplog/report?start={lo}&end={hi}", status_code=303)
 
@@ -397,7 +397,7 @@ def api_suppressions(ctx: Triage) -> Response:
 
 @api_router.get("/oplog/report")
 def api_report(ctx: Report, start: str = "", end: str = "") -> Response:
-    lo, hi = _period(start, end)
+    lo, hi = _period(ctx, start, end)
     return JSONResponse(_jsonable(service.report_data(ctx, lo, hi)))
 
 

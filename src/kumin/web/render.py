@@ -26,7 +26,15 @@ def environment() -> Environment:
     env = Environment(loader=ChoiceLoader(loaders), autoescape=select_autoescape(["html"]))
     env.globals["t"] = lambda key, **kw: t(key, None, **kw)
     env.globals["LANGS"] = LANGS
+    env.globals["fy_label"] = _fy_label
     return env
+
+
+def _fy_label(year: int) -> str:
+    """令和3年度 in Japanese, FY2021 in English (#14: no bare "FY" on a Japanese page)."""
+    from kumin.reports.render import fiscal_year_label
+
+    return fiscal_year_label(year, current_lang.get())
 
 
 def page(request: Request, template: str, status_code: int = 200, **context: Any) -> HTMLResponse:
