@@ -44,8 +44,19 @@ def _emit(result, fmt: str, out: Path | None, columns=None) -> None:
     if fmt == "table":  # a screen table: 4 significant digits are plenty
         rows = [{k: f"{v:.4g}" if isinstance(v, float) else v for k, v in r.items()} for r in rows]
     emit(rows, fmt, columns or result.frame.columns, out=out)
+    _warnings(result.meta)
     if fmt == "table":
         _notes(result.meta)
+
+
+def _warnings(meta: dict) -> None:
+    """Model warnings (a fit that did not converge…), on stderr whatever the format."""
+    from kumin.epi.model_warnings import texts
+
+    for text in texts(meta, settings().lang):
+        err_console.print(
+            t("epi.model_warning.cli", settings().lang, text=text), style="yellow", soft_wrap=True
+        )
 
 
 def _notes(meta: dict) -> None:

@@ -272,6 +272,23 @@ def _quiet(fn, *args, **kwargs):
             return None, exc
 
 
+def _age_order(table: pl.DataFrame) -> pl.DataFrame:
+    """Age bands in age order (as text "100+" would sort between "10-19" and "20-29")."""
+    from kumin.cases.codes import AGE_BANDS
+
+    rank = {band: i for i, band in enumerate(AGE_BANDS)}
+    return table.sort(
+        pl.col("age_band").replace_strict(rank, default=len(rank), return_dtype=pl.Int64),
+        nulls_last=True,
+    )
+
+
+def _model_warnings(lang: str, *results) -> list[str]:
+    from kumin.epi.model_warnings import texts
+
+    return [text for r in results if r is not None for text in texts(r.meta, lang)]
+
+
 def report_context(frame: pl.DataFrame, lang: str, small_cell: int) -> dict[str, Any]:
     """Everything the report template shows, computed from the records' frame."""
     curve = service.analyse_curve(frame).frame
@@ -287,7 +304,7 @@ def report_context(frame: pl.DataFrame, lang: str, small_cell: int) -> dict[str,
         {"week": r["week_start"], "cases": _suppressed(r["cases"], small_cell)}
         for r in weekly.iter_rows(named=True)
     ]
-    by_age = frame.group_by("age_band").len().sort("age_band", nulls_last=True)
+    by_age = _age_order(frame.group_by("age_band").len())
     age_rows = [
         {
             "band": r["age_band"] or t("epi.report.unknown", lang),
@@ -323,7 +340,11 @@ def report_context(frame: pl.DataFrame, lang: str, small_cell: int) -> dict[str,
     delay_rows = []
     if delays is not None:
         delay_rows = [
-            {**r, "label": t("epi.interval." + r["interval"], lang)}
+            {
+                **r,
+                "label": t("epi.interval." + r["interval"], lang),
+                "family": t("epi.model_warning.family." + r["family"], lang),
+            }
             for r in delays.frame.filter(pl.col("best")).iter_rows(named=True)
         ]
     return {
@@ -353,6 +374,7 @@ def report_context(frame: pl.DataFrame, lang: str, small_cell: int) -> dict[str,
         "care_rows": care_rows,
         "si": (service.SI_MEAN, service.SI_SD),
         "recent_days": service.RECENT_DAYS,
+        "model_warnings": _model_warnings(lang, nowcast, rt, simple, delays, growth, seir),
     }
 
 

@@ -30,6 +30,15 @@ import numpy as np
 import polars as pl
 
 from kumin.core.context import Ctx
+from kumin.epi.model_warnings import collecting, degenerate_delays
+from kumin.epi.periods import (
+    INFECTION_AFTER,
+    ROLLING,
+    Period,
+    curve_bounds,
+    missing_onset,
+    rt_history,
+)
 from kumin.errors import DataError, Problem, UserError
 
 Progress = Callable[[int, int], None] | None
@@ -258,69 +267,6 @@ def load_cases(
     return frame
 
 
-@dataclass(frozen=True)
-class Period:
-    """The period a user asked for, and the days around it an analysis must read.
-
-    A period selects records by their *plotted* date (onset for the curves and Rt),
-    never by another date: filtering by result date and plotting by onset cuts the
-    first onsets short and makes false Rt spikes at the edge. ``before`` days of
-    history let the 7-day mean and the renewal equation start right on the first
-    plotted day; ``after`` days let onsets after the period place infections inside
-    it. What is shown is trimmed back to ``[start, end]``.
-    """
-
-    start: dt.date | None = None
-    end: dt.date | None = None
-    before: int = 0
-    after: int = 0
-
-    @property
-    def read_start(self) -> dt.date | None:
-        return None if self.start is None else self.start - dt.timedelta(days=self.before)
-
-    @property
-    def read_end(self) -> dt.date | None:
-        return None if self.end is None else self.end + dt.timedelta(days=self.after)
-
-    def trim(self, frame: pl.DataFrame, column: str = "date") -> pl.DataFrame:
-        """The rows of ``frame`` whose ``column`` lies in the period."""
-        if self.start is not None:
-            frame = frame.filter(pl.col(column) >= self.start)
-        if self.end is not None:
-            frame = frame.filter(pl.col(column) <= self.end)
-        return frame
-
-
-#: days of the trailing mean of the curves (history before the first plotted day)
-ROLLING = 7
-#: the infection-date pipeline: onsets go back an incubation period and Rt a generation
-#: interval plus a window (history); infections near the end show as onsets up to an
-#: incubation period later (look-ahead). Generous bounds of both distributions' tails.
-INFECTION_BEFORE, INFECTION_AFTER = 60, 21
-
-
-def rt_history(method: str = "cori", window: int = 7, si_mean=SI_MEAN, si_sd=SI_SD) -> int:
-    """Days before the first plotted day that an Rt estimate there depends on.
-
-    Cori: the window (``window - 1`` earlier days) and, before each of them, the
-    serial interval up to its 99.9th percentile (the total infectiousness).
-    ``simple``: two blocks of ``window`` days. ``infection``: :data:`INFECTION_BEFORE`.
-    """
-    if method == "infection":
-        return INFECTION_BEFORE
-    if method == "simple":
-        return 2 * window
-    from kumin.epi.rt import discr_si
-
-    try:
-        pmf = discr_si(np.arange(366), si_mean, si_sd)
-    except UserError:
-        return window  # a bad parameter: the estimator reports it
-    tail = int(np.searchsorted(np.cumsum(pmf), 0.999)) + 1
-    return window - 1 + tail
-
-
 def load_period(
     ctx: Ctx,
     period: Period,
@@ -354,14 +300,6 @@ def load_period(
     return frame
 
 
-def _missing_onset(frame: pl.DataFrame, period: Period | None) -> int:
-    """Records of the period (by result date) without an onset date."""
-    missing = frame.filter(pl.col("onset_date").is_null())
-    if period is not None:
-        missing = period.trim(missing, "result_date")
-    return missing.height
-
-
 def _with_report(frame: pl.DataFrame) -> pl.DataFrame:
     """``report`` = the report date, or the result date where the record has none."""
     cols = [c for c in ("report_date", "result_date") if c in frame.columns]
@@ -382,13 +320,6 @@ def _as_region(key: Any) -> str | None:
     return None if key is None else str(key)
 
 
-def _curve_bounds(period: Period | None, history: bool = True) -> dict[str, dt.date | None]:
-    """``start``/``end`` of a curve fed to a model: the period widened by its history."""
-    if period is None:
-        return {}
-    return {"start": period.read_start if history else period.start, "end": period.end}
-
-
 def analyse_curve(
     frame: pl.DataFrame,
     by: str | None = None,
@@ -401,14 +332,14 @@ def analyse_curve(
 
     daily = freq == "day"
     curve = epi_curve(
-        frame, by=date, freq=freq, strata=_strata(by), **_curve_bounds(period, history=daily)
+        frame, by=date, freq=freq, strata=_strata(by), **curve_bounds(period, history=daily)
     )
     table = curve.frame
     missing = curve.missing_date
     if period is not None:
         table = period.trim(table, "date" if daily else "week_start")
         if date == "onset":
-            missing = _missing_onset(frame, period)
+            missing = missing_onset(frame, period)
     meta = {"n_cases": frame.height, "missing_date": missing, "by": by, "date": date}
     if period is not None:
         meta.update(start=str(period.start or ""), end=str(period.end or ""))
@@ -443,6 +374,7 @@ def analyse_delays(
     )
     frames = []
     excluded: dict[str, int] = {}
+    meta: dict[str, Any] = {}
     for key, part in sorted(groups, key=lambda kg: (kg[0] is None, str(kg[0]))):
         for name, (a, b) in INTERVALS.items():
             pair = part.select(a, b).drop_nulls()
@@ -453,9 +385,10 @@ def analyse_delays(
             if pair.height < 20:
                 continue
             ends = frame[b].drop_nulls()
-            fitter = DelayFitter(random_state=0).fit(
-                pair[a], pair[b], end_date=ends.max() if ends.len() else None
-            )
+            with collecting(meta, "delays"):
+                fitter = DelayFitter(random_state=0).fit(
+                    pair[a], pair[b], end_date=ends.max() if ends.len() else None
+                )
             table = fitter.table_.drop("period", "start", "end").select(
                 pl.lit(_as_region(key), dtype=pl.Utf8).alias("stratum"),
                 pl.lit(name).alias("interval"),
@@ -467,7 +400,8 @@ def analyse_delays(
     out = pl.concat(frames)
     if not strata:
         out = out.drop("stratum")
-    meta = {"n_cases": frame.height, "by": by, "negative_excluded": excluded}
+    degenerate_delays(meta, out)
+    meta.update(n_cases=frame.height, by=by, negative_excluded=excluded)
     meta.update(period_start=str(period[0]), period_end=str(period[1]))
     return EpiResult(out, meta)
 
@@ -495,12 +429,15 @@ def analyse_nowcast(
 
     usable = _delay_pairs(frame)
     nc = Nowcaster(max_delay=max_delay, n_draws=1000, random_state=0)
-    nc.fit(usable["onset_date"], usable["report"], as_of=as_of)
+    meta: dict[str, Any] = {}
+    with collecting(meta, "nowcast"):
+        nc.fit(usable["onset_date"], usable["report"], as_of=as_of)
     peak = nc.peak()
     table = nc.table_ if period is None else period.trim(nc.table_)
     return EpiResult(
         table,
-        {
+        meta
+        | {
             "n_cases": frame.height,
             "missing_onset": frame["onset_date"].null_count(),
             "as_of": str(nc.as_of_),
@@ -556,14 +493,15 @@ def analyse_rt(
         ).filter(pl.col("onset_date").is_not_null() | pl.col("report_date").is_not_null())
         if progress:
             progress(0, 1)
-        res = rt_by_infection_date(
-            linelist,
-            incubation=_distribution(INCUBATION),
-            generation_interval=_distribution(GENERATION),
-            imported_col="imported",
-            window=window,
-            random_state=0,
-        )
+        with collecting(meta, "rt_infection"):
+            res = rt_by_infection_date(
+                linelist,
+                incubation=_distribution(INCUBATION),
+                generation_interval=_distribution(GENERATION),
+                imported_col="imported",
+                window=window,
+                random_state=0,
+            )
         if progress:
             progress(1, 1)
         out = res.rt.select(
@@ -581,13 +519,14 @@ def analyse_rt(
     curve = epi_curve(
         frame.filter(~pl.col("imported").fill_null(False)),
         strata=_strata(by),
-        **_curve_bounds(period),
+        **curve_bounds(period),
     )
     counts, keys, dates = curve.matrix()
     est = RtEstimator(method=method, window=window, si_mean=si_mean, si_sd=si_sd)
-    est.fit(counts if by else counts[0])
+    with collecting(meta, "rt"):
+        est.fit(counts if by else counts[0])
     out = est.to_frame(dates, [_as_region(k) for k in keys] if by else None)
-    meta["missing_onset"] = _missing_onset(frame, period)
+    meta["missing_onset"] = missing_onset(frame, period)
     if period is not None:
         out = period.trim(out)
     return EpiResult(out.select(RT_COLUMNS), meta)
@@ -596,21 +535,20 @@ def analyse_rt(
 def analyse_growth(
     frame: pl.DataFrame, by: str | None = None, window: int = 14, period: Period | None = None
 ) -> EpiResult:
-    import warnings
-
     from kumin.epi.curves import epi_curve
     from kumin.epi.growth import GrowthEstimator
 
-    curve = epi_curve(frame, strata=_strata(by), **_curve_bounds(period))
+    curve = epi_curve(frame, strata=_strata(by), **curve_bounds(period))
     counts, keys, dates = curve.matrix()
-    with warnings.catch_warnings():
-        # windows without cases have no estimate; the table shows them empty
-        warnings.simplefilter("ignore")
+    meta: dict[str, Any] = {"n_cases": frame.height, "missing_onset": missing_onset(frame, period)}
+    # windows without cases have no estimate (numpy's 0/0, shown as empty cells); a fit
+    # that fails to converge is a model warning the reader sees
+    with collecting(meta, "growth"):
         est = GrowthEstimator(window=window).fit(counts if by else counts[0])
     out = est.to_frame(dates, [_as_region(k) for k in keys] if by else None)
     if period is not None:
         out = period.trim(out)
-    return EpiResult(out, {"n_cases": frame.height, "missing_onset": _missing_onset(frame, period)})
+    return EpiResult(out, meta)
 
 
 def analyse_backtest(
@@ -629,15 +567,17 @@ def analyse_backtest(
     dates = sorted(d for d in dates if d - first > dt.timedelta(days=3 * (max_delay + 1)))
     if not dates:
         raise DataError("epi.service.too_short_backtest", days=3 * (max_delay + 1) + max_delay)
-    result = backtest(
-        Nowcaster(max_delay=max_delay, n_draws=400, random_state=0),
-        usable["onset_date"],
-        usable[report],
-        dates,
-    )
+    meta: dict[str, Any] = {}
+    with collecting(meta, "backtest"):
+        result = backtest(
+            Nowcaster(max_delay=max_delay, n_draws=400, random_state=0),
+            usable["onset_date"],
+            usable[report],
+            dates,
+        )
     return EpiResult(
         result.summary,
-        {"as_of_dates": [str(d) for d in dates], "coverage_90": result.coverage(0.9)},
+        meta | {"as_of_dates": [str(d) for d in dates], "coverage_90": result.coverage(0.9)},
         {"table": result.table},
     )
 
@@ -706,21 +646,27 @@ def analyse_seir(
         japan.matrix, japan.population * (population / japan.population.sum()), japan.bands
     )
     model = SEIRModel(contacts, change_dates=change_dates, ci_method="wald", random_state=0)
-    model.fit(days, cases)
+    meta: dict[str, Any] = {}
+    with collecting(meta, "seir"):
+        model.fit(days, cases)
     if progress:
         progress(1, total)
     care = _care_settings(data, model_band_of)
     results = []
     for i, scenario in enumerate(scenarios):
-        results.append(
-            compare_scenarios(model, [scenario], horizon, care, n_samples=n_samples, random_state=0)
-        )
+        with collecting(meta, "seir"):
+            results.append(
+                compare_scenarios(
+                    model, [scenario], horizon, care, n_samples=n_samples, random_state=0
+                )
+            )
         if progress:
             progress(2 + i, total)
     summary = pl.concat([r.summary for r in results], how="diagonal")
     return EpiResult(
         summary,
-        {
+        meta
+        | {
             "start": str(first),
             "end": str(last),
             "change_dates": [str(d) for d in change_dates],
@@ -806,7 +752,9 @@ def rt(
     return analyse_rt(frame, by, method, window, si_mean, si_sd, progress, period)
 
 
-def rt_period(start=None, end=None, method="cori", window=7, si_mean=SI_MEAN, si_sd=SI_SD):
+def rt_period(
+    start=None, end=None, method="cori", window=7, si_mean=SI_MEAN, si_sd=SI_SD
+) -> Period:
     """The period of an Rt estimate with the history (and look-ahead) it needs."""
     after = INFECTION_AFTER if method == "infection" else 0
     return Period(start, end, rt_history(method, window, si_mean, si_sd), after)

@@ -66,8 +66,15 @@ def _jsonable(value: Any) -> Any:
     return value
 
 
-def _figure(chart) -> JSONResponse:
-    return _json(_plotly(chart))
+def _figure(chart, *results: service.EpiResult, lang: str | None = None) -> JSONResponse:
+    """The chart, with the model warnings of the results it draws (the page shows them)."""
+    from kumin.epi.model_warnings import texts
+
+    body = _plotly(chart)
+    notes = [text for r in results for text in texts(r.meta, lang)]
+    if notes:
+        body["warnings"] = notes
+    return _json(body)
 
 
 def _plotly(chart) -> dict[str, Any]:
@@ -123,12 +130,13 @@ def curve_chart(ctx: EpiCtx, start: From = None, end: To = None) -> Response:
 
     period = service.Period(_date(start), _date(end), before=service.ROLLING - 1)
     frame = service.load_period(ctx, period, purpose="epi curve page")
-    curve = service.analyse_curve(frame, period=period).frame
+    curve = service.analyse_curve(frame, period=period)
     try:
-        nowcast = service.analyse_nowcast(frame, period=period).frame
+        nowcast = service.analyse_nowcast(frame, period=period)
     except UserError:
         nowcast = None  # too few dated cases for a nowcast: the curve alone
-    return _figure(build(curve, nowcast, ctx.lang))
+    chart = build(curve.frame, nowcast.frame if nowcast else None, ctx.lang)
+    return _figure(chart, *([nowcast] if nowcast else []), lang=ctx.lang)
 
 
 @router.get("/epi/charts/rt.json")
@@ -142,9 +150,9 @@ def rt_chart(
         period.start, period.end, max(period.before, service.rt_history("simple")), 0
     )
     frame = service.load_period(ctx, period, purpose="epi rt page")
-    rt = service.analyse_rt(frame, window=window, period=period).frame
-    simple = service.analyse_rt(frame, method="simple", period=period).frame
-    return _figure(build(rt, ctx.lang, simple))
+    rt = service.analyse_rt(frame, window=window, period=period)
+    simple = service.analyse_rt(frame, method="simple", period=period)
+    return _figure(build(rt.frame, ctx.lang, simple.frame), rt, simple, lang=ctx.lang)
 
 
 @router.get("/epi/charts/delays.json")
@@ -153,7 +161,8 @@ def delays_chart(ctx: EpiCtx, start: From = None, end: To = None) -> Response:
 
     frame = service.load_cases(ctx, _date(start), _date(end), purpose="epi delays page")
     recent = None if start else service.RECENT_DAYS
-    return _figure(build(service.analyse_delays(frame, recent_days=recent).frame, ctx.lang))
+    result = service.analyse_delays(frame, recent_days=recent)
+    return _figure(build(result.frame, ctx.lang), result, lang=ctx.lang)
 
 
 @router.get("/epi/charts/towns.json")
@@ -171,8 +180,16 @@ def towns_chart(
         curve = service.analyse_curve(frame, by="town", period=period).frame
         table = curve.rename({"town": "region"})
         return _json(small_multiples(table, "cases_avg", ctx.lang, band=False))
-    rt = service.analyse_rt(frame, by="town", window=14, period=period).frame
-    return _json(small_multiples(rt, "r_median", ctx.lang, band=True))
+    rt = service.analyse_rt(frame, by="town", window=14, period=period)
+    body = small_multiples(rt.frame, "r_median", ctx.lang, band=True)
+    return _json(body | _warnings(rt, ctx.lang))
+
+
+def _warnings(result: service.EpiResult, lang: str) -> dict[str, Any]:
+    from kumin.epi.model_warnings import texts
+
+    notes = texts(result.meta, lang)
+    return {"warnings": notes} if notes else {}
 
 
 # -- background jobs ---------------------------------------------------------------------------
@@ -206,7 +223,8 @@ def _start_job(ctx: Ctx, kind: str, form: dict[str, Any]) -> jobs.Job:
                 progress=progress,
             )
             return {
-                "meta": res.meta,
+                "meta": _meta(res, lang),
+                "warnings": texts(res.meta, lang),
                 "rows": res.rows(),
                 "figures": {
                     "cases": to_plotly(seir_chart(res.extra["total"], lang)),
@@ -226,7 +244,8 @@ def _start_job(ctx: Ctx, kind: str, form: dict[str, Any]) -> jobs.Job:
 
             res = service.analyse_rt(frame, method="infection", progress=progress, period=period)
             return {
-                "meta": res.meta,
+                "meta": _meta(res, lang),
+                "warnings": texts(res.meta, lang),
                 "rows": res.rows()[-14:],
                 "figures": {
                     "rt": to_plotly(
@@ -236,6 +255,22 @@ def _start_job(ctx: Ctx, kind: str, form: dict[str, Any]) -> jobs.Job:
             }
 
     return jobs.submit(ctx.actor.name, kind, work)
+
+
+def texts(meta: dict[str, Any], lang: str) -> list[str]:
+    from kumin.epi.model_warnings import texts as warning_texts
+
+    return warning_texts(meta, lang)
+
+
+def _meta(result: service.EpiResult, lang: str | None) -> dict[str, Any]:
+    """A result's facts for JSON: each model warning with its message in ``lang``."""
+    from kumin.epi.model_warnings import for_json
+
+    meta = dict(result.meta)
+    if meta.get("warnings"):
+        meta["warnings"] = for_json(result.meta, lang)
+    return meta
 
 
 def _t(key: str, lang: str) -> str:
@@ -279,8 +314,9 @@ def job_figure(ctx: EpiCtx, job_id: str, name: str) -> Response:
 # -- JSON API ------------------------------------------------------------------------------------
 
 
-def _api(result: service.EpiResult) -> JSONResponse:
-    return _json({"meta": result.meta, "columns": result.frame.columns, "rows": result.rows()})
+def _api(result: service.EpiResult, lang: str | None = None) -> JSONResponse:
+    meta = _meta(result, lang)
+    return _json({"meta": meta, "columns": result.frame.columns, "rows": result.rows()})
 
 
 @api_router.get("/epi/curve")
@@ -292,12 +328,12 @@ def api_curve(
     freq: Annotated[str, Query()] = "day",
     date: Annotated[str, Query()] = "onset",
 ) -> Response:
-    return _api(service.curve(ctx, _date(start), _date(end), by, freq, date))
+    return _api(service.curve(ctx, _date(start), _date(end), by, freq, date), ctx.lang)
 
 
 @api_router.get("/epi/delays")
 def api_delays(ctx: EpiCtx, start: From = None, end: To = None, by: By = None) -> Response:
-    return _api(service.delays(ctx, _date(start), _date(end), by))
+    return _api(service.delays(ctx, _date(start), _date(end), by), ctx.lang)
 
 
 @api_router.get("/epi/nowcast")
@@ -308,7 +344,7 @@ def api_nowcast(
     max_delay: Annotated[int, Query()] = 21,
     as_of: Annotated[str | None, Query()] = None,
 ) -> Response:
-    return _api(service.nowcast(ctx, _date(start), _date(end), max_delay, _date(as_of)))
+    return _api(service.nowcast(ctx, _date(start), _date(end), max_delay, _date(as_of)), ctx.lang)
 
 
 @api_router.get("/epi/rt")
@@ -322,7 +358,9 @@ def api_rt(
     si_mean: Annotated[float, Query()] = service.SI_MEAN,
     si_sd: Annotated[float, Query()] = service.SI_SD,
 ) -> Response:
-    return _api(service.rt(ctx, _date(start), _date(end), by, method, window, si_mean, si_sd))
+    return _api(
+        service.rt(ctx, _date(start), _date(end), by, method, window, si_mean, si_sd), ctx.lang
+    )
 
 
 @api_router.get("/epi/growth")
@@ -333,7 +371,7 @@ def api_growth(
     by: By = None,
     window: Annotated[int, Query()] = 14,
 ) -> Response:
-    return _api(service.growth(ctx, _date(start), _date(end), by, window))
+    return _api(service.growth(ctx, _date(start), _date(end), by, window), ctx.lang)
 
 
 @api_router.get("/epi/backtest")
@@ -344,7 +382,7 @@ def api_backtest(
     max_delay: Annotated[int, Query()] = 14,
     dates: Annotated[int, Query()] = 8,
 ) -> Response:
-    return _api(service.backtest(ctx, _date(start), _date(end), max_delay, dates))
+    return _api(service.backtest(ctx, _date(start), _date(end), max_delay, dates), ctx.lang)
 
 
 @api_router.post("/epi/jobs/{kind}")
