@@ -72,7 +72,7 @@ def create_app(settings: Settings) -> FastAPI:
             str(path), media_type="text/javascript", headers={"Cache-Control": "max-age=86400"}
         )
 
-    from kumin.web import api, auth, pages
+    from kumin.web import api, auth, pages, tables
 
     app.state.routers = []
 
@@ -82,6 +82,7 @@ def create_app(settings: Settings) -> FastAPI:
 
     include(auth.router)
     include(pages.router)
+    include(tables.router)
     include(api.router, "/api/v1")
     for name in DOMAIN_WEB_MODULES:
         try:
