@@ -6,6 +6,7 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import io
+from pathlib import Path
 
 import pytest
 from tests.conftest import PASSWORD, actor_for, make_users
@@ -27,7 +28,7 @@ def _login(page, live_server, name):
 def _download(page, button) -> bytes:
     with page.expect_download() as info:
         page.click(button)
-    return open(info.value.path(), "rb").read()
+    return Path(info.value.path()).read_bytes()
 
 
 def _csv_rows(data: bytes) -> list[list[str]]:
@@ -132,6 +133,6 @@ def test_card_list(sqlite_db, live_server, page):
     assert [r[1] for r in _visible(page, table)] == ["3002"]
     with page.expect_download() as info:
         page.locator(".table-xlsx").first.click()
-    sheet = _xlsx_rows(open(info.value.path(), "rb").read())
+    sheet = _xlsx_rows(Path(info.value.path()).read_bytes())
     assert sheet[0][1] == t("cards.web.resident_no", "ja") and len(sheet) == 2
     assert sheet[1][1] == 3002
