@@ -78,6 +78,20 @@ ALLOWED = {
     "jis",
     "et",
     "al",
+    # names of products, methods and people, and abbreviations used as they are
+    "google",
+    "authenticator",
+    "qr",
+    "dv",
+    "newey",
+    "west",
+    "web",
+    "bcg",
+    "dots",
+    "hpv",
+    "mr",
+    "vrs",
+    "jst",
 }
 WORD = re.compile(r"(?<![A-Za-z0-9_\-./@])[A-Za-z][A-Za-z]+(?![A-Za-z0-9_\-./@])")
 IDENTIFIER = re.compile(r"(?<![A-Za-z0-9./\-])[a-z][a-z0-9]*_[a-z0-9_]+(?![A-Za-z0-9./\-])")
@@ -163,7 +177,7 @@ def walk(get, start: str = "/", limit: int = 400, per_pattern: int = 3):
             continue
         if path.startswith(SKIP_PATHS) or path.endswith(SKIP_SUFFIXES):
             continue
-        if any(w in path for w in SKIP_WORDS) or "format=" in parts.query:
+        if any(w in path for w in SKIP_WORDS) or "format=" in parts.query or "lang=en" in url:
             continue
         shape = re.sub(r"\d+", "N", path)
         if shapes.get(shape, 0) >= per_pattern:
