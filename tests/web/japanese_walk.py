@@ -92,6 +92,8 @@ ALLOWED = {
     "mr",
     "vrs",
     "jst",
+    "markdown",
+    "ai",
 }
 WORD = re.compile(r"(?<![A-Za-z0-9_\-./@])[A-Za-z][A-Za-z]+(?![A-Za-z0-9_\-./@])")
 IDENTIFIER = re.compile(r"(?<![A-Za-z0-9./\-])[a-z][a-z0-9]*_[a-z0-9_]+(?![A-Za-z0-9./\-])")
