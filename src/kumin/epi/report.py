@@ -150,7 +150,7 @@ def seir_chart(total: pl.DataFrame, lang: str) -> Chart:
     for name, part in total.group_by("scenario", maintain_order=True):
         chart.add(
             Series(
-                str(name[0]),
+                scenario_label(str(name[0]), lang),
                 part["date"].to_list(),
                 part["expected_cases"].to_list(),
                 lower=part["cases_lower"].to_list(),
@@ -170,7 +170,13 @@ def care_chart(care: pl.DataFrame, setting: str, lang: str) -> Chart:
     for name, part in care.filter(pl.col("setting") == setting).group_by(
         "scenario", maintain_order=True
     ):
-        chart.add(Series(str(name[0]), part["date"].to_list(), part["occupied"].to_list()))
+        chart.add(
+            Series(
+                scenario_label(str(name[0]), lang),
+                part["date"].to_list(),
+                part["occupied"].to_list(),
+            )
+        )
     return chart
 
 
@@ -270,6 +276,23 @@ def _quiet(fn, *args, **kwargs):
             return fn(*args, **kwargs), None
         except KuminError as exc:
             return None, exc
+
+
+def scenario_label(name: str, lang: str | None = None) -> str:
+    """A scenario of :func:`kumin.epi.service.analyse_seir` in the reader's language:
+    ``baseline`` → 現状のまま, ``contacts -20%`` → 接触を 20% 削減."""
+    import re
+
+    if name == "baseline":
+        return t("epi.scenario.baseline", lang)
+    cut = re.fullmatch(r"contacts -(\d+)%", name)
+    return t("epi.scenario.contacts", lang, pct=cut.group(1)) if cut else name
+
+
+def column_label(column: str, lang: str | None = None) -> str:
+    """A result column (``r_mean``, ``peak_hospital``) as a table heading."""
+    label = t("epi.column." + column, lang)
+    return column if label == "epi.column." + column else label
 
 
 def _age_order(table: pl.DataFrame) -> pl.DataFrame:

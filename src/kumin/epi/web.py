@@ -226,6 +226,7 @@ def _start_job(ctx: Ctx, kind: str, form: dict[str, Any]) -> jobs.Job:
                 "meta": _meta(res, lang),
                 "warnings": texts(res.meta, lang),
                 "rows": res.rows(),
+                **_display(res, lang),
                 "figures": {
                     "cases": to_plotly(seir_chart(res.extra["total"], lang)),
                     "hospital": to_plotly(care_chart(res.extra["care"], "hospital", lang)),
@@ -247,6 +248,7 @@ def _start_job(ctx: Ctx, kind: str, form: dict[str, Any]) -> jobs.Job:
                 "meta": _meta(res, lang),
                 "warnings": texts(res.meta, lang),
                 "rows": res.rows()[-14:],
+                **_display(res, lang),
                 "figures": {
                     "rt": to_plotly(
                         rt_chart(res.frame, lang, title=_t("epi.fig.rt_infection", lang))
@@ -261,6 +263,18 @@ def texts(meta: dict[str, Any], lang: str) -> list[str]:
     from kumin.epi.model_warnings import texts as warning_texts
 
     return warning_texts(meta, lang)
+
+
+def _display(result: service.EpiResult, lang: str) -> dict[str, Any]:
+    """Headings and scenario names of a job's table in the reader's language (the
+    rows keep their code names for the API)."""
+    from kumin.epi.report import column_label, scenario_label
+
+    scenarios = result.frame["scenario"].to_list() if "scenario" in result.frame.columns else []
+    return {
+        "labels": {c: column_label(c, lang) for c in result.frame.columns},
+        "scenarios": {s: scenario_label(s, lang) for s in scenarios},
+    }
 
 
 def _meta(result: service.EpiResult, lang: str | None) -> dict[str, Any]:
