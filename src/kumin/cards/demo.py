@@ -65,7 +65,7 @@ def load_demo(ctx: Ctx, seed: int, progress) -> None:
     officer = Ctx(ctx.session, ctx.settings, DEMO_OFFICER)
     if already_loaded(officer):
         return
-    task = progress.add_task("cards", total=100)
+    task = progress.add_task("マイナンバーカード / My Number cards", total=100)
     with tempfile.TemporaryDirectory() as tmp:
         folder = Path(tmp)
         windows = folder / "windows.csv"

@@ -59,6 +59,9 @@ def demo(
 
     s = settings().with_(demo=True, require_2fa=False)
     set_up_demo(s, seed=seed)
+    # where to go next (#14): the page to open and how a second shell signs in
+    say("core.demo_next.web", url=f"http://{host}:{port}/")
+    say("core.demo_next.cli", user="demo-epi")
     if not no_serve:
         from kumin.web.serve import serve as run_server
 
