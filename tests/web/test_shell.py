@@ -104,3 +104,15 @@ def test_api_token_and_openapi(users, app_client):
 def test_unknown_page_is_a_page(app_client):
     r = app_client.get("/nowhere", headers={"accept": "text/html"})
     assert r.status_code == 404 and "<html" in r.text
+
+
+def test_menu_by_task_and_the_alert_queue_first(app_client, users):
+    """#14: the auditor's menu is grouped by task and the dashboard opens on the queue."""
+    import re
+
+    app_client.login(users.by_role["auditor"])
+    page = app_client.get("/").text
+    groups = re.findall(r'<p class="nav-group">([^<]+)</p>', page)
+    assert groups[0] == "操作ログ" and groups[-1] == "監査・管理"
+    cards = re.findall(r'<section class="card">\s*<h2>([^<]+)</h2>', page)
+    assert cards[0] == "操作ログの警告"

@@ -73,6 +73,8 @@ def _dashboard(ctx: Ctx) -> dict[str, Any]:
         "title": t("oplog.web.dashboard_title"),
         "rows": [(t(f"oplog.state.{s}"), f"{counts[s]:,}") for s in m.STATES],
         "href": "/oplog",
+        # an auditor's day starts at the alert queue (#14): this card comes first
+        "first": True,
     }
 
 

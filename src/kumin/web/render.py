@@ -15,7 +15,7 @@ from markupsafe import Markup, escape
 
 from kumin.core.i18n import LANGS, current_lang, t
 from kumin.core.permissions import allowed
-from kumin.web.nav import nav_for
+from kumin.web.nav import nav_for, nav_groups
 
 
 @cache
@@ -109,6 +109,7 @@ def page(request: Request, template: str, status_code: int = 200, **context: Any
             user=principal.actor if principal else None,
             csrf=getattr(request.state, "csrf", ""),
             nav=nav_for(role) if role else [],
+            nav_groups=nav_groups(role) if role else [],
             can=(lambda action: role is not None and allowed(role, action)),
             **context,
         )
