@@ -10,6 +10,7 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import io
+import re
 
 import pytest
 
@@ -110,3 +111,16 @@ def test_cli_plots_exactly_the_period(ward, cli):
     period = medians(rows("--from", FROM, "--to", TO))
     _same_estimates(period, medians(rows()))
     assert max(period.values()) < 3
+
+
+def test_report_plots_exactly_the_period(ward, cli, tmp_path):
+    out = tmp_path / "epi.html"
+    r = cli(
+        "report", "epi", "--format", "html", "--lang", "ja", "--from", FROM, "--to", TO,
+        "--out", str(out), user=ward.by_role["epidemiologist"],
+    )  # fmt: skip
+    assert r.exit_code == 0, r.output
+    html = out.read_text("utf-8")
+    assert "令和3年7月1日" in html and "令和3年9月30日" in html  # the period, as asked
+    weeks = re.findall(r"<td>(\d{4}-\d{2}-\d{2})</td><td class=\"num\">", html)
+    assert weeks and min(weeks) >= "2021-06-28" and max(weeks) <= TO  # ISO weeks of the period

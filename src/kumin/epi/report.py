@@ -312,14 +312,23 @@ def _model_warnings(lang: str, *results) -> list[str]:
     return [text for r in results if r is not None for text in texts(r.meta, lang)]
 
 
-def report_context(frame: pl.DataFrame, lang: str, small_cell: int) -> dict[str, Any]:
-    """Everything the report template shows, computed from the records' frame."""
-    curve = service.analyse_curve(frame).frame
-    nowcast, nowcast_error = _quiet(service.analyse_nowcast, frame)
-    rt, rt_error = _quiet(service.analyse_rt, frame)
-    simple, _ = _quiet(service.analyse_rt, frame, method="simple")
+def report_context(
+    frame: pl.DataFrame, lang: str, small_cell: int, period: service.Period | None = None
+) -> dict[str, Any]:
+    """Everything the report template shows, computed from the records' frame.
+
+    With ``period`` (the frame then holds its history too), the curves and Rt show
+    exactly the period's days, as on the web and the CLI (#14)."""
+    curve = service.analyse_curve(frame, period=period).frame
+    nowcast, nowcast_error = _quiet(service.analyse_nowcast, frame, period=period)
+    rt, rt_error = _quiet(service.analyse_rt, frame, period=period)
+    simple, _ = _quiet(service.analyse_rt, frame, method="simple", period=period)
+    growth, _ = _quiet(service.analyse_growth, frame, period=period)
+    if period is not None:  # the tables and the other models: the period's records
+        frame = period.trim(
+            frame.with_columns(_day=pl.coalesce("onset_date", "result_date")), "_day"
+        ).drop("_day")
     delays, delays_error = _quiet(service.analyse_delays, frame)
-    growth, _ = _quiet(service.analyse_growth, frame)
     seir, seir_error = _quiet(service.analyse_seir, frame, horizon=42, n_samples=50)
 
     weekly = service.analyse_curve(frame, freq="week").frame
@@ -374,8 +383,8 @@ def report_context(frame: pl.DataFrame, lang: str, small_cell: int) -> dict[str,
         "n_cases": frame.height,
         "n_onset": frame.height - frame["onset_date"].null_count(),
         "n_imported": int(frame["imported"].fill_null(False).sum()),
-        "first": frame["result_date"].min(),
-        "last": frame["result_date"].max(),
+        "first": (period and period.start) or frame["result_date"].min(),
+        "last": (period and period.end) or frame["result_date"].max(),
         "small_cell": small_cell,
         "curve_chart": curve_chart(curve, nowcast.frame if nowcast else None, lang, bars=False),
         "nowcast": nowcast.meta if nowcast else None,
@@ -414,8 +423,14 @@ def build_report(
 
     check_report_format(fmt, ("html", "pdf"))
     lang = normalise_lang(lang)
-    frame = service.load_cases(ctx, start, end, purpose="epi report", action="epi.report")
-    context = report_context(frame, lang, ctx.settings.small_cell)
+    period = None
+    if start is not None or end is not None:
+        rt_period = service.rt_period(start, end)
+        period = service.Period(start, end, max(rt_period.before, service.rt_history("simple")))
+    frame = service.load_period(
+        ctx, period or service.Period(), purpose="epi report", action="epi.report"
+    )
+    context = report_context(frame, lang, ctx.settings.small_cell, period)
     html = render_html("epi/report.html", lang, **context)
     ctx.audit(
         "epi.report",
