@@ -112,4 +112,5 @@ def test_screen_numbers_read_as_a_reader_expects():
     assert _screen("upper_95", 12.6) == "13" and _screen("median", 3.0) == "3"  # counts
     assert _screen("r_median", 1.23456) == "1.235"
     assert _screen("cases", 1234) == "1,234" and _screen("r_mean", float("nan")) == ""
+    assert _screen("param1_upper", float("inf")) == "∞"  # an unbounded interval
     assert _screen("imported", True) is True and _screen("date", "2021-07-01") == "2021-07-01"

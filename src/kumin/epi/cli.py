@@ -73,6 +73,8 @@ def _screen(column: str, value):
         return f"{value:,}"
     if value != value:  # NaN: no estimate
         return ""
+    if value in (float("inf"), float("-inf")):  # e.g. an unbounded interval
+        return "∞" if value > 0 else "-∞"
     counts = column in COUNT_COLUMNS or column.startswith(("lower_", "upper_"))
     if counts or abs(value) >= 1000:
         return f"{round(value):,}"
