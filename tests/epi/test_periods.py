@@ -124,3 +124,20 @@ def test_report_plots_exactly_the_period(ward, cli, tmp_path):
     assert "令和3年7月1日" in html and "令和3年9月30日" in html  # the period, as asked
     weeks = re.findall(r"<td>(\d{4}-\d{2}-\d{2})</td><td class=\"num\">", html)
     assert weeks and min(weeks) >= "2021-06-28" and max(weeks) <= TO  # ISO weeks of the period
+
+
+def test_rt_controls_and_the_recent_weeks_view(ward, app_client):
+    app_client.login(ward.by_role["epidemiologist"])
+    page = app_client.get("/epi/rt?window=14&si_mean=3.5&si_sd=1.5").text
+    assert 'name="window" min="1" max="60" value="14"' in page and 'value="3.5"' in page
+    wide = app_client.get("/api/v1/epi/rt?window=14&si_mean=3.5&si_sd=1.5").json()
+    fig = app_client.get("/epi/charts/rt.json?window=14&si_mean=3.5&si_sd=1.5").json()
+    model = next(tr for tr in fig["data"] if tr.get("name") == t("epi.fig.rt_model", "ja"))
+    cap = fig["layout"]["yaxis"]["range"][1]
+    full = {d: min(v, cap) for d, v in _by_date(wide["rows"]).items() if v is not None}
+    assert all(v == pytest.approx(full[d]) for d, v in zip(model["x"], model["y"], strict=True))
+    # the full span (two years) opens on its last 12 weeks, with a button for all of it
+    xaxis = fig["layout"]["xaxis"]
+    first, last = (dt.date.fromisoformat(d[:10]) for d in xaxis["range"])
+    assert (last - first).days == 84 and last == dt.date.fromisoformat(max(model["x"]))
+    assert [b["label"] for b in xaxis["rangeselector"]["buttons"]][-1] == "全期間"

@@ -88,7 +88,42 @@ def _plotly(chart) -> dict[str, Any]:
     y_max = getattr(chart, "y_max", None)
     if y_max:
         layout["yaxis"]["range"] = [0, y_max]
+    _recent_weeks(fig)
     return fig
+
+
+#: a long series opens on its last weeks (readable small multiples); one click shows all
+RECENT_WEEKS = 12
+
+
+def _as_day(value: Any) -> dt.date | None:
+    if isinstance(value, dt.date):
+        return value
+    if isinstance(value, str) and len(value) == 10:
+        try:
+            return dt.date.fromisoformat(value)
+        except ValueError:
+            return None
+    return None
+
+
+def _recent_weeks(fig: dict[str, Any]) -> None:
+    """Open a date axis on its last :data:`RECENT_WEEKS` weeks, with buttons for the
+    full span (#14: two years of daily points are unreadable at first sight)."""
+    from kumin.core.i18n import t
+
+    days = sorted({d for tr in fig["data"] for x in tr.get("x", []) if (d := _as_day(x))})
+    if len(days) <= 7 * RECENT_WEEKS * 2:
+        return
+    xaxis = fig["layout"].setdefault("xaxis", {})
+    xaxis["range"] = [days[-1] - dt.timedelta(weeks=RECENT_WEEKS), days[-1]]
+    xaxis["rangeselector"] = {
+        "buttons": [
+            {"count": 3, "step": "month", "stepmode": "backward", "label": t("epi.view.months3")},
+            {"count": 1, "step": "year", "stepmode": "backward", "label": t("epi.view.year1")},
+            {"step": "all", "label": t("epi.view.all")},
+        ]
+    }
 
 
 def _query(request: Request) -> str:
@@ -141,16 +176,21 @@ def curve_chart(ctx: EpiCtx, start: From = None, end: To = None) -> Response:
 
 @router.get("/epi/charts/rt.json")
 def rt_chart(
-    ctx: EpiCtx, start: From = None, end: To = None, window: Annotated[int, Query()] = 7
+    ctx: EpiCtx,
+    start: From = None,
+    end: To = None,
+    window: Annotated[int, Query()] = 7,
+    si_mean: Annotated[float, Query()] = service.SI_MEAN,
+    si_sd: Annotated[float, Query()] = service.SI_SD,
 ) -> Response:
     from kumin.epi.report import rt_chart as build
 
-    period = service.rt_period(_date(start), _date(end), window=window)
+    period = service.rt_period(_date(start), _date(end), "cori", window, si_mean, si_sd)
     period = service.Period(
         period.start, period.end, max(period.before, service.rt_history("simple")), 0
     )
     frame = service.load_period(ctx, period, purpose="epi rt page")
-    rt = service.analyse_rt(frame, window=window, period=period)
+    rt = service.analyse_rt(frame, window=window, si_mean=si_mean, si_sd=si_sd, period=period)
     simple = service.analyse_rt(frame, method="simple", period=period)
     return _figure(build(rt.frame, ctx.lang, simple.frame), rt, simple, lang=ctx.lang)
 
