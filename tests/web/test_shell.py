@@ -116,3 +116,10 @@ def test_menu_by_task_and_the_alert_queue_first(app_client, users):
     assert groups[0] == "操作ログ" and groups[-1] == "監査・管理"
     cards = re.findall(r'<section class="card">\s*<h2>([^<]+)</h2>', page)
     assert cards[0] == "操作ログの警告"
+
+
+def test_a_refusal_names_no_permission_id(app_client, users):
+    app_client.login(users.by_role["researcher"])
+    r = app_client.get("/epi/rt")
+    assert r.status_code == 403
+    assert "権限がありません" in r.text and "epi.run" not in r.text
