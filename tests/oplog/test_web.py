@@ -35,6 +35,7 @@ def test_upload_scan_triage_suppress_and_report(app_client, users, tmp_path):
 
     queue = app_client.get("/oplog?state=new").text
     assert queue.count('class="alert-link"') == 6
+    assert "<td>住民記録・戸籍課</td>" in queue and "<td>D01</td>" not in queue  # names (#14)
     api = app_client.get("/api/v1/oplog/alerts?rule=off_hours").json()["alerts"]
     aid = api[0]["id"]
     page = app_client.get(f"/oplog/alerts/{aid}").text

@@ -67,6 +67,13 @@ def _period(ctx: Ctx, start: str | None, end: str | None) -> tuple[dt.date, dt.d
     return lo or fy_start, hi or fy_end
 
 
+def _department_names(ctx: Ctx) -> dict[str, str]:
+    """Department code → name, so pages show 課税課 where the logs say D08 (#14)."""
+    from kumin.oplog.service_reports import departments
+
+    return departments(ctx)
+
+
 def _dashboard(ctx: Ctx) -> dict[str, Any]:
     counts = service.count_alerts(ctx)
     return {
@@ -109,6 +116,7 @@ def alerts_page(
         request,
         "oplog/alerts.html",
         alerts=alerts,
+        names=_department_names(ctx),
         counts=service.count_alerts(ctx),
         filters={
             "state": state,
@@ -125,7 +133,8 @@ def alerts_page(
 
 @router.get("/oplog/alerts/{alert_id:int}")
 def alert_page(request: Request, ctx: Triage, alert_id: int) -> Response:
-    return page(request, "oplog/alert.html", a=service.get_alert(ctx, alert_id))
+    alert = service.get_alert(ctx, alert_id)
+    return page(request, "oplog/alert.html", a=alert, names=_department_names(ctx))
 
 
 @router.post("/oplog/alerts/{alert_id:int}/reveal")
@@ -133,7 +142,7 @@ def alert_reveal(
     request: Request, ctx: Triage, alert_id: int, purpose: Annotated[str, Form()] = ""
 ) -> Response:
     shown = service.get_alert(ctx, alert_id, reveal=True, purpose=purpose)
-    return page(request, "oplog/alert.html", a=shown)
+    return page(request, "oplog/alert.html", a=shown, names=_department_names(ctx))
 
 
 def _triage(ctx: Ctx, alert_id: int, step: str, outcome: str, note: str) -> dict[str, Any]:
