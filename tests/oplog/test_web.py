@@ -40,6 +40,7 @@ def test_upload_scan_triage_suppress_and_report(app_client, users, tmp_path):
     aid = api[0]["id"]
     page = app_client.get(f"/oplog/alerts/{aid}").text
     assert 'id="step-review"' in page and "23:10:00" in page
+    assert "\\u" not in page and "ログ行数" in page  # evidence as facts, not raw JSON (#14)
 
     r = app_client.post(
         f"/oplog/alerts/{aid}/triage",

@@ -33,6 +33,7 @@ def environment() -> Environment:
     env.filters["code_names"] = code_names
     env.filters["day_rules"] = day_rules
     env.filters["local_time"] = local_time
+    env.filters["plain"] = plain
     return env
 
 
@@ -87,6 +88,22 @@ def local_time(value: str | dt.datetime | None) -> str:
     if when.tzinfo is None:
         when = when.replace(tzinfo=dt.UTC)
     return when.astimezone(JST).strftime("%Y-%m-%d %H:%M:%S JST")
+
+
+def plain(value: Any) -> str:
+    """A value as text a person reads: lists joined with 、, mappings without JSON
+    escapes (``\u8ab2`` is never shown), booleans and None in words."""
+    import json
+
+    if value is None:
+        return "—"
+    if isinstance(value, bool):
+        return t("core.answer.yes" if value else "core.answer.no")
+    if isinstance(value, list | tuple):
+        return "、".join(plain(v) for v in value)
+    if isinstance(value, dict):
+        return json.dumps(value, ensure_ascii=False, default=str)
+    return str(value)
 
 
 def _fy_label(year: int) -> str:
