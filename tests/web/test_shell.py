@@ -123,3 +123,14 @@ def test_a_refusal_names_no_permission_id(app_client, users):
     r = app_client.get("/epi/rt")
     assert r.status_code == 403
     assert "権限がありません" in r.text and "epi.run" not in r.text
+
+
+def test_chart_legends_sit_below_the_axis_title():
+    from kumin.reports.charts import Chart, Series, to_plotly
+
+    chart = Chart("受電", x_title="日付", y_title="件数")
+    chart.add(Series("受電件数", ["2021-07-01", "2021-07-02"], [3, 4]))
+    layout = to_plotly(chart)["layout"]
+    # horizontal legend anchored by its top below the plot, with room for the x title
+    assert layout["legend"]["yanchor"] == "top" and layout["legend"]["y"] <= -0.2
+    assert layout["margin"]["b"] >= 90
