@@ -141,3 +141,20 @@ def test_rt_controls_and_the_recent_weeks_view(ward, app_client):
     first, last = (dt.date.fromisoformat(d[:10]) for d in xaxis["range"])
     assert (last - first).days == 84 and last == dt.date.fromisoformat(max(model["x"]))
     assert [b["label"] for b in xaxis["rangeselector"]["buttons"]][-1] == "全期間"
+
+
+def test_age_bands_in_age_order():
+    import polars as pl
+
+    from kumin.cases.service import FRAME_SCHEMA
+    from kumin.epi import service
+
+    bands = ["100+", "20-29", "10-19", "0-9"] * 10
+    onset = [dt.date(2021, 7, 1) + dt.timedelta(days=i % 20) for i in range(len(bands))]
+    frame = pl.DataFrame(
+        {c: [None] * len(bands) for c in FRAME_SCHEMA}, schema=FRAME_SCHEMA
+    ).with_columns(pl.Series("onset_date", onset, dtype=pl.Date), pl.Series("age_band", bands))
+    curve = service.analyse_curve(frame, by="age").frame
+    assert list(dict.fromkeys(curve["age_band"])) == ["0-9", "10-19", "20-29", "100+"]
+    rt = service.analyse_rt(frame, by="age").frame
+    assert list(dict.fromkeys(rt["region"])) == ["0-9", "10-19", "20-29", "100+"]

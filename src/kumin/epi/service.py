@@ -316,6 +316,18 @@ def _strata(by: str | None) -> list[str]:
     return [BY_COLUMNS[by]]
 
 
+def _age_order(frame: pl.DataFrame, by: str | None, column: str) -> pl.DataFrame:
+    """Rows by age band in age order: as text, "100+" sorts between "10-19" and "20-29"."""
+    if by != "age" or column not in frame.columns:
+        return frame
+    from kumin.cases.codes import AGE_BANDS
+
+    rank = pl.col(column).replace_strict(
+        {b: i for i, b in enumerate(AGE_BANDS)}, default=len(AGE_BANDS), return_dtype=pl.Int64
+    )
+    return frame.with_row_index("_n").sort(rank, "_n").drop("_n")
+
+
 def _as_region(key: Any) -> str | None:
     return None if key is None else str(key)
 
@@ -343,7 +355,7 @@ def analyse_curve(
     meta = {"n_cases": frame.height, "missing_date": missing, "by": by, "date": date}
     if period is not None:
         meta.update(start=str(period.start or ""), end=str(period.end or ""))
-    return EpiResult(table, meta)
+    return EpiResult(_age_order(table, by, "age_band"), meta)
 
 
 #: default period of the delay fits: the last days of the records (delays change over
@@ -529,7 +541,7 @@ def analyse_rt(
     meta["missing_onset"] = missing_onset(frame, period)
     if period is not None:
         out = period.trim(out)
-    return EpiResult(out.select(RT_COLUMNS), meta)
+    return EpiResult(_age_order(out.select(RT_COLUMNS), by, "region"), meta)
 
 
 def analyse_growth(
@@ -548,7 +560,7 @@ def analyse_growth(
     out = est.to_frame(dates, [_as_region(k) for k in keys] if by else None)
     if period is not None:
         out = period.trim(out)
-    return EpiResult(out, meta)
+    return EpiResult(_age_order(out, by, "region"), meta)
 
 
 def analyse_backtest(
