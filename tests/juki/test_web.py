@@ -199,3 +199,21 @@ def test_governance_opens_on_the_latest_year_with_records(fresh_db, tmp_path, us
     page = app_client.get("/juki/governance").text
     assert "<strong>令和3年度</strong>" in page and "端末の点検" in page
     assert "FY" not in page  # fiscal years in 令和 on a Japanese page
+
+
+def test_reservations_and_usage_open_on_the_last_period_with_records(
+    fresh_db, tmp_path, users, app_client
+):
+    small_ward(fresh_db, tmp_path)
+    _apps(fresh_db, tmp_path)
+    day = dt.datetime(2021, 6, 2, 9)  # a Wednesday, years before "today"
+    with acting(fresh_db, "records_officer") as ctx:
+        service.create_reservation(ctx, "D08", "S01", day, day + dt.timedelta(hours=1))
+        service.record_usage(
+            ctx, "D08", "S01", "U1", day, day + dt.timedelta(minutes=30), "住民税", 2
+        )
+    app_client.login(users.by_role["records_officer"])
+    week = app_client.get("/juki/reservations").text
+    assert "2021-05-31" in week  # the week of the last booking, not an empty current week
+    usage = app_client.get("/juki/usage").text
+    assert 'value="2021-06-02"' in usage and "住民税" in usage
