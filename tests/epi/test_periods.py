@@ -158,3 +158,11 @@ def test_age_bands_in_age_order():
     assert list(dict.fromkeys(curve["age_band"])) == ["0-9", "10-19", "20-29", "100+"]
     rt = service.analyse_rt(frame, by="age").frame
     assert list(dict.fromkeys(rt["region"])) == ["0-9", "10-19", "20-29", "100+"]
+
+
+def test_delays_page_has_the_fit_table(ward, app_client):
+    app_client.login(ward.by_role["epidemiologist"])
+    assert 'hx-get="/epi/delays/table?' in app_client.get("/epi/delays").text
+    table = app_client.get(f"/epi/delays/table?{PERIOD}").text
+    assert 'id="delay-fits"' in table and "AIC 最小" in table and "ガンマ" in table
+    assert "gamma" not in table and "<html" not in table  # a fragment, in Japanese

@@ -232,6 +232,16 @@ def _warnings(result: service.EpiResult, lang: str) -> dict[str, Any]:
     return {"warnings": notes} if notes else {}
 
 
+@router.get("/epi/delays/table")
+def delays_table(request: Request, ctx: EpiCtx, start: From = None, end: To = None) -> Response:
+    """The fits behind the delays chart: parameters, mean and sd with 95% intervals, AIC
+    (#14); loaded into the page by HTMX, sortable and downloadable like every table."""
+    frame = service.load_cases(ctx, _date(start), _date(end), purpose="epi delays page")
+    recent = None if start else service.RECENT_DAYS
+    result = service.analyse_delays(frame, recent_days=recent)
+    return page(request, "epi/_delays_table.html", rows=result.rows(), meta=result.meta)
+
+
 # -- background jobs ---------------------------------------------------------------------------
 
 
