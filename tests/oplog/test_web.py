@@ -61,6 +61,8 @@ def test_upload_scan_triage_suppress_and_report(app_client, users, tmp_path):
         follow_redirects=True,
     )
     assert r.status_code == 200 and "election nights" in r.text
+    closed = app_client.get(f"/oplog/alerts/{aid}").text
+    assert "同じ操作者" in closed and "> operator_id</label>" not in closed  # words, not codes
 
     r = app_client.post(
         f"/oplog/alerts/{aid}/triage", data={"csrf": csrf, "step": "jump", "note": "x"}
