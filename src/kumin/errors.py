@@ -22,6 +22,7 @@ API answers ``{"error": {"code": ..., "message": ...}}``.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -61,6 +62,38 @@ class ParameterError(UserError, ValueError):
     """A parameter outside its constraints (scikit-learn style message)."""
 
     code = "parameter"
+
+    def render(self, lang: str = "ja") -> str:
+        from kumin.core.i18n import normalise_lang, t
+
+        params = self.params
+        if "constraint" in params and normalise_lang(lang) == "ja":
+            # "an int in [1, 16]" is English inside a Japanese sentence (#14)
+            params = {**params, "constraint": constraint_ja(str(params["constraint"]))}
+        return t(self.key, lang, **params)
+
+
+_CONSTRAINT = re.compile(r"(an int|a float) (?:in ([\[(][^\])]*[\])])|([<>]=?) (\S+))(.*)")
+
+
+def constraint_ja(text: str) -> str:
+    """``an int in [1, 16]`` → ``[1, 16] の範囲の整数``; ``a float > 0`` → ``0 より大きい実数``.
+
+    >>> constraint_ja("a float in (0, 1]")
+    '(0, 1] の範囲の実数'
+    """
+    m = _CONSTRAINT.fullmatch(text.strip())
+    if not m:
+        return text
+    kind = "整数" if m.group(1) == "an int" else "実数"
+    interval, op, bound, rest = m.group(2), m.group(3), m.group(4), m.group(5).strip()
+    if interval:
+        out = f"{interval} の範囲の{kind}"
+    else:
+        word = {">": "より大きい", ">=": "以上の", "<": "より小さい", "<=": "以下の"}[op]
+        out = f"{bound} {word}{kind}"
+    rest = re.sub(r"when the data lack (\w+)", r"データに \1 がない場合", rest)
+    return f"{out}（{rest}）" if rest else out
 
 
 class NotFittedError(UserError, AttributeError):

@@ -3,7 +3,7 @@ parse and the action each needs (walked with every role by tests/core/test_permi
 
 COMMANDS: dict[str, tuple[list[str], str | None]] = {
     "cards history import": (["/nonexistent-dir/history"], "cards.manage"),
-    "synth cards": (["--out", "/nonexistent-dir/x/history"], "synth.run"),
+    "synth cards": (["--out", "/nonexistent-dir/x/history"], None),
     "cards residents add": (["1", "--name", "Test"], "cards.manage"),
     "cards show": (["1"], "cards.read"),
     "cards card": (["1"], "cards.read"),

@@ -4,7 +4,8 @@
 COMMANDS: dict[str, tuple[list[str], str | None]] = {
     "cases import": (["missing-file.csv"], "cases.import"),
     "cases summary": (["--format", "json"], "cases.summary"),
-    "synth cases": (["--out", "/nonexistent-dir/x/cases.csv", "--n", "10"], "synth.run"),
+    # made-up residents: open to anyone, without a sign-in (#14)
+    "synth cases": (["--out", "/nonexistent-dir/x/cases.csv", "--n", "10"], None),
     "contracts add": (
         [
             "--title",

@@ -50,3 +50,10 @@ def test_synth_reads_no_shared_data() -> None:
     source = (SRC / "synth" / "cases.py").read_text("utf-8")
     assert "open(" not in source.replace("with open(tmp", "")
     assert "read_table" not in source and "read_csv" not in source
+
+
+def test_synth_needs_no_account(cli, tmp_path) -> None:
+    out = tmp_path / "cases.csv"
+    r = cli("synth", "cases", "--out", str(out), "--n", "25", "--encoding", "utf-8-sig")
+    assert r.exit_code == 0, r.output
+    assert len(out.read_text("utf-8-sig").splitlines()) == 26  # header and 25 records

@@ -165,8 +165,13 @@ def test_case_frame_filters_and_refuses_records_officer(fresh_db, hersys_csv):
         service.import_cases(ctx, hersys_csv)
         frame = service.case_frame(ctx, dt.date(2021, 8, 1), dt.date(2021, 8, 31))
         by_report = service.case_frame(ctx, dt.date(2021, 8, 1), dt.date(2021, 8, 31), by="report")
+        # 1001: onset 08-01, result 08-04; 1002: no onset, result 08-06
+        by_onset = service.case_frame(ctx, dt.date(2021, 8, 2), dt.date(2021, 8, 31), by="onset")
+        first_days = service.case_frame(ctx, dt.date(2021, 8, 1), dt.date(2021, 8, 5), by="onset")
     assert frame.height == 2  # results 2021-08-04 and 2021-08-06
     assert by_report.height == 0  # no report date in a HER-SYS export
+    assert by_onset["onset_date"].to_list() == [None]  # 1001's onset is before the period
+    assert first_days["onset_date"].to_list() == [dt.date(2021, 8, 1)]
     assert dict(frame.schema)["result_date"].__class__.__name__ == "Date"
     with pytest.raises(PermissionDenied), context(fresh_db, Actor("x", "records_officer")) as ctx:
         service.case_frame(ctx)

@@ -66,6 +66,7 @@ def test_every_command_on_an_imported_ward(epi_cli, tmp_path):
     r = epi_cli("epi", "nowcast", "--max-delay", "14")
     assert r.exit_code == 0, r.output
     assert "Nowcast peak" in r.stderr and "90% interval" in r.stderr
+    assert "e+0" not in r.stdout and ".5 " not in r.stdout  # whole counts, no 8.114e+04
 
     out = tmp_path / "delays.json"
     r = epi_cli("epi", "delays", "--format", "json", "--out", str(out))
@@ -111,3 +112,14 @@ def test_rt_says_what_date_means_and_which_interval(epi_cli):
     r = epi_cli("epi", "rt", "--method", "infection", "--format", "json")
     assert r.exit_code == 0, r.output
     assert "centre of each 7-day window" in r.stderr and "Weibull(2.305, 5.452)" in r.stderr
+
+
+def test_screen_numbers_read_as_a_reader_expects():
+    from kumin.epi.cli import _screen
+
+    assert _screen("r_mean", 81_140.3) == "81,140"  # not 8.114e+04
+    assert _screen("upper_95", 12.6) == "13" and _screen("median", 3.0) == "3"  # counts
+    assert _screen("r_median", 1.23456) == "1.235"
+    assert _screen("cases", 1234) == "1,234" and _screen("r_mean", float("nan")) == ""
+    assert _screen("param1_upper", float("inf")) == "∞"  # an unbounded interval
+    assert _screen("imported", True) is True and _screen("date", "2021-07-01") == "2021-07-01"

@@ -101,7 +101,10 @@ def test_seir_job_with_progress(ward, app_client):
     assert "hx-trigger" not in page  # finished: no more polling
     assert f"/epi/jobs/{job_id}/figures/cases.json" in page
     fig = app_client.get(f"/epi/jobs/{job_id}/figures/hospital.json").json()
-    assert {t["name"] for t in fig["data"] if "name" in t} >= {"baseline", "contacts -30%"}
+    # scenarios and headings in Japanese; the API keeps the code names (#14)
+    assert {t["name"] for t in fig["data"] if "name" in t} >= {"現状のまま", "接触を 30% 削減"}
+    assert "<th>シナリオ</th>" in page and "<td>現状のまま</td>" in page
+    assert "peak_date" not in page and "baseline" not in page
     status = app_client.get(f"/api/v1/epi/jobs/{job_id}").json()
     assert status["job"]["percent"] == 100 and status["rows"][0]["scenario"] == "baseline"
     # a job is its owner's only: others get "not found", roles without epi.run a 403

@@ -4,6 +4,8 @@ reservation calendar, usage records, audits/meetings/training; the JSON API."""
 
 from __future__ import annotations
 
+import datetime as dt
+
 from tests.juki._helpers import acting, small_ward, write_csv
 
 from kumin.juki import service
@@ -30,7 +32,7 @@ def test_pages_for_the_records_officer(fresh_db, tmp_path, users, app_client):
         ("/juki/applications", "住民税"),
         ("/juki/reservations?week=2021-06-01", "S01"),
         ("/juki/usage", "0"),
-        ("/juki/governance?fy=2021", "FY2021"),
+        ("/juki/governance?fy=2021", "<strong>令和3年度</strong>"),
         ("/", "住基ネット統合端末"),
     ):
         r = app_client.get(url)
@@ -183,3 +185,35 @@ def test_ledger_submitted_through_the_web_shows_the_transfer(fresh_db, tmp_path,
         ["U7"],
         ["U3"],
     )
+
+
+def test_governance_opens_on_the_latest_year_with_records(fresh_db, tmp_path, users, app_client):
+    small_ward(fresh_db, tmp_path)
+    app_client.login(users.by_role["records_officer"])
+    with acting(fresh_db, "records_officer") as ctx:
+        current = service.latest_governance_year(ctx, 2026)
+        service.add_audit(ctx, dt.date(2021, 6, 1), "self_check", "端末の点検")
+        assert service.latest_governance_year(ctx, 2026) == 2021
+        assert service.latest_governance_year(ctx, 2020) == 2020  # never after the current year
+    assert current == 2026  # nothing recorded yet: the current year
+    page = app_client.get("/juki/governance").text
+    assert "<strong>令和3年度</strong>" in page and "端末の点検" in page
+    assert "FY" not in page  # fiscal years in 令和 on a Japanese page
+
+
+def test_reservations_and_usage_open_on_the_last_period_with_records(
+    fresh_db, tmp_path, users, app_client
+):
+    small_ward(fresh_db, tmp_path)
+    _apps(fresh_db, tmp_path)
+    day = dt.datetime(2021, 6, 2, 9)  # a Wednesday, years before "today"
+    with acting(fresh_db, "records_officer") as ctx:
+        service.create_reservation(ctx, "D08", "S01", day, day + dt.timedelta(hours=1))
+        service.record_usage(
+            ctx, "D08", "S01", "U1", day, day + dt.timedelta(minutes=30), "住民税", 2
+        )
+    app_client.login(users.by_role["records_officer"])
+    week = app_client.get("/juki/reservations").text
+    assert "2021-05-31" in week  # the week of the last booking, not an empty current week
+    usage = app_client.get("/juki/usage").text
+    assert 'value="2021-06-02"' in usage and "住民税" in usage

@@ -56,6 +56,11 @@ def test_import_scan_triage_and_report(cli, users, tmp_path):
     assert [a["id"] for a in json.loads(r.stdout)] == [int(aid)]
     r = cli("oplog", "alerts", "show", aid, "--format", "json", user=auditor)
     assert json.loads(r.stdout)["lines"][0]["line"] == 9
+    r = cli("oplog", "alerts", "show", aid, user=auditor)
+    assert r.exit_code == 0, r.output
+    # labels and values in words: no code names, no None (#14)
+    assert "None" not in r.stdout and "outcome:" not in r.stdout
+    assert "Outcome: " in r.stdout and "State: " in r.stdout
 
     r = cli(
         "oplog",

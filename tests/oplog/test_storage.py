@@ -276,3 +276,15 @@ def test_report_and_notices(ward):
     assert "統合端末の操作ログ分析について" in notice.decode()
     assert "analysed periodically" in notice_en.decode()
     assert _actions(settings, "oplog.notice") == ["oplog.notice"] * 3
+
+
+def test_report_opens_on_the_latest_fiscal_year_with_events(ward):
+    settings, log = ward
+    today = _d("2026-12-07")
+    with acting(settings, "auditor") as ctx:
+        # no events yet: the last complete fiscal year
+        assert service.default_period(ctx, today) == (_d("2025-04-01"), _d("2026-03-31"))
+        service.import_log(ctx, log)  # June 2021
+        assert service.default_period(ctx, today) == (_d("2021-04-01"), _d("2022-03-31"))
+        # a year not yet complete is never the default
+        assert service.default_period(ctx, _d("2021-07-01")) == (_d("2020-04-01"), _d("2021-03-31"))

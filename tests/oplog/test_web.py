@@ -35,10 +35,12 @@ def test_upload_scan_triage_suppress_and_report(app_client, users, tmp_path):
 
     queue = app_client.get("/oplog?state=new").text
     assert queue.count('class="alert-link"') == 6
+    assert "<td>住民記録・戸籍課</td>" in queue and "<td>D01</td>" not in queue  # names (#14)
     api = app_client.get("/api/v1/oplog/alerts?rule=off_hours").json()["alerts"]
     aid = api[0]["id"]
     page = app_client.get(f"/oplog/alerts/{aid}").text
     assert 'id="step-review"' in page and "23:10:00" in page
+    assert "\\u" not in page and "ログ行数" in page  # evidence as facts, not raw JSON (#14)
 
     r = app_client.post(
         f"/oplog/alerts/{aid}/triage",
@@ -59,6 +61,8 @@ def test_upload_scan_triage_suppress_and_report(app_client, users, tmp_path):
         follow_redirects=True,
     )
     assert r.status_code == 200 and "election nights" in r.text
+    closed = app_client.get(f"/oplog/alerts/{aid}").text
+    assert "同じ操作者" in closed and "> operator_id</label>" not in closed  # words, not codes
 
     r = app_client.post(
         f"/oplog/alerts/{aid}/triage", data={"csrf": csrf, "step": "jump", "note": "x"}

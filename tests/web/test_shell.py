@@ -104,3 +104,33 @@ def test_api_token_and_openapi(users, app_client):
 def test_unknown_page_is_a_page(app_client):
     r = app_client.get("/nowhere", headers={"accept": "text/html"})
     assert r.status_code == 404 and "<html" in r.text
+
+
+def test_menu_by_task_and_the_alert_queue_first(app_client, users):
+    """#14: the auditor's menu is grouped by task and the dashboard opens on the queue."""
+    import re
+
+    app_client.login(users.by_role["auditor"])
+    page = app_client.get("/").text
+    groups = re.findall(r'<p class="nav-group">([^<]+)</p>', page)
+    assert groups[0] == "操作ログ" and groups[-1] == "監査・管理"
+    cards = re.findall(r'<section class="card">\s*<h2>([^<]+)</h2>', page)
+    assert cards[0] == "操作ログの警告"
+
+
+def test_a_refusal_names_no_permission_id(app_client, users):
+    app_client.login(users.by_role["researcher"])
+    r = app_client.get("/epi/rt")
+    assert r.status_code == 403
+    assert "権限がありません" in r.text and "epi.run" not in r.text
+
+
+def test_chart_legends_sit_below_the_axis_title():
+    from kumin.reports.charts import Chart, Series, to_plotly
+
+    chart = Chart("受電", x_title="日付", y_title="件数")
+    chart.add(Series("受電件数", ["2021-07-01", "2021-07-02"], [3, 4]))
+    layout = to_plotly(chart)["layout"]
+    # horizontal legend anchored by its top below the plot, with room for the x title
+    assert layout["legend"]["yanchor"] == "top" and layout["legend"]["y"] <= -0.2
+    assert layout["margin"]["b"] >= 90

@@ -609,12 +609,13 @@ def synth_cards_cmd(
     """合成区のカード履歴（カード管理システムの出力形式）を書き出す
     / Write the synthetic ward's card history as a card-management system exports it."""
     from kumin.cards.history import write_history
+    from kumin.cli.common import settings
     from kumin.synth.cards import synthetic_card_records
 
-    with cli_ctx("synth.run") as ctx:
-        records = synthetic_card_records(seed)
-        paths = write_history(records, out, japanese=japanese)
-        ctx.audit("synth.run", "synth:cards", seed=seed, **records.row_counts())
+    # synthetic residents only: like `synth cases`, no account and no database (#14)
+    settings()
+    records = synthetic_card_records(seed)
+    paths = write_history(records, out, japanese=japanese)
     say("cards.history.synth_written", path=str(out), files=len(paths))
 
 

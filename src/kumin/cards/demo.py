@@ -56,7 +56,7 @@ def load_demo(ctx: Ctx, seed: int, progress) -> None:
     officer = Ctx(ctx.session, ctx.settings, DEMO_OFFICER)
     if already_loaded(officer):
         return
-    task = progress.add_task("cards", total=100)
+    task = progress.add_task("マイナンバーカード / My Number cards", total=100)
     with tempfile.TemporaryDirectory() as tmp:
         folder = Path(tmp)
         windows = folder / "windows.csv"
@@ -90,6 +90,11 @@ def load_demo(ctx: Ctx, seed: int, progress) -> None:
     national = _national_dir()
     if national is not None:
         service_records.import_national(officer, national)
+    else:  # a fresh clone: the generator's snapshots, so /cards/national opens on figures
+        from kumin.synth.national import write_national_snapshots
+
+        with tempfile.TemporaryDirectory() as tmp:
+            service_records.import_national(officer, write_national_snapshots(Path(tmp), seed))
     progress.update(task, completed=100)
 
 

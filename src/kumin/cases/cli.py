@@ -138,16 +138,19 @@ def synth_cases_cmd(
     encoding: str = typer.Option("cp932", "--encoding", help="cp932, utf-8-sig, utf-8"),
     clean: bool = typer.Option(False, "--clean", help="汚れを加えない / no export dirt"),
 ) -> None:
-    """合成区の発生届CSVを書き出す / Write the synthetic ward's notification CSV."""
+    """合成区の発生届CSVを書き出す（サインイン不要） / Write the synthetic ward's
+    notification CSV (no sign-in)."""
+    from kumin.cli.common import settings
     from kumin.synth.cases import synth_cases, write_cases_csv, write_large_cases_csv
 
-    with cli_ctx("synth.run") as ctx:
-        if n > 100_000:
-            write_large_cases_csv(out, n, profile, seed=seed, encoding=encoding, dirty=not clean)
-        else:
-            records = synth_cases(seed=seed, n=n)
-            write_cases_csv(records, out, profile, encoding=encoding, dirty=not clean, seed=seed)
-        ctx.audit("synth.run", "synth:cases", records=n, seed=seed, profile=str(profile))
+    # Made-up residents only: no personal data is read, so no account and no
+    # database are needed (#14); it is not audited for the same reason.
+    settings()
+    if n > 100_000:
+        write_large_cases_csv(out, n, profile, seed=seed, encoding=encoding, dirty=not clean)
+    else:
+        records = synth_cases(seed=seed, n=n)
+        write_cases_csv(records, out, profile, encoding=encoding, dirty=not clean, seed=seed)
     say("cases.cli.synth_written", path=str(out), count=n)
 
 

@@ -120,7 +120,7 @@ def load_demo(ctx: Ctx, seed: int, progress) -> None:
 
     epi = Ctx(ctx.session, ctx.settings, Actor(DEMO_USERS["epidemiologist"], "epidemiologist"))
     file_name = f"demo_hersys_{seed}.csv"
-    task = progress.add_task("cases", total=2 * RECORDS + 3)
+    task = progress.add_task("発生届 / Notification records", total=2 * RECORDS + 3)
     loaded = ctx.session.scalar(
         select(func.count()).select_from(ImportRun).where(ImportRun.file_name == file_name)
     )

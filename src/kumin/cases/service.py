@@ -14,7 +14,7 @@ import datetime as dt
 from typing import Any
 
 import polars as pl
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from kumin.cases.codes import AGE_BANDS
 from kumin.cases.imports import ImportResult, import_cases
@@ -41,7 +41,13 @@ FRAME_SCHEMA: dict[str, Any] = {
     "asymptomatic": pl.Boolean,
     "imported": pl.Boolean,
 }
-_BY = {"result": CaseRow.result_date, "report": CaseRow.report_date}
+_BY = {
+    "result": CaseRow.result_date,
+    "report": CaseRow.report_date,
+    # the onset curve's day; a record without an onset comes with its result date, so
+    # the models can count (or impute) the period's cases that have none
+    "onset": func.coalesce(CaseRow.onset_date, CaseRow.result_date),
+}
 
 
 def case_frame(
@@ -49,9 +55,10 @@ def case_frame(
 ) -> pl.DataFrame:
     """One row per notification record with the analysis fields (no personal field).
 
-    Rows are those whose result date (``by="result"``) or report date
-    (``by="report"``) lies in ``[start, end]``; with neither bound every record
-    is returned, including those without that date.
+    Rows are those whose result date (``by="result"``), report date
+    (``by="report"``) or onset date (``by="onset"``; the result date of a record
+    without one) lies in ``[start, end]``; with neither bound every record is
+    returned, including those without that date.
     """
     ctx.authorize("cases.summary")
     column = _BY.get(by)

@@ -43,6 +43,8 @@ PERMISSIONS: dict[str, Permission] = {
     # secure core
     "dashboard.view": _p(*ROLES),
     "account.self": _p(*ROLES),
+    # a table already on the user's screen, downloaded as CSV or .xlsx (audited)
+    "tables.export": _p(*ROLES),
     "users.manage": _p(A),
     "keys.manage": _p(A),
     "audit.read": _p(U, A),

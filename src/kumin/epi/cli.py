@@ -41,9 +41,10 @@ def _date(value: str | None) -> dt.date | None:
 
 def _emit(result, fmt: str, out: Path | None, columns=None) -> None:
     rows = result.rows()
-    if fmt == "table":  # a screen table: 4 significant digits are plenty
-        rows = [{k: f"{v:.4g}" if isinstance(v, float) else v for k, v in r.items()} for r in rows]
+    if fmt == "table":
+        rows = [{k: _screen(k, v) for k, v in r.items()} for r in rows]
     emit(rows, fmt, columns or result.frame.columns, out=out)
+    _warnings(result.meta)
     if fmt == "table":
         _notes(result.meta)
 
@@ -73,6 +74,38 @@ def _emit_counts(frame, fmt: str, out: Path | None) -> None:
             typer.echo(data.decode("utf-8-sig"), nl=False)  # as emit(): no BOM on a terminal
     else:
         emit([dict(zip(frame.columns, r, strict=True)) for r in frame.iter_rows()], fmt, out=out)
+
+
+def _warnings(meta: dict) -> None:
+    """Model warnings (a fit that did not converge…), on stderr whatever the format."""
+    from kumin.epi.model_warnings import texts
+
+    for text in texts(meta, settings().lang):
+        err_console.print(
+            t("epi.model_warning.cli", settings().lang, text=text), style="yellow", soft_wrap=True
+        )
+
+
+#: columns that count people: a screen shows them as whole numbers (a nowcast's
+#: quantiles of counts may fall between two draws)
+COUNT_COLUMNS = ("cases", "observed", "median", "n")
+
+
+def _screen(column: str, value):
+    """A number as a reader expects it on screen: ``81,140``, not ``8.114e+04``;
+    counts whole; otherwise 4 significant digits (#14)."""
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return value
+    if isinstance(value, int):
+        return f"{value:,}"
+    if value != value:  # NaN: no estimate
+        return ""
+    if value in (float("inf"), float("-inf")):  # e.g. an unbounded interval
+        return "∞" if value > 0 else "-∞"
+    counts = column in COUNT_COLUMNS or column.startswith(("lower_", "upper_"))
+    if counts or abs(value) >= 1000:
+        return f"{round(value):,}"
+    return f"{value:.4g}"
 
 
 def _notes(meta: dict) -> None:

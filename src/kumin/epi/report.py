@@ -164,7 +164,7 @@ def seir_chart(total: pl.DataFrame, lang: str) -> Chart:
     for name, part in total.group_by("scenario", maintain_order=True):
         chart.add(
             Series(
-                str(name[0]),
+                scenario_label(str(name[0]), lang),
                 part["date"].to_list(),
                 part["expected_cases"].to_list(),
                 lower=part["cases_lower"].to_list(),
@@ -184,7 +184,13 @@ def care_chart(care: pl.DataFrame, setting: str, lang: str) -> Chart:
     for name, part in care.filter(pl.col("setting") == setting).group_by(
         "scenario", maintain_order=True
     ):
-        chart.add(Series(str(name[0]), part["date"].to_list(), part["occupied"].to_list()))
+        chart.add(
+            Series(
+                scenario_label(str(name[0]), lang),
+                part["date"].to_list(),
+                part["occupied"].to_list(),
+            )
+        )
     return chart
 
 
@@ -286,14 +292,57 @@ def _quiet(fn, *args, **kwargs):
             return None, exc
 
 
-def report_context(frame: pl.DataFrame, lang: str, small_cell: int) -> dict[str, Any]:
-    """Everything the report template shows, computed from the records' frame."""
-    curve = service.analyse_curve(frame).frame
-    nowcast, nowcast_error = _quiet(service.analyse_nowcast, frame)
-    rt, rt_error = _quiet(service.analyse_rt, frame)
-    simple, _ = _quiet(service.analyse_rt, frame, method="simple")
+def scenario_label(name: str, lang: str | None = None) -> str:
+    """A scenario of :func:`kumin.epi.service.analyse_seir` in the reader's language:
+    ``baseline`` → 現状のまま, ``contacts -20%`` → 接触を 20% 削減."""
+    import re
+
+    if name == "baseline":
+        return t("epi.scenario.baseline", lang)
+    cut = re.fullmatch(r"contacts -(\d+)%", name)
+    return t("epi.scenario.contacts", lang, pct=cut.group(1)) if cut else name
+
+
+def column_label(column: str, lang: str | None = None) -> str:
+    """A result column (``r_mean``, ``peak_hospital``) as a table heading."""
+    label = t("epi.column." + column, lang)
+    return column if label == "epi.column." + column else label
+
+
+def _age_order(table: pl.DataFrame) -> pl.DataFrame:
+    """Age bands in age order (as text "100+" would sort between "10-19" and "20-29")."""
+    from kumin.cases.codes import AGE_BANDS
+
+    rank = {band: i for i, band in enumerate(AGE_BANDS)}
+    return table.sort(
+        pl.col("age_band").replace_strict(rank, default=len(rank), return_dtype=pl.Int64),
+        nulls_last=True,
+    )
+
+
+def _model_warnings(lang: str, *results) -> list[str]:
+    from kumin.epi.model_warnings import texts
+
+    return [text for r in results if r is not None for text in texts(r.meta, lang)]
+
+
+def report_context(
+    frame: pl.DataFrame, lang: str, small_cell: int, period: service.Period | None = None
+) -> dict[str, Any]:
+    """Everything the report template shows, computed from the records' frame.
+
+    With ``period`` (the frame then holds its history too), the curves and Rt show
+    exactly the period's days, as on the web and the CLI (#14)."""
+    curve = service.analyse_curve(frame, period=period).frame
+    nowcast, nowcast_error = _quiet(service.analyse_nowcast, frame, period=period)
+    rt, rt_error = _quiet(service.analyse_rt, frame, period=period)
+    simple, _ = _quiet(service.analyse_rt, frame, method="simple", period=period)
+    growth, _ = _quiet(service.analyse_growth, frame, period=period)
+    if period is not None:  # the tables and the other models: the period's records
+        frame = period.trim(
+            frame.with_columns(_day=pl.coalesce("onset_date", "result_date")), "_day"
+        ).drop("_day")
     delays, delays_error = _quiet(service.analyse_delays, frame)
-    growth, _ = _quiet(service.analyse_growth, frame)
     seir, seir_error = _quiet(service.analyse_seir, frame, horizon=42, n_samples=50)
 
     weekly = service.analyse_curve(frame, freq="week").frame
@@ -301,7 +350,7 @@ def report_context(frame: pl.DataFrame, lang: str, small_cell: int) -> dict[str,
         {"week": r["week_start"], "cases": _suppressed(r["cases"], small_cell)}
         for r in weekly.iter_rows(named=True)
     ]
-    by_age = frame.group_by("age_band").len().sort("age_band", nulls_last=True)
+    by_age = _age_order(frame.group_by("age_band").len())
     age_rows = [
         {
             "band": r["age_band"] or t("epi.report.unknown", lang),
@@ -337,15 +386,19 @@ def report_context(frame: pl.DataFrame, lang: str, small_cell: int) -> dict[str,
     delay_rows = []
     if delays is not None:
         delay_rows = [
-            {**r, "label": t("epi.interval." + r["interval"], lang)}
+            {
+                **r,
+                "label": t("epi.interval." + r["interval"], lang),
+                "family": t("epi.model_warning.family." + r["family"], lang),
+            }
             for r in delays.frame.filter(pl.col("best")).iter_rows(named=True)
         ]
     return {
         "n_cases": frame.height,
         "n_onset": frame.height - frame["onset_date"].null_count(),
         "n_imported": int(frame["imported"].fill_null(False).sum()),
-        "first": frame["result_date"].min(),
-        "last": frame["result_date"].max(),
+        "first": (period and period.start) or frame["result_date"].min(),
+        "last": (period and period.end) or frame["result_date"].max(),
         "small_cell": small_cell,
         "curve_chart": curve_chart(curve, nowcast.frame if nowcast else None, lang, bars=False),
         "nowcast": nowcast.meta if nowcast else None,
@@ -367,6 +420,7 @@ def report_context(frame: pl.DataFrame, lang: str, small_cell: int) -> dict[str,
         "care_rows": care_rows,
         "si": (service.SI_MEAN, service.SI_SD),
         "recent_days": service.RECENT_DAYS,
+        "model_warnings": _model_warnings(lang, nowcast, rt, simple, delays, growth, seir),
     }
 
 
@@ -383,8 +437,14 @@ def build_report(
 
     check_report_format(fmt, ("html", "pdf"))
     lang = normalise_lang(lang)
-    frame = service.load_cases(ctx, start, end, purpose="epi report", action="epi.report")
-    context = report_context(frame, lang, ctx.settings.small_cell)
+    period = None
+    if start is not None or end is not None:
+        rt_period = service.rt_period(start, end)
+        period = service.Period(start, end, max(rt_period.before, service.rt_history("simple")))
+    frame = service.load_period(
+        ctx, period or service.Period(), purpose="epi report", action="epi.report"
+    )
+    context = report_context(frame, lang, ctx.settings.small_cell, period)
     html = render_html("epi/report.html", lang, **context)
     ctx.audit(
         "epi.report",

@@ -33,6 +33,15 @@ import polars as pl
 
 from kumin.core.context import Ctx
 from kumin.epi.counts import RT_COLUMNS, read_counts, rt_from_counts  # noqa: F401 (re-exported)
+from kumin.epi.model_warnings import collecting, degenerate_delays
+from kumin.epi.periods import (
+    INFECTION_AFTER,
+    ROLLING,
+    Period,
+    curve_bounds,
+    missing_onset,
+    rt_history,
+)
 from kumin.errors import DataError, UserError
 
 Progress = Callable[[int, int], None] | None
@@ -120,6 +129,39 @@ def load_cases(
     return frame
 
 
+def load_period(
+    ctx: Ctx,
+    period: Period,
+    *,
+    purpose: str,
+    by: str = "onset",
+    action: str = "epi.run",
+) -> pl.DataFrame:
+    """The records whose ``by`` date lies in the period widened by its history; audited once.
+
+    ``by="onset"``: onset date (records without one by result date, so they can be
+    counted or imputed); ``by="result"``: result date.
+    """
+    if period.start is not None and period.end is not None and period.start > period.end:
+        raise UserError("cases.service.bad_range", start=period.start, end=period.end)
+    ctx.authorize(action)
+    from kumin.cases.service import case_frame
+
+    frame = case_frame(ctx, start=period.read_start, end=period.read_end, by=by)
+    ctx.audit(
+        action,
+        "cases",
+        purpose=purpose,
+        count=frame.height,
+        start=str(period.start or ""),
+        end=str(period.end or ""),
+        by=by,
+    )
+    if frame.height == 0:
+        raise DataError("epi.service.no_records")
+    return frame
+
+
 def _with_report(frame: pl.DataFrame) -> pl.DataFrame:
     """``report`` = the report date, or the result date where the record has none."""
     cols = [c for c in ("report_date", "result_date") if c in frame.columns]
@@ -136,20 +178,46 @@ def _strata(by: str | None) -> list[str]:
     return [BY_COLUMNS[by]]
 
 
+def _age_order(frame: pl.DataFrame, by: str | None, column: str) -> pl.DataFrame:
+    """Rows by age band in age order: as text, "100+" sorts between "10-19" and "20-29"."""
+    if by != "age" or column not in frame.columns:
+        return frame
+    from kumin.cases.codes import AGE_BANDS
+
+    rank = pl.col(column).replace_strict(
+        {b: i for i, b in enumerate(AGE_BANDS)}, default=len(AGE_BANDS), return_dtype=pl.Int64
+    )
+    return frame.with_row_index("_n").sort(rank, "_n").drop("_n")
+
+
 def _as_region(key: Any) -> str | None:
     return None if key is None else str(key)
 
 
 def analyse_curve(
-    frame: pl.DataFrame, by: str | None = None, freq: str = "day", date: str = "onset"
+    frame: pl.DataFrame,
+    by: str | None = None,
+    freq: str = "day",
+    date: str = "onset",
+    period: Period | None = None,
 ) -> EpiResult:
+    """Cases per day or week; with ``period``, exactly its days (the mean needs history)."""
     from kumin.epi.curves import epi_curve
 
-    curve = epi_curve(frame, by=date, freq=freq, strata=_strata(by))
-    return EpiResult(
-        curve.frame,
-        {"n_cases": frame.height, "missing_date": curve.missing_date, "by": by, "date": date},
+    daily = freq == "day"
+    curve = epi_curve(
+        frame, by=date, freq=freq, strata=_strata(by), **curve_bounds(period, history=daily)
     )
+    table = curve.frame
+    missing = curve.missing_date
+    if period is not None:
+        table = period.trim(table, "date" if daily else "week_start")
+        if date == "onset":
+            missing = missing_onset(frame, period)
+    meta = {"n_cases": frame.height, "missing_date": missing, "by": by, "date": date}
+    if period is not None:
+        meta.update(start=str(period.start or ""), end=str(period.end or ""))
+    return EpiResult(_age_order(table, by, "age_band"), meta)
 
 
 #: default period of the delay fits: the last days of the records (delays change over
@@ -180,6 +248,7 @@ def analyse_delays(
     )
     frames = []
     excluded: dict[str, int] = {}
+    meta: dict[str, Any] = {}
     for key, part in sorted(groups, key=lambda kg: (kg[0] is None, str(kg[0]))):
         for name, (a, b) in INTERVALS.items():
             pair = part.select(a, b).drop_nulls()
@@ -190,9 +259,10 @@ def analyse_delays(
             if pair.height < 20:
                 continue
             ends = frame[b].drop_nulls()
-            fitter = DelayFitter(random_state=0).fit(
-                pair[a], pair[b], end_date=ends.max() if ends.len() else None
-            )
+            with collecting(meta, "delays"):
+                fitter = DelayFitter(random_state=0).fit(
+                    pair[a], pair[b], end_date=ends.max() if ends.len() else None
+                )
             table = fitter.table_.drop("period", "start", "end").select(
                 pl.lit(_as_region(key), dtype=pl.Utf8).alias("stratum"),
                 pl.lit(name).alias("interval"),
@@ -204,7 +274,8 @@ def analyse_delays(
     out = pl.concat(frames)
     if not strata:
         out = out.drop("stratum")
-    meta = {"n_cases": frame.height, "by": by, "negative_excluded": excluded}
+    degenerate_delays(meta, out)
+    meta.update(n_cases=frame.height, by=by, negative_excluded=excluded)
     meta.update(period_start=str(period[0]), period_end=str(period[1]))
     return EpiResult(out, meta)
 
@@ -222,18 +293,25 @@ def _delay_pairs(frame: pl.DataFrame) -> pl.DataFrame:
 
 
 def analyse_nowcast(
-    frame: pl.DataFrame, max_delay: int = 21, as_of: dt.date | None = None
+    frame: pl.DataFrame,
+    max_delay: int = 21,
+    as_of: dt.date | None = None,
+    period: Period | None = None,
 ) -> EpiResult:
     """Nowcast of the onset curve from the reporting triangle (onset → report)."""
     from kumin.epi.nowcast import Nowcaster
 
     usable = _delay_pairs(frame)
     nc = Nowcaster(max_delay=max_delay, n_draws=1000, random_state=0)
-    nc.fit(usable["onset_date"], usable["report"], as_of=as_of)
+    meta: dict[str, Any] = {}
+    with collecting(meta, "nowcast"):
+        nc.fit(usable["onset_date"], usable["report"], as_of=as_of)
     peak = nc.peak()
+    table = nc.table_ if period is None else period.trim(nc.table_)
     return EpiResult(
-        nc.table_,
-        {
+        table,
+        meta
+        | {
             "n_cases": frame.height,
             "missing_onset": frame["onset_date"].null_count(),
             "as_of": str(nc.as_of_),
@@ -263,8 +341,13 @@ def analyse_rt(
     si_mean: float = SI_MEAN,
     si_sd: float = SI_SD,
     progress: Progress = None,
+    period: Period | None = None,
 ) -> EpiResult:
-    """Rt by onset date (``cori``, ``simple``; per stratum) or by infection date."""
+    """Rt by onset date (``cori``, ``simple``; per stratum) or by infection date.
+
+    With ``period``, the estimates of its days only; the frame should hold the
+    records of :func:`rt_history` days before it (:func:`load_period` reads them).
+    """
     from kumin.epi._checks import check_choice_param
     from kumin.epi.rt import RtEstimator
 
@@ -293,14 +376,15 @@ def analyse_rt(
         ).filter(pl.col("onset_date").is_not_null() | pl.col("report_date").is_not_null())
         if progress:
             progress(0, 1)
-        res = rt_by_infection_date(
-            linelist,
-            incubation=_distribution(INCUBATION),
-            generation_interval=_distribution(GENERATION),
-            imported_col="imported",
-            window=window,
-            random_state=0,
-        )
+        with collecting(meta, "rt_infection"):
+            res = rt_by_infection_date(
+                linelist,
+                incubation=_distribution(INCUBATION),
+                generation_interval=_distribution(GENERATION),
+                imported_col="imported",
+                window=window,
+                random_state=0,
+            )
         if progress:
             progress(1, 1)
         out = res.rt.select(
@@ -309,32 +393,45 @@ def analyse_rt(
             *(pl.col(f"{c}_centred").alias(c) for c in RT_COLUMNS[2:]),
         )
         meta.update(n_imputed=res.n_imputed, n_imported=res.n_imported)
-        return EpiResult(out, meta, {"onsets": res.onsets})
+        onsets = res.onsets
+        if period is not None:
+            out, onsets = period.trim(out), period.trim(onsets)
+        return EpiResult(out, meta, {"onsets": onsets})
     from kumin.epi.curves import epi_curve
 
-    curve = epi_curve(frame.filter(~pl.col("imported").fill_null(False)), strata=_strata(by))
+    curve = epi_curve(
+        frame.filter(~pl.col("imported").fill_null(False)),
+        strata=_strata(by),
+        **curve_bounds(period),
+    )
     counts, keys, dates = curve.matrix()
     est = RtEstimator(method=method, window=window, si_mean=si_mean, si_sd=si_sd)
-    est.fit(counts if by else counts[0])
+    with collecting(meta, "rt"):
+        est.fit(counts if by else counts[0])
     out = est.to_frame(dates, [_as_region(k) for k in keys] if by else None)
-    meta["missing_onset"] = curve.missing_date
-    return EpiResult(out.select(RT_COLUMNS), meta)
+    meta["missing_onset"] = missing_onset(frame, period)
+    if period is not None:
+        out = period.trim(out)
+    return EpiResult(_age_order(out.select(RT_COLUMNS), by, "region"), meta)
 
 
-def analyse_growth(frame: pl.DataFrame, by: str | None = None, window: int = 14) -> EpiResult:
-    import warnings
-
+def analyse_growth(
+    frame: pl.DataFrame, by: str | None = None, window: int = 14, period: Period | None = None
+) -> EpiResult:
     from kumin.epi.curves import epi_curve
     from kumin.epi.growth import GrowthEstimator
 
-    curve = epi_curve(frame, strata=_strata(by))
+    curve = epi_curve(frame, strata=_strata(by), **curve_bounds(period))
     counts, keys, dates = curve.matrix()
-    with warnings.catch_warnings():
-        # windows without cases have no estimate; the table shows them empty
-        warnings.simplefilter("ignore")
+    meta: dict[str, Any] = {"n_cases": frame.height, "missing_onset": missing_onset(frame, period)}
+    # windows without cases have no estimate (numpy's 0/0, shown as empty cells); a fit
+    # that fails to converge is a model warning the reader sees
+    with collecting(meta, "growth"):
         est = GrowthEstimator(window=window).fit(counts if by else counts[0])
     out = est.to_frame(dates, [_as_region(k) for k in keys] if by else None)
-    return EpiResult(out, {"n_cases": frame.height, "missing_onset": curve.missing_date})
+    if period is not None:
+        out = period.trim(out)
+    return EpiResult(_age_order(out, by, "region"), meta)
 
 
 def analyse_backtest(
@@ -353,15 +450,17 @@ def analyse_backtest(
     dates = sorted(d for d in dates if d - first > dt.timedelta(days=3 * (max_delay + 1)))
     if not dates:
         raise DataError("epi.service.too_short_backtest", days=3 * (max_delay + 1) + max_delay)
-    result = backtest(
-        Nowcaster(max_delay=max_delay, n_draws=400, random_state=0),
-        usable["onset_date"],
-        usable[report],
-        dates,
-    )
+    meta: dict[str, Any] = {}
+    with collecting(meta, "backtest"):
+        result = backtest(
+            Nowcaster(max_delay=max_delay, n_draws=400, random_state=0),
+            usable["onset_date"],
+            usable[report],
+            dates,
+        )
     return EpiResult(
         result.summary,
-        {"as_of_dates": [str(d) for d in dates], "coverage_90": result.coverage(0.9)},
+        meta | {"as_of_dates": [str(d) for d in dates], "coverage_90": result.coverage(0.9)},
         {"table": result.table},
     )
 
@@ -430,21 +529,27 @@ def analyse_seir(
         japan.matrix, japan.population * (population / japan.population.sum()), japan.bands
     )
     model = SEIRModel(contacts, change_dates=change_dates, ci_method="wald", random_state=0)
-    model.fit(days, cases)
+    meta: dict[str, Any] = {}
+    with collecting(meta, "seir"):
+        model.fit(days, cases)
     if progress:
         progress(1, total)
     care = _care_settings(data, model_band_of)
     results = []
     for i, scenario in enumerate(scenarios):
-        results.append(
-            compare_scenarios(model, [scenario], horizon, care, n_samples=n_samples, random_state=0)
-        )
+        with collecting(meta, "seir"):
+            results.append(
+                compare_scenarios(
+                    model, [scenario], horizon, care, n_samples=n_samples, random_state=0
+                )
+            )
         if progress:
             progress(2 + i, total)
     summary = pl.concat([r.summary for r in results], how="diagonal")
     return EpiResult(
         summary,
-        {
+        meta
+        | {
             "start": str(first),
             "end": str(last),
             "change_dates": [str(d) for d in change_dates],
@@ -490,7 +595,15 @@ def _care_settings(data: pl.DataFrame, band_of) -> Any:
 
 
 def curve(ctx: Ctx, start=None, end=None, by=None, freq="day", date="onset") -> EpiResult:
-    return analyse_curve(load_cases(ctx, start, end, purpose="epi curve"), by, freq, date)
+    """The curve of the records whose ``date`` (onset or report) lies in the period."""
+    from kumin.epi._checks import check_choice_param
+
+    check_choice_param(date, "date", "kumin epi curve", ("onset", "report"))
+    period = Period(start, end, before=ROLLING - 1)
+    frame = load_period(
+        ctx, period, purpose="epi curve", by="onset" if date == "onset" else "result"
+    )
+    return analyse_curve(frame, by, freq, date, period)
 
 
 def delays(ctx: Ctx, start=None, end=None, by=None) -> EpiResult:
@@ -500,7 +613,10 @@ def delays(ctx: Ctx, start=None, end=None, by=None) -> EpiResult:
 
 
 def nowcast(ctx: Ctx, start=None, end=None, max_delay: int = 21, as_of=None) -> EpiResult:
-    return analyse_nowcast(load_cases(ctx, start, end, purpose="epi nowcast"), max_delay, as_of)
+    """The nowcast of the onsets in the period (reports after it count as they arrived)."""
+    period = Period(start, end)
+    frame = load_period(ctx, period, purpose="epi nowcast")
+    return analyse_nowcast(frame, max_delay, as_of, period)
 
 
 def rt(
@@ -514,12 +630,23 @@ def rt(
     si_sd=SI_SD,
     progress: Progress = None,
 ) -> EpiResult:
-    frame = load_cases(ctx, start, end, purpose="epi rt")
-    return analyse_rt(frame, by, method, window, si_mean, si_sd, progress)
+    period = rt_period(start, end, method, window, si_mean, si_sd)
+    frame = load_period(ctx, period, purpose="epi rt")
+    return analyse_rt(frame, by, method, window, si_mean, si_sd, progress, period)
+
+
+def rt_period(
+    start=None, end=None, method="cori", window=7, si_mean=SI_MEAN, si_sd=SI_SD
+) -> Period:
+    """The period of an Rt estimate with the history (and look-ahead) it needs."""
+    after = INFECTION_AFTER if method == "infection" else 0
+    return Period(start, end, rt_history(method, window, si_mean, si_sd), after)
 
 
 def growth(ctx: Ctx, start=None, end=None, by=None, window: int = 14) -> EpiResult:
-    return analyse_growth(load_cases(ctx, start, end, purpose="epi growth"), by, window)
+    period = Period(start, end, before=max(window, 0))
+    frame = load_period(ctx, period, purpose="epi growth")
+    return analyse_growth(frame, by, window, period)
 
 
 def backtest(ctx: Ctx, start=None, end=None, max_delay: int = 14, n_dates: int = 8) -> EpiResult:

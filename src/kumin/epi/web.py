@@ -29,7 +29,8 @@ api_router = APIRouter(tags=["epi"])
 
 EpiCtx = Annotated[Ctx, Depends(Permit("epi.run"))]
 From = Annotated[str | None, Query(alias="from")]
-To = Annotated[str | None, Query()]
+# the period form and the API send ``from`` and ``to`` (``end`` was read once: #14)
+To = Annotated[str | None, Query(alias="to")]
 By = Annotated[str | None, Query()]
 
 add_nav(NavItem("epi.nav.models", "/epi", "epi.run"))
@@ -65,8 +66,15 @@ def _jsonable(value: Any) -> Any:
     return value
 
 
-def _figure(chart) -> JSONResponse:
-    return _json(_plotly(chart))
+def _figure(chart, *results: service.EpiResult, lang: str | None = None) -> JSONResponse:
+    """The chart, with the model warnings of the results it draws (the page shows them)."""
+    from kumin.epi.model_warnings import texts
+
+    body = _plotly(chart)
+    notes = [text for r in results for text in texts(r.meta, lang)]
+    if notes:
+        body["warnings"] = notes
+    return _json(body)
 
 
 def _plotly(chart) -> dict[str, Any]:
@@ -80,7 +88,42 @@ def _plotly(chart) -> dict[str, Any]:
     y_max = getattr(chart, "y_max", None)
     if y_max:
         layout["yaxis"]["range"] = [0, y_max]
+    _recent_weeks(fig)
     return fig
+
+
+#: a long series opens on its last weeks (readable small multiples); one click shows all
+RECENT_WEEKS = 12
+
+
+def _as_day(value: Any) -> dt.date | None:
+    if isinstance(value, dt.date):
+        return value
+    if isinstance(value, str) and len(value) == 10:
+        try:
+            return dt.date.fromisoformat(value)
+        except ValueError:
+            return None
+    return None
+
+
+def _recent_weeks(fig: dict[str, Any]) -> None:
+    """Open a date axis on its last :data:`RECENT_WEEKS` weeks, with buttons for the
+    full span (#14: two years of daily points are unreadable at first sight)."""
+    from kumin.core.i18n import t
+
+    days = sorted({d for tr in fig["data"] for x in tr.get("x", []) if (d := _as_day(x))})
+    if len(days) <= 7 * RECENT_WEEKS * 2:
+        return
+    xaxis = fig["layout"].setdefault("xaxis", {})
+    xaxis["range"] = [days[-1] - dt.timedelta(weeks=RECENT_WEEKS), days[-1]]
+    xaxis["rangeselector"] = {
+        "buttons": [
+            {"count": 3, "step": "month", "stepmode": "backward", "label": t("epi.view.months3")},
+            {"count": 1, "step": "year", "stepmode": "backward", "label": t("epi.view.year1")},
+            {"step": "all", "label": t("epi.view.all")},
+        ]
+    }
 
 
 def _query(request: Request) -> str:
@@ -120,25 +163,36 @@ def analysis_page(
 def curve_chart(ctx: EpiCtx, start: From = None, end: To = None) -> Response:
     from kumin.epi.report import curve_chart as build
 
-    frame = service.load_cases(ctx, _date(start), _date(end), purpose="epi curve page")
-    curve = service.analyse_curve(frame).frame
+    period = service.Period(_date(start), _date(end), before=service.ROLLING - 1)
+    frame = service.load_period(ctx, period, purpose="epi curve page")
+    curve = service.analyse_curve(frame, period=period)
     try:
-        nowcast = service.analyse_nowcast(frame).frame
+        nowcast = service.analyse_nowcast(frame, period=period)
     except UserError:
         nowcast = None  # too few dated cases for a nowcast: the curve alone
-    return _figure(build(curve, nowcast, ctx.lang))
+    chart = build(curve.frame, nowcast.frame if nowcast else None, ctx.lang)
+    return _figure(chart, *([nowcast] if nowcast else []), lang=ctx.lang)
 
 
 @router.get("/epi/charts/rt.json")
 def rt_chart(
-    ctx: EpiCtx, start: From = None, end: To = None, window: Annotated[int, Query()] = 7
+    ctx: EpiCtx,
+    start: From = None,
+    end: To = None,
+    window: Annotated[int, Query()] = 7,
+    si_mean: Annotated[float, Query()] = service.SI_MEAN,
+    si_sd: Annotated[float, Query()] = service.SI_SD,
 ) -> Response:
     from kumin.epi.report import rt_chart as build
 
-    frame = service.load_cases(ctx, _date(start), _date(end), purpose="epi rt page")
-    rt = service.analyse_rt(frame, window=window).frame
-    simple = service.analyse_rt(frame, method="simple").frame
-    return _figure(build(rt, ctx.lang, simple))
+    period = service.rt_period(_date(start), _date(end), "cori", window, si_mean, si_sd)
+    period = service.Period(
+        period.start, period.end, max(period.before, service.rt_history("simple")), 0
+    )
+    frame = service.load_period(ctx, period, purpose="epi rt page")
+    rt = service.analyse_rt(frame, window=window, si_mean=si_mean, si_sd=si_sd, period=period)
+    simple = service.analyse_rt(frame, method="simple", period=period)
+    return _figure(build(rt.frame, ctx.lang, simple.frame), rt, simple, lang=ctx.lang)
 
 
 @router.get("/epi/charts/delays.json")
@@ -147,7 +201,8 @@ def delays_chart(ctx: EpiCtx, start: From = None, end: To = None) -> Response:
 
     frame = service.load_cases(ctx, _date(start), _date(end), purpose="epi delays page")
     recent = None if start else service.RECENT_DAYS
-    return _figure(build(service.analyse_delays(frame, recent_days=recent).frame, ctx.lang))
+    result = service.analyse_delays(frame, recent_days=recent)
+    return _figure(build(result.frame, ctx.lang), result, lang=ctx.lang)
 
 
 @router.get("/epi/charts/towns.json")
@@ -159,13 +214,32 @@ def towns_chart(
 ) -> Response:
     from kumin.epi.report import small_multiples
 
-    frame = service.load_cases(ctx, _date(start), _date(end), purpose="epi towns page")
+    period = service.rt_period(_date(start), _date(end), window=14)
+    frame = service.load_period(ctx, period, purpose="epi towns page")
     if metric == "incidence":
-        curve = service.analyse_curve(frame, by="town").frame
+        curve = service.analyse_curve(frame, by="town", period=period).frame
         table = curve.rename({"town": "region"})
         return _json(small_multiples(table, "cases_avg", ctx.lang, band=False))
-    rt = service.analyse_rt(frame, by="town", window=14).frame
-    return _json(small_multiples(rt, "r_median", ctx.lang, band=True))
+    rt = service.analyse_rt(frame, by="town", window=14, period=period)
+    body = small_multiples(rt.frame, "r_median", ctx.lang, band=True)
+    return _json(body | _warnings(rt, ctx.lang))
+
+
+def _warnings(result: service.EpiResult, lang: str) -> dict[str, Any]:
+    from kumin.epi.model_warnings import texts
+
+    notes = texts(result.meta, lang)
+    return {"warnings": notes} if notes else {}
+
+
+@router.get("/epi/delays/table")
+def delays_table(request: Request, ctx: EpiCtx, start: From = None, end: To = None) -> Response:
+    """The fits behind the delays chart: parameters, mean and sd with 95% intervals, AIC
+    (#14); loaded into the page by HTMX, sortable and downloadable like every table."""
+    frame = service.load_cases(ctx, _date(start), _date(end), purpose="epi delays page")
+    recent = None if start else service.RECENT_DAYS
+    result = service.analyse_delays(frame, recent_days=recent)
+    return page(request, "epi/_delays_table.html", rows=result.rows(), meta=result.meta)
 
 
 # -- background jobs ---------------------------------------------------------------------------
@@ -176,7 +250,9 @@ def _start_job(ctx: Ctx, kind: str, form: dict[str, Any]) -> jobs.JobView:
     queue the fit; a worker loads the records as the owner and runs it."""
     if kind not in JOB_KINDS:
         raise NotFound("epi.web.no_job")
-    start, end = _date(form.get("start")), _date(form.get("end"))
+    # the page's form posts start/end; the API takes from/to like every other epi call
+    start = _date(form.get("start") or form.get("from"))
+    end = _date(form.get("end") or form.get("to"))
     params: dict[str, Any] = {
         "start": start.isoformat() if start else None,
         "end": end.isoformat() if end else None,
@@ -210,8 +286,10 @@ def _job_seir(settings, actor, params: dict[str, Any], progress) -> dict[str, An
     )
     return _jsonable(
         {
-            "meta": res.meta,
+            "meta": _meta(res, lang),
+            "warnings": texts(res.meta, lang),
             "rows": res.rows(),
+            **_display(res, lang),
             "figures": {
                 "cases": _plotly(seir_chart(res.extra["total"], lang)),
                 "hospital": _plotly(care_chart(res.extra["care"], "hospital", lang)),
@@ -225,18 +303,21 @@ def _job_rt_infection(settings, actor, params: dict[str, Any], progress) -> dict
     from kumin.core.context import context
     from kumin.epi.report import rt_chart
 
+    lang = actor.lang
     start, end = _date(params.get("start")), _date(params.get("end"))
+    # the period plotted, and the history before it that the estimate needs (#14)
+    period = service.rt_period(start, end, method="infection")
     with context(settings, actor) as ctx:
-        frame = service.load_cases(ctx, start, end, purpose="epi rt page")
-    res = service.analyse_rt(frame, method="infection", progress=progress)
+        frame = service.load_period(ctx, period, purpose="epi rt page")
+    res = service.analyse_rt(frame, method="infection", progress=progress, period=period)
     return _jsonable(
         {
-            "meta": res.meta,
+            "meta": _meta(res, lang),
+            "warnings": texts(res.meta, lang),
             "rows": res.rows()[-14:],
+            **_display(res, lang),
             "figures": {
-                "rt": _plotly(
-                    rt_chart(res.frame, actor.lang, title=_t("epi.fig.rt_infection", actor.lang))
-                )
+                "rt": _plotly(rt_chart(res.frame, lang, title=_t("epi.fig.rt_infection", lang)))
             },
         }
     )
@@ -245,6 +326,34 @@ def _job_rt_infection(settings, actor, params: dict[str, Any], progress) -> dict
 # Aggregates only (no personal values): results are stored in clear.
 jobs.register("epi_seir", "epi.run", _job_seir)
 jobs.register("epi_rt_infection", "epi.run", _job_rt_infection)
+
+
+def texts(meta: dict[str, Any], lang: str) -> list[str]:
+    from kumin.epi.model_warnings import texts as warning_texts
+
+    return warning_texts(meta, lang)
+
+
+def _display(result: service.EpiResult, lang: str) -> dict[str, Any]:
+    """Headings and scenario names of a job's table in the reader's language (the
+    rows keep their code names for the API)."""
+    from kumin.epi.report import column_label, scenario_label
+
+    scenarios = result.frame["scenario"].to_list() if "scenario" in result.frame.columns else []
+    return {
+        "labels": {c: column_label(c, lang) for c in result.frame.columns},
+        "scenarios": {s: scenario_label(s, lang) for s in scenarios},
+    }
+
+
+def _meta(result: service.EpiResult, lang: str | None) -> dict[str, Any]:
+    """A result's facts for JSON: each model warning with its message in ``lang``."""
+    from kumin.epi.model_warnings import for_json
+
+    meta = dict(result.meta)
+    if meta.get("warnings"):
+        meta["warnings"] = for_json(result.meta, lang)
+    return meta
 
 
 def _t(key: str, lang: str) -> str:
@@ -288,8 +397,9 @@ def job_figure(ctx: EpiCtx, job_id: str, name: str) -> Response:
 # -- JSON API ------------------------------------------------------------------------------------
 
 
-def _api(result: service.EpiResult) -> JSONResponse:
-    return _json({"meta": result.meta, "columns": result.frame.columns, "rows": result.rows()})
+def _api(result: service.EpiResult, lang: str | None = None) -> JSONResponse:
+    meta = _meta(result, lang)
+    return _json({"meta": meta, "columns": result.frame.columns, "rows": result.rows()})
 
 
 @api_router.get("/epi/curve")
@@ -301,12 +411,12 @@ def api_curve(
     freq: Annotated[str, Query()] = "day",
     date: Annotated[str, Query()] = "onset",
 ) -> Response:
-    return _api(service.curve(ctx, _date(start), _date(end), by, freq, date))
+    return _api(service.curve(ctx, _date(start), _date(end), by, freq, date), ctx.lang)
 
 
 @api_router.get("/epi/delays")
 def api_delays(ctx: EpiCtx, start: From = None, end: To = None, by: By = None) -> Response:
-    return _api(service.delays(ctx, _date(start), _date(end), by))
+    return _api(service.delays(ctx, _date(start), _date(end), by), ctx.lang)
 
 
 @api_router.get("/epi/nowcast")
@@ -317,7 +427,7 @@ def api_nowcast(
     max_delay: Annotated[int, Query()] = 21,
     as_of: Annotated[str | None, Query()] = None,
 ) -> Response:
-    return _api(service.nowcast(ctx, _date(start), _date(end), max_delay, _date(as_of)))
+    return _api(service.nowcast(ctx, _date(start), _date(end), max_delay, _date(as_of)), ctx.lang)
 
 
 @api_router.get("/epi/rt")
@@ -331,7 +441,9 @@ def api_rt(
     si_mean: Annotated[float, Query()] = service.SI_MEAN,
     si_sd: Annotated[float, Query()] = service.SI_SD,
 ) -> Response:
-    return _api(service.rt(ctx, _date(start), _date(end), by, method, window, si_mean, si_sd))
+    return _api(
+        service.rt(ctx, _date(start), _date(end), by, method, window, si_mean, si_sd), ctx.lang
+    )
 
 
 @api_router.get("/epi/growth")
@@ -342,7 +454,7 @@ def api_growth(
     by: By = None,
     window: Annotated[int, Query()] = 14,
 ) -> Response:
-    return _api(service.growth(ctx, _date(start), _date(end), by, window))
+    return _api(service.growth(ctx, _date(start), _date(end), by, window), ctx.lang)
 
 
 @api_router.get("/epi/backtest")
@@ -353,7 +465,7 @@ def api_backtest(
     max_delay: Annotated[int, Query()] = 14,
     dates: Annotated[int, Query()] = 8,
 ) -> Response:
-    return _api(service.backtest(ctx, _date(start), _date(end), max_delay, dates))
+    return _api(service.backtest(ctx, _date(start), _date(end), max_delay, dates), ctx.lang)
 
 
 @api_router.post("/epi/jobs/{kind}")

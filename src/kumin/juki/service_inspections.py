@@ -618,6 +618,20 @@ def add_training(
     return training_dict(tr)
 
 
+def latest_governance_year(ctx: Ctx, current: int) -> int:
+    """The fiscal year the governance page opens on: the latest one with an audit, a
+    meeting or a training (a ward whose records end earlier, e.g. the demo), else
+    ``current``; never later than ``current``."""
+    ctx.authorize("juki.read")
+    days = [
+        ctx.session.scalar(select(func.max(model.date))) for model in (Audit, Meeting, Training)
+    ]
+    latest = max((d for d in days if d is not None), default=None)
+    if latest is None:
+        return current
+    return min(current, latest.year if latest.month >= 4 else latest.year - 1)
+
+
 def list_trainings(
     ctx: Ctx, start: dt.date | None = None, end: dt.date | None = None
 ) -> list[dict[str, Any]]:

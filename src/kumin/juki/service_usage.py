@@ -14,7 +14,7 @@ import datetime as dt
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from kumin.core.context import Ctx
 from kumin.core.db import utcnow
@@ -717,3 +717,14 @@ def list_usage(
     if terminal_id:
         q = q.where(UsageRecord.terminal_id == terminal_id)
     return [usage_dict(u) for u in ctx.session.scalars(q)]
+
+
+def latest_day(ctx: Ctx, kind: str, on_or_before: dt.date) -> dt.date | None:
+    """The last day up to ``on_or_before`` with a reservation (``kind="reservations"``)
+    or a usage record (``"usage"``): where the pages open when the current week or
+    month has none, e.g. the demo ward's FY2021 (#14)."""
+    ctx.authorize("juki.read")
+    model = {"reservations": Reservation, "usage": UsageRecord}[kind]
+    limit = dt.datetime.combine(on_or_before, dt.time.max)
+    latest = ctx.session.scalar(select(func.max(model.start)).where(model.start <= limit))
+    return latest.date() if latest is not None else None

@@ -281,15 +281,28 @@ def application_review(
     return _back("/juki/applications")
 
 
-def _week(start: str) -> tuple[dt.date, list[dt.date]]:
-    day = _date(start, today())
+def _week(ctx: Ctx, start: str) -> tuple[dt.date, list[dt.date]]:
+    now = today()
+    # no week asked: this week, or the last week with bookings if none are left
+    day = _date(start, now) if start else (_open_on(ctx, "reservations", now) or now)
     monday = day - dt.timedelta(days=day.weekday())
     return monday, [monday + dt.timedelta(days=i) for i in range(7)]
 
 
+def _open_on(ctx: Ctx, kind: str, now: dt.date) -> dt.date | None:
+    """The latest day with records when the current period has none (else ``None``)."""
+    from kumin.juki.service_usage import latest_day
+
+    monday = now - dt.timedelta(days=now.weekday())
+    latest = latest_day(ctx, kind, now + dt.timedelta(days=366))
+    if latest is None or latest >= monday:
+        return None  # something this week or later: today is the right place
+    return latest
+
+
 @router.get("/juki/reservations")
 def reservations_page(request: Request, ctx: Read, week: str = "") -> Response:
-    monday, days = _week(week)
+    monday, days = _week(ctx, week)
     shared = [t for t in service.list_terminals(ctx) if t["reservation_required"]]
     slots = service.list_reservations(ctx, days[0], days[-1])
     grid = {
@@ -335,7 +348,7 @@ def reservation_cancel(ctx: Department, reservation_id: int) -> Response:
 
 @router.get("/juki/usage")
 def usage_page(request: Request, ctx: Read, start: str = "", end: str = "") -> Response:
-    hi = _date(end, today())
+    hi = _date(end, today()) if end else (_open_on(ctx, "usage", today()) or today())
     lo = _date(start, hi - dt.timedelta(days=31))
     rows = service.list_usage(ctx, lo, hi)
     return page(
@@ -378,7 +391,8 @@ def usage_record(
 
 @router.get("/juki/governance")
 def governance_page(request: Request, ctx: Read, fy: int = 0) -> Response:
-    year = fy or (today().year if today().month >= 4 else today().year - 1)
+    current = today().year if today().month >= 4 else today().year - 1
+    year = fy or service.latest_governance_year(ctx, current)
     lo, hi = dt.date(year, 4, 1), dt.date(year + 1, 3, 31)
     return page(
         request,

@@ -278,10 +278,22 @@ def alerts_show(
         return
     console.print(f"[bold]#{row['id']} {t('oplog.rule_name.' + row['rule'])}[/bold]")
     console.print(row["explanation"], highlight=False)
-    for key in ("state", "outcome", "severity", "score", "department", "operator_id"):
-        console.print(f"{key}: {row[key]}", highlight=False)
-    console.print(f"terminal_id: {row['terminal_id']}  subject: {row['subject']}", highlight=False)
-    console.print("evidence: " + json.dumps(row["evidence"], ensure_ascii=False), highlight=False)
+    # labels and values in the reader's language: no code names, no None (#14)
+    outcome = row["outcome"]
+    facts = [
+        ("oplog.web.state", t("oplog.state." + row["state"])),
+        ("oplog.alert_label.outcome", t("oplog.outcome." + outcome) if outcome else "—"),
+        ("oplog.web.severity", t("oplog.severity." + row["severity"])),
+        ("oplog.alert_label.score", row["score"]),
+        ("oplog.report.department", row["department"] or "—"),
+        ("oplog.web.operator", row["operator_id"] or "—"),
+        ("oplog.web.terminal", row["terminal_id"] or "—"),
+        ("oplog.web.subject", row["subject"] or "—"),
+    ]
+    for key, value in facts:
+        console.print(f"{t(key)}: {value}", highlight=False)
+    evidence = json.dumps(row["evidence"], ensure_ascii=False, default=str)
+    console.print(f"{t('oplog.web.evidence')}: {evidence}", highlight=False)
     emit(row["lines"], "table", title=t("oplog.cli.lines"))
     if row["notes"]:
         emit(row["notes"], "table", ["at", "by", "from", "to", "outcome", "text"])

@@ -46,6 +46,7 @@ from kumin.oplog.service_imports import (
     load_events,
 )
 from kumin.oplog.service_reports import (
+    default_period,
     issue_notices,
     list_notices,
     notice_data,
@@ -62,6 +63,7 @@ __all__ = [
     "audit_events",
     "close",
     "count_alerts",
+    "default_period",
     "get_alert",
     "governance",
     "import_log",

@@ -29,6 +29,17 @@ def _bounds(start: dt.date, end: dt.date) -> tuple[dt.datetime, dt.datetime]:
     )
 
 
+def default_period(ctx: Ctx, today: dt.date | None = None) -> tuple[dt.date, dt.date]:
+    """The fiscal year a report opens on: the last complete one, or the latest one
+    with operation-log events if the logs end earlier (e.g. the demo ward)."""
+    today = today or dt.date.today()
+    year = (today.year if today.month >= 4 else today.year - 1) - 1
+    latest = ctx.session.scalar(select(func.max(m.OplogEvent.ts)))
+    if latest is not None:
+        year = min(year, latest.year if latest.month >= 4 else latest.year - 1)
+    return dt.date(year, 4, 1), dt.date(year + 1, 3, 31)
+
+
 def departments(ctx: Ctx) -> dict[str, str]:
     """Department code -> name, from the Juki-net records (no personal data)."""
     from kumin.juki.models import JukiDepartment

@@ -58,14 +58,21 @@ def _date(value: str | None) -> dt.date | None:
         raise UserError("core.cli.bad_date", value=value) from None
 
 
-def _period(start: str | None, end: str | None) -> tuple[dt.date, dt.date]:
-    """The period asked for, else the last complete fiscal year."""
+def _period(ctx: Ctx, start: str | None, end: str | None) -> tuple[dt.date, dt.date]:
+    """The period asked for, else the latest fiscal year with events (#14: never an
+    empty year by default)."""
     lo, hi = _date(start), _date(end)
     if lo and hi:
         return lo, hi
-    today = dt.date.today()
-    fy = (today.year if today.month >= 4 else today.year - 1) - 1
-    return lo or dt.date(fy, 4, 1), hi or dt.date(fy + 1, 3, 31)
+    fy_start, fy_end = service.default_period(ctx)
+    return lo or fy_start, hi or fy_end
+
+
+def _department_names(ctx: Ctx) -> dict[str, str]:
+    """Department code → name, so pages show 課税課 where the logs say D08 (#14)."""
+    from kumin.oplog.service_reports import departments
+
+    return departments(ctx)
 
 
 def _dashboard(ctx: Ctx) -> dict[str, Any]:
@@ -74,6 +81,8 @@ def _dashboard(ctx: Ctx) -> dict[str, Any]:
         "title": t("oplog.web.dashboard_title"),
         "rows": [(t(f"oplog.state.{s}"), f"{counts[s]:,}") for s in m.STATES],
         "href": "/oplog",
+        # an auditor's day starts at the alert queue (#14): this card comes first
+        "first": True,
     }
 
 
@@ -108,6 +117,7 @@ def alerts_page(
         request,
         "oplog/alerts.html",
         alerts=alerts,
+        names=_department_names(ctx),
         counts=service.count_alerts(ctx),
         filters={
             "state": state,
@@ -124,7 +134,8 @@ def alerts_page(
 
 @router.get("/oplog/alerts/{alert_id:int}")
 def alert_page(request: Request, ctx: Triage, alert_id: int) -> Response:
-    return page(request, "oplog/alert.html", a=service.get_alert(ctx, alert_id))
+    alert = service.get_alert(ctx, alert_id)
+    return page(request, "oplog/alert.html", a=alert, names=_department_names(ctx))
 
 
 @router.post("/oplog/alerts/{alert_id:int}/reveal")
@@ -132,7 +143,7 @@ def alert_reveal(
     request: Request, ctx: Triage, alert_id: int, purpose: Annotated[str, Form()] = ""
 ) -> Response:
     shown = service.get_alert(ctx, alert_id, reveal=True, purpose=purpose)
-    return page(request, "oplog/alert.html", a=shown)
+    return page(request, "oplog/alert.html", a=shown, names=_department_names(ctx))
 
 
 def _triage(ctx: Ctx, alert_id: int, step: str, outcome: str, note: str) -> dict[str, Any]:
@@ -296,7 +307,7 @@ def thresholds_set(
 
 @router.get("/oplog/report")
 def report_page(request: Request, ctx: Report, start: str = "", end: str = "") -> Response:
-    lo, hi = _period(start, end)
+    lo, hi = _period(ctx, start, end)
     return page(
         request,
         "oplog/report_page.html",
@@ -315,7 +326,7 @@ def report_download(
     from kumin.reports.render import check_report_format
 
     check_report_format(format, ("html", "pdf", "json"))
-    lo, hi = _period(start, end)
+    lo, hi = _period(ctx, start, end)
     body, name = make_report(ctx, lo, hi, format, lang or None)
     media = {"html": "text/html", "pdf": "application/pdf", "json": "application/json"}[format]
     return Response(
@@ -332,7 +343,7 @@ def notices_issue(
     end: Annotated[str, Form()] = "",
     department: Annotated[str, Form()] = "",
 ) -> Response:
-    lo, hi = _period(start, end)
+    lo, hi = _period(ctx, start, end)
     service.issue_notices(ctx, lo, hi, department or None)
     return RedirectResponse(f"/oplog/report?start={lo}&end={hi}", status_code=303)
 
@@ -423,7 +434,7 @@ def api_suppressions(ctx: Triage) -> Response:
 
 @api_router.get("/oplog/report")
 def api_report(ctx: Report, start: str = "", end: str = "") -> Response:
-    lo, hi = _period(start, end)
+    lo, hi = _period(ctx, start, end)
     return JSONResponse(_jsonable(service.report_data(ctx, lo, hi)))
 
 

@@ -156,8 +156,9 @@ def to_plotly(chart: Chart) -> dict[str, Any]:
         "barmode": "stack" if chart.stacked else "group",
         "shapes": shapes,
         "annotations": annotations,
-        "margin": {"t": 48, "r": 16, "b": 48, "l": 56},
-        "legend": {"orientation": "h"},
+        # the legend sits below the axis title, never over it (#14)
+        "margin": {"t": 48, "r": 16, "b": 96, "l": 56},
+        "legend": {"orientation": "h", "y": -0.2, "yanchor": "top"},
         "font": {"family": "Noto Sans CJK JP, sans-serif"},
     }
     return {"data": data, "layout": layout}

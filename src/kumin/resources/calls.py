@@ -393,9 +393,12 @@ def lead_lag(
         r = float(np.corrcoef(a[ok], b[ok])[0, 1]) if ok.sum() > 10 else float("nan")
         rows.append((lag, r, int(ok.sum())))
     table = pl.DataFrame(rows, schema=["lag", "correlation", "n"], orient="row")
-    best = (
-        table.filter(pl.col("correlation").is_not_nan()).sort("correlation", descending=True).row(0)
-    )
+    found = table.filter(pl.col("correlation").is_not_nan())
+    if found.is_empty():
+        # no lag had enough varying days on both sides (e.g. no cases in the calls'
+        # period): there is no best lag, which is a finding, not a crash (#14 walk)
+        raise DataError("resources.calls.no_overlap")
+    best = found.sort("correlation", descending=True).row(0)
     a = g_calls[max_lag : len(g_calls) - max_lag]
     b = g_cases[max_lag + best[0] : len(g_cases) - max_lag + best[0]]
     return LeadLag(

@@ -28,7 +28,7 @@ def load_demo(ctx: Ctx, seed: int, progress) -> None:
         ctx.settings,
         Actor(DEMO_USERS["epidemiologist"], "epidemiologist", None, None, ctx.lang),
     )
-    task = progress.add_task("resources", total=2)
+    task = progress.add_task("人・金・物 / Resources", total=2)
     with tempfile.TemporaryDirectory(prefix="kumin-demo-resources-") as folder:
         calls_csv = Path(folder) / "call_centre_daily.csv"
         days = write_call_centre_csv(calls_csv, seed=seed)

@@ -278,8 +278,8 @@ def plan_page(request: Request, ctx: CallsRead) -> Response:
         result=result,
         totals=result.totals() if result else None,
         plan_text=report.plan_cost_text(result, ctx.lang) if result else None,
-        days=days[:200],
-        more=max(len(days) - 200, 0),
+        # every day: the table pages, filters and downloads in the browser (#14)
+        days=days,
         error=error,
         centres=service.list_centres(ctx),
         query=_query(**args),

@@ -75,7 +75,7 @@ def create_app(settings: Settings, run_jobs: bool = False) -> FastAPI:
         )
 
     from kumin.domains import import_part
-    from kumin.web import api, auth, ops, pages
+    from kumin.web import api, auth, ops, pages, tables
 
     app.state.routers = []
 
@@ -86,6 +86,7 @@ def create_app(settings: Settings, run_jobs: bool = False) -> FastAPI:
     include(ops.router)
     include(auth.router)
     include(pages.router)
+    include(tables.router)
     include(api.router, "/api/v1")
     for module in import_part("web"):
         if hasattr(module, "router"):

@@ -36,6 +36,7 @@ def dashboard(request: Request, ctx: Annotated[Ctx, _permit("dashboard.view")]) 
 
         if allowed(ctx.actor.role, action):
             cards.append(build(ctx))
+    cards.sort(key=lambda card: not card.get("first"))  # stable: the rest keep their order
     return page(request, "dashboard.html", tiles=nav_for(ctx.actor.role)[1:], cards=cards)
 
 
