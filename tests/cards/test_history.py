@@ -197,3 +197,17 @@ def test_move_in_and_move_out_from_daily_work(cli, users, app_client):
     assert juki["continued_use"]["fy"] == 2  # FY2021: both move-ins
     # on 2022-04-01 the card that stayed is valid, the one that moved out is not
     assert (figures["status_end"]["valid"], figures["status_end"]["operating"]) == (1, 1)
+
+
+def test_cli_synth_cards_writes_a_history_folder_without_an_account(cli, tmp_path):
+    r = cli("synth", "cards", "--out", str(tmp_path / "h"), "--japanese")
+    assert r.exit_code == 0, r.stderr
+    names = sorted(p.name for p in (tmp_path / "h").iterdir())
+    assert names == [
+        f"{n}.csv"
+        for n in sorted(
+            ("cards", "card_events", "certificates", "juki_transactions", "inquiries", "population")
+        )
+    ]
+    head = (tmp_path / "h" / "cards.csv").read_text(encoding="utf-8-sig").splitlines()[0]
+    assert head.startswith("カード番号")
