@@ -31,8 +31,8 @@ def test_japanese_html(ward, cli, tmp_path):
         assert heading in html
     assert html.count("<svg") >= 4  # curve, delays, Rt, SEIR (+ care)
     assert "Cori" in html and "EpiEstim" in html  # what each method is and assumes
-    assert "&lt;5" in html  # a small weekly count suppressed
-    assert "1～4 の件数を「&lt;5」" in html
+    assert '<td class="num">x</td>' in html  # a small weekly count and its complement
+    assert "1～4 の件数と、その件数を合計や他の欄から逆算できないよう" in html
 
     from kumin.core import audit
     from kumin.core.db import session_scope
@@ -58,7 +58,7 @@ def test_english_text():
     html = render_html("epi/report.html", "en", **_empty_context())
     assert "Infectious-disease model analysis report" in html
     assert "Assumes:" in html and "Limitations" in html
-    assert "Public tables show counts from 1 to 4 as &#39;&lt;5&#39;" in html
+    assert "Public tables show counts from 1 to 4, and as many other cells" in html
 
 
 def _empty_context() -> dict:
@@ -80,3 +80,22 @@ def test_refused_and_bad_format(ward, cli):
     assert r.exit_code == 1 and "not allowed" in r.stderr
     r = cli("report", "epi", "--format", "docx", user=ward.by_role["epidemiologist"])
     assert r.exit_code == 1 and "docx" in r.stderr
+
+
+def test_public_tables_of_the_report_resist_the_lp_attacker():
+    """Small cells and their complements are hidden: no hidden count of the report's
+    tables can be narrowed to within the threshold from the total (#15)."""
+    from tests.cases.test_disclosure import _attack
+
+    from kumin.cases.tables import MARKER
+    from kumin.epi.report import _protected
+
+    counts = [130, 2, 44, 61, 9, 1]  # weeks, say: two small cells, one at the edge
+    rows = _protected([{"week": i, "cases": c} for i, c in enumerate(counts)], 5)
+    shown = [r["cases"] for r in rows]
+    assert shown[1] == MARKER and shown[5] == MARKER and shown.count(MARKER) >= 3
+    for low, high in _attack({"weeks": shown}, sum(counts)):
+        assert high - low > 5
+    # a table with one cell below the threshold and nothing to hide it behind
+    (only,) = _protected([{"band": "0-9", "cases": 3}], 5)
+    assert only["cases"] == MARKER

@@ -2,8 +2,9 @@
 
 The chart builders turn the service's frames into :class:`kumin.reports.charts.Chart`
 descriptions, drawn as Plotly in the web pages and as SVG in the report (HTML or
-PDF). The report is in Japanese or English; its public tables suppress small
-cells (1 … ``settings.small_cell`` − 1 shown as ``<n``).
+PDF). The report is in Japanese or English; its public tables hide small cells
+(1 … ``settings.small_cell`` − 1) and the complementary cells that keep them from
+being worked out from the total (:func:`kumin.cases.tables.protect_table`).
 """
 
 from __future__ import annotations
@@ -276,10 +277,16 @@ def small_multiples(
 # -- the report ------------------------------------------------------------------------------
 
 
-def _suppressed(count: int, threshold: int) -> int | str:
-    from kumin.cases.minimise import suppress_count
+def _protected(rows: list[dict[str, Any]], threshold: int) -> list[dict[str, Any]]:
+    """One public table's counts with small cells and their complements hidden
+    (``x``), so that no hidden count can be worked out from the total and the
+    other cells; a table that cannot be protected shows every count as ``x``."""
+    from kumin.cases.tables import MARKER, protect_table
 
-    return suppress_count(int(count), threshold)
+    shown = protect_table([int(r["cases"]) for r in rows], threshold)
+    if shown is None:
+        shown = [MARKER] * len(rows)
+    return [{**r, "cases": c} for r, c in zip(rows, shown, strict=True)]
 
 
 def _quiet(fn, *args, **kwargs):
@@ -346,28 +353,31 @@ def report_context(
     seir, seir_error = _quiet(service.analyse_seir, frame, horizon=42, n_samples=50)
 
     weekly = service.analyse_curve(frame, freq="week").frame
-    week_rows = [
-        {"week": r["week_start"], "cases": _suppressed(r["cases"], small_cell)}
-        for r in weekly.iter_rows(named=True)
-    ]
+    week_rows = _protected(
+        [{"week": r["week_start"], "cases": r["cases"]} for r in weekly.iter_rows(named=True)],
+        small_cell,
+    )
     by_age = _age_order(frame.group_by("age_band").len())
-    age_rows = [
-        {
-            "band": r["age_band"] or t("epi.report.unknown", lang),
-            "cases": _suppressed(r["len"], small_cell),
-        }
-        for r in by_age.iter_rows(named=True)
-    ]
+    age_rows = _protected(
+        [
+            {"band": r["age_band"] or t("epi.report.unknown", lang), "cases": r["len"]}
+            for r in by_age.iter_rows(named=True)
+        ],
+        small_cell,
+    )
     by_care = frame.group_by("care_setting").len().sort("care_setting", nulls_last=True)
-    care_rows = [
-        {
-            "setting": t("epi.care." + r["care_setting"], lang)
-            if r["care_setting"]
-            else t("epi.report.unknown", lang),
-            "cases": _suppressed(r["len"], small_cell),
-        }
-        for r in by_care.iter_rows(named=True)
-    ]
+    care_rows = _protected(
+        [
+            {
+                "setting": t("epi.care." + r["care_setting"], lang)
+                if r["care_setting"]
+                else t("epi.report.unknown", lang),
+                "cases": r["len"],
+            }
+            for r in by_care.iter_rows(named=True)
+        ],
+        small_cell,
+    )
     rt_recent = []
     if rt is not None:
         recent = rt.frame.drop_nulls("r_median").tail(28).gather_every(7)
