@@ -12,6 +12,7 @@ transaction, so the page (on any web worker) can poll its progress.
 from __future__ import annotations
 
 import datetime as dt
+import re
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Body, Depends, File, Form, Request, UploadFile
@@ -203,6 +204,19 @@ def suppression_lift(
 # --- files, scan ---------------------------------------------------------------------------
 
 
+def _profiles(lang: str) -> list[dict[str, str]]:
+    """The profiles for the upload form, labelled by their description in the
+    reader's language (the part before or after " / ")."""
+    from kumin.oplog.profiles import load_profile
+
+    out = []
+    for name in list_profiles():
+        parts = [p.strip() for p in re.split(r"\s*/\s+", load_profile(name).description)]
+        label = (parts[-1] if lang == "en" else parts[0]) if parts[0] else name
+        out.append({"name": name, "label": label})
+    return out
+
+
 @router.get("/oplog/files")
 def files_page(request: Request, ctx: Import) -> Response:
     return page(
@@ -210,7 +224,7 @@ def files_page(request: Request, ctx: Import) -> Response:
         "oplog/files.html",
         files=service.list_files(ctx),
         result=None,
-        profiles=list_profiles(),
+        profiles=_profiles(ctx.lang),
     )
 
 
@@ -233,7 +247,7 @@ def files_upload(
         "oplog/files.html",
         files=service.list_files(ctx),
         result=result,
-        profiles=list_profiles(),
+        profiles=_profiles(ctx.lang),
     )
 
 

@@ -71,7 +71,12 @@ def write_national_snapshots(root: Path, seed: int = 0) -> Path:
     rng = np.random.default_rng(seed)
     factors = rng.uniform(0.75, 1.2, len(MUNICIPALITIES))
     ward_population = next(p for *_, c, p in MUNICIPALITIES if code6(c) == SETAGAYA)
-    header = [*list(COLUMNS.values())[:-1], "人口算出基準日", "交付件数基準日", COLUMNS["code"]]
+    header = [
+        *(COLUMNS[k] for k in ("date", "pref", "municipality", "population", "cards", "rate")),
+        COLUMNS["population_date"],
+        "交付件数基準日",
+        COLUMNS["code"],
+    ]
     for text, ward_cards in _SETAGAYA_ISSUED:
         day = dt.date.fromisoformat(text)
         if day < FIRST:
