@@ -134,7 +134,11 @@ async def sign_in(client, stats: Stats, account: str, password: str) -> str | No
     )
     if r is None or r.status_code != 303:
         return None
-    page = await client.get("/account")
+    try:
+        page = await client.get("/account")
+    except Exception as exc:  # noqa: BLE001 - counted, the user gives up
+        stats.add("login", 0.0, False, type(exc).__name__)
+        return None
     found = re.search(r'name="csrf-token" content="([^"]+)"', page.text)
     return found.group(1) if found else None
 
@@ -212,7 +216,7 @@ async def ledger(urls: list[str], password: str, stats: Stats) -> dict:
     """Every job the driver started exists for its owner and has its audit entry."""
     import httpx
 
-    lost, missing_audit = [], []
+    lost, missing_audit, audit_status = [], [], 0
     async with httpx.AsyncClient(base_url=urls[0], timeout=120) as epi:
         await sign_in(epi, Stats(), ACCOUNTS["epidemiologist"], password)
         for _account, job_id, _url in stats.jobs:
@@ -222,12 +226,14 @@ async def ledger(urls: list[str], password: str, stats: Stats) -> dict:
     async with httpx.AsyncClient(base_url=urls[-1], timeout=300) as aud:
         await sign_in(aud, Stats(), ACCOUNTS["auditor"], password)
         r = await aud.get("/api/v1/audit", params={"action": "jobs.submit", "limit": 1000000})
+        audit_status = r.status_code
         objects = {row["object"] for row in r.json()} if r.status_code == 200 else set()
         missing_audit = [j for _a, j, _u in stats.jobs if f"job:{j}" not in objects]
     return {
         "writes": len(stats.jobs),
         "lost_writes": len(lost),
         "writes_without_audit_entry": len(missing_audit),
+        "audit_query_status": audit_status,
     }
 
 

@@ -208,3 +208,36 @@ def test_a_request_that_met_a_locked_sqlite_is_run_again(tmp_path):
     assert r.status_code == 200 and attempts == [b"payload", b"payload"]
     engine.dispose()
     holder.close()
+
+
+def test_sqlite_writers_are_served_in_arrival_order():
+    """The in-process writer queue hands the lock over first come, first served."""
+    import threading
+    import time
+
+    from kumin.core.db import FairLock
+
+    gate, order = FairLock(), []
+    assert gate.acquire(1)
+
+    def writer(name):
+        assert gate.acquire(10)
+        order.append(name)
+        gate.release()
+
+    threads = []
+    for name in "abcde":
+        th = threading.Thread(target=writer, args=(name,))
+        th.start()
+        threads.append(th)
+        while len(gate._waiters) < len(threads):  # queued before the next one arrives
+            time.sleep(0.001)
+    gate.release()
+    for th in threads:
+        th.join()
+    assert order == list("abcde")
+    assert gate.acquire(0)  # free again
+    gate.release()
+    holder = FairLock()
+    holder.acquire(1)
+    assert holder.acquire(0.05) is False  # a bounded wait gives up

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import os
 import threading
+from collections import deque
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
@@ -90,7 +91,38 @@ _GATE_WAIT = 30.0
 _GATE_KEY = "kumin_write_gate"
 
 
-def _sqlite_begin_gated(gate: threading.Lock):
+class FairLock:
+    """A lock handed to waiters in arrival order (``threading.Lock`` may starve one)."""
+
+    def __init__(self) -> None:
+        self._mutex = threading.Lock()
+        self._waiters: deque[threading.Event] = deque()
+        self._owned = False
+
+    def acquire(self, timeout: float) -> bool:
+        with self._mutex:
+            if not self._owned and not self._waiters:
+                self._owned = True
+                return True
+            turn = threading.Event()
+            self._waiters.append(turn)
+        if turn.wait(timeout):
+            return True
+        with self._mutex:
+            if turn.is_set():  # handed over just as the wait ended
+                return True
+            self._waiters.remove(turn)
+            return False
+
+    def release(self) -> None:
+        with self._mutex:
+            if self._waiters:
+                self._waiters.popleft().set()  # ownership passes directly
+            else:
+                self._owned = False
+
+
+def _sqlite_begin_gated(gate: FairLock):
     def begin(conn) -> None:
         owned = gate.acquire(timeout=_GATE_WAIT)
         try:
@@ -130,9 +162,12 @@ def get_engine(settings: Settings) -> Engine:
     if engine is None:
         if url.startswith("sqlite"):
             _private_sqlite_file(url)
-            engine = create_engine(url)
+            # Connections to a file are cheap, and writers queue on the gate below:
+            # enough of them that a request never waits for the pool (uvicorn's
+            # thread pool runs up to 40 requests at once), where it would fail.
+            engine = create_engine(url, pool_size=10, max_overflow=40, pool_timeout=120)
             event.listen(engine, "connect", _sqlite_pragmas)
-            event.listen(engine, "begin", _sqlite_begin_gated(threading.Lock()))
+            event.listen(engine, "begin", _sqlite_begin_gated(FairLock()))
             event.listen(engine, "commit", _on_end)
             event.listen(engine, "rollback", _on_end)
             event.listen(engine.pool, "reset", _on_reset)

@@ -15,6 +15,7 @@ from fastapi.responses import FileResponse, JSONResponse, RedirectResponse, Resp
 from fastapi.routing import APIRoute
 from fastapi.staticfiles import StaticFiles
 from sqlalchemy.exc import DBAPIError
+from sqlalchemy.exc import TimeoutError as SATimeoutError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from kumin import __version__
@@ -24,6 +25,9 @@ from kumin.errors import KuminError
 from kumin.web.deps import NeedsLogin, request_lang
 from kumin.web.limits import UploadLimit
 from kumin.web.render import page
+
+# requests served at once on SQLite (one writer at a time anyway); see OpsMiddleware
+SQLITE_CONCURRENCY = 8
 
 CSP = (
     "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; "
@@ -61,7 +65,9 @@ def create_app(settings: Settings, run_jobs: bool = False) -> FastAPI:
     from kumin.web.ops import OpsMiddleware
 
     # Outermost of ours: every attempt of a retried request runs the middleware above.
-    app.add_middleware(OpsMiddleware)
+    app.add_middleware(
+        OpsMiddleware, concurrency=SQLITE_CONCURRENCY if settings.is_sqlite else None
+    )
 
     static = resources.files("kumin") / "web" / "static"
     app.mount("/static", StaticFiles(directory=str(static)), name="static")
@@ -211,6 +217,15 @@ def _install_error_handlers(app: FastAPI) -> None:
         if _wants_json(request):
             body = error_body("unavailable", message)
             return JSONResponse(body, status_code=503, headers=headers)
+        return page(request, "error.html", status_code=503, message=message, status=503)
+
+    @app.exception_handler(SATimeoutError)
+    async def pool_exhausted(request: Request, exc: SATimeoutError) -> Response:
+        # every pooled connection stayed busy: temporary, like a database restart
+        message = t("core.web.unavailable")
+        if _wants_json(request):
+            body = error_body("unavailable", message)
+            return JSONResponse(body, status_code=503, headers={"Retry-After": "5"})
         return page(request, "error.html", status_code=503, message=message, status=503)
 
     @app.exception_handler(Exception)

@@ -83,8 +83,13 @@ def is_unavailable(exc: BaseException) -> bool:
 class OpsMiddleware:
     """Pure ASGI: request id, JSON access log, and replay of a lost database race."""
 
-    def __init__(self, app):
+    def __init__(self, app, concurrency: int | None = None):
         self.app = app
+        # SQLite: requests past the first few wait here, in the event loop, not in
+        # the thread pool. Otherwise the threads fill up with requests waiting for
+        # the write lock while its holder waits for a thread to finish: a stall
+        # broken only by timeouts.
+        self.admit = anyio.Semaphore(concurrency) if concurrency else None
 
     async def __call__(self, scope, receive, send):
         if scope["type"] != "http":
@@ -107,6 +112,8 @@ class OpsMiddleware:
             await send(message)
 
         attempt = 0
+        if self.admit is not None:
+            await self.admit.acquire()
         try:
             while True:
                 replay = _replayer(messages, receive)
@@ -125,6 +132,8 @@ class OpsMiddleware:
                     attempt += 1
                     await anyio.sleep(0.05 * 2**attempt)
         finally:
+            if self.admit is not None:
+                self.admit.release()
             route = _route_template(scope)
             access_log.info(
                 "request",
