@@ -9,7 +9,7 @@
 | KUMIN_SECURE_COOKIES | auto | Secure cookies: 1, 0, or auto (only over HTTPS) |
 | KUMIN_PROFILE_DIR | (none) | extra folder of user-defined import profiles |
 | KUMIN_USER / KUMIN_PASSWORD / KUMIN_OTP | (none) | the CLI's account, for scripts |
-| KUMIN_SMALL_CELL | 5 | counts below this (and above 0) are shown as "<5" in public tables |
+| KUMIN_SMALL_CELL | 5 | counts below this (and above 0), and their complements, are shown as "x" in public tables |
 | KUMIN_UPLOAD_LIMIT_MB | 100 | largest request (uploaded file) the web app accepts, in MB |
 | KUMIN_AUDIT_CHECKPOINTS | kumin.checkpoints beside the key file | append-only file of audit-chain checkpoints |
 | KUMIN_INLINE_JOBS | 1 | each web process also runs background jobs (0: leave them to ``kumin worker``) |
