@@ -3,6 +3,7 @@
 
 COMMANDS = {
     "calls import": (["calls.csv"], "calls.manage"),
+    "calls cases-import": (["cases.csv", "--centre", "tokyo_call_centre"], "calls.manage"),
     "calls summary": ([], "calls.read"),
     "calls staffing": (
         [

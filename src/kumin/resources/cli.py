@@ -38,6 +38,21 @@ TO = typer.Option(None, "--to", help="終了日 / last day (YYYY-MM-DD)")
 ENCODING = typer.Option("auto", "--encoding", help="auto, utf-8, cp932")
 
 
+@calls_app.command("cases-import")
+def calls_cases_import(
+    file: Path = typer.Argument(..., help="CSV / xlsx (date,cases)"),
+    centre: str = typer.Option(..., "--centre", help="センター名 / centre name"),
+    encoding: str = ENCODING,
+) -> None:
+    """センターが対応する地域の日別症例数を取り込む（先行・遅行の比較相手）
+    / Import the daily cases of the area a centre serves (its lead/lag partner)."""
+    from kumin.resources import service
+
+    with cli_ctx("calls.manage") as ctx:
+        result = service.import_centre_cases(ctx, file, centre, encoding)
+    say("resources.calls.cases_imported", centre=result.name, rows=result.rows)
+
+
 @calls_app.command("import")
 def calls_import(
     file: Path = typer.Argument(..., help="CSV / xlsx"),

@@ -66,3 +66,18 @@ CALL_VALUE_COLUMNS = (
     "mean_handle_seconds",
     "cost_yen",
 )
+
+
+class CentreCases(Base):
+    """A day of the case series one call centre's demand follows (the cases of the
+    area it serves); the ward's own centre uses the ward's notifications instead."""
+
+    __tablename__ = "resources_centre_cases"
+    __table_args__ = (
+        UniqueConstraint("centre", "date", name="uq_resources_centre_cases_centre_date"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    centre: Mapped[str] = mapped_column(String(100), index=True)
+    date: Mapped[date] = mapped_column(Date)
+    cases: Mapped[int] = mapped_column(Integer)

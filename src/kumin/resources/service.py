@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any
 
 import polars as pl
-from sqlalchemy import insert, inspect, select, update
+from sqlalchemy import delete, insert, inspect, select, update
 
 from kumin.core.context import Ctx
 from kumin.core.db import utcnow
@@ -40,7 +40,7 @@ from kumin.resources.calls import (
     parse_tokyo_calls,
     summarise_period,
 )
-from kumin.resources.models import CALL_VALUE_COLUMNS, WARD_CENTRE, CallDay
+from kumin.resources.models import CALL_VALUE_COLUMNS, WARD_CENTRE, CallDay, CentreCases
 from kumin.resources.profiles import Column, Profile
 
 Progress = Callable[[int, int], None] | None
@@ -320,6 +320,56 @@ def case_counts(ctx: Ctx, start: dt.date | None = None, end: dt.date | None = No
     return empty
 
 
+def import_centre_cases(
+    ctx: Ctx,
+    path: str | os.PathLike[str],
+    centre: str,
+    encoding: str = "auto",
+    display_name: str | None = None,
+) -> ImportResult:
+    """The daily case series one centre's demand follows (``date,cases``), all or
+    nothing; the centre's stored series is replaced on the file's dates."""
+    from kumin.resources.profiles import parse_table
+
+    ctx.authorize("calls.manage")
+    centre = check_name(centre, "centre")
+    table = open_table(path, encoding, display_name)
+    frame, _ = parse_table(table, "centre_cases")
+    lo, hi = frame["date"].min(), frame["date"].max()
+    ctx.session.execute(
+        delete(CentreCases).where(
+            CentreCases.centre == centre, CentreCases.date >= lo, CentreCases.date <= hi
+        )
+    )
+    ctx.session.add_all(
+        CentreCases(centre=centre, date=r["date"], cases=r["cases"])
+        for r in frame.iter_rows(named=True)
+    )
+    ctx.session.flush()
+    ctx.audit("calls.cases_import", f"centre:{centre}", rows=frame.height, file=table.path.name)
+    return ImportResult(centre, "centre_cases", frame.height, frame.height, 0, 0, lo, hi)
+
+
+def centre_case_counts(ctx: Ctx, centre: str) -> pl.DataFrame:
+    """The cases a centre's calls are compared with (``date, cases``): its own
+    imported series; for the ward's centre without one, the ward's notifications.
+    Another centre without a series gets none: comparing Tokyo's centre with the
+    ward's cases would say little about either (#13)."""
+    rows = ctx.session.execute(
+        select(CentreCases.date, CentreCases.cases)
+        .where(CentreCases.centre == centre)
+        .order_by(CentreCases.date)
+    ).all()
+    if rows:
+        return pl.DataFrame(
+            {"date": [r[0] for r in rows], "cases": [int(r[1]) for r in rows]},
+            schema={"date": pl.Date, "cases": pl.Int64},
+        )
+    if centre == WARD_CENTRE:
+        return case_counts(ctx)
+    return pl.DataFrame(schema={"date": pl.Date, "cases": pl.Int64})
+
+
 # ---------------------------------------------------------------- summary
 
 
@@ -399,9 +449,9 @@ def calls_summary(
     """
     ctx.authorize("calls.read")
     centres = [centre] if centre else [c["centre"] for c in list_centres(ctx)]
-    cases = case_counts(ctx)
     out = []
     for name in centres:
+        cases = centre_case_counts(ctx, name)
         frame = call_frame(ctx, name, start, end)
         if frame.height == 0:
             continue
@@ -426,7 +476,11 @@ def calls_summary(
                 # in the centre's period): the core finds no best lag.
                 lead_note = "resources.calls.no_overlap"
         else:
-            lead_note = "resources.calls.no_cases"
+            lead_note = (
+                "resources.calls.no_cases"
+                if name == WARD_CENTRE
+                else "resources.calls.no_centre_cases"
+            )
         out.append(
             CentreSummary(name, summary, effect, effect_note, lead, lead_note, load, saturation)
         )
