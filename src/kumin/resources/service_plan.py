@@ -37,7 +37,7 @@ from kumin.resources.queueing import StaffingAnswer, check_number, min_agents
 from kumin.resources.service import (
     CASE_FORECAST,
     call_frame,
-    case_counts,
+    centre_case_counts,
     open_table,
     with_path,
 )
@@ -264,7 +264,7 @@ def calls_plan(
         source = table.path.name
         cases_ahead, _ = parse_table(table, CASE_FORECAST)
         history = call_frame(ctx, centre).select("date", "calls_received")
-        reported = case_counts(ctx)
+        reported = centre_case_counts(ctx, centre)  # the cases of the area it serves
         try:
             predicted = call_forecast_from_cases(cases_ahead, history, reported, form=FORECAST_FORM)
         except DataError as exc:
@@ -407,7 +407,7 @@ def calls_backtest(
     """
     ctx.authorize("calls.read")
     calls = call_frame(ctx, centre).select("date", "calls_received")
-    cases = case_counts(ctx)
+    cases = centre_case_counts(ctx, centre)
     if calls.height == 0 or cases.height == 0:
         raise DataError("resources.no_rows")
     return backtest_calls(calls, cases, start or BACKTEST_FROM, end, form=FORECAST_FORM)
