@@ -59,7 +59,9 @@ def test_findings_follow_the_data(loaded):
 
     import openpyxl
 
-    book = openpyxl.load_workbook(io.BytesIO(report.evaluation_xlsx(ev)))
+    from kumin.resources.report_xlsx import evaluation_xlsx
+
+    book = openpyxl.load_workbook(io.BytesIO(evaluation_xlsx(ev)))
     assert book.sheetnames[:4] == ["Findings", "Days", "Plan by day", "Plan by week"]
     assert "Continuity" in book.sheetnames
     plan = list(book["Plan by day"].values)
@@ -98,6 +100,15 @@ def test_epidemic_section_from_notification_records(loaded, tmp_path):
     assert ev.findings[0][0].startswith(f"{in_window:,} cases were reported")
     assert ward.lead_lag is not None and ward.lead_lag_note is None
     assert abs(ward.lead_lag.best_lag) <= 21
+    # what the next wave would need: the largest 8 weeks replayed after the data
+    wave = ev.next_wave
+    assert wave is not None and wave.plan.scenario["days"].sum() == 56
+    # the replayed cases start the day after the data; calls lead or follow them by the lag
+    first = wave.plan.plan.by_day["date"].min()
+    assert abs((first - (end + dt.timedelta(days=1))).days) <= 21
+    totals = wave.totals()
+    assert totals["person_days_low"] <= totals["person_days"] <= totals["person_days_high"]
+    assert any(text.startswith("If a wave like the largest so far") for text, _ in ev.findings)
     # A case forecast becomes a call forecast, then a staffing plan.
     forecast = tmp_path / "case_forecast.csv"
     forecast.write_text(

@@ -361,6 +361,7 @@ class Evaluation:
     calibration: pl.DataFrame | None = None
     plan: PlanResult | None = None
     backtest: Any = None  # kumin.resources.backtest.Backtest, when cases exist
+    next_wave: Any = None  # NextWave: the largest wave so far, replayed after the data
     continuity: ContinuityAssessment | None = None
     counts: pl.DataFrame | None = None
     findings: list[tuple[str, bool]] = field(default_factory=list)  # (text, is_warning)
@@ -481,6 +482,10 @@ def evaluation(
             ev.backtest = calls_backtest(ctx, WARD_CENTRE, start=BACKTEST_FROM, end=end)
         except (KuminError, ValueError):
             ev.backtest = None
+    if ev.epidemic is not None and ward.height and has_staffing(ward):
+        from kumin.resources.next_wave import next_wave
+
+        ev.next_wave = next_wave(ctx, ev.epidemic, ward)
     try:
         ev.continuity = assess(ctx, baseline_end, crisis_end=_month(end))
         ev.counts = service_counts_frame(ctx)
@@ -600,6 +605,26 @@ def findings(ev: Evaluation) -> list[tuple[str, bool]]:
                 d["coverage_95"] < 0.85,
             )
         )
+    if ev.next_wave is not None and ev.next_wave.totals():
+        w, tot = ev.next_wave, ev.next_wave.totals()
+        out.append(
+            (
+                t(
+                    "resources.evaluation.finding_next_wave",
+                    lang,
+                    wave_start=w.wave_start.isoformat(),
+                    wave_cases=f"{w.wave_cases:,}",
+                    person_days=f"{tot['person_days']:,.0f}",
+                    low=f"{tot['person_days_low']:,.0f}",
+                    high=f"{tot['person_days_high']:,.0f}",
+                    peak=f"{tot['peak']:,.0f}",
+                    cost=f"{tot['cost']:,.0f}",
+                    cost_low=f"{tot['cost_low']:,.0f}",
+                    cost_high=f"{tot['cost_high']:,.0f}",
+                ),
+                False,
+            )
+        )
     if ev.calibration is not None and ev.calibration.height:
         worst = ev.calibration.sort("service_level_deployed", nulls_last=True).row(0, named=True)
         if worst["service_level_deployed"] is not None:
@@ -714,6 +739,8 @@ def render_evaluation(
 
     ev = evaluation(ctx, start, end, lang)
     if fmt == "xlsx":
+        from kumin.resources.report_xlsx import evaluation_xlsx
+
         data = evaluation_xlsx(ev)
         _audit_evaluation(ctx, fmt, ev.lang, start, end)
         return data
@@ -743,50 +770,3 @@ def _audit_evaluation(
         start=start.isoformat() if start else None,
         end=end.isoformat() if end else None,
     )
-
-
-def evaluation_xlsx(ev: Evaluation) -> bytes:
-    """The report's figures as a workbook a manager can re-tabulate: the findings,
-    the ward's days, the plan by day and by week, the continuity verdicts and the
-    call forecast's backtest, one sheet each (sheets without data are left out)."""
-    from kumin.core.tabular import xlsx_book
-
-    lang = ev.lang
-
-    def frame_sheet(key: str, frame: pl.DataFrame | None) -> list:
-        if frame is None or frame.height == 0:
-            return []
-        return [(t(f"resources.xlsx.{key}", lang), frame.columns, frame.iter_rows())]
-
-    sheets: list = [
-        (
-            t("resources.xlsx.findings", lang),
-            [t("resources.xlsx.finding", lang), t("resources.xlsx.warning", lang)],
-            [(text, "!" if warn else "") for text, warn in ev.findings],
-        )
-    ]
-    sheets += frame_sheet("days", ev.ward)
-    if ev.plan is not None:
-        sheets += frame_sheet("plan_days", ev.plan.plan.by_day)
-        sheets += frame_sheet("plan_weeks", ev.plan.plan.by_week)
-        sheets += frame_sheet("scenario", ev.plan.scenario)
-    if ev.continuity is not None:
-        columns = ["service", "verdict", "shortfall", "shortfall_low", "shortfall_high"]
-        columns += ["p_value", "trend_sensitive", "disrupted_months"]
-        rows = [
-            (
-                service_label(v.service, lang),
-                t(f"resources.verdict.{v.verdict}", lang),
-                round(v.shortfall, 1),
-                round(v.shortfall_low, 1),
-                round(v.shortfall_high, 1),
-                round(v.p_value, 4),
-                v.trend_sensitive,
-                ", ".join(f"{m:%Y-%m}" for m in v.disrupted_months),
-            )
-            for v in ev.continuity.verdicts
-        ]
-        sheets.append((t("resources.xlsx.continuity", lang), columns, rows))
-    if ev.backtest is not None:
-        sheets += frame_sheet("backtest", ev.backtest.days)
-    return xlsx_book(sheets)
