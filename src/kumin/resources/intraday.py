@@ -20,6 +20,7 @@ import polars as pl
 
 from kumin.core.tabular import Table
 from kumin.errors import DataError, ParameterError, Problem
+from kumin.resources.calls import DEFAULT_HOURLY_SHARES
 from kumin.resources.profiles import Column, Profile, parse_table
 
 INTERVALS = (15, 30, 60)
@@ -28,18 +29,9 @@ DEFAULT_CLOSES = "18:00"
 # A weekday with fewer days than this takes the pooled profile of all days.
 MIN_DAYS_PER_WEEKDAY = 4
 
-# Share of a day's calls in each hour for a line open 9:00-18:00 (the fallback).
-FALLBACK_HOURLY_SHARES: dict[int, float] = {
-    9: 0.13,
-    10: 0.15,
-    11: 0.13,
-    12: 0.08,
-    13: 0.12,
-    14: 0.11,
-    15: 0.10,
-    16: 0.10,
-    17: 0.08,
-}
+# Share of a day's calls in each hour for a line open 9:00-18:00 (the fallback):
+# the same shape the queueing calibration assumes.
+FALLBACK_HOURLY_SHARES = DEFAULT_HOURLY_SHARES
 
 _TIME = re.compile(r"\s*(\d{1,2})\s*[:：時]\s*(\d{2})\s*(?::\d{2})?\s*分?\s*")
 
