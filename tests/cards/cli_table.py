@@ -31,6 +31,7 @@ COMMANDS: dict[str, tuple[list[str], str | None]] = {
     "cards resume": (["1"], "cards.manage"),
     "cards revoke": (["1", "--reason", "death"], "cards.manage"),
     "cards certificate": (["1", "--type", "signature", "--action", "new"], "cards.manage"),
+    "cards windows": (["--date", "2021-06-19"], "cards.read"),
     "cards windows calendar": (["--date", "2021-06-19"], "cards.read"),
     "cards windows list": ([], "cards.read"),
     "cards windows import": (["windows.csv"], "cards.manage"),
@@ -42,4 +43,7 @@ COMMANDS: dict[str, tuple[list[str], str | None]] = {
     "cards national import": (["no-such-dir"], "cards.national"),
     "cards national show": ([], "cards.national"),
     "report security": (["--fy", "2021", "--format", "json"], "security.report"),
+    "report security status": (["--fy", "2021"], "security.report"),
+    "report security publish": (["--fy", "2021"], "security.publish"),
+    "report security reopen": (["--fy", "2021", "--reason", "test"], "security.reopen"),
 }

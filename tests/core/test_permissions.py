@@ -147,6 +147,8 @@ def _cli_paths() -> list[str]:
 
     def walk(cmd, prefix):
         if hasattr(cmd, "list_commands"):  # a group (Typer vendors its own click)
+            if getattr(cmd, "invoke_without_command", False):  # runs on its own too
+                paths.append(prefix)
             for name, sub in cmd.commands.items():
                 walk(sub, f"{prefix} {name}".strip())
         else:

@@ -574,7 +574,8 @@ def national_show(
 
 
 def security_cmd(
-    fy: int = typer.Option(..., "--fy", help="年度（2021 = 令和3年度） / fiscal year"),
+    typer_ctx: typer.Context,
+    fy: int = typer.Option(None, "--fy", help="年度（2021 = 令和3年度） / fiscal year"),
     fmt: str = typer.Option("html", "--format", help="html, pdf, json, csv, xlsx"),
     lang: str = typer.Option(None, "--lang", help="ja, en (既定: KUMIN_LANG)"),
     out: Path = typer.Option(None, "--out", help="出力ファイル / output file"),
@@ -583,7 +584,12 @@ def security_cmd(
     / The yearly security-status report (sections 1(2), 3, 4 and those of other domains)."""
     from kumin.cards.report import FORMATS, make_security_report
     from kumin.core.tabular import write_output
+    from kumin.errors import UsageError
 
+    if typer_ctx.invoked_subcommand is not None:  # publish, reopen, status
+        return
+    if fy is None:
+        raise UsageError("closures.cli.need_fy")
     check_format(fmt, FORMATS)
     with cli_ctx("security.report") as ctx:
         body, _media, name = make_security_report(ctx, fy, fmt, lang)
@@ -631,4 +637,12 @@ def register(app: typer.Typer) -> None:
     from kumin.cases.cli import synth_app
 
     synth_app.command("cards")(synth_cards_cmd)
-    report_app.command("security")(security_cmd)
+    from kumin.reports import publication_cli
+
+    # `kumin report security --fy N` makes the report; its subcommands close the year
+    security_app = typer.Typer(help="セキュリティ対策の実施状況（報告書） / The security report")
+    security_app.callback(invoke_without_command=True)(security_cmd)
+    security_app.command("publish")(publication_cli.publish_cmd)
+    security_app.command("reopen")(publication_cli.reopen_cmd)
+    security_app.command("status")(publication_cli.status_cmd)
+    report_app.add_typer(security_app, name="security")

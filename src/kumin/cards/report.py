@@ -119,9 +119,13 @@ class SecurityReport:
     label_ja: str
     label_en: str
     sections: list[ReportSection]
+    #: the year's publications and re-openings (kumin.reports.publication), if any
+    publication: dict[str, Any] | None = None
+    #: cells and lines where today's data differ from the latest publication
+    differences: list[dict[str, str]] = field(default_factory=list)
 
     def to_dict(self) -> dict[str, Any]:
-        return {
+        out = {
             "report": "security",
             "fy": self.fy,
             "label_ja": self.label_ja,
@@ -130,6 +134,10 @@ class SecurityReport:
             "lang": self.lang,
             "sections": [s.to_dict() for s in self.sections],
         }
+        if self.publication is not None:
+            out["publication"] = self.publication
+            out["differences"] = self.differences
+        return out
 
 
 # --- the card domain's sections ---------------------------------------------------------
@@ -329,9 +337,14 @@ def security_report(
     ctx.authorize("security.report")
     year = fiscal_year(fy)
     lang = normalise_lang(lang or ctx.lang)
+    publication, differences = None, []
     if providers is None:
+        from kumin.reports.publication import attach
+
         _load_providers()
         sections = _stored_sections(ctx, year, lang)
+        # a published year shows what was published, and what changed since
+        sections, publication, differences = attach(ctx, year.year, lang, sections)
     else:
         sections = [s for provider in providers for s in provider(ctx, year.year, lang)]
         sections.sort(key=ReportSection.sort_key)
@@ -343,6 +356,8 @@ def security_report(
         label_ja=year.label("ja"),
         label_en=year.label("en"),
         sections=sections,
+        publication=publication,
+        differences=differences,
     )
 
 

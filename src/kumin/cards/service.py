@@ -46,6 +46,7 @@ from kumin.cards.workflow import (
     Step,
     StepRecord,
 )
+from kumin.core import closures
 from kumin.core.context import Ctx
 from kumin.core.i18n import t
 from kumin.errors import NotFound, ParameterError, StateError
@@ -58,6 +59,12 @@ def now() -> dt.datetime:
 
 def today() -> dt.date:
     return now().date()
+
+
+def _recordable(ctx: Ctx, at: dt.date | dt.datetime) -> None:
+    """A record dated ``at``: not in the future, not in a closed fiscal year."""
+    closures.ensure_not_future(at, now())
+    closures.ensure_open(ctx.session, at)
 
 
 # --- residents ---------------------------------------------------------------------
@@ -243,8 +250,9 @@ def _new_card_id(ctx: Ctx) -> int:
 
 
 def _check_window(
-    ctx: Ctx, code: str, day: dt.date, method: Method, windows: Sequence[Window] | None = None
+    ctx: Ctx, code: str, at: dt.datetime, method: Method, windows: Sequence[Window] | None = None
 ) -> None:
+    """The window exists, handles ``method`` and is open at ``at`` (day and hours)."""
     from kumin.cards.service_records import windows as stored_windows
 
     by_code = {w.code: w for w in (windows if windows is not None else stored_windows(ctx))}
@@ -253,8 +261,19 @@ def _check_window(
         raise NotFound("cards.service.no_window", window=code)
     if method not in w.methods:
         raise StateError("cards.service.window_method", window=code, method=method.code_ja)
-    if not w.is_open(day):
+    day = at.date()
+    hours = w.hours_on(day)
+    if hours is None:
         raise StateError("cards.service.window_closed", window=code, date=day.isoformat())
+    # a window takes people until it closes; a time exactly at closing is still in
+    if not hours[0] <= at.time() <= hours[1]:
+        raise StateError(
+            "cards.service.window_hours",
+            window=code,
+            at=at.strftime("%Y-%m-%d %H:%M"),
+            opens=hours[0].strftime("%H:%M"),
+            closes=hours[1].strftime("%H:%M"),
+        )
 
 
 def _store(ctx: Ctx, card: Card, issuance: CardIssuance, audit: str, count: int = 1) -> dict:
@@ -317,8 +336,10 @@ def apply(
         ch = Channel(channel)
     except ValueError:
         raise ParameterError("cards.service.bad_channel", value=channel) from None
+    on = on or now()
+    _recordable(ctx, on)
     card_id = _new_card_id(ctx)
-    issuance = CardIssuance.apply(card_id, resident_no, ch, on or now(), reissue_of=reissue_of)
+    issuance = CardIssuance.apply(card_id, resident_no, ch, on, reissue_of=reissue_of)
     card = Card(
         card_id=card_id,
         resident_no=resident_no,
@@ -346,7 +367,8 @@ def apply_at_window(
     _require_resident(ctx, resident_no)
     at = at or now()
     check = IdentityCheck(_face(face), _documents(documents))
-    _check_window(ctx, window, at.date(), Method.AT_APPLICATION)
+    _recordable(ctx, at)
+    _check_window(ctx, window, at, Method.AT_APPLICATION)
     card_id = _new_card_id(ctx)
     issuance = CardIssuance.apply_at_window(
         card_id, resident_no, at, ctx.actor.name, window, check, reissue_of=reissue_of
@@ -403,6 +425,7 @@ def _step(ctx: Ctx, card_id: int, name: str, do) -> dict:
         if exc.key == "cards.workflow.out_of_order":
             raise _out_of_order(exc) from None
         raise
+    _recordable(ctx, new.at)
     if new.step is Step.ISSUED:
         _on_issued(ctx, card, new.at.date(), new.details.get("signature", True))
     return _store(ctx, card, issuance, name)
@@ -418,7 +441,7 @@ def arrive(ctx: Ctx, card_id: int, window: str, at: dt.datetime | None = None) -
     at = at or now()
 
     def do(c: CardIssuance, card: Card) -> StepRecord:
-        _check_window(ctx, window, at.date(), Method.AT_ISSUANCE)
+        _check_window(ctx, window, at, Method.AT_ISSUANCE)
         return c.arrive(at, window)
 
     return _step(ctx, card_id, "arrive", do)
@@ -603,6 +626,8 @@ def _change_state(ctx: Ctx, card_id: int, name: str, do) -> dict:
     state = _state(ctx, card)
     before = len(state.events)
     do(state)
+    for on, _event, _reason in state.events[before:]:
+        _recordable(ctx, on)
     for on, event, reason in state.events[before:]:
         ctx.session.add(
             CardEventRow(
@@ -651,6 +676,7 @@ def move_in(
     ctx.authorize("cards.manage", object=f"resident:{resident_no}")
     _require_resident(ctx, resident_no)
     day = on or today()
+    _recordable(ctx, day)
     code = restore_code6(from_code6) if from_code6 else None
     card = Card(
         card_id=_new_card_id(ctx),
@@ -685,6 +711,7 @@ def certificate(
     card = _card(ctx, card_id)
     state = _state(ctx, card)
     event = state.certificate(on or today(), ct, ca)
+    _recordable(ctx, event.date)
     ctx.session.add(
         Certificate(card_id=card_id, date=event.date, cert_type=ct.value, action=ca.value)
     )

@@ -69,6 +69,25 @@ class Step(StrEnum):
     CANCELLED = "cancelled"
 
 
+class IdentityInsufficient(StateError):
+    """The identity check step refused, naming in the reader's language the face
+    result, the documents shown and what is missing."""
+
+    def render(self, lang: str = "ja") -> str:
+        from kumin.core.i18n import t
+
+        sep = "、" if lang == "ja" else ", "
+        docs = [d for d in self.params["documents"].split(",") if d]
+        shown = sep.join(t(f"cards.label.document_{d}", lang) for d in docs)
+        return t(
+            self.key,
+            lang,
+            face=t(f"cards.label.face_{self.params['face']}", lang),
+            documents=shown or t("cards.workflow.no_documents", lang),
+            missing=t(f"cards.workflow.missing_{self.params['missing']}", lang),
+        )
+
+
 class FaceResult(StrEnum):
     """Result of the face-recognition system (顔認証システム)."""
 
@@ -78,37 +97,69 @@ class FaceResult(StrEnum):
 
 
 class Document(StrEnum):
-    """Identity documents shown (本人確認資料)."""
+    """Identity documents shown (本人確認資料); labels: ``cards.label.document_<value>``.
 
-    DRIVING_LICENCE = "driving_licence"  # 運転免許証
-    PASSPORT = "passport"
-    RESIDENCE_CARD = "residence_card"  # 在留カード
-    HEALTH_INSURANCE_CARD = "health_insurance_card"  # 健康保険証
-    PENSION_BOOK = "pension_book"  # 年金手帳
-    NOTIFICATION_CARD = "notification_card"  # 通知カード
-    OTHER = "other"
+    The card rules (国の事務処理要領) sort them in two kinds: a document with the
+    holder's photo issued by a public body (A: one suffices) and one without (B:
+    two are needed). :data:`PHOTO_DOCUMENTS` is the A list; every other kind,
+    ``other`` included, counts as B.
+    """
+
+    DRIVING_LICENCE = "driving_licence"  # 運転免許証 (A)
+    PASSPORT = "passport"  # 旅券 (A)
+    RESIDENCE_CARD = "residence_card"  # 在留カード (A)
+    SPECIAL_PERMANENT_RESIDENT = "special_permanent_resident"  # 特別永住者証明書 (A)
+    DRIVING_HISTORY = "driving_history"  # 運転経歴証明書 (A)
+    DISABILITY_CERTIFICATE = "disability_certificate"  # 身体障害者手帳 (A)
+    HEALTH_INSURANCE_CARD = "health_insurance_card"  # 健康保険証 (B)
+    PENSION_BOOK = "pension_book"  # 年金手帳 (B)
+    PENSION_CERTIFICATE = "pension_certificate"  # 年金証書 (B)
+    NOTIFICATION_CARD = "notification_card"  # 通知カード (B)
+    OTHER = "other"  # (B)
 
 
-PHOTO_DOCUMENTS = frozenset({Document.DRIVING_LICENCE, Document.PASSPORT, Document.RESIDENCE_CARD})
+PHOTO_DOCUMENTS = frozenset(
+    {
+        Document.DRIVING_LICENCE,
+        Document.PASSPORT,
+        Document.RESIDENCE_CARD,
+        Document.SPECIAL_PERMANENT_RESIDENT,
+        Document.DRIVING_HISTORY,
+        Document.DISABILITY_CERTIFICATE,
+    }
+)
 
 
 @dataclass(frozen=True)
 class IdentityCheck:
     """An identity check: the face-recognition result and the documents shown.
 
-    One photo document suffices when the face matched; otherwise two documents are
-    required, at least one with a photo (the national processing guideline's rule
-    of thumb; a ward tightens it by checking before calling the workflow).
+    The card rule: one photo document (A), or two documents without a photo (B).
+    When face recognition did not confirm the holder (no match, or not possible),
+    the clerk compares faces by eye and the rule tightens to two documents of which
+    one has a photo (the photo is what the clerk compares against).
     """
 
     face: FaceResult
     documents: tuple[Document, ...]
 
-    def sufficient(self) -> bool:
+    def missing(self) -> str | None:
+        """What is missing, as a ``cards.workflow.missing_<code>`` code, or None."""
         docs = set(self.documents)
+        photo = len(docs & PHOTO_DOCUMENTS)
+        other = len(docs - PHOTO_DOCUMENTS)
         if self.face is FaceResult.MATCH:
-            return bool(docs)
-        return len(docs) >= 2 and bool(docs & PHOTO_DOCUMENTS)
+            if photo or other >= 2:
+                return None
+            return "photo_or_one_more" if other == 1 else "photo_or_two"
+        if photo and photo + other >= 2:
+            return None
+        if photo:
+            return "one_more"
+        return "photo" if other >= 1 else "photo_and_one_more"
+
+    def sufficient(self) -> bool:
+        return self.missing() is None
 
 
 @dataclass(frozen=True)
@@ -348,11 +399,13 @@ class CardIssuance:
         return next((r for r in reversed(self.history) if r.step is step), None)
 
     def _identity(self, at, by, check: IdentityCheck) -> StepRecord:
-        if not check.sufficient():
-            raise StateError(
+        missing = check.missing()
+        if missing is not None:
+            raise IdentityInsufficient(
                 "cards.workflow.identity_insufficient",
                 face=check.face.value,
-                documents=len(set(check.documents)),
+                documents=",".join(d.value for d in check.documents),
+                missing=missing,
             )
         details = {"face": check.face.value, "documents": [d.value for d in check.documents]}
         return self._go(Step.IDENTITY_CHECKED, at, by, details)

@@ -195,3 +195,23 @@ class ReportSnapshot(Base):
     fingerprint: Mapped[str] = mapped_column(String(64))
     body: Mapped[bytes] = mapped_column(LargeBinary)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class FiscalYearClosure(Base):
+    """One publication or re-opening of a fiscal year's security report; the
+    year's state is its latest event (see :mod:`kumin.core.closures`).
+
+    A publication keeps the report as published (aggregates only, JSON) with its
+    SHA-256; a re-opening keeps who, when and why. Rows are never updated."""
+
+    __tablename__ = "fiscal_year_closures"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    fy: Mapped[int] = mapped_column(Integer, index=True)
+    event: Mapped[str] = mapped_column(String(16))  # published | reopened
+    number: Mapped[int] = mapped_column(Integer)  # publication number within the year
+    body: Mapped[bytes | None] = mapped_column(LargeBinary, default=None)
+    sha256: Mapped[str] = mapped_column(String(64), default="")
+    actor: Mapped[str] = mapped_column(String(64))
+    at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    reason: Mapped[str] = mapped_column(Text, default="")

@@ -76,6 +76,10 @@ PERMISSIONS: dict[str, Permission] = {
     "cards.read": _p(O, U, personal=True),
     "cards.national": _p(O, A),
     "security.report": _p(O, U),
+    # publishing a year's report closes the year; re-opening it needs a reason.
+    # The auditor attests the figures the records officer keeps: not the author.
+    "security.publish": _p(U),
+    "security.reopen": _p(U),
     # Juki-net terminals, ledger, approvals, reservations
     "juki.manage": _p(O),
     "juki.read": _p(O, T, U, scoped=True),

@@ -9,9 +9,10 @@ from typing import Any
 
 from sqlalchemy import delete, func, select
 
+from kumin.core import closures
 from kumin.core.context import Ctx
 from kumin.core.db import utcnow
-from kumin.errors import NotFound, ParameterError, Problem
+from kumin.errors import DataError, NotFound, ParameterError, Problem
 from kumin.juki._common import (
     CellError,
     authorize_department,
@@ -155,6 +156,8 @@ def record_checklist(
     ctx.authorize("juki.department")
     term = require_terminal(ctx, terminal_id)
     authorize_department(ctx, "juki.department", term.department)
+    closures.ensure_not_future(day, dt.datetime.now())
+    closures.ensure_open(ctx.session, day)
     items = list(
         ctx.session.scalars(
             select(ChecklistItem)
@@ -190,6 +193,10 @@ def record_checklist(
         failed=failed,
     )
     return checklist_dict(row)
+
+
+def _differs(old: Checklist, r: dict[str, Any]) -> bool:
+    return (old.secured, old.failed, old.note) != (r["secured"], r["failed"], r["note"])
 
 
 def import_checklists(ctx: Ctx, path: str | Path) -> ImportResult:
@@ -272,6 +279,17 @@ def import_checklists(ctx: Ctx, path: str | Path) -> ImportResult:
             select(Checklist).where(Checklist.date >= lo, Checklist.date <= hi)
         )
     }
+    # a day of a closed year may be re-imported unchanged, never added or changed
+    closed = closures.closed_checker(ctx.session)
+    refused = []
+    for r in rows:
+        found = closed(r["date"])
+        old = existing.get((r["terminal_id"], r["date"]))
+        if found is not None and (old is None or _differs(old, r)):
+            line = seen[(r["terminal_id"], r["date"])]
+            refused.append(Problem(line, "date", "closures.line_closed", found))
+    if refused:
+        raise DataError("juki.import.invalid", problems=refused, path=Path(path).name)
     added = changed = 0
     now = utcnow()
     new = []
@@ -280,7 +298,7 @@ def import_checklists(ctx: Ctx, path: str | Path) -> ImportResult:
         if old is None:
             new.append(r | {"checked_by": ctx.actor.name, "checked_at": now})
             added += 1
-        elif (old.secured, old.failed, old.note) != (r["secured"], r["failed"], r["note"]):
+        elif _differs(old, r):
             old.secured, old.failed, old.note = r["secured"], r["failed"], r["note"]
             old.checked_by, old.checked_at = ctx.actor.name, now
             changed += 1
@@ -367,6 +385,7 @@ def add_audit(
     _choice("kind", kind, AUDIT_KINDS)
     if not title.strip():
         raise ParameterError("juki.needs_title")
+    closures.ensure_open(ctx.session, day)
     a = Audit(
         date=day,
         kind=kind,
@@ -396,8 +415,10 @@ def add_finding(
 ) -> dict[str, Any]:
     """Add a finding of an audit with its corrective action and follow-up."""
     ctx.authorize("juki.manage")
-    if ctx.session.get(Audit, audit_id) is None:
+    audit = ctx.session.get(Audit, audit_id)
+    if audit is None:
         raise NotFound("juki.no_audit", id=audit_id)
+    closures.ensure_open(ctx.session, audit.date)
     _choice("status", status, FINDING_STATES)
     if not finding.strip():
         raise ParameterError("juki.needs_title")
@@ -442,6 +463,9 @@ def update_finding(
         f.follow_up = follow_up.strip()
     if closed_on is not None:
         f.closed_on = closed_on
+    # a follow-up is dated when it is recorded: correcting an old audit's finding
+    # today is allowed, back-dating its closure into a closed year is not
+    closures.ensure_open(ctx.session, closed_on or dt.date.today())
     ctx.session.flush()
     ctx.audit("juki.audits_follow_up", f"finding:{f.id}", status=f.status)
     return finding_dict(f)
@@ -510,6 +534,7 @@ def add_meeting(
     _choice("kind", kind, MEETING_KINDS)
     if not title.strip():
         raise ParameterError("juki.needs_title")
+    closures.ensure_open(ctx.session, day)
     mt = Meeting(date=day, kind=kind, title=title.strip(), created_by=ctx.actor.name)
     ctx.session.add(mt)
     ctx.session.flush()
@@ -563,8 +588,10 @@ def get_meeting(ctx: Ctx, meeting_id: int) -> dict[str, Any]:
 
 def delete_meeting(ctx: Ctx, meeting_id: int) -> None:
     ctx.authorize("juki.manage")
-    if ctx.session.get(Meeting, meeting_id) is None:
+    mt = ctx.session.get(Meeting, meeting_id)
+    if mt is None:
         raise NotFound("juki.no_meeting", id=meeting_id)
+    closures.ensure_open(ctx.session, mt.date)
     ctx.session.execute(delete(MeetingItem).where(MeetingItem.meeting_id == meeting_id))
     ctx.session.execute(delete(Meeting).where(Meeting.id == meeting_id))
     ctx.audit("juki.meetings_delete", f"meeting:{meeting_id}")
@@ -603,6 +630,7 @@ def add_training(
         raise ParameterError(
             "juki.bad_choice", name="participants", value=participants, allowed=">= 0"
         )
+    closures.ensure_open(ctx.session, day)
     tr = Training(
         date=day,
         kind=kind,

@@ -14,6 +14,7 @@ from typing import Any
 
 from sqlalchemy import delete, select
 
+from kumin.core import closures
 from kumin.core.context import Ctx
 from kumin.errors import NotFound, Problem
 from kumin.juki._common import (
@@ -82,6 +83,9 @@ def import_ledger(
         new = {r["operator_id"]: (r["name"], r["role"]) for r in rows}
         if old == new:
             return _summary(ctx, version, "unchanged", len(rows))
+    # a version effective inside a closed year changes who was authorised then
+    closures.ensure_open(ctx.session, effective)
+    if version is not None:
         ctx.session.execute(delete(LedgerEntry).where(LedgerEntry.version_id == version.id))
         version.imported_by = ctx.actor.name
         outcome = "replaced"

@@ -16,6 +16,7 @@ from typing import Any
 
 from sqlalchemy import func, select
 
+from kumin.core import closures
 from kumin.core.context import Ctx
 from kumin.core.db import utcnow
 from kumin.errors import NotFound, Problem, StateError
@@ -81,6 +82,21 @@ def application_dict(a: UsageApplication) -> dict[str, Any]:
     }
 
 
+def _approved_exists(ctx: Ctx, r: dict[str, Any]) -> bool:
+    return (
+        ctx.session.scalar(
+            select(UsageApplication.id).where(
+                UsageApplication.department == r["department"],
+                UsageApplication.function == r["function"],
+                UsageApplication.valid_from == r["valid_from"],
+                UsageApplication.valid_to == r["valid_to"],
+                UsageApplication.state == APPROVED,
+            )
+        )
+        is not None
+    )
+
+
 def import_applications(ctx: Ctx, path: str | Path) -> ImportResult:
     """Import ``department,function,valid_from,valid_to[,purpose]`` as applications
     approved by the importing officer (the resident-records division); all or nothing."""
@@ -121,22 +137,19 @@ def import_applications(ctx: Ctx, path: str | Path) -> ImportResult:
             )
             return None
         seen[key] = line
+        if closed(got["valid_from"]) is not None and not _approved_exists(ctx, got):
+            problems.append(
+                Problem(line, "valid_from", "closures.line_closed", closed(got["valid_from"]))
+            )
+            return None
         return got
 
+    closed = closures.closed_checker(ctx.session)
     rows = check_rows(path, APPLICATION_COLUMNS, parse)
     added = 0
     now = utcnow()
     for r in rows:
-        exists = ctx.session.scalar(
-            select(UsageApplication.id).where(
-                UsageApplication.department == r["department"],
-                UsageApplication.function == r["function"],
-                UsageApplication.valid_from == r["valid_from"],
-                UsageApplication.valid_to == r["valid_to"],
-                UsageApplication.state == APPROVED,
-            )
-        )
-        if exists is not None:
+        if _approved_exists(ctx, r):
             continue
         ctx.session.add(
             UsageApplication(
@@ -180,6 +193,7 @@ def submit_application(
         raise StateError(
             "juki.import.to_before_from", start=valid_from.isoformat(), end=valid_to.isoformat()
         )
+    closures.ensure_open(ctx.session, valid_from)
     a = UsageApplication(
         department=department,
         function=function,
@@ -212,6 +226,8 @@ def review_application(
         raise StateError("juki.application_not_pending", id=a.id, state=a.state)
     if a.submitted_by == ctx.actor.name:
         raise StateError("juki.self_review", id=a.id)
+    if approve:  # an approval would grant rights inside a closed year
+        closures.ensure_open(ctx.session, a.valid_from)
     a.state = APPROVED if approve else REJECTED
     a.reviewed_by = ctx.actor.name
     a.reviewed_at = utcnow()
@@ -230,6 +246,7 @@ def end_application(ctx: Ctx, application_id: int, on: dt.date) -> dict[str, Any
     withdraw one still pending."""
     ctx.authorize("juki.manage")
     a = _application(ctx, application_id)
+    closures.ensure_open(ctx.session, on)
     if a.state == SUBMITTED:
         a.state = WITHDRAWN
     elif a.state == APPROVED:
@@ -314,7 +331,30 @@ def _check_slot(
         return "not_shared", {"value": terminal_id}
     if term.state == "retired":
         return "retired", {"value": terminal_id}
+    if not _has_approval(ctx, department, start.date()):
+        return "no_approved_application", {
+            "department": department,
+            "date": start.date().isoformat(),
+        }
     return None
+
+
+def _has_approval(ctx: Ctx, department: str, day: dt.date) -> bool:
+    """Whether ``department`` holds an application approved and valid on ``day``: a
+    shared terminal is booked only for work the resident-records division approved."""
+    return (
+        ctx.session.scalar(
+            select(UsageApplication.id)
+            .where(
+                UsageApplication.department == department,
+                UsageApplication.state == APPROVED,
+                UsageApplication.valid_from <= day,
+                UsageApplication.valid_to >= day,
+            )
+            .limit(1)
+        )
+        is not None
+    )
 
 
 def _clash_params(other: Reservation) -> dict[str, Any]:
@@ -335,6 +375,7 @@ def import_reservations(ctx: Ctx, path: str | Path) -> ImportResult:
     known = set(ctx.session.scalars(select(JukiDepartment.code)))
     own = own_department(ctx)
     booked: list[tuple[str, str, dt.datetime, dt.datetime, int]] = []
+    closed = closures.closed_checker(ctx.session)
 
     def parse(line: int, row: dict[str, Any], problems: list[Problem]) -> dict | None:
         got = cells(
@@ -358,6 +399,9 @@ def import_reservations(ctx: Ctx, path: str | Path) -> ImportResult:
         if found is not None:
             column = "terminal_id" if found[0] in ("unknown_terminal", "not_shared") else "start"
             _problem(problems, line, column, found[0], **found[1])
+            return None
+        if closed(got["start"]) is not None and not _booked(ctx, got):
+            problems.append(Problem(line, "start", "closures.line_closed", closed(got["start"])))
             return None
         other = _clash(ctx, got["terminal_id"], got["department"], got["start"], got["end"])
         if other is not None:
@@ -414,6 +458,21 @@ def import_reservations(ctx: Ctx, path: str | Path) -> ImportResult:
     return result
 
 
+def _booked(ctx: Ctx, r: dict[str, Any]) -> bool:
+    """The same booking is already stored (a re-import into a closed year changes nothing)."""
+    return (
+        ctx.session.scalar(
+            select(Reservation.id).where(
+                Reservation.department == r["department"],
+                Reservation.terminal_id == r["terminal_id"],
+                Reservation.start == r["start"],
+                Reservation.end == r["end"],
+            )
+        )
+        is not None
+    )
+
+
 def _bulk(ctx: Ctx, model: type, rows: list[dict[str, Any]]) -> None:
     from sqlalchemy import insert
 
@@ -427,6 +486,7 @@ def create_reservation(
     """Reserve a shared terminal for a department."""
     authorize_department(ctx, "juki.department", department)
     require_department(ctx, department)
+    closures.ensure_open(ctx.session, start)
     found = _check_slot(ctx, department, terminal_id, start, end)
     if found is not None:
         raise StateError(f"juki.import.{found[0]}", **found[1])
@@ -452,6 +512,7 @@ def cancel_reservation(ctx: Ctx, reservation_id: int) -> None:
     if r is None:
         raise NotFound("juki.no_reservation", id=reservation_id)
     authorize_department(ctx, "juki.department", r.department)
+    closures.ensure_open(ctx.session, r.start)
     ctx.session.delete(r)
     ctx.audit("juki.reservations_cancel", f"reservation:{reservation_id}", department=r.department)
 
@@ -610,6 +671,8 @@ def record_usage(
     require_department(ctx, department)
     if inquiries < 0:
         raise StateError("juki.import.bad_count", value=str(inquiries))
+    closures.ensure_not_future(end, dt.datetime.now())
+    closures.ensure_open(ctx.session, start)
     row = {
         "department": department,
         "terminal_id": terminal_id,
@@ -627,6 +690,21 @@ def record_usage(
     ctx.session.flush()
     ctx.audit("juki.usage_record", f"usage:{u.id}", department=department, inquiries=inquiries)
     return usage_dict(u)
+
+
+def _used(ctx: Ctx, r: dict[str, Any]) -> bool:
+    """The same usage record is already stored (re-importing it changes nothing)."""
+    return (
+        ctx.session.scalar(
+            select(UsageRecord.id).where(
+                UsageRecord.department == r["department"],
+                UsageRecord.terminal_id == r["terminal_id"],
+                UsageRecord.operator_id == r["operator_id"],
+                UsageRecord.start == r["start"],
+            )
+        )
+        is not None
+    )
 
 
 def import_usage(ctx: Ctx, path: str | Path) -> ImportResult:
@@ -662,8 +740,12 @@ def import_usage(ctx: Ctx, path: str | Path) -> ImportResult:
         if found is not None:
             _problem(problems, line, found[0], found[1], **found[2])
             return None
+        if closed(got["start"]) is not None and not _used(ctx, got):
+            problems.append(Problem(line, "start", "closures.line_closed", closed(got["start"])))
+            return None
         return got
 
+    closed = closures.closed_checker(ctx.session)
     rows = check_rows(path, USAGE_COLUMNS, parse)
     lo = min(r["start"] for r in rows)
     hi = max(r["start"] for r in rows)
