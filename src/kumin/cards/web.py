@@ -327,6 +327,30 @@ def report_page(request: Request, ctx: Report, fy: int | None = None) -> Respons
     return page(request, "cards/report.html", report=report, fy=year, formats=FORMATS)
 
 
+@router.post("/cards/report/publish")
+def report_publish(
+    ctx: Annotated[Ctx, Depends(Permit("security.publish"))], fy: Annotated[int, Form()]
+) -> Response:
+    """Publish the year's report and close the year (the auditor's button)."""
+    from kumin.reports.publication import publish_security
+
+    publish_security(ctx, fy)
+    return RedirectResponse(f"/cards/report?fy={fy}", status_code=303)
+
+
+@router.post("/cards/report/reopen")
+def report_reopen(
+    ctx: Annotated[Ctx, Depends(Permit("security.reopen"))],
+    fy: Annotated[int, Form()],
+    reason: Annotated[str, Form()] = "",
+) -> Response:
+    """Re-open a published year, with the reason (audited)."""
+    from kumin.reports.publication import reopen_security
+
+    reopen_security(ctx, fy, reason)
+    return RedirectResponse(f"/cards/report?fy={fy}", status_code=303)
+
+
 @router.get("/cards/report/download")
 def report_download(ctx: Report, fy: int | None = None, format: str = "csv") -> Response:
     body, media, name = make_security_report(ctx, fy or _default_fy(ctx), format)

@@ -119,6 +119,7 @@ def attach(ctx: Ctx, fy: int, lang: str, current: list) -> tuple[list, dict | No
     Either way the differences from the latest publication are listed.
     """
     info = status(ctx, fy)
+    info["state"] = state_text(info, lang)
     row = closures.latest_publication(ctx.session, fy)
     if row is None:
         return current, (info if info["history"] else None), []
