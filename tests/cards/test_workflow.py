@@ -41,10 +41,11 @@ def test_visit_at_issuance_end_to_end():
     card = applied()
     card.prepare(at(1), by="c1")
     card.arrive(at(8, 9), window="branch_offices")
+    two_without_photo = (Document.HEALTH_INSURANCE_CARD, Document.PENSION_BOOK)
     rec = card.check_identity(
-        at(8, 9), by="c2", check=IdentityCheck(FaceResult.MATCH, (Document.HEALTH_INSURANCE_CARD,))
+        at(8, 9), by="c2", check=IdentityCheck(FaceResult.MATCH, two_without_photo)
     )
-    assert rec.details == {"face": "match", "documents": ["health_insurance_card"]}
+    assert rec.details == {"face": "match", "documents": ["health_insurance_card", "pension_book"]}
     card.applicant_set_pins(at(8, 10))
     card.issue(at(8, 10), by="c2")
     assert card.step is Step.ISSUED and card.next_steps() == ()
@@ -207,7 +208,13 @@ def test_window_channel_is_not_a_visit_at_issuance_application():
             ),
             True,
         ),
-        (IdentityCheck(FaceResult.MATCH, (Document.HEALTH_INSURANCE_CARD,)), True),
+        # the card rule: one photo document, or two without a photo
+        (IdentityCheck(FaceResult.MATCH, (Document.HEALTH_INSURANCE_CARD,)), False),
+        (IdentityCheck(FaceResult.MATCH, (Document.OTHER,)), False),
+        (IdentityCheck(FaceResult.MATCH, (Document.PENSION_BOOK, Document.PENSION_BOOK)), False),
+        (IdentityCheck(FaceResult.MATCH, (Document.HEALTH_INSURANCE_CARD, Document.OTHER)), True),
+        (IdentityCheck(FaceResult.MATCH, (Document.SPECIAL_PERMANENT_RESIDENT,)), True),
+        (IdentityCheck(FaceResult.MATCH, (Document.PASSPORT,)), True),
     ],
 )
 def test_identity_check_rule(check, ok):
@@ -221,6 +228,33 @@ def test_identity_check_rule(check, ok):
         with pytest.raises(StateError) as info:
             card.check_identity(at(8), by="c2", check=check)
         assert info.value.key == "cards.workflow.identity_insufficient"
+
+
+@pytest.mark.parametrize(
+    "face,documents,missing,ja",
+    [
+        ("match", (), "photo_or_two", "写真のない書類2点"),
+        ("match", ("health_insurance_card",), "photo_or_one_more", "もう1点"),
+        ("no_match", ("passport",), "one_more", "書類をもう1点"),
+        ("no_match", ("pension_book", "other"), "photo", "写真付きの書類1点（"),
+        ("not_possible", (), "photo_and_one_more", "写真付きの書類1点と"),
+    ],
+)
+def test_refused_identity_check_names_what_is_missing(face, documents, missing, ja):
+    check = IdentityCheck(FaceResult(face), tuple(Document(d) for d in documents))
+    assert check.missing() == missing
+    card = applied()
+    card.prepare(at(1), by="c1")
+    card.arrive(at(8), window="card_centre")
+    with pytest.raises(StateError) as info:
+        card.check_identity(at(8), by="c2", check=check)
+    text_ja, text_en = info.value.render("ja"), info.value.render("en")
+    assert ja in text_ja and "{" not in text_ja + text_en
+    if documents:
+        assert ("健康保険証" in text_ja) == ("health_insurance_card" in documents)
+    else:
+        assert "提示書類: なし" in text_ja and "documents shown: none" in text_en
+    assert len(card.history) == 3  # nothing recorded
 
 
 def test_cancelled_application_goes_nowhere():

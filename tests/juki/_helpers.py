@@ -77,6 +77,21 @@ def small_ward(settings: Settings, folder: Path) -> None:
             service.import_ledger(ctx, dept, effective, path)
 
 
+def approve_fy2021(settings: Settings, folder: Path) -> None:
+    """Approved usage applications of D08 and D12 for FY2021: booking a shared terminal
+    needs one (the resident-records division approved the department's work)."""
+    path = write_csv(
+        folder / "approved_fy2021.csv",
+        ["department", "function", "valid_from", "valid_to"],
+        [
+            ["D08", "住民税", "2021-04-01", "2022-03-31"],
+            ["D12", "児童手当", "2021-04-01", "2022-03-31"],
+        ],
+    )
+    with acting(settings, "records_officer") as ctx:
+        service.import_applications(ctx, path)
+
+
 def synth_ward(seed: int = 3, days: int = 45) -> SynthOplog:
     """A short synthetic period (clean logs) of the 15 departments, at a third of the staff."""
     return synth_oplog(seed=seed, days=days, inject=False, scale=0.3)

@@ -75,7 +75,10 @@ def test_usage_record_needs_ledger_approval_and_reservation(fresh_db, tmp_path):
     apps = write_csv(
         tmp_path / "a.csv",
         ["department", "function", "valid_from", "valid_to"],
-        [["D08", "住民税", "2021-04-01", "2022-03-31"]],
+        [
+            ["D08", "住民税", "2021-04-01", "2022-03-31"],
+            ["D12", "児童手当", "2021-04-01", "2022-03-31"],
+        ],
     )
     with acting(fresh_db, "records_officer") as ctx:
         service.import_applications(ctx, apps)

@@ -13,6 +13,7 @@ from tests.juki._helpers import (
     TERMINAL_HEADER,
     TERMINALS,
     acting,
+    approve_fy2021,
     small_ward,
     write_csv,
 )
@@ -101,6 +102,7 @@ def test_terminals_need_known_departments(fresh_db, tmp_path):
 
 def test_reservations_refuse_unshared_terminals_and_warn_on_double_booking(fresh_db, tmp_path):
     small_ward(fresh_db, tmp_path)
+    approve_fy2021(fresh_db, tmp_path)
     header = ["department", "terminal_id", "start", "end"]
     bad = write_csv(
         tmp_path / "r.csv",

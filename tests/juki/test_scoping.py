@@ -5,7 +5,7 @@ auditors read."""
 from __future__ import annotations
 
 import pytest
-from tests.juki._helpers import D, T, acting, small_ward, write_csv
+from tests.juki._helpers import D, T, acting, approve_fy2021, small_ward, write_csv
 
 from kumin.errors import DataError, PermissionDenied
 from kumin.juki import service
@@ -13,6 +13,7 @@ from kumin.juki import service
 
 def test_terminal_manager_sees_own_department_and_the_shared_terminals(fresh_db, tmp_path):
     small_ward(fresh_db, tmp_path)
+    approve_fy2021(fresh_db, tmp_path)
     for dept in ("課税課", "D08"):
         with acting(fresh_db, "terminal_manager", dept) as ctx:
             assert [d["department"] for d in service.list_departments(ctx)] == ["D08"]
@@ -39,6 +40,7 @@ ATTEMPTS = [
 
 def test_terminal_manager_cannot_touch_another_department(fresh_db, tmp_path):
     small_ward(fresh_db, tmp_path)
+    approve_fy2021(fresh_db, tmp_path)
     for attempt in ATTEMPTS:
         # each refusal rolls its transaction back: one context per attempt
         with acting(fresh_db, "terminal_manager") as ctx, pytest.raises(PermissionDenied):
@@ -49,6 +51,7 @@ def test_terminal_manager_cannot_touch_another_department(fresh_db, tmp_path):
 
 def test_terminal_manager_imports_only_own_rows(fresh_db, tmp_path):
     small_ward(fresh_db, tmp_path)
+    approve_fy2021(fresh_db, tmp_path)
     path = write_csv(
         tmp_path / "r.csv",
         ["department", "terminal_id", "start", "end"],
@@ -72,6 +75,7 @@ def test_terminal_manager_imports_only_own_rows(fresh_db, tmp_path):
 
 def test_web_api_scope(fresh_db, tmp_path, users, app_client):
     small_ward(fresh_db, tmp_path)
+    approve_fy2021(fresh_db, tmp_path)
     app_client.login(users.by_role["terminal_manager"])
     assert app_client.get("/api/v1/juki/departments/D08").status_code == 200
     assert app_client.get("/api/v1/juki/departments/D12").status_code == 403
