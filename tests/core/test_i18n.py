@@ -9,7 +9,7 @@ from kumin.core.i18n import catalogue
 
 SRC = Path(__file__).resolve().parents[2] / "src" / "kumin"
 KEY = re.compile(
-    r"""["']((?:core|cases|epi|resources|cards|juki|oplog|reports|governance|closures)"""
+    r"""["']((?:core|cases|epi|resources|cards|juki|oplog|reports|governance|closures|operational)"""
     r"""\.[a-z_0-9]+(?:\.[a-z_0-9]+)+)["']"""
 )
 

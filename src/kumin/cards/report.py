@@ -108,6 +108,7 @@ def _load_providers() -> None:
     from kumin.domains import import_part
 
     import_part("report")
+    import kumin.reports.operational  # noqa: F401 - section 7: the workflow's rules
 
 
 @dataclass

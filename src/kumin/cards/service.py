@@ -729,3 +729,59 @@ def list_cards(ctx: Ctx, step: str | None = None, limit: int = 50) -> list[dict]
     rows = ctx.session.scalars(stmt.order_by(Card.card_id.desc()).limit(limit)).all()
     ctx.audit("cards.list", "cards", count=len(rows))
     return [card_row(c) for c in rows]
+
+
+# --- the PIN-setting form: shredded "right after" the PINs are set -----------------------
+
+
+def form_shredding(ctx: Ctx, start: dt.date, end: dt.date) -> dict[str, Any]:
+    """PIN-setting forms shredded in [start, end], by window and month, with those
+    shredded later than :data:`~kumin.cards.workflow.FORM_SHRED_LIMIT` after the
+    PINs were set, and forms still held past the limit (PINs set in the period).
+
+    Aggregates only (no card number, no person): ``{"limit_hours", "rows": [{window,
+    month, shredded, late, max_hours}], "late", "still_held"}``.
+    """
+    from kumin.cards.workflow import FORM_SHRED_LIMIT
+
+    ctx.authorize("security.report")
+    lo = dt.datetime.combine(start - dt.timedelta(days=60), dt.time())
+    hi = dt.datetime.combine(end + dt.timedelta(days=1), dt.time())
+    steps = (Step.PINS_SET_BY_WARD.value, Step.FORM_SHREDDED.value)
+    pins: dict[int, dt.datetime] = {}
+    shred: dict[int, dt.datetime] = {}
+    windows: dict[int, str] = {}
+    for card_id, step, at, window in ctx.session.execute(
+        select(CardStep.card_id, CardStep.step, CardStep.at, Card.window)
+        .join(Card, Card.card_id == CardStep.card_id)
+        .where(CardStep.step.in_(steps), CardStep.at >= lo, CardStep.at < hi)
+        .order_by(CardStep.card_id, CardStep.seq)
+    ):
+        (pins if step == Step.PINS_SET_BY_WARD.value else shred)[card_id] = at
+        windows[card_id] = window or "-"
+    groups: dict[tuple[str, str], dict[str, Any]] = {}
+    for card_id, done in shred.items():
+        if not start <= done.date() <= end:
+            continue
+        key = (windows[card_id], done.strftime("%Y-%m"))
+        g = groups.setdefault(key, {"shredded": 0, "late": 0, "max_hours": 0.0})
+        g["shredded"] += 1
+        delay = done - pins[card_id] if card_id in pins else dt.timedelta()
+        if delay > FORM_SHRED_LIMIT:
+            g["late"] += 1
+        g["max_hours"] = max(g["max_hours"], round(delay.total_seconds() / 3600, 1))
+    cutoff = min(now(), dt.datetime.combine(end + dt.timedelta(days=1), dt.time()))
+    still = sum(
+        1
+        for card_id, at in pins.items()
+        if start <= at.date() <= end
+        and (card_id not in shred or shred[card_id] < at)
+        and cutoff - at > FORM_SHRED_LIMIT
+    )
+    rows = [{"window": w, "month": m, **g} for (w, m), g in sorted(groups.items())]
+    return {
+        "limit_hours": int(FORM_SHRED_LIMIT.total_seconds() // 3600),
+        "rows": rows,
+        "late": sum(r["late"] for r in rows),
+        "still_held": still,
+    }

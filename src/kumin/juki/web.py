@@ -394,10 +394,19 @@ def governance_page(request: Request, ctx: Read, fy: int = 0) -> Response:
     current = today().year if today().month >= 4 else today().year - 1
     year = fy or service.latest_governance_year(ctx, current)
     lo, hi = dt.date(year, 4, 1), dt.date(year + 1, 3, 31)
+    from kumin.core.i18n import current_lang
+    from kumin.juki.service_checks import missing_checks
+    from kumin.reports.operational import checks_table
+
+    # a working day without a daily check is a finding: shown above the audits
+    missing = missing_checks(ctx, lo, hi)
     return page(
         request,
         "juki/governance.html",
         fy=year,
+        missing_checks=checks_table(missing, current_lang.get(), department_names(ctx))
+        if missing["terminals"]
+        else None,
         audits=service.list_audits(ctx, lo, hi),
         meetings=service.list_meetings(ctx, lo, hi),
         trainings=service.list_trainings(ctx, lo, hi),
