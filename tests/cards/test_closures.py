@@ -201,3 +201,26 @@ def test_cli_publish_reopen_status(fresh_db, cli, users):
     assert r.exit_code == 0, r.output
     r = cli("report", "security", "--format", "json", user=users.by_role["auditor"])
     assert r.exit_code == 2  # --fy is required to make the report
+
+
+def test_imports_into_a_closed_year_are_refused_whole(fresh_db, people, tmp_path):
+    from kumin.cards import service_records
+    from kumin.core.tabular import csv_bytes
+
+    officer, auditor = people
+    with context(fresh_db, auditor) as ctx:
+        publish_security(ctx, 2021)
+    path = tmp_path / "juki.csv"
+    path.write_bytes(
+        csv_bytes(
+            ["date", "kind"], [["2022-04-02", "continued_use"], ["2022-03-31", "special_move_in"]]
+        )
+    )
+    with pytest.raises(StateError) as err, context(fresh_db, officer) as ctx:
+        service_records.import_juki(ctx, path)
+    assert err.value.key == "closures.year_closed" and err.value.params["date"] == "2022-03-31"
+    with session_scope(fresh_db) as s:
+        assert s.scalars(select(JukiTransaction.id)).all() == []
+    path.write_bytes(csv_bytes(["date", "kind"], [["2022-04-02", "continued_use"]]))
+    with context(fresh_db, officer) as ctx:
+        assert service_records.import_juki(ctx, path)["rows"] == 1

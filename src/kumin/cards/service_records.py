@@ -39,6 +39,7 @@ from kumin.cards.records import (
 from kumin.cards.windows import DEFAULT_WINDOWS, Window, open_windows
 from kumin.cards.windows_io import COLUMNS as WINDOW_COLUMNS
 from kumin.cards.windows_io import window_from_row, window_to_row
+from kumin.core import closures
 from kumin.core.context import Ctx
 from kumin.core.tabular import read_table, require_columns, width_problem
 from kumin.errors import DataError, NotFound, ParameterError, Problem
@@ -219,6 +220,8 @@ def import_juki(ctx: Ctx, path: str | os.PathLike[str], progress: Progress = Non
         raise DataError("cards.import.bad_file", problems=problems, path=path.name)
     if _seen(ctx, "juki", sha):
         return {"rows": 0, "skipped": 1}
+    # a closed fiscal year takes no new records (kumin.core.closures)
+    closures.ensure_open_days(ctx.session, set(rows["date"]))
     frame = pl.DataFrame(rows, schema=JUKI_SCHEMA)
     store.bulk_insert(ctx.session, "cards_juki_transactions", frame)
     _remember(ctx, "juki", sha, frame.height)
@@ -305,6 +308,8 @@ def import_inquiries(ctx: Ctx, path: str | os.PathLike[str], progress: Progress 
         raise DataError("cards.import.bad_file", problems=problems, path=path.name)
     if _seen(ctx, "inquiries", sha):
         return {"rows": 0, "skipped": 1}
+    # a closed fiscal year takes no new records (kumin.core.closures)
+    closures.ensure_open_days(ctx.session, set(rows["date"]))
     frame = pl.DataFrame(rows, schema=INQUIRIES_SCHEMA)
     store.bulk_insert(ctx.session, "cards_inquiries", frame)
     _remember(ctx, "inquiries", sha, frame.height)
@@ -421,6 +426,18 @@ def import_history(
     return import_records(ctx, records, progress)
 
 
+def _dates(records: CardRecords) -> set:
+    """Every distinct date the records carry (one per day, not per row)."""
+    out: set = set()
+    for name in ("cards", "card_events", "certificates", "juki_transactions", "inquiries"):
+        frame = getattr(records, name)
+        for column, dtype in frame.schema.items():
+            if dtype == pl.Date:
+                out.update(d for d in frame[column].unique().to_list() if d is not None)
+    out.update(records.population["date"].to_list())
+    return out
+
+
 def import_records(ctx: Ctx, records: CardRecords, progress: Progress = None) -> dict[str, int]:
     """Store card records in bulk: cards (with their dates), state changes, certificates,
     Juki-net transactions, inquiries and population.
@@ -451,6 +468,8 @@ def import_records(ctx: Ctx, records: CardRecords, progress: Progress = None) ->
     )
     if clash:
         raise DataError("cards.import.cards_exist", count=clash)
+    # a closed fiscal year takes no new records (kumin.core.closures)
+    closures.ensure_open_days(ctx.session, _dates(records))
     total = sum(records.row_counts().values())
     done = 0
 
