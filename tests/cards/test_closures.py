@@ -224,3 +224,16 @@ def test_imports_into_a_closed_year_are_refused_whole(fresh_db, people, tmp_path
     path.write_bytes(csv_bytes(["date", "kind"], [["2022-04-02", "continued_use"]]))
     with context(fresh_db, officer) as ctx:
         assert service_records.import_juki(ctx, path)["rows"] == 1
+
+
+def test_csv_of_a_changed_published_year_lists_the_differences(fresh_db, people):
+    officer, auditor = people
+    no = _resident(fresh_db, officer)
+    with context(fresh_db, auditor) as ctx:
+        publish_security(ctx, 2021)
+    with session_scope(fresh_db) as s:  # late evidence, by a path that may write there
+        s.add(JukiTransaction(date=IN_FY2021, kind="continued_use", resident_no=no))
+    with context(fresh_db, auditor) as ctx:
+        body, _media, _name = make_security_report(ctx, 2021, "csv", "ja")
+    lines = [ln for ln in body.decode("utf-8-sig").splitlines() if "公表版との差異" in ln]
+    assert lines and any("継続利用" in ln for ln in lines)

@@ -424,6 +424,10 @@ def _csv(report: SecurityReport) -> bytes:
             rows.append([s.number, tb.title, "", *tb.header[1:]])
             for formatted, values in zip(_label_rows(tb, report.lang), tb.values, strict=False):
                 rows.append([s.number, tb.title, formatted, *[_plain(v) for v in values[1:]]])
+    # a published year: the differences from its publication, one row each
+    title = t("closures.publication.differences", report.lang)
+    for d in report.differences:
+        rows.append([d["section"], title, d["item"], d["published"], d["now"]])
     return csv_bytes(header, rows)
 
 
