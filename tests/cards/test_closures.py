@@ -19,7 +19,7 @@ from kumin.core import closures
 from kumin.core.context import context
 from kumin.core.db import session_scope
 from kumin.core.models import AuditEntry, FiscalYearClosure
-from kumin.errors import PermissionDenied, StateError
+from kumin.errors import ParameterError, PermissionDenied, StateError
 from kumin.reports.publication import publish_security, reopen_security
 
 IN_FY2021 = dt.date(2021, 10, 5)
@@ -81,7 +81,7 @@ def test_reopen_change_republish_lists_the_differences(fresh_db, people):
     assert report.publication["closed"] and report.differences == []
     assert report.publication["verified"]
 
-    with context(fresh_db, auditor) as ctx, pytest.raises(StateError) as err:
+    with context(fresh_db, auditor) as ctx, pytest.raises(ParameterError) as err:
         reopen_security(ctx, 2021, "  ")
     assert err.value.key == "closures.reason_required"
     with context(fresh_db, officer) as ctx, pytest.raises(PermissionDenied):
@@ -237,3 +237,30 @@ def test_csv_of_a_changed_published_year_lists_the_differences(fresh_db, people)
         body, _media, _name = make_security_report(ctx, 2021, "csv", "ja")
     lines = [ln for ln in body.decode("utf-8-sig").splitlines() if "公表版との差異" in ln]
     assert lines and any("継続利用" in ln for ln in lines)
+
+
+def test_the_auditor_publishes_and_reopens_from_the_report_page(fresh_db, users, app_client):
+    app_client.login(users.by_role["records_officer"])
+    page = app_client.get("/cards/report?fy=2021").text
+    assert 'id="publish-report"' not in page  # the records officer keeps the data
+    csrf = app_client.csrf()
+    r = app_client.post("/cards/report/publish", data={"fy": "2021", "csrf": csrf})
+    assert r.status_code == 403
+    app_client.login(users.by_role["auditor"])
+    csrf = app_client.csrf()
+    assert 'id="publish-report"' in app_client.get("/cards/report?fy=2021").text
+    r = app_client.post(
+        "/cards/report/publish", data={"fy": "2021", "confirm": "yes", "csrf": csrf}
+    )
+    assert r.status_code == 303
+    page = app_client.get("/cards/report?fy=2021").text
+    assert 'id="publication-state"' in page and 'id="reopen-year"' in page
+    assert 'id="publish-report"' not in page and 'id="no-differences"' in page
+    r = app_client.post("/cards/report/reopen", data={"fy": "2021", "reason": "", "csrf": csrf})
+    assert r.status_code == 400  # a reason is required
+    r = app_client.post(
+        "/cards/report/reopen", data={"fy": "2021", "reason": "訂正のため", "csrf": csrf}
+    )
+    assert r.status_code == 303
+    page = app_client.get("/cards/report?fy=2021").text
+    assert "訂正のため" in page and 'id="publish-report"' in page

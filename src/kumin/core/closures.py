@@ -42,7 +42,7 @@ from sqlalchemy.orm import Session
 from kumin.core.db import utcnow
 from kumin.core.i18n import t
 from kumin.core.models import FiscalYearClosure
-from kumin.errors import StateError
+from kumin.errors import ParameterError, StateError
 
 PUBLISHED = "published"
 REOPENED = "reopened"
@@ -193,7 +193,7 @@ def reopen(session: Session, fy: int, actor: str, reason: str) -> FiscalYearClos
     """Re-open a closed year; ``reason`` is required and kept."""
     reason = reason.strip()
     if not reason:
-        raise StateError("closures.reason_required")
+        raise ParameterError("closures.reason_required")
     state = year_state(session, fy)
     if not state.closed:
         raise YearClosed("closures.not_closed", fy=fy)

@@ -69,7 +69,12 @@ def _clash(
 
 
 def _check_slot(
-    ctx: Ctx, department: str, terminal_id: str, start: dt.datetime, end: dt.datetime
+    ctx: Ctx,
+    department: str,
+    terminal_id: str,
+    start: dt.datetime,
+    end: dt.datetime,
+    approvals: dict[str, list[tuple[dt.date, dt.date]]] | None = None,
 ) -> tuple[str, dict[str, Any]] | None:
     """The problem with a reservation slot, as (message key, params), if any; a
     clash with another department's booking is checked by :func:`_clash`."""
@@ -86,7 +91,7 @@ def _check_slot(
         return "not_shared", {"value": terminal_id}
     if term.state == "retired":
         return "retired", {"value": terminal_id}
-    if not _has_approval(ctx, department, start.date()):
+    if not _has_approval(ctx, department, start.date(), approvals):
         return "no_approved_application", {
             "department": department,
             "date": start.date().isoformat(),
@@ -94,22 +99,26 @@ def _check_slot(
     return None
 
 
-def _has_approval(ctx: Ctx, department: str, day: dt.date) -> bool:
+def _has_approval(
+    ctx: Ctx,
+    department: str,
+    day: dt.date,
+    cache: dict[str, list[tuple[dt.date, dt.date]]] | None = None,
+) -> bool:
     """Whether ``department`` holds an application approved and valid on ``day``: a
-    shared terminal is booked only for work the resident-records division approved."""
-    return (
-        ctx.session.scalar(
-            select(UsageApplication.id)
-            .where(
-                UsageApplication.department == department,
-                UsageApplication.state == APPROVED,
-                UsageApplication.valid_from <= day,
-                UsageApplication.valid_to >= day,
-            )
-            .limit(1)
+    shared terminal is booked only for work the resident-records division approved.
+    ``cache`` keeps each department's approved periods for an import's many rows."""
+    cache = {} if cache is None else cache
+    if department not in cache:
+        cache[department] = list(
+            ctx.session.execute(
+                select(UsageApplication.valid_from, UsageApplication.valid_to).where(
+                    UsageApplication.department == department,
+                    UsageApplication.state == APPROVED,
+                )
+            ).tuples()
         )
-        is not None
-    )
+    return any(a <= day <= b for a, b in cache[department])
 
 
 def _clash_params(other: Reservation) -> dict[str, Any]:
@@ -131,6 +140,7 @@ def import_reservations(ctx: Ctx, path: str | Path) -> ImportResult:
     own = own_department(ctx)
     booked: list[tuple[str, str, dt.datetime, dt.datetime, int]] = []
     closed = closures.closed_checker(ctx.session)
+    approvals: dict[str, list[tuple[dt.date, dt.date]]] = {}
 
     def parse(line: int, row: dict[str, Any], problems: list[Problem]) -> dict | None:
         got = cells(
@@ -150,7 +160,9 @@ def import_reservations(ctx: Ctx, path: str | Path) -> ImportResult:
         if own is not None and got["department"] != own:
             _problem(problems, line, "department", "not_own_department", value=got["department"])
             return None
-        found = _check_slot(ctx, got["department"], got["terminal_id"], got["start"], got["end"])
+        found = _check_slot(
+            ctx, got["department"], got["terminal_id"], got["start"], got["end"], approvals
+        )
         if found is not None:
             column = "terminal_id" if found[0] in ("unknown_terminal", "not_shared") else "start"
             _problem(problems, line, column, found[0], **found[1])
