@@ -149,3 +149,37 @@ def test_every_working_day_checked_is_no_finding(fresh_db, tmp_path):
         (ops,) = [s for s in security_report(ctx, 2021, "en").sections if s.key == "ops.findings"]
     assert ops.figures["missing_check_days"] == 0
     assert any(p.startswith("No working day without a daily check") for p in ops.paragraphs)
+
+
+def test_operation_logs_of_a_closed_year_are_still_imported(fresh_db, tmp_path):
+    """Logs are evidence that arrives late: refusing them would hide misuse."""
+    from kumin.oplog import service as oplog
+
+    small_ward(fresh_db, tmp_path)
+    with acting(fresh_db, "auditor") as ctx:
+        publish_security(ctx, 2021)
+    log = tmp_path / "log.csv"
+    log.write_text(
+        "timestamp,terminal_id,operator_id,action,subject,function\n"
+        "2021-06-01 10:00:00,T0101,U9,view,R1,住民票\n",
+        encoding="utf-8",
+    )
+    with acting(fresh_db, "auditor") as ctx:
+        assert oplog.import_log(ctx, log).events == 1
+
+
+def test_a_check_or_usage_in_the_future_is_refused(fresh_db, tmp_path):
+    import datetime as dt
+
+    small_ward(fresh_db, tmp_path)
+    tomorrow = dt.date.today() + dt.timedelta(days=1)
+    with acting(fresh_db, "records_officer") as ctx, pytest.raises(StateError) as err:
+        service.record_checklist(ctx, "T0801", tomorrow, _ok(ctx))
+    assert err.value.key == "closures.future"
+    later = dt.datetime.combine(tomorrow, dt.time(10))
+    with acting(fresh_db, "records_officer") as ctx, pytest.raises(StateError) as err:
+        service.record_usage(
+            ctx, "D08", "T0801", "U1", later, later + dt.timedelta(hours=1), "住民税", 1
+        )
+    assert err.value.key == "closures.future"
+    assert _count(fresh_db, Checklist) == 0
