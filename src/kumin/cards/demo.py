@@ -143,3 +143,16 @@ def _workflow_examples(ctx: Ctx, cards: pl.DataFrame) -> None:
     service.shred_form(ctx, c, "demo-records", at + 15 * day + hour / 2)
     service.mail(ctx, c, None, at + 16 * day)
     service.apply(ctx, residents[4], "photo_booth", at + 2 * day)
+    # a form shredded three days after the PINs were set: section 7 of FY2022 lists it
+    c = service.apply_at_window(
+        ctx,
+        residents[5],
+        "card_centre",
+        "match",
+        ["health_insurance_card", "pension_book"],
+        at + 2 * day + hour / 2,
+    )["card_id"]
+    service.hold_form(ctx, c, at + 2 * day + hour)
+    service.ward_set_pins(ctx, c, at + 16 * day)
+    service.shred_form(ctx, c, "demo-records", at + 19 * day)
+    service.mail(ctx, c, None, at + 19 * day + hour)
