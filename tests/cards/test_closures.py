@@ -264,3 +264,18 @@ def test_the_auditor_publishes_and_reopens_from_the_report_page(fresh_db, users,
     assert r.status_code == 303
     page = app_client.get("/cards/report?fy=2021").text
     assert "訂正のため" in page and 'id="publish-report"' in page
+
+
+def test_xlsx_of_a_published_year_has_a_differences_sheet(fresh_db, people):
+    import io
+
+    from openpyxl import load_workbook
+
+    _officer, auditor = people
+    with context(fresh_db, auditor) as ctx:
+        publish_security(ctx, 2021)
+        body, _media, _name = make_security_report(ctx, 2021, "xlsx", "ja")
+    book = load_workbook(io.BytesIO(body))
+    sheet = book["公表版との差異"]
+    assert sheet["A1"].value.startswith("公表済み・締め（第1版")
+    assert "差異はありません" in sheet["A4"].value

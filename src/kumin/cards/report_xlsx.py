@@ -88,6 +88,8 @@ def render_xlsx(report: SecurityReport) -> bytes:
     sheet.sheet_properties.pageSetUpPr.fitToPage = True
     sheet.print_title_rows = "1:1"
     _figures_sheet(book, report)
+    if report.publication and report.publication.get("publication"):
+        _differences_sheet(book, report)
     out = io.BytesIO()
     book.save(out)
     return out.getvalue()
@@ -163,3 +165,23 @@ def _figures_sheet(book, report: SecurityReport) -> None:
                         ]
                     )
     sheet.freeze_panes = "A2"
+
+
+def _differences_sheet(book, report: SecurityReport) -> None:
+    """A published year: its state and every difference from the publication."""
+    lang = report.lang
+    sheet = book.create_sheet(t("closures.publication.differences", lang)[:31])
+    sheet.append([_text(report.publication["state"])])
+    sheet.append([])
+    sheet.append(
+        [
+            t(f"closures.publication.{h}", lang)
+            for h in ("h_section", "h_item", "h_published", "h_now")
+        ]
+    )
+    for d in report.differences:
+        sheet.append([_text(d[k]) for k in ("section", "item", "published", "now")])
+    if not report.differences:
+        number = report.publication["publication"]
+        sheet.append([t("closures.publication.no_differences", lang, number=number)])
+    sheet.freeze_panes = "A4"

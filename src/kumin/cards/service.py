@@ -265,8 +265,7 @@ def _check_window(
     hours = w.hours_on(day)
     if hours is None:
         raise StateError("cards.service.window_closed", window=code, date=day.isoformat())
-    # a window takes people until it closes; a time exactly at closing is still in
-    if not hours[0] <= at.time() <= hours[1]:
+    if not w.open_at(at):
         raise StateError(
             "cards.service.window_hours",
             window=code,

@@ -124,6 +124,17 @@ class Window:
     def is_open(self, day: dt.date) -> bool:
         return self.hours_on(day) is not None
 
+    def open_at(self, moment: dt.datetime) -> bool:
+        """Whether the window takes people at ``moment`` (opening and closing minute in).
+
+        >>> CARD_CENTRE.open_at(dt.datetime(2022, 4, 4, 10, 59))  # opens 11:00 on Mondays
+        False
+        >>> CARD_CENTRE.open_at(dt.datetime(2022, 4, 4, 18, 30))
+        True
+        """
+        hours = self.hours_on(moment.date())
+        return hours is not None and hours[0] <= moment.time() <= hours[1]
+
     def method_codes(self) -> str:
         """``交・申`` as the report prints it."""
         return "・".join(m.code_ja for m in Method if m in self.methods)
