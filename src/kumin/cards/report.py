@@ -29,6 +29,7 @@ formatted rows, raw values) so that HTML, PDF, JSON and CSV all work unchanged.
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import json
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -378,7 +379,11 @@ def _stored_sections(ctx: Ctx, year, lang: str) -> list[ReportSection]:
     today = dt.date.today()
     # an open year's figures run to today: its snapshot lasts one day at most
     as_of = today.isoformat() if today <= year.end else "closed"
-    key = f"security:{__version__}:FY{year.year}:{lang}:{as_of}"
+    # the sections' makers are part of the key: a section added by an upgrade (or a
+    # domain) appears in a closed year's report too, not only after its data change
+    makers = ",".join(f"{p.__module__}.{p.__qualname__}" for p in SECTION_PROVIDERS)
+    sections = hashlib.sha256(makers.encode()).hexdigest()[:8]
+    key = f"security:{__version__}:{sections}:FY{year.year}:{lang}:{as_of}"
     tables = snapshots.tables_with_prefix("cards_", "juki_")
     body = snapshots.cached(ctx.session, key, tables, compute)
     return [
