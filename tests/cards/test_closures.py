@@ -279,3 +279,18 @@ def test_xlsx_of_a_published_year_has_a_differences_sheet(fresh_db, people):
     sheet = book["公表版との差異"]
     assert sheet["A1"].value.startswith("公表済み・締め（第1版")
     assert "差異はありません" in sheet["A4"].value
+
+
+def test_two_auditors_publishing_at_once_one_is_refused(fresh_db):
+    from kumin.core.db import session_scope as scope
+
+    with scope(fresh_db) as first, scope(fresh_db) as second:
+        closures.publish(first, 2021, "a", b"{}")
+        first.commit()
+        # the second read the state before the first committed: same number
+        row = FiscalYearClosure(fy=2021, event="published", number=1, body=b"{}", actor="b")
+        row.sha256, row.reason = closures.sha256(b"{}"), ""
+        with pytest.raises(StateError) as err:
+            closures._store(second, row)
+        assert err.value.key == "closures.concurrent"
+        second.rollback()

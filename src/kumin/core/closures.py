@@ -37,6 +37,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from kumin.core.db import utcnow
@@ -167,6 +168,16 @@ def sha256(body: bytes) -> str:
     return hashlib.sha256(body).hexdigest()
 
 
+def _store(session: Session, row: FiscalYearClosure) -> FiscalYearClosure:
+    # two auditors at once: the unique (fy, event, number) lets one of them through
+    try:
+        session.add(row)
+        session.flush()
+    except IntegrityError:
+        raise StateError("closures.concurrent", fy=row.fy) from None
+    return row
+
+
 def publish(session: Session, fy: int, actor: str, body: bytes) -> FiscalYearClosure:
     """Close ``fy`` with the report ``body`` (canonical JSON bytes) as its next
     publication. Publishing a year already closed is refused: re-open it first, so
@@ -184,9 +195,7 @@ def publish(session: Session, fy: int, actor: str, body: bytes) -> FiscalYearClo
         at=utcnow(),
         reason="",
     )
-    session.add(row)
-    session.flush()
-    return row
+    return _store(session, row)
 
 
 def reopen(session: Session, fy: int, actor: str, reason: str) -> FiscalYearClosure:
@@ -207,9 +216,7 @@ def reopen(session: Session, fy: int, actor: str, reason: str) -> FiscalYearClos
         at=utcnow(),
         reason=reason,
     )
-    session.add(row)
-    session.flush()
-    return row
+    return _store(session, row)
 
 
 def latest_publication(session: Session, fy: int) -> FiscalYearClosure | None:

@@ -12,6 +12,7 @@ from sqlalchemy import (
     LargeBinary,
     String,
     Text,
+    UniqueConstraint,
 )
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -205,6 +206,8 @@ class FiscalYearClosure(Base):
     SHA-256; a re-opening keeps who, when and why. Rows are never updated."""
 
     __tablename__ = "fiscal_year_closures"
+    # two auditors publishing (or re-opening) at once: one of them is refused
+    __table_args__ = (UniqueConstraint("fy", "event", "number"),)
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     fy: Mapped[int] = mapped_column(Integer, index=True)

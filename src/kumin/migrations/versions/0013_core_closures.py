@@ -29,6 +29,7 @@ def upgrade() -> None:
         sa.Column("at", sa.DateTime(timezone=True), nullable=False),
         sa.Column("reason", sa.Text(), nullable=False),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_fiscal_year_closures")),
+        sa.UniqueConstraint("fy", "event", "number", name=op.f("uq_fiscal_year_closures_fy")),
     )
     op.create_index(
         op.f("ix_fiscal_year_closures_fy"), "fiscal_year_closures", ["fy"], unique=False
