@@ -19,7 +19,7 @@ from kumin.cards import service, service_records
 from kumin.cards.models import Card
 from kumin.cards.records import Channel
 from kumin.cards.report import FORMATS, make_security_report, security_report
-from kumin.cards.workflow import Document, FaceResult
+from kumin.cards.workflow import PHOTO_DOCUMENTS, Document, FaceResult
 from kumin.core.context import Ctx
 from kumin.core.i18n import t
 from kumin.errors import UserError
@@ -47,6 +47,7 @@ add_nav(
 STEP_CHANNELS = [c.value for c in Channel if c is not Channel.WINDOW]
 FACES = [f.value for f in FaceResult]
 DOCUMENTS = [d.value for d in Document]
+PHOTO = {d.value for d in PHOTO_DOCUMENTS}  # marked on the form: one suffices
 REVOKE_REASONS = ["move_out", "death", "expiry", "return", "reissue"]
 
 
@@ -126,6 +127,7 @@ def _search_page(
         channels=STEP_CHANNELS,
         faces=FACES,
         documents=DOCUMENTS,
+        photo_documents=PHOTO,
         now=service.now().isoformat(timespec="minutes"),
     )
 
@@ -254,6 +256,7 @@ def card_page(request: Request, ctx: Read, card_id: int) -> Response:
         windows=service_records.windows(ctx),
         faces=FACES,
         documents=DOCUMENTS,
+        photo_documents=PHOTO,
         reasons=REVOKE_REASONS,
         now=service.now().isoformat(timespec="minutes"),
     )

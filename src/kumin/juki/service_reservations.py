@@ -116,7 +116,7 @@ def _has_approval(
                     UsageApplication.department == department,
                     UsageApplication.state == APPROVED,
                 )
-            ).tuples()
+            ).all()
         )
     return any(a <= day <= b for a, b in cache[department])
 
