@@ -4,7 +4,7 @@ Section 2 (the operation of Juki-net and its security measures) is computed from
 the terminals, ledgers, applications, reservations, usage records and checklists;
 sections 5 (security meetings, with training and drills) and 6 (security audits
 with findings and corrective actions) list the records of the fiscal year in the
-report's own layout. Registered with :func:`kumin.cards.report.add_section_provider`.
+report's own layout. Registered with :func:`kumin.reports.security.add_section_provider`.
 """
 
 from __future__ import annotations
@@ -14,12 +14,11 @@ from typing import Any
 
 from sqlalchemy import func, select
 
-from kumin.cards.figures import ReportTable
-from kumin.cards.report import ReportSection, add_section_provider
 from kumin.core.context import Ctx
 from kumin.core.i18n import t
 from kumin.juki import models as m
 from kumin.reports.render import era_date, fiscal_year_label, fiscal_year_range
+from kumin.reports.security import ReportSection, ReportTable, add_section_provider
 
 _CIRCLED = "①②③④⑤⑥⑦⑧⑨⑩"
 
@@ -311,4 +310,4 @@ def security_sections(ctx: Ctx, fy: int, lang: str) -> list[ReportSection]:
     return [section2(ctx, fy, lang), section5(ctx, fy, lang), section6(ctx, fy, lang)]
 
 
-add_section_provider(security_sections)
+add_section_provider(security_sections, tables=("juki_",))

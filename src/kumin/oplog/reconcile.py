@@ -1,0 +1,580 @@
+"""Reconciliation: three records of the same inquiries, per department and month.
+
+A My Number department that looks residents up leaves three traces of the same
+work (issue #11 item 6):
+
+(a) the identity inquiries by business of section 4 of the security report
+    (``cards_inquiries``: date, department name, function, operator);
+(b) the usage record book (利用記録簿) filled after each use of a shared
+    terminal (``juki_usage_records``: the number of inquiries made);
+(c) the operation logs of the shared terminals (``oplog_events``): one *lookup
+    case* is a resident looked up (search, view or print) by one operator on one
+    day, attributed to the department whose operator ledger in force that day
+    lists the operator.
+
+The shared (reservation-required) terminals are where departments without their
+own terminals make these inquiries, under a reservation and with a usage record,
+so the logs of those terminals are what (a) and (b) describe. Every
+department-month of the fiscal year where any of the three is not zero is
+checked; those where they disagree are listed with the three figures and the
+difference (largest minus smallest). Every operator id named in any of the
+three records who is not in the operator ledger (操作者管理簿) in force on that
+day — of the department the record names, or of any department for the logs —
+is listed too.
+
+Only counts, department names, months and operator ids (staff ids) come out:
+the resident references of the logs are counted by their blind index and never
+read. :func:`reconcile` is pure (frames in, result out); :func:`reconciliation`
+reads the three records from the database. It lives in oplog because oplog
+reads juki and cards, never the reverse.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+import polars as pl
+
+#: the three records, in the order the report prints them
+SOURCES = ("inquiries", "usage", "logs")
+#: lookups in the logs whose operator no ledger lists, and no reservation places
+UNATTRIBUTED = ""
+
+INQUIRIES_SCHEMA = {"date": pl.Date, "department": pl.String, "operator_id": pl.String}
+USAGE_SCHEMA = {
+    "date": pl.Date,
+    "department": pl.String,
+    "operator_id": pl.String,
+    "inquiries": pl.Int64,
+}
+LOOKUPS_SCHEMA = {
+    "ts": pl.Datetime("us"),
+    "terminal_id": pl.String,
+    "operator_id": pl.String,
+    "subject_index": pl.String,
+}
+LEDGER_SCHEMA = {
+    "department": pl.String,
+    "operator_id": pl.String,
+    "listed_from": pl.Date,
+    "listed_to": pl.Date,  # null: still listed
+}
+RESERVATIONS_SCHEMA = {
+    "department": pl.String,
+    "terminal_id": pl.String,
+    "start": pl.Datetime("us"),
+    "end": pl.Datetime("us"),
+}
+
+
+@dataclass(frozen=True)
+class DepartmentMonth:
+    """The three figures of one department in one month."""
+
+    department: str  # juki department code (or the name section 4 gives, if unknown)
+    name: str
+    month: str  # "2021-04"
+    inquiries: int  # (a) section 4
+    usage: int  # (b) inquiries written in the usage records
+    usage_entries: int  # (b) number of usage records
+    lookups: int  # (c) lookup cases in the logs of the shared terminals
+
+    @property
+    def difference(self) -> int:
+        values = (self.inquiries, self.usage, self.lookups)
+        return max(values) - min(values)
+
+    @property
+    def agrees(self) -> bool:
+        return self.difference == 0
+
+
+@dataclass(frozen=True)
+class UnknownOperator:
+    """An operator id a record names who is not in the ledger in force that day."""
+
+    operator_id: str
+    source: str  # one of SOURCES
+    department: str  # the department the record names ("" for unattributed log lines)
+    name: str
+    first_day: dt.date
+    last_day: dt.date
+    count: int  # records (a, b) or lookup cases (c) naming the operator
+
+
+@dataclass
+class Reconciliation:
+    fy: int
+    rows: list[DepartmentMonth] = field(default_factory=list)  # every month checked
+    unknown_operators: list[UnknownOperator] = field(default_factory=list)
+
+    @property
+    def differences(self) -> list[DepartmentMonth]:
+        return [r for r in self.rows if not r.agrees]
+
+    @property
+    def checked(self) -> int:
+        return len(self.rows)
+
+    @property
+    def unknown(self) -> int:
+        return len({u.operator_id for u in self.unknown_operators})
+
+    def totals(self) -> dict[str, int]:
+        return {
+            "inquiries": sum(r.inquiries for r in self.rows),
+            "usage": sum(r.usage for r in self.rows),
+            "usage_entries": sum(r.usage_entries for r in self.rows),
+            "lookups": sum(r.lookups for r in self.rows),
+        }
+
+    def to_dict(self) -> dict[str, Any]:
+        def row(r: DepartmentMonth) -> dict[str, Any]:
+            return {**asdict(r), "difference": r.difference}
+
+        return {
+            "fy": self.fy,
+            "checked": self.checked,
+            "differ": len(self.differences),
+            "unknown_operators": self.unknown,
+            "totals": self.totals(),
+            "differences": [row(r) for r in self.differences],
+            "rows": [row(r) for r in self.rows],
+            "operators": [
+                {
+                    **asdict(u),
+                    "first_day": u.first_day.isoformat(),
+                    "last_day": u.last_day.isoformat(),
+                }
+                for u in self.unknown_operators
+            ],
+        }
+
+
+def _month(col: str) -> pl.Expr:
+    return pl.col(col).dt.strftime("%Y-%m").alias("month")
+
+
+def _listed(frame: pl.DataFrame, ledger: pl.DataFrame, by_department: bool) -> pl.DataFrame:
+    """``frame`` (date, operator_id[, department]) with ``listed``: the operator is
+    in the ledger in force on ``date`` (of the frame's department if ``by_department``)."""
+    keys = ["operator_id", "department"] if by_department else ["operator_id"]
+    rows = frame.with_row_index("_row")
+    hits = (
+        rows.select("_row", "date", *keys)
+        .join(ledger.select("department", "operator_id", "listed_from", "listed_to"), on=keys)
+        .filter(
+            (pl.col("listed_from") <= pl.col("date"))
+            & (pl.col("listed_to").is_null() | (pl.col("date") < pl.col("listed_to")))
+        )
+    )
+    if not by_department:
+        # the operator's department that day (the first in code order if several)
+        first = hits.sort("_row", "department").group_by("_row", maintain_order=True).first()
+        return rows.join(
+            first.select("_row", pl.col("department").alias("ledger_department")),
+            on="_row",
+            how="left",
+        ).with_columns(pl.col("ledger_department").is_not_null().alias("listed"))
+    listed = hits.select("_row").unique()
+    return rows.with_columns(pl.col("_row").is_in(listed["_row"].implode()).alias("listed"))
+
+
+def _unknown(frame: pl.DataFrame, source: str, names: dict[str, str]) -> list[UnknownOperator]:
+    """The unlisted operators of ``frame`` (date, operator_id, department, n, listed)."""
+    bad = (
+        frame.filter(~pl.col("listed"))
+        .group_by("operator_id", "department")
+        .agg(
+            pl.col("date").min().alias("first"),
+            pl.col("date").max().alias("last"),
+            pl.col("n").sum().alias("count"),
+        )
+        .sort("operator_id", "department")
+    )
+    return [
+        UnknownOperator(op, source, dept, names.get(dept, dept), first, last, int(n))
+        for op, dept, first, last, n in bad.iter_rows()
+    ]
+
+
+def reconcile(
+    fy: int,
+    inquiries: pl.DataFrame,
+    usage: pl.DataFrame,
+    lookups: pl.DataFrame,
+    ledger: pl.DataFrame,
+    reservations: pl.DataFrame,
+    names: dict[str, str],
+) -> Reconciliation:
+    """Compare the three records of fiscal year ``fy`` (April to March) per department
+    and month, and find the operators no ledger in force lists.
+
+    ``inquiries`` (:data:`INQUIRIES_SCHEMA`) has department *codes* already (see
+    :func:`department_codes`); ``usage`` is :data:`USAGE_SCHEMA`; ``lookups`` the
+    lookup events of the shared terminals (:data:`LOOKUPS_SCHEMA`); ``ledger`` the
+    listing intervals (:data:`LEDGER_SCHEMA`); ``reservations`` place the lookups of
+    an operator no ledger lists; ``names`` maps department codes to names.
+    """
+    start, end = dt.date(fy, 4, 1), dt.date(fy + 1, 3, 31)
+
+    def in_year(frame: pl.DataFrame) -> pl.DataFrame:
+        return frame.filter(pl.col("date").is_between(start, end))
+
+    ledger = ledger.cast(LEDGER_SCHEMA)
+    a = _listed(in_year(inquiries.cast(INQUIRIES_SCHEMA)).with_columns(n=pl.lit(1)), ledger, True)
+    b = _listed(in_year(usage.cast(USAGE_SCHEMA)).with_columns(n=pl.lit(1)), ledger, True)
+
+    # (c): one case per operator, resident and day; its department from the ledger
+    cases = (
+        lookups.cast(LOOKUPS_SCHEMA)
+        .with_columns(pl.col("ts").dt.date().alias("date"))
+        .filter(pl.col("date").is_between(start, end))
+        .group_by("date", "operator_id", "subject_index")
+        .agg(pl.col("ts").min(), pl.col("terminal_id").first())
+        .sort("ts", "operator_id", "subject_index")
+    )
+    c = _listed(cases, ledger, False)
+    # an operator no ledger lists: the department holding the terminal's reservation
+    booked = (
+        c.filter(~pl.col("listed"))
+        .select("_row", "ts", "terminal_id")
+        .join(reservations.cast(RESERVATIONS_SCHEMA), on="terminal_id", how="inner")
+        .filter((pl.col("start") <= pl.col("ts")) & (pl.col("ts") < pl.col("end")))
+        .sort("_row", "department")
+        .group_by("_row", maintain_order=True)
+        .agg(pl.col("department").first().alias("booked"))
+    )
+    c = (
+        c.join(booked, on="_row", how="left")
+        .with_columns(
+            pl.coalesce("ledger_department", "booked", pl.lit(UNATTRIBUTED)).alias("department"),
+            n=pl.lit(1),
+        )
+        .drop("booked")
+    )
+
+    counts = pl.concat(
+        [
+            a.group_by("department", _month("date")).agg(pl.len().alias("inquiries")),
+            b.group_by("department", _month("date")).agg(
+                pl.col("inquiries").sum().alias("usage"), pl.len().alias("usage_entries")
+            ),
+            c.group_by("department", _month("date")).agg(pl.len().alias("lookups")),
+        ],
+        how="diagonal",
+    )
+    counts = (
+        counts.group_by("department", "month")
+        .agg(pl.col(k).sum() for k in ("inquiries", "usage", "usage_entries", "lookups"))
+        .fill_null(0)
+        .sort("department", "month")
+    )
+    rows = [
+        DepartmentMonth(dept, names.get(dept, dept), month, int(x), int(u), int(ue), int(lk))
+        for dept, month, x, u, ue, lk in counts.select(
+            "department", "month", "inquiries", "usage", "usage_entries", "lookups"
+        ).iter_rows()
+    ]
+    unknown = (
+        _unknown(a, "inquiries", names) + _unknown(b, "usage", names) + _unknown(c, "logs", names)
+    )
+    return Reconciliation(fy, rows, unknown)
+
+
+def department_codes(inquiries: pl.DataFrame, names: dict[str, str]) -> pl.DataFrame:
+    """Section 4 names departments by name: their codes where a Juki-net department
+    has that name, else the name itself (a department with no terminal and no
+    ledger: every one of its figures is then a difference)."""
+    by_name = {name: code for code, name in names.items()}
+    return inquiries.with_columns(
+        pl.col("department").replace_strict(by_name, default=pl.col("department"))
+    )
+
+
+# --- from the database -----------------------------------------------------------------
+
+
+def _frame(rows: list[tuple], schema: dict[str, pl.DataType]) -> pl.DataFrame:
+    return pl.DataFrame(rows, schema=schema, orient="row")
+
+
+def ledger_frame(session, until: dt.date) -> pl.DataFrame:
+    """Every operator's listing intervals from the ledger versions up to ``until``
+    (the same intervals the unlisted-operator rule judges by)."""
+    from sqlalchemy import select
+
+    from kumin.juki import models as jm
+    from kumin.oplog.context import GovernanceContext, LedgerVersion
+
+    versions = {
+        v.id: v
+        for v in session.scalars(
+            select(jm.LedgerVersion).where(jm.LedgerVersion.effective <= until)
+        )
+    }
+    members: dict[int, set[str]] = {vid: set() for vid in versions}
+    if versions:
+        for vid, op in session.execute(
+            select(jm.LedgerEntry.version_id, jm.LedgerEntry.operator_id).where(
+                jm.LedgerEntry.version_id.in_(list(versions))
+            )
+        ):
+            members[vid].add(op)
+    context = GovernanceContext(
+        ledgers=tuple(
+            LedgerVersion(v.department, v.effective, frozenset(members[v.id]))
+            for v in versions.values()
+        )
+    )
+    return context.ledger_intervals.cast(LEDGER_SCHEMA)
+
+
+def reconciliation(ctx, fy: int) -> Reconciliation:
+    """The reconciliation of fiscal year ``fy`` from the stored records (audited)."""
+    from sqlalchemy import select
+
+    from kumin.cards.models import Inquiry
+    from kumin.juki import models as jm
+    from kumin.oplog import models as om
+    from kumin.oplog.logs import LOOKUP_ACTIONS
+
+    ctx.authorize("security.report")
+    s = ctx.session
+    start, end = dt.date(fy, 4, 1), dt.date(fy + 1, 3, 31)
+    lo = dt.datetime.combine(start, dt.time())
+    hi = dt.datetime.combine(end + dt.timedelta(days=1), dt.time())
+    names = dict(s.execute(select(jm.JukiDepartment.code, jm.JukiDepartment.name)).all())
+    inquiries = _frame(
+        list(
+            s.execute(
+                select(Inquiry.date, Inquiry.department, Inquiry.operator).where(
+                    Inquiry.date >= start, Inquiry.date <= end
+                )
+            )
+        ),
+        INQUIRIES_SCHEMA,
+    )
+    usage = _frame(
+        [
+            (u_start.date(), dept, op, n)
+            for u_start, dept, op, n in s.execute(
+                select(
+                    jm.UsageRecord.start,
+                    jm.UsageRecord.department,
+                    jm.UsageRecord.operator_id,
+                    jm.UsageRecord.inquiries,
+                ).where(jm.UsageRecord.start >= lo, jm.UsageRecord.start < hi)
+            )
+        ],
+        USAGE_SCHEMA,
+    )
+    shared = list(
+        s.scalars(select(jm.JukiTerminal.terminal_id).where(jm.JukiTerminal.reservation_required))
+    )
+    lookups = _frame(
+        list(
+            s.execute(
+                select(
+                    om.OplogEvent.ts,
+                    om.OplogEvent.terminal_id,
+                    om.OplogEvent.operator_id,
+                    om.OplogEvent.subject_index,
+                ).where(
+                    om.OplogEvent.ts >= lo,
+                    om.OplogEvent.ts < hi,
+                    om.OplogEvent.action.in_(LOOKUP_ACTIONS),
+                    om.OplogEvent.terminal_id.in_(shared),
+                    om.OplogEvent.subject_index != "",
+                )
+            )
+        )
+        if shared
+        else [],
+        LOOKUPS_SCHEMA,
+    )
+    reservations = _frame(
+        list(
+            s.execute(
+                select(
+                    jm.Reservation.department,
+                    jm.Reservation.terminal_id,
+                    jm.Reservation.start,
+                    jm.Reservation.end,
+                ).where(jm.Reservation.start < hi, jm.Reservation.end > lo)
+            )
+        ),
+        RESERVATIONS_SCHEMA,
+    )
+    result = reconcile(
+        fy,
+        department_codes(inquiries, names),
+        usage,
+        lookups,
+        ledger_frame(s, end),
+        reservations,
+        names,
+    )
+    ctx.audit(
+        "security.reconcile",
+        f"report:reconcile:FY{fy}",
+        purpose="reconciliation of inquiries, usage records and operation logs",
+        checked=result.checked,
+        differ=len(result.differences),
+        unknown_operators=result.unknown,
+    )
+    return result
+
+
+# --- as a section of the security report ---------------------------------------------------
+
+
+def _n(value: int) -> str:
+    return f"{value:,}"
+
+
+def month_label(month: str, lang: str) -> str:
+    year, mon = month.split("-")
+    return f"{year}年{int(mon)}月" if lang == "ja" else month
+
+
+def source_label(source: str, lang: str) -> str:
+    from kumin.core.i18n import t
+
+    return t(f"oplog.reconcile.source_{source}", lang)
+
+
+def summary(result: Reconciliation, lang: str) -> str:
+    from kumin.core.i18n import t
+
+    return t(
+        "oplog.reconcile.summary",
+        lang,
+        checked=result.checked,
+        differ=len(result.differences),
+        unknown=result.unknown,
+    )
+
+
+def difference_rows(
+    result: Reconciliation, lang: str
+) -> tuple[list[str], list[list[str]], list[list[Any]]]:
+    """Header, formatted rows and raw values of the differing department-months."""
+    from kumin.core.i18n import t
+
+    header = [
+        t(f"oplog.reconcile.h_{k}", lang)
+        for k in ("department", "month", "inquiries", "usage", "lookups", "difference")
+    ]
+    rows, values = [], []
+    for r in result.differences:
+        name = r.name or t("oplog.reconcile.unattributed", lang)
+        rows.append(
+            [
+                name,
+                month_label(r.month, lang),
+                _n(r.inquiries),
+                _n(r.usage),
+                _n(r.lookups),
+                _n(r.difference),
+            ]
+        )
+        values.append([r.department, r.month, r.inquiries, r.usage, r.lookups, r.difference])
+    return header, rows, values
+
+
+def operator_rows(
+    result: Reconciliation, lang: str
+) -> tuple[list[str], list[list[str]], list[list[Any]]]:
+    from kumin.core.i18n import t
+    from kumin.reports.render import date_label
+
+    header = [
+        t(f"oplog.reconcile.h_{k}", lang)
+        for k in ("operator", "source", "department", "first_day", "last_day", "count")
+    ]
+    rows, values = [], []
+    for u in result.unknown_operators:
+        name = u.name or t("oplog.reconcile.unattributed", lang)
+        rows.append(
+            [
+                u.operator_id,
+                source_label(u.source, lang),
+                name,
+                date_label(u.first_day, lang),
+                date_label(u.last_day, lang),
+                _n(u.count),
+            ]
+        )
+        values.append([u.operator_id, u.source, u.department, u.first_day, u.last_day, u.count])
+    return header, rows, values
+
+
+def reconcile_sections(ctx, fy: int, lang: str) -> list:
+    """Section 7 of the security report: the reconciliation and its summary line."""
+    from kumin.core.i18n import t
+    from kumin.reports.render import fiscal_year_label
+    from kumin.reports.security import ReportSection, ReportTable
+
+    result = reconciliation(ctx, fy)
+    totals = result.totals()
+    tables = []
+    header, rows, values = difference_rows(result, lang)
+    tables.append(
+        ReportTable(
+            "reconcile_differences",
+            t("oplog.reconcile.differences_title", lang, fy=fiscal_year_label(fy, lang)),
+            t("oplog.reconcile.differences_note", lang),
+            header,
+            rows,
+            values,
+            [False] * len(rows),
+        )
+    )
+    header, rows, values = operator_rows(result, lang)
+    tables.append(
+        ReportTable(
+            "reconcile_operators",
+            t("oplog.reconcile.operators_title", lang),
+            t("oplog.reconcile.operators_note", lang),
+            header,
+            rows,
+            values,
+            [False] * len(rows),
+        )
+    )
+    return [
+        ReportSection(
+            "7",
+            "oplog.reconcile",
+            t("oplog.reconcile.section", lang),
+            paragraphs=[
+                t("oplog.reconcile.method", lang),
+                summary(result, lang),
+                t(
+                    "oplog.reconcile.totals",
+                    lang,
+                    inquiries=_n(totals["inquiries"]),
+                    usage=_n(totals["usage"]),
+                    entries=_n(totals["usage_entries"]),
+                    lookups=_n(totals["lookups"]),
+                ),
+            ],
+            tables=tables,
+            figures={k: v for k, v in result.to_dict().items() if k != "rows"},
+        )
+    ]
+
+
+def _register() -> None:
+    from kumin.reports.security import add_section_provider
+
+    add_section_provider(
+        reconcile_sections,
+        tables=("cards_inquiries", "juki_", "oplog_events", "oplog_files"),
+    )
+
+
+_register()
