@@ -204,3 +204,27 @@ def test_cli_formats_and_permission(cli, users):
     assert r.exit_code == 0 and "U777" in r.stdout and "3 differ" in r.output
     r = cli("report", "reconcile", "--fy", "2021", user=users.by_role["epidemiologist"])
     assert r.exit_code == 1 and "not allowed" in r.stderr
+
+
+def test_section_in_every_format_of_the_security_report(fresh_db):
+    import openpyxl
+
+    from kumin.reports.security import make_security_report
+
+    _seed(fresh_db)
+    with acting(fresh_db, "auditor", lang="ja") as ctx:
+        out = {
+            fmt: make_security_report(ctx, 2021, fmt, "ja", providers=[reconcile_sections])[0]
+            for fmt in ("html", "md", "json", "csv", "xlsx")
+        }
+    summary = "点検した所属・月 4 件のうち、一致しないもの 3 件、操作者管理簿にない操作者 2 名。"
+    for fmt in ("html", "md"):
+        text = out[fmt].decode("utf-8")
+        assert summary in text and "U777" in text and "子ども家庭課" in text, fmt
+    assert "| 課税課 | 2021年6月 | 2 | 2 | 3 | 1 |" in out["md"].decode("utf-8")
+    body = json.loads(out["json"])
+    assert body["sections"][0]["figures"]["differ"] == 3
+    assert "U900" in out["csv"].decode("utf-8-sig")
+    sheet = openpyxl.load_workbook(io.BytesIO(out["xlsx"])).worksheets[0]
+    cells = [c for row in sheet.iter_rows(values_only=True) for c in row if c is not None]
+    assert summary in cells and "U777" in cells

@@ -37,6 +37,8 @@ from typing import Any
 
 import polars as pl
 
+from kumin.reports.security import ReportSection, ReportTable, add_section_provider
+
 #: the three records, in the order the report prints them
 SOURCES = ("inquiries", "usage", "logs")
 #: lookups in the logs whose operator no ledger lists, and no reservation places
@@ -512,11 +514,10 @@ def operator_rows(
     return header, rows, values
 
 
-def reconcile_sections(ctx, fy: int, lang: str) -> list:
+def reconcile_sections(ctx, fy: int, lang: str) -> list[ReportSection]:
     """Section 7 of the security report: the reconciliation and its summary line."""
     from kumin.core.i18n import t
     from kumin.reports.render import fiscal_year_label
-    from kumin.reports.security import ReportSection, ReportTable
 
     result = reconciliation(ctx, fy)
     totals = result.totals()
@@ -568,13 +569,6 @@ def reconcile_sections(ctx, fy: int, lang: str) -> list:
     ]
 
 
-def _register() -> None:
-    from kumin.reports.security import add_section_provider
-
-    add_section_provider(
-        reconcile_sections,
-        tables=("cards_inquiries", "juki_", "oplog_events", "oplog_files"),
-    )
-
-
-_register()
+add_section_provider(
+    reconcile_sections, tables=("cards_inquiries", "juki_", "oplog_events", "oplog_files")
+)
