@@ -30,6 +30,7 @@ def _seed(settings) -> None:
     ledger), no usage record, nothing in the logs — differs by 1 and U900 is unknown.
     U777 looks a resident up on S01 in May under D12's reservation: no ledger lists
     them, so the lookup is D12's and U777 is unknown. March 2021 is another year.
+    D01's own use of S01 (it stands in D01) needs no usage record and is left out.
     """
     with acting(settings, "records_officer") as ctx:
         s = ctx.session
@@ -39,7 +40,7 @@ def _seed(settings) -> None:
             )
         s.add(jm.JukiTerminal(terminal_id="S01", department="D01", reservation_required=True))
         s.add(jm.JukiTerminal(terminal_id="T0801", department="D08"))
-        for dept, ops in (("D08", ("U100", "U101")), ("D12", ("U120",))):
+        for dept, ops in (("D01", ("U010",)), ("D08", ("U100", "U101")), ("D12", ("U120",))):
             v = jm.LedgerVersion(department=dept, effective=D(2021, 4, 1), imported_by="t")
             s.add(v)
             s.flush()
@@ -99,6 +100,7 @@ def _seed(settings) -> None:
             (T(2021, 6, 1, 10, 9), "S01", "U100", "view", "r5"),
             (T(2021, 6, 1, 10, 12), "S01", "U100", "view", "r6"),
             (T(2021, 6, 1, 11, 0), "T0801", "U100", "view", "r7"),  # own terminal
+            (T(2021, 6, 1, 11, 0), "S01", "U010", "view", "r8"),  # S01 is D01's own
         ]
         for k, (ts, term, op, action, subject) in enumerate(events):
             s.add(
@@ -141,6 +143,7 @@ def test_exactly_the_expected_differences_and_unknown_operators(fresh_db):
     ]
     assert (result.checked, len(result.differences), result.unknown) == (4, 3, 2)
     assert result.totals() == {"inquiries": 6, "usage": 5, "usage_entries": 3, "lookups": 7}
+    assert (result.logs_from, result.logs_to) == (D(2021, 5, 10), D(2021, 6, 1))
 
 
 def test_an_operator_listed_only_after_the_day_is_unknown(fresh_db):

@@ -111,6 +111,9 @@ class Reconciliation:
     fy: int
     rows: list[DepartmentMonth] = field(default_factory=list)  # every month checked
     unknown_operators: list[UnknownOperator] = field(default_factory=list)
+    #: the first and last day of the year with lookups in the shared terminals' logs
+    logs_from: dt.date | None = None
+    logs_to: dt.date | None = None
 
     @property
     def differences(self) -> list[DepartmentMonth]:
@@ -141,6 +144,8 @@ class Reconciliation:
             "checked": self.checked,
             "differ": len(self.differences),
             "unknown_operators": self.unknown,
+            "logs_from": self.logs_from.isoformat() if self.logs_from else None,
+            "logs_to": self.logs_to.isoformat() if self.logs_to else None,
             "totals": self.totals(),
             "differences": [row(r) for r in self.differences],
             "rows": [row(r) for r in self.rows],
@@ -210,6 +215,7 @@ def reconcile(
     ledger: pl.DataFrame,
     reservations: pl.DataFrame,
     names: dict[str, str],
+    owners: dict[str, str] | None = None,
 ) -> Reconciliation:
     """Compare the three records of fiscal year ``fy`` (April to March) per department
     and month, and find the operators no ledger in force lists.
@@ -218,7 +224,9 @@ def reconcile(
     :func:`department_codes`); ``usage`` is :data:`USAGE_SCHEMA`; ``lookups`` the
     lookup events of the shared terminals (:data:`LOOKUPS_SCHEMA`); ``ledger`` the
     listing intervals (:data:`LEDGER_SCHEMA`); ``reservations`` place the lookups of
-    an operator no ledger lists; ``names`` maps department codes to names.
+    an operator no ledger lists; ``names`` maps department codes to names;
+    ``owners`` maps each shared terminal to the department it stands in, whose own
+    use of it needs no usage record and is left out of (c).
     """
     start, end = dt.date(fy, 4, 1), dt.date(fy + 1, 3, 31)
 
@@ -257,6 +265,16 @@ def reconcile(
         )
         .drop("booked")
     )
+    owned = pl.DataFrame(
+        list((owners or {}).items()),
+        schema={"terminal_id": pl.String, "owner": pl.String},
+        orient="row",
+    )
+    c = (
+        c.join(owned, on="terminal_id", how="left")
+        .filter(pl.col("owner").is_null() | (pl.col("owner") != pl.col("department")))
+        .drop("owner")
+    )
 
     counts = pl.concat(
         [
@@ -283,7 +301,8 @@ def reconcile(
     unknown = (
         _unknown(a, "inquiries", names) + _unknown(b, "usage", names) + _unknown(c, "logs", names)
     )
-    return Reconciliation(fy, rows, unknown)
+    logs = (cases["date"].min(), cases["date"].max()) if cases.height else (None, None)
+    return Reconciliation(fy, rows, unknown, *logs)
 
 
 def department_codes(inquiries: pl.DataFrame, names: dict[str, str]) -> pl.DataFrame:
@@ -373,9 +392,14 @@ def reconciliation(ctx, fy: int) -> Reconciliation:
         ],
         USAGE_SCHEMA,
     )
-    shared = list(
-        s.scalars(select(jm.JukiTerminal.terminal_id).where(jm.JukiTerminal.reservation_required))
+    owners = dict(
+        s.execute(
+            select(jm.JukiTerminal.terminal_id, jm.JukiTerminal.department).where(
+                jm.JukiTerminal.reservation_required
+            )
+        ).all()
     )
+    shared = list(owners)
     lookups = _frame(
         list(
             s.execute(
@@ -418,6 +442,7 @@ def reconciliation(ctx, fy: int) -> Reconciliation:
         ledger_frame(s, end),
         reservations,
         names,
+        owners,
     )
     ctx.audit(
         "security.reconcile",
@@ -517,7 +542,7 @@ def operator_rows(
 def reconcile_sections(ctx, fy: int, lang: str) -> list[ReportSection]:
     """Section 7 of the security report: the reconciliation and its summary line."""
     from kumin.core.i18n import t
-    from kumin.reports.render import fiscal_year_label
+    from kumin.reports.render import date_label, fiscal_year_label
 
     result = reconciliation(ctx, fy)
     totals = result.totals()
@@ -562,6 +587,14 @@ def reconcile_sections(ctx, fy: int, lang: str) -> list[ReportSection]:
                     entries=_n(totals["usage_entries"]),
                     lookups=_n(totals["lookups"]),
                 ),
+                t(
+                    "oplog.reconcile.coverage",
+                    lang,
+                    start=date_label(result.logs_from, lang),
+                    end=date_label(result.logs_to, lang),
+                )
+                if result.logs_from
+                else t("oplog.reconcile.no_logs", lang),
             ],
             tables=tables,
             figures={k: v for k, v in result.to_dict().items() if k != "rows"},
