@@ -36,7 +36,15 @@ from dataclasses import asdict, dataclass, field
 from typing import Any
 
 import polars as pl
+from sqlalchemy import select
 
+from kumin.cards.models import Inquiry
+from kumin.core.i18n import t
+from kumin.juki import models as jm
+from kumin.oplog import models as om
+from kumin.oplog.context import GovernanceContext, LedgerVersion
+from kumin.oplog.logs import LOOKUP_ACTIONS
+from kumin.reports.render import date_label, fiscal_year_label
 from kumin.reports.security import ReportSection, ReportTable, add_section_provider
 
 #: the three records, in the order the report prints them
@@ -325,11 +333,6 @@ def _frame(rows: list[tuple], schema: dict[str, pl.DataType]) -> pl.DataFrame:
 def ledger_frame(session, until: dt.date) -> pl.DataFrame:
     """Every operator's listing intervals from the ledger versions up to ``until``
     (the same intervals the unlisted-operator rule judges by)."""
-    from sqlalchemy import select
-
-    from kumin.juki import models as jm
-    from kumin.oplog.context import GovernanceContext, LedgerVersion
-
     versions = {
         v.id: v
         for v in session.scalars(
@@ -355,13 +358,6 @@ def ledger_frame(session, until: dt.date) -> pl.DataFrame:
 
 def reconciliation(ctx, fy: int) -> Reconciliation:
     """The reconciliation of fiscal year ``fy`` from the stored records (audited)."""
-    from sqlalchemy import select
-
-    from kumin.cards.models import Inquiry
-    from kumin.juki import models as jm
-    from kumin.oplog import models as om
-    from kumin.oplog.logs import LOOKUP_ACTIONS
-
     ctx.authorize("security.report")
     s = ctx.session
     start, end = dt.date(fy, 4, 1), dt.date(fy + 1, 3, 31)
@@ -468,14 +464,10 @@ def month_label(month: str, lang: str) -> str:
 
 
 def source_label(source: str, lang: str) -> str:
-    from kumin.core.i18n import t
-
     return t(f"oplog.reconcile.source_{source}", lang)
 
 
 def summary(result: Reconciliation, lang: str) -> str:
-    from kumin.core.i18n import t
-
     return t(
         "oplog.reconcile.summary",
         lang,
@@ -489,8 +481,6 @@ def difference_rows(
     result: Reconciliation, lang: str
 ) -> tuple[list[str], list[list[str]], list[list[Any]]]:
     """Header, formatted rows and raw values of the differing department-months."""
-    from kumin.core.i18n import t
-
     header = [
         t(f"oplog.reconcile.h_{k}", lang)
         for k in ("department", "month", "inquiries", "usage", "lookups", "difference")
@@ -515,9 +505,6 @@ def difference_rows(
 def operator_rows(
     result: Reconciliation, lang: str
 ) -> tuple[list[str], list[list[str]], list[list[Any]]]:
-    from kumin.core.i18n import t
-    from kumin.reports.render import date_label
-
     header = [
         t(f"oplog.reconcile.h_{k}", lang)
         for k in ("operator", "source", "department", "first_day", "last_day", "count")
@@ -541,9 +528,6 @@ def operator_rows(
 
 def reconcile_sections(ctx, fy: int, lang: str) -> list[ReportSection]:
     """Section 7 of the security report: the reconciliation and its summary line."""
-    from kumin.core.i18n import t
-    from kumin.reports.render import date_label, fiscal_year_label
-
     result = reconciliation(ctx, fy)
     totals = result.totals()
     tables = []
