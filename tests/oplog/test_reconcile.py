@@ -205,6 +205,10 @@ def test_cli_formats_and_permission(cli, users):
     ]
     r = cli("report", "reconcile", "--fy", "2021", user=auditor)
     assert r.exit_code == 0 and "U777" in r.stdout and "3 differ" in r.output
+    r = cli("report", "reconcile", "--fy", "1999", user=auditor)
+    assert r.exit_code == 1 and "1999" in r.stderr and "Traceback" not in r.output
+    r = cli("report", "reconcile", "--fy", "2021", "--format", "xml", user=auditor)
+    assert r.exit_code == 2
     r = cli("report", "reconcile", "--fy", "2021", user=users.by_role["epidemiologist"])
     assert r.exit_code == 1 and "not allowed" in r.stderr
 

@@ -45,7 +45,7 @@ from kumin.oplog import models as om
 from kumin.oplog.context import GovernanceContext, LedgerVersion
 from kumin.oplog.logs import LOOKUP_ACTIONS
 from kumin.reports.render import date_label, fiscal_year_label
-from kumin.reports.security import ReportSection, ReportTable, add_section_provider
+from kumin.reports.security import ReportSection, ReportTable, add_section_provider, check_fy
 
 #: the three records, in the order the report prints them
 SOURCES = ("inquiries", "usage", "logs")
@@ -359,6 +359,7 @@ def ledger_frame(session, until: dt.date) -> pl.DataFrame:
 def reconciliation(ctx, fy: int) -> Reconciliation:
     """The reconciliation of fiscal year ``fy`` from the stored records (audited)."""
     ctx.authorize("security.report")
+    check_fy(fy)
     s = ctx.session
     start, end = dt.date(fy, 4, 1), dt.date(fy + 1, 3, 31)
     lo = dt.datetime.combine(start, dt.time())

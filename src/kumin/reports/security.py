@@ -67,6 +67,13 @@ def add_section_provider(
     PROVIDER_TABLES[provider] = tables
 
 
+def check_fy(fy: int) -> int:
+    """A fiscal year the report can be made for (2003, Juki-net's start, to 2100)."""
+    if not isinstance(fy, int) or isinstance(fy, bool) or not 2003 <= fy <= 2100:
+        raise ParameterError("cards.figures.bad_fy", value=repr(fy))
+    return fy
+
+
 def _load_providers() -> None:
     from kumin.domains import import_part
 
@@ -106,8 +113,7 @@ def security_report(
     ``providers`` limits the report to some sections (default: every registered one).
     """
     ctx.authorize("security.report")
-    if not isinstance(fy, int) or isinstance(fy, bool) or not 2003 <= fy <= 2100:
-        raise ParameterError("cards.figures.bad_fy", value=repr(fy))
+    check_fy(fy)
     lang = normalise_lang(lang or ctx.lang)
     if providers is None:
         _load_providers()
