@@ -235,3 +235,57 @@ def test_section_in_every_format_of_the_security_report(fresh_db):
     sheet = openpyxl.load_workbook(io.BytesIO(out["xlsx"])).worksheets[0]
     cells = [c for row in sheet.iter_rows(values_only=True) for c in row if c is not None]
     assert summary in cells and "U777" in cells
+
+
+def test_an_operator_in_two_ledgers_counts_for_the_department_holding_the_reservation():
+    """Pure core: U130 is listed in D08 and D12 (a concurrent post). On S01 under D12's
+    reservation the lookup is D12's; with no reservation, D08's (first in code order).
+    U999, listed nowhere and with no reservation, is unattributed and unknown."""
+    import polars as pl
+
+    from kumin.oplog.reconcile import (
+        INQUIRIES_SCHEMA,
+        LEDGER_SCHEMA,
+        LOOKUPS_SCHEMA,
+        RESERVATIONS_SCHEMA,
+        USAGE_SCHEMA,
+        reconcile,
+    )
+
+    ledger = pl.DataFrame(
+        [("D08", "U130", D(2021, 4, 1), None), ("D12", "U130", D(2021, 4, 1), None)],
+        schema=LEDGER_SCHEMA,
+        orient="row",
+    )
+    lookups = pl.DataFrame(
+        [
+            (T(2021, 5, 20, 9, 30), "S01", "U130", "x1"),
+            (T(2021, 5, 21, 9, 30), "S01", "U130", "x2"),
+            (T(2021, 5, 21, 9, 40), "S01", "U999", "x3"),
+        ],
+        schema=LOOKUPS_SCHEMA,
+        orient="row",
+    )
+    reservations = pl.DataFrame(
+        [("D12", "S01", T(2021, 5, 20, 9), T(2021, 5, 20, 10))],
+        schema=RESERVATIONS_SCHEMA,
+        orient="row",
+    )
+    result = reconcile(
+        2021,
+        pl.DataFrame(schema=INQUIRIES_SCHEMA),
+        pl.DataFrame(schema=USAGE_SCHEMA),
+        lookups,
+        ledger,
+        reservations,
+        {"D01": "住民記録・戸籍課", "D08": "課税課", "D12": "子ども家庭課"},
+        {"S01": "D01"},
+    )
+    assert [(r.department, r.month, r.lookups) for r in result.rows] == [
+        ("", "2021-05", 1),
+        ("D08", "2021-05", 1),
+        ("D12", "2021-05", 1),
+    ]
+    assert [(u.operator_id, u.source, u.department) for u in result.unknown_operators] == [
+        ("U999", "logs", "")
+    ]

@@ -172,29 +172,27 @@ def _month(col: str) -> pl.Expr:
     return pl.col(col).dt.strftime("%Y-%m").alias("month")
 
 
-def _listed(frame: pl.DataFrame, ledger: pl.DataFrame, by_department: bool) -> pl.DataFrame:
-    """``frame`` (date, operator_id[, department]) with ``listed``: the operator is
-    in the ledger in force on ``date`` (of the frame's department if ``by_department``)."""
-    keys = ["operator_id", "department"] if by_department else ["operator_id"]
-    rows = frame.with_row_index("_row")
-    hits = (
+def _hits(rows: pl.DataFrame, ledger: pl.DataFrame, keys: list[str]) -> pl.DataFrame:
+    """``(_row, department)`` for every ledger in force on the row's ``date`` that lists
+    the row's operator (of the row's own department too if ``keys`` holds it)."""
+    return (
         rows.select("_row", "date", *keys)
         .join(ledger.select("department", "operator_id", "listed_from", "listed_to"), on=keys)
         .filter(
             (pl.col("listed_from") <= pl.col("date"))
             & (pl.col("listed_to").is_null() | (pl.col("date") < pl.col("listed_to")))
         )
+        .select("_row", "department")
+        .unique()
     )
-    if not by_department:
-        # the operator's department that day (the first in code order if several)
-        first = hits.sort("_row", "department").group_by("_row", maintain_order=True).first()
-        return rows.join(
-            first.select("_row", pl.col("department").alias("ledger_department")),
-            on="_row",
-            how="left",
-        ).with_columns(pl.col("ledger_department").is_not_null().alias("listed"))
-    listed = hits.select("_row").unique()
-    return rows.with_columns(pl.col("_row").is_in(listed["_row"].implode()).alias("listed"))
+
+
+def _listed(frame: pl.DataFrame, ledger: pl.DataFrame) -> pl.DataFrame:
+    """``frame`` (date, operator_id, department) with ``listed``: the operator is in
+    the ledger of the frame's department in force on ``date``."""
+    rows = frame.with_row_index("_row")
+    hits = _hits(rows, ledger, ["operator_id", "department"])
+    return rows.with_columns(pl.col("_row").is_in(hits["_row"].implode()).alias("listed"))
 
 
 def _unknown(frame: pl.DataFrame, source: str, names: dict[str, str]) -> list[UnknownOperator]:
@@ -242,8 +240,8 @@ def reconcile(
         return frame.filter(pl.col("date").is_between(start, end))
 
     ledger = ledger.cast(LEDGER_SCHEMA)
-    a = _listed(in_year(inquiries.cast(INQUIRIES_SCHEMA)).with_columns(n=pl.lit(1)), ledger, True)
-    b = _listed(in_year(usage.cast(USAGE_SCHEMA)).with_columns(n=pl.lit(1)), ledger, True)
+    a = _listed(in_year(inquiries.cast(INQUIRIES_SCHEMA)).with_columns(n=pl.lit(1)), ledger)
+    b = _listed(in_year(usage.cast(USAGE_SCHEMA)).with_columns(n=pl.lit(1)), ledger)
 
     # (c): one case per operator, resident and day; its department from the ledger
     cases = (
@@ -254,24 +252,40 @@ def reconcile(
         .agg(pl.col("ts").min(), pl.col("terminal_id").first())
         .sort("ts", "operator_id", "subject_index")
     )
-    c = _listed(cases, ledger, False)
-    # an operator no ledger lists: the department holding the terminal's reservation
+    c = cases.with_row_index("_row")
+    listed_in = _hits(c, ledger, ["operator_id"])
+    # the department holding the terminal's reservation at the time, if any
     booked = (
-        c.filter(~pl.col("listed"))
-        .select("_row", "ts", "terminal_id")
+        c.select("_row", "ts", "terminal_id")
         .join(reservations.cast(RESERVATIONS_SCHEMA), on="terminal_id", how="inner")
         .filter((pl.col("start") <= pl.col("ts")) & (pl.col("ts") < pl.col("end")))
         .sort("_row", "department")
         .group_by("_row", maintain_order=True)
         .agg(pl.col("department").first().alias("booked"))
     )
+    # the operator's department that day; listed in several (concurrent posts), the one
+    # holding the reservation, else the first in code order; listed nowhere, the one
+    # holding the reservation (and the operator is unknown)
+    first = listed_in.sort("_row", "department").group_by("_row", maintain_order=True).first()
     c = (
-        c.join(booked, on="_row", how="left")
+        c.join(first.rename({"department": "first"}), on="_row", how="left")
+        .join(booked, on="_row", how="left")
+        .join(
+            listed_in.rename({"department": "booked"}).with_columns(pl.lit(True).alias("both")),
+            on=["_row", "booked"],
+            how="left",
+        )
         .with_columns(
-            pl.coalesce("ledger_department", "booked", pl.lit(UNATTRIBUTED)).alias("department"),
+            pl.col("first").is_not_null().alias("listed"),
+            pl.when(pl.col("both"))
+            .then(pl.col("booked"))
+            .when(pl.col("first").is_not_null())
+            .then(pl.col("first"))
+            .otherwise(pl.coalesce("booked", pl.lit(UNATTRIBUTED)))
+            .alias("department"),
             n=pl.lit(1),
         )
-        .drop("booked")
+        .drop("first", "booked", "both")
     )
     owned = pl.DataFrame(
         list((owners or {}).items()),
