@@ -35,9 +35,9 @@ DOMAINS: tuple[Domain, ...] = (
     Domain("cases", models=True, cli=True, web=True, demo=True, templates=True),
     Domain("epi", cli=True, web=True, templates=True),
     Domain("resources", models=True, cli=True, web=True, demo=True, templates=True),
-    Domain("cards", models=True, cli=True, web=True, demo=True, templates=True),
+    Domain("cards", models=True, cli=True, web=True, demo=True, report="report", templates=True),
     Domain("juki", models=True, cli=True, web=True, demo=True, report="report", templates=True),
-    Domain("oplog", models=True, cli=True, web=True, demo=True, templates=True),
+    Domain("oplog", models=True, cli=True, web=True, demo=True, report="reconcile", templates=True),
     Domain("reports", cli=True, templates=True),
 )
 

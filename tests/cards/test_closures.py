@@ -14,13 +14,13 @@ from tests.conftest import actor_for
 
 from kumin.cards import service
 from kumin.cards.models import Card, JukiTransaction
-from kumin.cards.report import make_security_report, security_report
 from kumin.core import closures
 from kumin.core.context import context
 from kumin.core.db import session_scope
 from kumin.core.models import AuditEntry, FiscalYearClosure
 from kumin.errors import ParameterError, PermissionDenied, StateError
 from kumin.reports.publication import publish_security, reopen_security
+from kumin.reports.security import make_security_report, security_report
 
 IN_FY2021 = dt.date(2021, 10, 5)
 IN_FY2022 = dt.date(2022, 5, 9)

@@ -19,11 +19,12 @@ from rich.progress import Progress
 from kumin.cards import demo
 from kumin.cards.figures import security_figures
 from kumin.cards.records import CardRecords, inquiry_functions
-from kumin.cards.report import card_sections, make_security_report, render_report, security_report
+from kumin.cards.report import card_sections
 from kumin.cards.service_records import import_records
 from kumin.core.context import context
 from kumin.core.db import session_scope
 from kumin.core.permissions import Actor
+from kumin.reports.security import make_security_report, render_report, security_report
 from kumin.synth.cards import NOT_ITEMISED, synthetic_card_records
 
 # 令和2年度, 令和3年度 — as printed in the source report

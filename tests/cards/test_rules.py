@@ -12,10 +12,10 @@ from tests.conftest import actor_for
 
 from kumin.cards import service
 from kumin.cards.models import Card
-from kumin.cards.report import security_report
 from kumin.core.context import context
 from kumin.core.db import session_scope
 from kumin.errors import StateError
+from kumin.reports.security import security_report
 
 MONDAY = dt.datetime(2022, 4, 4)  # the card centre opens 11:00-18:30 on weekdays
 H = dt.timedelta(hours=1)
@@ -113,8 +113,8 @@ def test_late_form_shredding_is_in_the_yearly_report(fresh_db, officer, auditor)
         _at_application(ctx, no, start + 2 * D, None)  # never shredded
     with context(fresh_db, auditor) as ctx:
         report = security_report(ctx, 2022, "ja")
-    (ops,) = [s for s in report.sections if s.key == "ops.findings"]
-    assert ops.number == "7"
+    (ops,) = [s for s in report.sections if s.key == "ops.form_shredding"]
+    assert ops.number == "8"
     assert ops.figures["forms_shredded"] == 2 and ops.figures["forms_shredded_late"] == 1
     assert ops.figures["forms_still_held"] == 1
     (table,) = [tb for tb in ops.tables if tb.key == "ops_form_shredding"]
@@ -128,6 +128,8 @@ def test_forms_shredded_in_time_make_no_finding(fresh_db, officer, auditor):
     with context(fresh_db, officer) as ctx:
         _at_application(ctx, no, dt.datetime(2022, 4, 5, 11, 0), H)
     with context(fresh_db, auditor) as ctx:
-        (ops,) = [s for s in security_report(ctx, 2022, "en").sections if s.key == "ops.findings"]
+        (ops,) = [
+            s for s in security_report(ctx, 2022, "en").sections if s.key == "ops.form_shredding"
+        ]
     assert ops.figures["forms_shredded_late"] == 0 and ops.figures["forms_still_held"] == 0
     assert "Every form was shredded within the limit." in ops.paragraphs

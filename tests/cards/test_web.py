@@ -156,6 +156,8 @@ def test_search_windows_and_report_pages(fresh_db, users, app_client):
     assert codes == ["branch_offices", "kumin_madoguchi", "card_centre"]
     r = app_client.get("/cards/report?fy=2021")
     assert r.status_code == 200 and "令和3年度" in r.text and 'id="table-inquiries"' in r.text
+    # section 7, the reconciliation, on the same page (#11 item 6)
+    assert 'id="section-7"' in r.text and 'id="table-reconcile_differences"' in r.text
     r = app_client.get("/cards/report/download?fy=2021&format=csv")
     assert (
         r.content.startswith(b"\xef\xbb\xbf") and "attachment" in r.headers["content-disposition"]
@@ -163,6 +165,6 @@ def test_search_windows_and_report_pages(fresh_db, users, app_client):
     r = app_client.get("/api/v1/reports/security?fy=2021")
     assert r.json()["label_ja"] == "令和3年度"
     numbers = [s["number"] for s in r.json()["sections"]]
-    assert {"1", "3", "4"} <= set(numbers) and numbers == sorted(numbers, key=int)
+    assert {"1", "3", "4", "7"} <= set(numbers) and numbers == sorted(numbers, key=int)
     # the records officer's page, not the auditor's: no form to change a card
     assert app_client.get("/cards/national").status_code == 403

@@ -7,11 +7,11 @@ import datetime as dt
 from sqlalchemy import func, select
 from tests.conftest import actor_for
 
-from kumin.cards.report import render_report, security_report
 from kumin.core import snapshots
 from kumin.core.context import context
 from kumin.core.models import ReportSnapshot
 from kumin.juki import models as jm
+from kumin.reports.security import render_report, security_report
 
 
 def test_a_snapshot_lasts_until_its_data_change(users):

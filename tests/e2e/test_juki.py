@@ -10,6 +10,7 @@ from tests.juki._helpers import acting, small_ward
 
 from kumin.juki import service
 from kumin.juki.service_units import today
+from kumin.oplog.governance import governance_context
 
 pytestmark = pytest.mark.e2e
 
@@ -38,7 +39,7 @@ def test_terminal_manager_fills_todays_checklist(sqlite_db, live_server, page, t
     assert today().isoformat() in history and "未固定" in history and "wire" in history
     with acting(sqlite_db, "auditor") as ctx:
         entries = service.list_checklists(ctx, today(), today(), terminal_id="T0801")
-        context = service.governance_context(ctx, today(), today())
+        context = governance_context(ctx, today(), today())
     assert [(c["secured"], c["note"]) for c in entries] == [(False, "ワイヤーが外れていた")]
     assert [(c.terminal_id, c.secured) for c in context.checklist] == [("T0801", False)]
     response = page.goto(live_server + "/juki/terminals/T1201")

@@ -15,7 +15,7 @@ from kumin.core.context import Ctx, context
 from kumin.core.permissions import Actor
 from kumin.core.tabular import csv_bytes
 from kumin.juki import service
-from kumin.juki.synth_files import GovernanceFiles, write_governance_files
+from kumin.synth.juki_files import GovernanceFiles, write_governance_files
 from kumin.synth.oplog import SynthOplog, synth_oplog
 
 D = dt.date

@@ -7,12 +7,12 @@ import pytest
 from sqlalchemy import func, select
 from tests.juki._helpers import D, T, acting, approve_fy2021, small_ward, write_csv
 
-from kumin.cards.report import security_report
 from kumin.errors import DataError, StateError
 from kumin.juki import service
 from kumin.juki.models import Checklist, LedgerVersion, Reservation
 from kumin.juki.service_checks import missing_checks
 from kumin.reports.publication import publish_security, reopen_security
+from kumin.reports.security import security_report
 
 
 def _ok(ctx) -> dict[str, bool]:
@@ -128,7 +128,7 @@ def test_working_days_without_a_daily_check_are_a_finding(fresh_db, tmp_path, us
     assert by_terminal["S01"]["first"] == D(2021, 4, 1)
     with acting(fresh_db, "auditor") as ctx:
         report = security_report(ctx, 2021, "ja")
-    (ops,) = [s for s in report.sections if s.key == "ops.findings"]
+    (ops,) = [s for s in report.sections if s.key == "ops.daily_checks"]
     assert ops.figures["missing_check_days"] == found["days"]
     (table,) = [tb for tb in ops.tables if tb.key == "ops_missing_checks"]
     assert ["課税課", "T0801", "2", "令和3年6月2日", "令和3年6月7日"] in table.rows
@@ -146,7 +146,9 @@ def test_every_working_day_checked_is_no_finding(fresh_db, tmp_path):
                 service.record_checklist(ctx, term, D(2021, 6, day), ok)
         assert missing_checks(ctx, D(2021, 6, 1), D(2021, 6, 30))["terminals"] == []
     with acting(fresh_db, "auditor") as ctx:
-        (ops,) = [s for s in security_report(ctx, 2021, "en").sections if s.key == "ops.findings"]
+        (ops,) = [
+            s for s in security_report(ctx, 2021, "en").sections if s.key == "ops.daily_checks"
+        ]
     assert ops.figures["missing_check_days"] == 0
     assert any(p.startswith("No working day without a daily check") for p in ops.paragraphs)
 

@@ -10,8 +10,8 @@ import pytest
 from tests.juki._helpers import D, acting, load_synth, synth_ward
 
 from kumin.errors import ParameterError, PermissionDenied
-from kumin.juki import service
 from kumin.oplog.context import GovernanceContext
+from kumin.oplog.governance import governance_context
 from kumin.oplog.scan import scan
 
 
@@ -38,7 +38,7 @@ def test_context_from_the_database_equals_the_generators(fresh_db, tmp_path):
     synth = synth_ward()
     load_synth(fresh_db, tmp_path, synth)
     with acting(fresh_db, "auditor") as ctx:
-        got = service.governance_context(ctx)
+        got = governance_context(ctx)
     want = synth.context
     assert got.departments == want.departments
     assert set(got.terminals) == set(want.terminals)
@@ -62,7 +62,7 @@ def test_period_limits_the_context_but_keeps_earlier_ledgers(fresh_db, tmp_path)
     load_synth(fresh_db, tmp_path, synth)
     lo, hi = D(2021, 1, 20), D(2021, 1, 31)
     with acting(fresh_db, "auditor") as ctx:
-        got = service.governance_context(ctx, lo, hi)
+        got = governance_context(ctx, lo, hi)
     assert got.checklist and all(lo <= c.date <= hi for c in got.checklist)
     assert all(lo - D.resolution <= r.start.date() <= hi + D.resolution for r in got.reservations)
     assert {v.effective for v in got.ledgers} == {D(2020, 4, 1)}  # the April 2021 one is later
@@ -73,6 +73,6 @@ def test_period_limits_the_context_but_keeps_earlier_ledgers(fresh_db, tmp_path)
 
 def test_only_the_analysis_may_read_it(fresh_db, tmp_path):
     with acting(fresh_db, "terminal_manager") as ctx, pytest.raises(PermissionDenied):
-        service.governance_context(ctx)
+        governance_context(ctx)
     with acting(fresh_db, "auditor") as ctx, pytest.raises(ParameterError):
-        service.governance_context(ctx, action="juki.read")
+        governance_context(ctx, action="juki.read")

@@ -55,9 +55,9 @@ def test_forms_print_as_xlsx_and_pdf(fresh_db, tmp_path, cli):
 
 
 def test_form_and_report_cells_are_never_formulas():
-    from kumin.cards.report import ReportSection, SecurityReport
-    from kumin.cards.report_xlsx import render_xlsx
     from kumin.juki.forms import Form, render_form
+    from kumin.reports.security import ReportSection, SecurityReport
+    from kumin.reports.security_xlsx import render_xlsx
 
     hostile = '=HYPERLINK("http://x","y")'
     form = Form("usage", "ja", "t", [("所属", hostile)], ["a"], [[hostile]])

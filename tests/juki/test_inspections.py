@@ -7,10 +7,11 @@ from __future__ import annotations
 import pytest
 from tests.juki._helpers import D, acting, small_ward
 
-from kumin.cards.report import make_security_report, security_report
 from kumin.errors import ParameterError
 from kumin.juki import service
 from kumin.juki.demo import MEETINGS_FY2021, WIRE_FINDING
+from kumin.oplog.governance import governance_context
+from kumin.reports.security import make_security_report, security_report
 
 
 def test_wire_item_sets_the_terminal_state_and_feeds_the_context(fresh_db, tmp_path):
@@ -35,7 +36,7 @@ def test_wire_item_sets_the_terminal_state_and_feeds_the_context(fresh_db, tmp_p
         with pytest.raises(ParameterError):
             service.record_checklist(ctx, "T0801", D(2021, 6, 3), {"nonsense": True})
     with acting(fresh_db, "auditor") as ctx:
-        got = service.governance_context(ctx)
+        got = governance_context(ctx)
     assert sorted((c.date, c.secured) for c in got.checklist) == [
         (D(2021, 6, 1), False),
         (D(2021, 6, 2), True),

@@ -16,9 +16,9 @@ from kumin.core.config import Settings
 from kumin.core.context import Ctx, context
 from kumin.core.permissions import Actor
 from kumin.juki import service as juki
-from kumin.juki.synth_files import write_governance_files
 from kumin.oplog.context import GovernanceContext
 from kumin.oplog.logs import write_log_csv
+from kumin.synth.juki_files import write_governance_files
 
 NAMES = {
     "records_officer": "u-records-officer",

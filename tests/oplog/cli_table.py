@@ -27,4 +27,5 @@ COMMANDS = {
     "oplog watchlist list": ([], "juki.manage"),
     "oplog watchlist remove": (["R1"], "juki.manage"),
     "report oplog": (["--from", "2021-04-01", "--to", "2022-03-31"], "oplog.report"),
+    "report reconcile": (["--fy", "2021", "--format", "json"], "security.report"),
 }

@@ -16,7 +16,7 @@ COMMANDS = {
             "--service-level",
             "0.8",
         ],
-        "calls.read",
+        None,  # a pure calculator: no database, no sign-in (like epi rt --counts)
     ),
     "calls plan": ([], "calls.read"),
     "calls backtest": ([], "calls.read"),

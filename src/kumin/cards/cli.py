@@ -570,39 +570,6 @@ def national_show(
     emit(frame.to_dicts(), fmt, frame.columns, out=out)
 
 
-# --- the security report ------------------------------------------------------------------
-
-
-def security_cmd(
-    typer_ctx: typer.Context,
-    fy: int = typer.Option(None, "--fy", help="年度（2021 = 令和3年度） / fiscal year"),
-    fmt: str = typer.Option("html", "--format", help="html, pdf, json, csv, xlsx"),
-    lang: str = typer.Option(None, "--lang", help="ja, en (既定: KUMIN_LANG)"),
-    out: Path = typer.Option(None, "--out", help="出力ファイル / output file"),
-) -> None:
-    """住基ネット・マイナンバー制度のセキュリティ対策の実施状況（報告書）
-    / The yearly security-status report (sections 1(2), 3, 4 and those of other domains)."""
-    from kumin.cards.report import FORMATS, make_security_report
-    from kumin.core.tabular import write_output
-    from kumin.errors import UsageError
-
-    if typer_ctx.invoked_subcommand is not None:  # publish, reopen, status
-        return
-    if fy is None:
-        raise UsageError("closures.cli.need_fy")
-    check_format(fmt, FORMATS)
-    with cli_ctx("security.report") as ctx:
-        body, _media, name = make_security_report(ctx, fy, fmt, lang)
-    if out is None and fmt in ("pdf",):
-        out = Path(name)
-    if out is not None:
-        write_output(out, body)
-        if str(out) != "-":
-            say("cards.cli.written", path=str(out))
-    else:
-        typer.echo(body.decode("utf-8-sig"), nl=False)
-
-
 def synth_cards_cmd(
     out: Path = typer.Option(..., "--out", help="出力フォルダ / folder to write"),
     seed: int = typer.Option(0, "--seed"),
@@ -626,8 +593,6 @@ def synth_cards_cmd(
 
 
 def register(app: typer.Typer) -> None:
-    from kumin.reports.cli import report_app
-
     cards_app.add_typer(windows_app, name="windows")
     cards_app.add_typer(functions_app, name="functions")
     cards_app.add_typer(national_app, name="national")
@@ -637,12 +602,3 @@ def register(app: typer.Typer) -> None:
     from kumin.cases.cli import synth_app
 
     synth_app.command("cards")(synth_cards_cmd)
-    from kumin.reports import publication_cli
-
-    # `kumin report security --fy N` makes the report; its subcommands close the year
-    security_app = typer.Typer(help="セキュリティ対策の実施状況（報告書） / The security report")
-    security_app.callback(invoke_without_command=True)(security_cmd)
-    security_app.command("publish")(publication_cli.publish_cmd)
-    security_app.command("reopen")(publication_cli.reopen_cmd)
-    security_app.command("status")(publication_cli.status_cmd)
-    report_app.add_typer(security_app, name="security")

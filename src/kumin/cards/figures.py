@@ -42,6 +42,8 @@ from kumin.cards.records import (
     inquiry_functions,
 )
 from kumin.errors import ParameterError
+from kumin.reports.sections import ReportTable
+from kumin.reports.sections import jsonable as _jsonable
 
 REIWA_START = 2019  # 令和元年 = 2019
 
@@ -323,18 +325,6 @@ class SecurityFigures:
         return _jsonable(asdict(self))
 
 
-def _jsonable(value: Any) -> Any:
-    if isinstance(value, dict):
-        return {k: _jsonable(v) for k, v in value.items()}
-    if isinstance(value, list | tuple):
-        return [_jsonable(v) for v in value]
-    if isinstance(value, dt.date):
-        return value.isoformat()
-    if isinstance(value, Decimal):
-        return str(value)
-    return value
-
-
 def security_figures(
     records: CardRecords,
     fy: int,
@@ -380,23 +370,6 @@ def wareki(day: dt.date, with_day: bool = True) -> str:
         era, year = "昭和", day.year - 1925
     text = f"{era}{'元' if year == 1 else year}年{day.month}月"
     return f"{text}{day.day}日" if with_day else text
-
-
-@dataclass(frozen=True)
-class ReportTable:
-    """One table of the report: localised title, header and formatted cells.
-
-    ``values`` holds the same cells unformatted (ints, a ratio as Decimal) for CSV
-    and JSON; ``indent`` marks the rows the report prints as a breakdown (内訳).
-    """
-
-    key: str
-    title: str
-    note: str
-    header: list[str]
-    rows: list[list[str]]
-    values: list[list[Any]]
-    indent: list[bool]
 
 
 def report_tables(figures: SecurityFigures, lang: str = "ja") -> list[ReportTable]:

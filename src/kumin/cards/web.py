@@ -18,12 +18,12 @@ from sqlalchemy import func, select
 from kumin.cards import service, service_records
 from kumin.cards.models import Card
 from kumin.cards.records import Channel
-from kumin.cards.report import FORMATS, make_security_report, security_report
 from kumin.cards.workflow import PHOTO_DOCUMENTS, Document, FaceResult
 from kumin.core.context import Ctx
 from kumin.core.i18n import t
 from kumin.errors import UserError
 from kumin.reports.charts import Chart, Series, to_plotly
+from kumin.reports.security import FORMATS, make_security_report, security_report
 from kumin.web.deps import Permit
 from kumin.web.nav import NavItem, add_nav
 from kumin.web.pages import DASHBOARD_CARDS

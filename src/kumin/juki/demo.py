@@ -23,8 +23,8 @@ from kumin.core.context import Ctx
 from kumin.core.permissions import Actor
 from kumin.juki import service
 from kumin.juki.models import JukiDepartment
-from kumin.juki.synth_files import write_governance_files
 from kumin.synth.demo import DEMO_USERS
+from kumin.synth.juki_files import write_governance_files
 from kumin.synth.oplog import SynthOplog, synth_oplog
 
 #: report section 5: FY2021 security meetings (date, kind, title, deliberations, reports)

@@ -109,7 +109,7 @@ def checklist_form(ctx: Ctx, terminal: str, start: dt.date, end: dt.date, lang: 
     """Every business day of the period for one terminal; a day without a check
     is printed as 「未点検」."""
     from kumin.juki import service
-    from kumin.oplog.context import is_closed_day
+    from kumin.juki.hours import is_closed_day
 
     checks = {c["date"]: c for c in service.list_checklists(ctx, start, end, terminal, None, False)}
     items = {i["code"]: i for i in service.checklist_items(ctx)}
@@ -157,21 +157,14 @@ def render_form(form: Form, fmt: str) -> tuple[bytes, str, str]:
     """``(body, media type, file name)`` of a form as PDF, HTML or .xlsx."""
     name = f"{form.kind}_{form.lang}"
     if fmt == "xlsx":
-        from kumin.cards.report import XLSX_MEDIA
+        from kumin.reports.render import XLSX_MEDIA
 
         return _xlsx(form), XLSX_MEDIA, f"{name}.xlsx"
     if fmt in ("html", "pdf"):
-        from kumin.reports.render import html_to_pdf, render_html
+        from kumin.reports.render import render_document
 
-        html = render_html("juki/form.html", form.lang, form=form)
-        if fmt == "html":
-            return html.encode("utf-8"), "text/html; charset=utf-8", f"{name}.html"
-        return html_to_pdf(html), "application/pdf", f"{name}.pdf"
+        return render_document("juki/form.html", fmt, name, form.lang, form=form)
     raise UserError("core.cli.bad_format", format=fmt, allowed=", ".join(FORMATS))
-
-
-def _cell(value: Any) -> Any:
-    return neutralise_cell(value)
 
 
 def _xlsx(form: Form) -> bytes:
@@ -183,15 +176,15 @@ def _xlsx(form: Form) -> bytes:
     sheet.title = form.title[:31]
     thin = Side(style="thin", color="808080")
     box = Border(left=thin, right=thin, top=thin, bottom=thin)
-    sheet.cell(1, 1, _cell(form.title)).font = Font(bold=True, size=14)
+    sheet.cell(1, 1, neutralise_cell(form.title)).font = Font(bold=True, size=14)
     row = 2
     for label, value in form.meta:
-        sheet.cell(row, 1, _cell(label)).font = Font(bold=True)
-        sheet.cell(row, 2, _cell(value))
+        sheet.cell(row, 1, neutralise_cell(label)).font = Font(bold=True)
+        sheet.cell(row, 2, neutralise_cell(value))
         row += 1
     row += 1
     for k, text in enumerate(form.header, start=1):
-        cell = sheet.cell(row, k, _cell(text))
+        cell = sheet.cell(row, k, neutralise_cell(text))
         cell.font = Font(bold=True)
         cell.fill = PatternFill("solid", fgColor="E8EEF4")
         cell.border = box
@@ -200,12 +193,12 @@ def _xlsx(form: Form) -> bytes:
     for values in form.rows:
         row += 1
         for k, value in enumerate(values, start=1):
-            cell = sheet.cell(row, k, _cell(value))
+            cell = sheet.cell(row, k, neutralise_cell(value))
             cell.border = box
             cell.alignment = Alignment(wrap_text=True, vertical="top")
     row += 2
     for k, label in enumerate(form.signatures):
-        sheet.cell(row, 1 + 2 * k, _cell(label)).font = Font(bold=True)
+        sheet.cell(row, 1 + 2 * k, neutralise_cell(label)).font = Font(bold=True)
         sheet.cell(row, 2 + 2 * k).border = box
     for k in range(len(form.header)):
         sheet.column_dimensions[chr(ord("A") + k)].width = 22

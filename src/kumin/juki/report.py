@@ -4,7 +4,7 @@ Section 2 (the operation of Juki-net and its security measures) is computed from
 the terminals, ledgers, applications, reservations, usage records and checklists;
 sections 5 (security meetings, with training and drills) and 6 (security audits
 with findings and corrective actions) list the records of the fiscal year in the
-report's own layout. Registered with :func:`kumin.cards.report.add_section_provider`.
+report's own layout. Registered with :func:`kumin.reports.security.add_section_provider`.
 """
 
 from __future__ import annotations
@@ -14,12 +14,11 @@ from typing import Any
 
 from sqlalchemy import func, select
 
-from kumin.cards.figures import ReportTable
-from kumin.cards.report import ReportSection, add_section_provider
 from kumin.core.context import Ctx
 from kumin.core.i18n import t
 from kumin.juki import models as m
 from kumin.reports.render import era_date, fiscal_year_label, fiscal_year_range
+from kumin.reports.security import ReportSection, ReportTable, add_section_provider
 
 _CIRCLED = "①②③④⑤⑥⑦⑧⑨⑩"
 
@@ -311,4 +310,59 @@ def security_sections(ctx: Ctx, fy: int, lang: str) -> list[ReportSection]:
     return [section2(ctx, fy, lang), section5(ctx, fy, lang), section6(ctx, fy, lang)]
 
 
-add_section_provider(security_sections)
+add_section_provider(security_sections, tables=("juki_",))
+
+
+# --- section 8: working days without a daily check ------------------------------------
+
+
+def _ops(key: str, lang: str, **kw: Any) -> str:
+    return t(f"operational.report.{key}", lang, **kw)
+
+
+def checks_table(found: dict[str, Any], lang: str, names: dict[str, str]) -> ReportTable:
+    """The terminals with working days not checked (also on the governance page)."""
+    heads = ("h_department", "h_terminal", "h_days", "h_first", "h_last")
+    rows, values = [], []
+    for r in found["terminals"]:
+        dept = names.get(r["department"], r["department"])
+        first, last = _day(r["first"], lang), _day(r["last"], lang)
+        rows.append([dept, r["terminal_id"], f"{r['days']:,}", first, last])
+        values.append([r["department"], r["terminal_id"], r["days"], r["first"], r["last"]])
+    horizon = _day(found["horizon"], lang) if found["horizon"] else "—"
+    return ReportTable(
+        "ops_missing_checks",
+        _ops("checks_title", lang),
+        _ops("checks_note", lang, horizon=horizon),
+        [_ops(h, lang) for h in heads],
+        rows,
+        values,
+        [False] * len(rows),
+    )
+
+
+def daily_checks_section(ctx: Ctx, fy: int, lang: str) -> list[ReportSection]:
+    """Section 8 (operational checks), the daily checks' part: a working day without
+    a check is a finding (:mod:`kumin.juki.service_checks`)."""
+    from kumin.juki.service_checks import missing_checks
+    from kumin.juki.service_units import department_names
+
+    ctx.authorize("security.report")
+    start, end = fiscal_year_range(fy)
+    label = fiscal_year_label(fy, lang)
+    found = missing_checks(ctx, start, end)
+    tables = []
+    if found["horizon"] is None or found["horizon"] < start:
+        paragraphs = [_ops("checks_no_records", lang, fy=label)]
+    elif found["terminals"]:
+        terminals = len(found["terminals"])
+        paragraphs = [_ops("checks_found", lang, fy=label, terminals=terminals, days=found["days"])]
+        tables.append(checks_table(found, lang, department_names(ctx)))
+    else:
+        paragraphs = [_ops("checks_none", lang, fy=label, checked=f"{found['checked']:,}")]
+    figures = {"missing_check_days": found["days"], "terminals": len(found["terminals"])}
+    title = _ops("section", lang, fy=label)
+    return [ReportSection("8", "ops.daily_checks", title, "", tables, [], paragraphs, figures)]
+
+
+add_section_provider(daily_checks_section, tables=("juki_",))

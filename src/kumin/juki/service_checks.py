@@ -26,7 +26,7 @@ from kumin.juki.models import RETIRED, Checklist, JukiTerminal
 
 
 def _working(day: dt.date) -> bool:
-    from kumin.oplog.context import is_closed_day
+    from kumin.juki.hours import is_closed_day
 
     return day.weekday() < 5 and not is_closed_day(day)
 

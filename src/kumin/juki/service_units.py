@@ -23,13 +23,13 @@ from kumin.juki._common import (
     required,
     text,
 )
+from kumin.juki.hours import DEFAULT_CLOSE, DEFAULT_OPEN
 from kumin.juki.models import (
     IN_SERVICE,
     TERMINAL_STATES,
     JukiDepartment,
     JukiTerminal,
 )
-from kumin.oplog.context import DEFAULT_CLOSE, DEFAULT_OPEN
 
 DEPARTMENT_COLUMNS = ("department", "name", "open", "close", "weekend_open")
 TERMINAL_COLUMNS = ("terminal_id", "department", "location", "reservation_required")

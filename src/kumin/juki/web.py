@@ -395,8 +395,8 @@ def governance_page(request: Request, ctx: Read, fy: int = 0) -> Response:
     year = fy or service.latest_governance_year(ctx, current)
     lo, hi = dt.date(year, 4, 1), dt.date(year + 1, 3, 31)
     from kumin.core.i18n import current_lang
+    from kumin.juki.report import checks_table
     from kumin.juki.service_checks import missing_checks
-    from kumin.reports.operational import checks_table
 
     # a working day without a daily check is a finding: shown above the audits
     missing = missing_checks(ctx, lo, hi)

@@ -539,7 +539,9 @@ _mount_watchlist()
 
 
 def register(app: typer.Typer) -> None:
+    from kumin.oplog.cli_reconcile import reconcile_cmd
     from kumin.reports.cli import report_app
 
     app.add_typer(oplog_app, name="oplog")
     report_app.command("oplog")(report_cmd)
+    report_app.command("reconcile")(reconcile_cmd)

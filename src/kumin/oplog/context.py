@@ -18,13 +18,11 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field, fields
 from functools import cached_property
 
-import jpholiday
 import polars as pl
 
 from kumin.errors import ParameterError
-
-DEFAULT_OPEN = dt.time(8, 30)
-DEFAULT_CLOSE = dt.time(17, 15)
+from kumin.juki.hours import DEFAULT_CLOSE, DEFAULT_OPEN, closed_days
+from kumin.juki.hours import is_closed_day as is_closed_day  # re-exported for the rules
 
 
 @dataclass(frozen=True)
@@ -193,26 +191,6 @@ class Thresholds:
                     ok and 0 <= value - low <= 10_000,
                     f"an int in [{low}, {10_000 + low}]",
                 )
-
-
-def is_closed_day(day: dt.date, year_end_closure: bool = True) -> bool:
-    """A Japanese public holiday, or (optionally) the year-end closure 29 Dec - 3 Jan."""
-    if year_end_closure and (
-        (day.month == 12 and day.day >= 29) or (day.month == 1 and day.day <= 3)
-    ):
-        return True
-    return jpholiday.is_holiday(day)
-
-
-def closed_days(start: dt.date, end: dt.date, year_end_closure: bool = True) -> list[dt.date]:
-    """Every non-working day (holiday or closure, weekends excluded) in [start, end]."""
-    out = []
-    day = start
-    while day <= end:
-        if is_closed_day(day, year_end_closure):
-            out.append(day)
-        day += dt.timedelta(days=1)
-    return out
 
 
 CAT = pl.Categorical()  # the key columns match the event frame's categoricals

@@ -1,7 +1,7 @@
 """Scans, alerts and their triage, suppressions and the thresholds.
 
 :func:`run_scan` builds the governance context from the Juki-net records
-(:func:`kumin.juki.service.governance_context`), re-keys its resident references
+(:func:`kumin.oplog.governance.governance_context`), re-keys its resident references
 to the blind index the stored events carry, runs every rule over the stored
 events and stores the alerts, upserted by fingerprint so that scanning again
 never duplicates one and never resets its triage. Alerts matching an active
@@ -160,7 +160,7 @@ def keyed_context(ctx: Ctx, context: GovernanceContext) -> GovernanceContext:
 
 def governance(ctx: Ctx, start: dt.date | None, end: dt.date | None, action: str):
     """The Juki-net records as the rules' context, keyed like the stored events."""
-    from kumin.juki.service import governance_context
+    from kumin.oplog.governance import governance_context
 
     context = governance_context(ctx, start, end, thresholds=thresholds(ctx), action=action)
     return keyed_context(ctx, context)

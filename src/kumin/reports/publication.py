@@ -25,11 +25,10 @@ LANGS = ("ja", "en")
 
 def _current(ctx: Ctx, fy: int, lang: str) -> list:
     """The sections recomputed from today's data (cached while the data are unchanged)."""
-    from kumin.cards.figures import fiscal_year
-    from kumin.cards.report import _load_providers, _stored_sections
+    from kumin.reports.security import _load_providers, _stored_sections
 
     _load_providers()
-    return _stored_sections(ctx, fiscal_year(fy), lang)
+    return _stored_sections(ctx, fy, lang)
 
 
 def _canonical(content: dict[str, Any]) -> bytes:
@@ -40,8 +39,7 @@ def _canonical(content: dict[str, Any]) -> bytes:
 
 
 def _sections_of(content: dict[str, Any], lang: str) -> list:
-    from kumin.cards.figures import ReportTable
-    from kumin.cards.report import ReportSection
+    from kumin.reports.sections import ReportSection, ReportTable
 
     return [
         ReportSection(**{**d, "tables": [ReportTable(**tb) for tb in d["tables"]]})
@@ -51,21 +49,22 @@ def _sections_of(content: dict[str, Any], lang: str) -> list:
 
 def publish_security(ctx: Ctx, fy: int) -> dict[str, Any]:
     """Publish ``fy``'s security report and close the year (audited)."""
-    from kumin.cards.figures import _jsonable, fiscal_year
+    from kumin.reports.sections import jsonable
+    from kumin.reports.security import check_fy
 
     ctx.authorize("security.publish", object=f"report:security:FY{fy}")
-    year = fiscal_year(fy)
+    check_fy(fy)
     content = {
         "report": "security",
-        "fy": year.year,
+        "fy": fy,
         "sections": {
-            lang: _jsonable([asdict(s) for s in _current(ctx, year.year, lang)]) for lang in LANGS
+            lang: jsonable([asdict(s) for s in _current(ctx, fy, lang)]) for lang in LANGS
         },
     }
-    row = closures.publish(ctx.session, year.year, ctx.actor.name, _canonical(content))
+    row = closures.publish(ctx.session, fy, ctx.actor.name, _canonical(content))
     ctx.audit(
         "security.publish",
-        f"report:security:FY{year.year}",
+        f"report:security:FY{fy}",
         number=row.number,
         sha256=row.sha256,
     )
@@ -74,14 +73,14 @@ def publish_security(ctx: Ctx, fy: int) -> dict[str, Any]:
 
 def reopen_security(ctx: Ctx, fy: int, reason: str) -> dict[str, Any]:
     """Re-open a published year so that corrections can be recorded (audited, with why)."""
-    from kumin.cards.figures import fiscal_year
+    from kumin.reports.security import check_fy
 
     ctx.authorize("security.reopen", object=f"report:security:FY{fy}")
-    year = fiscal_year(fy)
-    row = closures.reopen(ctx.session, year.year, ctx.actor.name, reason)
+    check_fy(fy)
+    row = closures.reopen(ctx.session, fy, ctx.actor.name, reason)
     ctx.audit(
         "security.reopen",
-        f"report:security:FY{year.year}",
+        f"report:security:FY{fy}",
         number=row.number,
         reason=row.reason,
     )

@@ -17,6 +17,7 @@ from kumin.domains import template_domains
 from kumin.errors import UserError
 
 REPORT_FORMATS = ("html", "pdf", "md", "json", "csv")
+XLSX_MEDIA = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 ERAS = (
     (dt.date(2019, 5, 1), "令和", "R"),
     (dt.date(1989, 1, 8), "平成", "H"),
@@ -111,6 +112,19 @@ def html_to_pdf(html: str) -> bytes:
     from weasyprint import HTML
 
     return HTML(string=html, base_url=str(resources.files("kumin") / "reports")).write_pdf()
+
+
+def render_document(
+    template: str, fmt: str, name: str, lang: str = "ja", **context: Any
+) -> tuple[bytes, str, str]:
+    """``(body, media type, file name)`` of a template as HTML or as PDF made from it:
+    the one html/pdf branch every printable report and form shares."""
+    html = render_html(template, lang, **context)
+    if fmt == "html":
+        return html.encode("utf-8"), "text/html; charset=utf-8", f"{name}.html"
+    if fmt == "pdf":
+        return html_to_pdf(html), "application/pdf", f"{name}.pdf"
+    raise UserError("core.cli.bad_format", format=fmt, allowed="html, pdf")
 
 
 def check_report_format(fmt: str, allowed: tuple[str, ...]) -> str:

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import typer
 
-from kumin.cli.common import check_format, cli_ctx, emit, say
+from kumin.cli.common import check_format, cli_ctx, emit, say, settings
 from kumin.errors import UserError
 
 calls_app = typer.Typer(
@@ -124,21 +124,23 @@ def calls_staffing(
     fmt: str = typer.Option("table", "--format", help="table, json"),
 ) -> None:
     """目標を満たす最少人数（Erlang C / A、稼働率上限、シュリンケージ）
-    / Fewest agents meeting the target, with occupancy cap and shrinkage."""
+    / Fewest agents meeting the target, with occupancy cap and shrinkage.
+
+    A pure calculator: no database, no key file, no sign-in (the numbers are the
+    caller's own, nothing is read or stored)."""
     from kumin.resources import service_plan
 
     check_format(fmt, ("table", "json"))
-    with cli_ctx("calls.read") as ctx:
-        result = service_plan.staffing_answer(
-            ctx,
-            arrivals_per_hour,
-            handle_seconds,
-            answer_within,
-            service_level,
-            patience_seconds,
-            shrinkage,
-            max_occupancy,
-        )
+    settings()  # the language only: no database is opened
+    result = service_plan.staffing_result(
+        arrivals_per_hour,
+        handle_seconds,
+        answer_within,
+        service_level,
+        patience_seconds,
+        shrinkage,
+        max_occupancy,
+    )
     body = result.as_dict()
     if fmt == "json":
         typer.echo(json.dumps(body, ensure_ascii=False))

@@ -124,6 +124,29 @@ def staffing_answer(
     """The fewest agents meeting the target (Erlang C, or Erlang A with patience),
     under an occupancy cap, and the staff to schedule after shrinkage."""
     ctx.authorize("calls.read")
+    return staffing_result(
+        arrivals_per_hour,
+        handle_seconds,
+        answer_within,
+        service_level,
+        patience_seconds,
+        shrinkage,
+        max_occupancy,
+    )
+
+
+def staffing_result(
+    arrivals_per_hour: float,
+    handle_seconds: float,
+    answer_within: float,
+    service_level: float,
+    patience_seconds: float | None = None,
+    shrinkage: float = DEFAULT_SHRINKAGE,
+    max_occupancy: float | None = DEFAULT_OCCUPANCY_CAP,
+) -> StaffingResult:
+    """:func:`staffing_answer` without a context: a pure calculation on the numbers
+    given (no database, no personal data), so ``kumin calls staffing`` needs no
+    sign-in, like ``kumin epi rt --counts``."""
     check_number(shrinkage, "shrinkage", "staffing_answer", 0, 1, high_open=True)
     answer = min_agents(
         arrivals_per_hour,

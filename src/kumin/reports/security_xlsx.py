@@ -20,12 +20,7 @@ from kumin.core.i18n import t
 from kumin.core.tabular import neutralise_cell
 
 if TYPE_CHECKING:
-    from kumin.cards.report import ReportTable, SecurityReport
-
-
-def _text(value: Any) -> Any:
-    """A cell value; text that Excel would read as a formula is kept as text."""
-    return neutralise_cell(value)
+    from kumin.reports.security import ReportTable, SecurityReport
 
 
 def _number(value: Any) -> Any:
@@ -37,7 +32,7 @@ def _number(value: Any) -> Any:
         return float(value)
     if isinstance(value, dt.date):
         return value.isoformat()
-    return _text(str(value))
+    return neutralise_cell(str(value))
 
 
 def render_xlsx(report: SecurityReport) -> bytes:
@@ -55,24 +50,26 @@ def render_xlsx(report: SecurityReport) -> bytes:
     width = max((len(tb.header) for s in report.sections for tb in s.tables), default=3)
 
     row = 1
-    sheet.cell(row, 1, _text(f"{report.label} {report.title}")).font = Font(bold=True, size=14)
+    sheet.cell(row, 1, neutralise_cell(f"{report.label} {report.title}")).font = Font(
+        bold=True, size=14
+    )
     row += 2
     for section in sorted(report.sections, key=lambda s: s.sort_key()):
         heading = f"{section.number} {section.title}"
-        sheet.cell(row, 1, _text(heading)).font = Font(bold=True, size=12)
+        sheet.cell(row, 1, neutralise_cell(heading)).font = Font(bold=True, size=12)
         row += 1
         if section.subtitle:
-            sheet.cell(row, 1, _text(section.subtitle)).font = Font(bold=True)
+            sheet.cell(row, 1, neutralise_cell(section.subtitle)).font = Font(bold=True)
             row += 1
         for paragraph in section.paragraphs:
-            cell = sheet.cell(row, 1, _text(paragraph))
+            cell = sheet.cell(row, 1, neutralise_cell(paragraph))
             cell.alignment = wrap
             sheet.merge_cells(start_row=row, start_column=1, end_row=row, end_column=width)
             row += 1
         for table in section.tables:
             row = _table(sheet, row, table, box, head_fill, wrap, width)
         for note in section.notes:
-            cell = sheet.cell(row, 1, _text(note))
+            cell = sheet.cell(row, 1, neutralise_cell(note))
             cell.font = Font(italic=True, size=9)
             cell.alignment = wrap
             sheet.merge_cells(start_row=row, start_column=1, end_row=row, end_column=width)
@@ -98,10 +95,10 @@ def render_xlsx(report: SecurityReport) -> bytes:
 def _table(sheet, row: int, table: ReportTable, box, head_fill, wrap, width: int) -> int:
     from openpyxl.styles import Alignment, Font
 
-    sheet.cell(row, 1, _text(table.title)).font = Font(bold=True)
+    sheet.cell(row, 1, neutralise_cell(table.title)).font = Font(bold=True)
     row += 1
     for k, text in enumerate(table.header, start=1):
-        cell = sheet.cell(row, k, _text(text))
+        cell = sheet.cell(row, k, neutralise_cell(text))
         cell.font = Font(bold=True)
         cell.fill = head_fill
         cell.border = box
@@ -113,14 +110,18 @@ def _table(sheet, row: int, table: ReportTable, box, head_fill, wrap, width: int
             if r < len(table.values) and len(table.rows) == len(table.values)
             else None
         )
-        label = sheet.cell(row, 1, _text(formatted[0]))
+        label = sheet.cell(row, 1, neutralise_cell(formatted[0]))
         label.border = box
         label.alignment = Alignment(
             indent=2 if r < len(table.indent) and table.indent[r] else 0, wrap_text=True
         )
         for k in range(1, len(formatted)):
             raw = values[k] if values is not None and k < len(values) else None
-            value = _number(raw) if isinstance(raw, int | float | Decimal) else _text(formatted[k])
+            value = (
+                _number(raw)
+                if isinstance(raw, int | float | Decimal)
+                else neutralise_cell(formatted[k])
+            )
             cell = sheet.cell(row, k + 1, value)
             cell.border = box
             if isinstance(value, int):
@@ -128,7 +129,7 @@ def _table(sheet, row: int, table: ReportTable, box, head_fill, wrap, width: int
             cell.alignment = Alignment(horizontal="right", vertical="top", wrap_text=True)
         row += 1
     if table.note:
-        cell = sheet.cell(row, 1, _text(table.note))
+        cell = sheet.cell(row, 1, neutralise_cell(table.note))
         cell.font = Font(italic=True, size=9)
         cell.alignment = wrap
         sheet.merge_cells(start_row=row, start_column=1, end_row=row, end_column=width)
@@ -148,19 +149,19 @@ def _figures_sheet(book, report: SecurityReport) -> None:
             t("cards.report.xlsx_value", lang),
         ]
     )
-    from kumin.cards.report import _label_rows
+    from kumin.reports.security import label_rows
 
     for section in report.sections:
         for table in section.tables:
-            for label, values in zip(_label_rows(table, lang), table.values, strict=False):
+            for label, values in zip(label_rows(table, lang), table.values, strict=False):
                 for k in range(1, len(values)):
                     column = table.header[k] if k < len(table.header) else str(k)
                     sheet.append(
                         [
-                            _text(section.number),
-                            _text(table.title),
-                            _text(label),
-                            _text(column),
+                            neutralise_cell(section.number),
+                            neutralise_cell(table.title),
+                            neutralise_cell(label),
+                            neutralise_cell(column),
                             _number(values[k]),
                         ]
                     )
@@ -171,7 +172,7 @@ def _differences_sheet(book, report: SecurityReport) -> None:
     """A published year: its state and every difference from the publication."""
     lang = report.lang
     sheet = book.create_sheet(t("closures.publication.differences", lang)[:31])
-    sheet.append([_text(report.publication["state"])])
+    sheet.append([neutralise_cell(report.publication["state"])])
     sheet.append([])
     sheet.append(
         [
@@ -180,7 +181,7 @@ def _differences_sheet(book, report: SecurityReport) -> None:
         ]
     )
     for d in report.differences:
-        sheet.append([_text(d[k]) for k in ("section", "item", "published", "now")])
+        sheet.append([neutralise_cell(d[k]) for k in ("section", "item", "published", "now")])
     if not report.differences:
         number = report.publication["publication"]
         sheet.append([t("closures.publication.no_differences", lang, number=number)])
