@@ -294,3 +294,17 @@ def test_two_auditors_publishing_at_once_one_is_refused(fresh_db):
             closures._store(second, row)
         assert err.value.key == "closures.concurrent"
         second.rollback()
+
+
+def test_markdown_of_a_changed_published_year_lists_the_differences(fresh_db, people):
+    officer, auditor = people
+    no = _resident(fresh_db, officer)
+    with context(fresh_db, auditor) as ctx:
+        publish_security(ctx, 2021)
+    with session_scope(fresh_db) as s:  # late evidence, by a path that may write there
+        s.add(JukiTransaction(date=IN_FY2021, kind="continued_use", resident_no=no))
+    with context(fresh_db, auditor) as ctx:
+        body, _media, _name = make_security_report(ctx, 2021, "md", "en")
+    text = body.decode("utf-8")
+    assert "## Publication and closure" in text and "Continued use" in text
+    assert "| Section | Item | Published | Now |" in text
