@@ -154,7 +154,8 @@ def test_every_working_day_checked_is_no_finding(fresh_db, tmp_path):
 
 
 def test_operation_logs_of_a_closed_year_are_still_imported(fresh_db, tmp_path):
-    """Logs are evidence that arrives late: refusing them would hide misuse."""
+    """Logs are evidence that arrives late: refusing them would hide misuse. A lookup
+    on the shared terminal changes the reconciliation (section 7) after publication."""
     from kumin.oplog import service as oplog
 
     small_ward(fresh_db, tmp_path)
@@ -163,11 +164,17 @@ def test_operation_logs_of_a_closed_year_are_still_imported(fresh_db, tmp_path):
     log = tmp_path / "log.csv"
     log.write_text(
         "timestamp,terminal_id,operator_id,action,subject,function\n"
-        "2021-06-01 10:00:00,T0101,U9,view,R1,住民票\n",
+        "2021-06-01 10:00:00,S01,U1,view,R1,住民税\n",
         encoding="utf-8",
     )
     with acting(fresh_db, "auditor") as ctx:
         assert oplog.import_log(ctx, log).events == 1
+    # the published report stays as published; the late log shows as a difference
+    with acting(fresh_db, "auditor") as ctx:
+        report = security_report(ctx, 2021, "en")
+    assert report.publication["closed"]
+    late = [d for d in report.differences if d["section"].startswith("7")]
+    assert late and any(d["now"] and not d["published"] for d in late), report.differences
 
 
 def test_a_check_or_usage_in_the_future_is_refused(fresh_db, tmp_path):
