@@ -29,6 +29,7 @@ ALLOWED = {
     "pdf",
     "html",
     "json",
+    "md",  # Markdown, a download format of the security report
     "utf",
     "bom",
     "url",
