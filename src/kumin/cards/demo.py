@@ -16,8 +16,8 @@ from __future__ import annotations
 
 import datetime as dt
 import os
-from dataclasses import replace
 import tempfile
+from dataclasses import replace
 from pathlib import Path
 
 import polars as pl

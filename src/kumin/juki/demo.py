@@ -23,8 +23,8 @@ from kumin.core.permissions import Actor
 from kumin.juki import service
 from kumin.juki.models import JukiDepartment
 from kumin.synth.demo import DEMO_USERS
-from kumin.synth.juki_files import write_governance_files
 from kumin.synth.demo_year import demo_year
+from kumin.synth.juki_files import write_governance_files
 from kumin.synth.oplog import SynthOplog
 
 #: report section 5: FY2021 security meetings (date, kind, title, deliberations, reports)

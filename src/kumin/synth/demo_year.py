@@ -135,7 +135,9 @@ def coherent_inquiries(plan: pl.DataFrame, synth: SynthOplog, seed: int) -> pl.D
     functions = (
         inside.with_columns(month, pl.Series("r", rng.random(inside.height)))
         .sort("code", "month", "r")
-        .select("code", "month", "function", pl.int_range(pl.len()).over("code", "month").alias("k"))
+        .select(
+            "code", "month", "function", pl.int_range(pl.len()).over("code", "month").alias("k")
+        )
     )
     cases = (
         lookup_cases(synth)
