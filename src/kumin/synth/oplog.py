@@ -630,7 +630,7 @@ def _fix_cases(
                 )
             idx = np.flatnonzero(weights)
             drawn = rng.multinomial(n, weights[idx] / weights[idx].sum())
-            cases.ravel()[idx] += drawn
+            cases.flat[idx] += drawn  # (flat: in place whatever the layout)
     active |= cases > 0
     return fixed
 
