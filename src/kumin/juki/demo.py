@@ -2,7 +2,7 @@
 
 The departments, terminals, ledgers (with the April transfer), applications,
 reservations, usage records, business records, checklists and the watch list are
-those of :func:`kumin.synth.oplog.synth_oplog` for the demo seed, written as the
+those of the demo's year (:func:`kumin.synth.demo_year.demo_year`), written as the
 import files and loaded through the same imports a user runs, so that the
 synthetic operation logs (loaded by the oplog demo from :func:`demo_synth`) match
 the records. The FY2021 security meetings and audits are typed in from sections

@@ -242,8 +242,9 @@ def synth_oplog(
         period holding the April transfer and the autumn after it.
     file : the ``file`` name events carry (what :meth:`SynthOplog.write_csv` writes).
     cases_per_month : ``{(department code, "YYYY-MM"): n}``; the departments it names
-        look up exactly ``n`` distinct residents per operator and day, summed over the
-        month, before any injected misuse (a month not given: none). The demo passes
+        make exactly ``n`` lookup cases in the month (a case: one resident, one
+        operator, one day; no resident twice a day), before any injected misuse (a
+        month not given: none). The demo passes
         section 4's inquiries so that its three records agree; None (the default)
         leaves the volumes to the departments' rates.
 
