@@ -256,9 +256,9 @@ def rt(
     fmt: str = FORMAT,
     out: Path = OUT,
 ) -> None:
-    """実効再生産数 Rt（Cori 法・感染日ベース・報道の簡易式） / Effective reproduction number Rt."""
-    from kumin.epi import service
+    """実効再生産数 Rt（Cori 法・感染日ベース・報道の簡易式） / Effective reproduction number Rt.
 
+    --counts の結果の CSV・JSON は有効数字 6 桁 / --counts results: 6 significant digits."""
     check_format(fmt)
     if counts is not None:
         settings()
@@ -267,12 +267,13 @@ def rt(
             raise UserError("epi.counts.options.by_with_counts")
         import warnings
 
-        from kumin.epi.counts import parse_uncertain_si
+        # the counts module alone: no database, no SQLAlchemy to import (#12)
+        from kumin.epi.counts import parse_uncertain_si, rt_from_counts
         from kumin.epi.epiestim import PosteriorCVWarning
 
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always", PosteriorCVWarning)
-            frame = service.rt_from_counts(
+            frame = rt_from_counts(
                 counts,
                 method=method,
                 window=window,
@@ -306,6 +307,8 @@ def rt(
         return
     if si_distribution != "gamma" or si_file or uncertain_si or windows or weekly:
         raise UserError("epi.rt_options.counts_only")
+    from kumin.epi import service
+
     with cli_ctx("epi.run") as ctx:
         result = service.rt(ctx, _date(start), _date(end), by, method, window, si_mean, si_sd)
     _emit(result, fmt, out, service.RT_COLUMNS)

@@ -53,7 +53,6 @@ from typing import Any
 
 import numpy as np
 import polars as pl
-from scipy import fft as sp_fft
 from scipy.special import gammainc, gammaincinv, gammaln
 
 from kumin.epi._checks import (
@@ -184,6 +183,8 @@ def overall_infectivity(counts: Any, si_distr: Any) -> np.ndarray:
                 if w[lag] != 0.0:
                     out[..., lag:] += w[lag] * counts[..., : n - lag]
             return out
+    from scipy import fft as sp_fft  # here: its import is a tenth of `rt --counts`' start
+
     nfft = sp_fft.next_fast_len(n + w.shape[-1], real=True)
     fc = sp_fft.rfft(counts, nfft, axis=-1)
     w1 = w.copy()
@@ -200,16 +201,39 @@ def _gamma_quantiles(shape: np.ndarray, scale: np.ndarray) -> list[np.ndarray]:
     # Posterior shapes are prior + integer counts, so they repeat heavily across
     # regions and windows: invert once per distinct shape (exact, ~10x faster).
     flat = shape.ravel()
-    finite = np.isfinite(flat)
-    vals = flat[finite]
-    uniq, inv = np.unique(vals, return_inverse=True)
+    uniq, inv = _distinct(flat)
     out = []
     for q in QUANTILES:
-        unit = np.full(flat.shape, np.nan)
-        if vals.size:
-            unit[finite] = gammaincinv(uniq, q)[inv]
-        out.append(unit.reshape(shape.shape) * scale)
+        unit = gammaincinv(uniq, q)  # NaN for a NaN shape (a window without estimate)
+        out.append(unit[inv].reshape(shape.shape) * scale)
     return out
+
+
+def _distinct(flat: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """``np.unique(flat, return_inverse=True)``, without sorting when it can.
+
+    Shapes are a prior plus whole counts: offset to whole numbers, the distinct
+    values are found by marking them in a table (1.4 million values in ~10 ms
+    instead of a ~100 ms sort). Any other input goes to :func:`numpy.unique`.
+    """
+    finite = np.isfinite(flat)
+    if finite.any():
+        base = flat[finite].min()
+        k = np.where(finite, flat - base, 0.0)
+        top = k.max()
+        if top <= 8 * flat.size + 1024 and np.array_equal(k, np.floor(k)):
+            whole = k.astype(np.int64)
+            whole[~finite] = int(top) + 1  # one slot for "no estimate"
+            seen = np.zeros(int(top) + 2, dtype=bool)
+            seen[whole] = True
+            slots = np.flatnonzero(seen)
+            rank = np.cumsum(seen) - 1
+            uniq = base + slots.astype(np.float64)
+            if seen[-1]:
+                uniq[-1] = np.nan
+            return uniq, rank[whole]
+    uniq, inv = np.unique(flat, return_inverse=True)
+    return uniq, inv.reshape(-1)
 
 
 @dataclass(frozen=True)
