@@ -258,7 +258,7 @@ def rt(
 ) -> None:
     """実効再生産数 Rt（Cori 法・感染日ベース・報道の簡易式） / Effective reproduction number Rt.
 
-    --counts の結果の CSV・JSON は有効数字 6 桁 / --counts results: 6 significant digits."""
+    --counts の結果の小数は単精度（有効数字 7〜9 桁） / --counts results in single precision."""
     check_format(fmt)
     if counts is not None:
         settings()
