@@ -14,11 +14,17 @@ are complete by ``T`` (``s <= T - max_delay``). For each replay and each horizon
 replay drew them, is compared with what came in by ``T``: the log ratio ``e`` of
 actual to predicted remainder, and the variance ``v`` of the replay's own draws
 (on the log scale). Pooled over the replays and neighbouring horizons (a Gaussian
-kernel of :data:`BANDWIDTH` days), the mean of ``e`` is the bias ``b(h)`` and
-what its spread exceeds ``v`` by is the missing variance ``σ²(h)``. The nowcast of
-``T`` then scales each day's still-to-come draws by ``exp(b(h) + σ(h)·ε)``, one
-``ε ~ N(0, 1)`` per sample path: the errors corrected (a backlog, a late wave of
-reports) move neighbouring days together, so a weekly sum gets the full widening.
+kernel of :data:`BANDWIDTH` days), what the mean square of ``e`` exceeds ``v`` by
+is the missing variance ``σ²(h)``. The nowcast of ``T`` then scales each day's
+still-to-come draws by ``exp(σ(h)·ε)``, one ``ε ~ N(0, 1)`` per sample path: the
+errors corrected (a backlog, a late wave of reports) move neighbouring days
+together, so a weekly sum gets the full widening.
+
+The mean of ``e`` (the replays' bias, ``b(h)``) is measured and kept, not applied:
+a bias of six to ten weeks ago says how reporting *changed* then, not how it
+will change now. On the German hub's triangles applying it made the nowcasts
+worse (mean WIS 32.6 instead of 22.4) while the symmetric widening alone brought
+the 95% intervals from 66% to 80% coverage at a slightly better WIS (README).
 
 Nothing from after ``T`` is used; everything comes from the triangle itself.
 Replays are on a fixed weekly lattice of dates (epoch days divisible by
@@ -38,7 +44,8 @@ import numpy as np
 #: past nowcasts replayed at each nowcast date, a week apart
 REPLAYS = 6
 STEP = 7
-MIN_REPLAYS = 3
+#: a spread needs two replays at least
+MIN_REPLAYS = 2
 #: days: horizons pooled with a Gaussian kernel of this sd
 BANDWIDTH = 3.0
 #: days summed: the errors compared are those of 7-day sums
@@ -58,7 +65,8 @@ class Replay:
 
 @dataclass(frozen=True)
 class Calibration:
-    """Per horizon ``h = 0 … max_delay - 1``: bias ``b`` and extra sd ``sigma`` (log scale)."""
+    """Per horizon ``h = 0 … max_delay - 1``: the replays' mean log error ``bias`` (not
+    applied) and the extra sd ``sigma`` the draws are widened by (log scale)."""
 
     bias: np.ndarray
     sigma: np.ndarray
@@ -111,7 +119,8 @@ def estimate(
     w = np.exp(-0.5 * ((grid[:, None] - h[None, :]) / BANDWIDTH) ** 2)
     total = w.sum(axis=1)
     bias = (w * e).sum(axis=1) / total
-    spread = (w * (e[None, :] - bias[:, None]) ** 2).sum(axis=1) / total
+    # the mean square about zero: a past bias counts as uncertainty, not as a shift
+    spread = (w * e[None, :] ** 2).sum(axis=1) / total
     own = (w * v).sum(axis=1) / total
     sigma = np.sqrt(np.maximum(spread - own, 0.0))
     return Calibration(bias, sigma, len(replays))
@@ -127,7 +136,7 @@ def apply(est: Any, calibration: Calibration, rng: np.random.Generator) -> None:
         return
     h = horizon[near]
     eps = rng.standard_normal((est.draws_.shape[0], 1))  # one per path: shared by its days
-    factor = np.exp(calibration.bias[h][None, :] + calibration.sigma[h][None, :] * eps)
+    factor = np.exp(calibration.sigma[h][None, :] * eps)
     rest = np.maximum(est.draws_[:, near] - est.observed_[near][None, :], 0.0)
     draws = est.draws_.astype(float)
     draws[:, near] = est.observed_[near][None, :] + np.maximum(
