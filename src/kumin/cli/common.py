@@ -19,8 +19,6 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import typer
-from rich.console import Console
-from rich.table import Table
 
 from kumin.core.config import Settings
 from kumin.core.i18n import current_lang, t
@@ -34,8 +32,22 @@ if TYPE_CHECKING:
 # use them: a command that needs no database (``kumin epi rt --counts``) starts
 # without them (#12).
 
-console = Console()
-err_console = Console(stderr=True)
+
+def __getattr__(name: str) -> Any:
+    """``console`` and ``err_console`` (rich), made on first use: importing rich is a
+    tenth of the start of a command that prints nothing with it (#12)."""
+    if name in ("console", "err_console"):
+        from rich.console import Console
+
+        made = Console(stderr=name == "err_console")
+        globals()[name] = made
+        return made
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+def _console(name: str = "console") -> Any:
+    return globals().get(name) or __getattr__(name)
+
 
 FORMATS = ("table", "csv", "json")
 
@@ -46,7 +58,7 @@ def settings() -> Settings:
     if "KUMIN_REQUIRE_2FA" in os.environ and not _state.get("warned_2fa"):
         # Once an environment switch; a caller must not think it still turns 2FA off.
         _state["warned_2fa"] = True
-        err_console.print(t("core.signin.env_2fa_ignored"), highlight=False)
+        _console("err_console").print(t("core.signin.env_2fa_ignored"), highlight=False)
     return s
 
 
@@ -188,6 +200,9 @@ def emit(
         data = csv_bytes(columns, ([r.get(c) for c in columns] for r in rows))
         _write_or_print(data, out, data.decode("utf-8-sig"))
     else:
+        from rich.console import Console
+        from rich.table import Table
+
         table = Table(title=title)
         for c in columns:
             table.add_column(str(c))
@@ -198,7 +213,7 @@ def emit(
             buf.print(table)
             _write_or_print(buf.file.getvalue().encode("utf-8"), out, "")
         else:
-            console.print(table)
+            _console().print(table)
 
 
 def _write_or_print(data: bytes, out: Path | None, text: str) -> None:
@@ -211,4 +226,4 @@ def _write_or_print(data: bytes, out: Path | None, text: str) -> None:
 
 
 def say(key: str, **params: Any) -> None:
-    console.print(t(key, None, **params), highlight=False)
+    _console().print(t(key, None, **params), highlight=False)

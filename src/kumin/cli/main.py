@@ -19,7 +19,7 @@ from pathlib import Path
 import typer
 from typer.core import TyperGroup
 
-from kumin.cli.common import err_console, say, set_user, settings
+from kumin.cli.common import say, set_user, settings
 from kumin.core.i18n import t
 from kumin.errors import KuminError
 
@@ -265,6 +265,8 @@ def status(fmt: str = typer.Option("table", "--format")) -> None:
 
 def run(argv: list[str] | None = None) -> None:
     """Entry point of the ``kumin`` script."""
+    from kumin.cli import common
+
     s = settings()
     try:
         # Typer reports usage errors itself (exit 2); ours come out here.
@@ -272,17 +274,19 @@ def run(argv: list[str] | None = None) -> None:
     except KuminError as exc:
         if s.debug:
             raise
-        err_console.print(
+        common.err_console.print(
             f"[red]{t('core.cli.error_prefix')}[/red] {_plain(exc.render(s.lang))}", highlight=False
         )
         sys.exit(exc.exit_code)
     except KeyboardInterrupt:
-        err_console.print(t("core.cli.aborted"))
+        common.err_console.print(t("core.cli.aborted"))
         sys.exit(130)
     except Exception:  # noqa: BLE001 - the last line of defence: no traceback for users
         if s.debug:
             raise
-        err_console.print(f"[red]{t('core.cli.error_prefix')}[/red] {t('core.cli.internal')}")
+        common.err_console.print(
+            f"[red]{t('core.cli.error_prefix')}[/red] {t('core.cli.internal')}"
+        )
         sys.exit(1)
 
 

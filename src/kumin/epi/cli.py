@@ -13,7 +13,8 @@ from pathlib import Path
 
 import typer
 
-from kumin.cli.common import check_format, cli_ctx, emit, err_console, settings
+from kumin.cli import common
+from kumin.cli.common import check_format, cli_ctx, emit, settings
 from kumin.core.i18n import t
 from kumin.errors import UserError
 
@@ -81,7 +82,7 @@ def _warnings(meta: dict) -> None:
     from kumin.epi.model_warnings import texts
 
     for text in texts(meta, settings().lang):
-        err_console.print(
+        common.err_console.print(
             t("epi.model_warning.cli", settings().lang, text=text), style="yellow", soft_wrap=True
         )
 
@@ -112,9 +113,9 @@ def _notes(meta: dict) -> None:
     """Facts a reader of the table needs (cases left out, and why), on stderr."""
     lang = settings().lang
     if meta.get("missing_onset"):
-        err_console.print(t("epi.cli.missing_onset", lang, count=meta["missing_onset"]))
+        common.err_console.print(t("epi.cli.missing_onset", lang, count=meta["missing_onset"]))
     if meta.get("peak_date"):
-        err_console.print(
+        common.err_console.print(
             t(
                 "epi.cli.peak",
                 lang,
@@ -213,7 +214,9 @@ def nowcast(
 
 def _unreliable(dates: list[str]) -> None:
     if dates:
-        err_console.print(t("epi.cli_nowcast.unreliable", settings().lang, dates=", ".join(dates)))
+        common.err_console.print(
+            t("epi.cli_nowcast.unreliable", settings().lang, dates=", ".join(dates))
+        )
 
 
 @epi_app.command("rt")
@@ -293,7 +296,8 @@ def rt(
         for w in caught:
             if isinstance(w.message, PosteriorCVWarning):
                 m = w.message
-                err_console.print(
+                # plain lines: this path prints nothing else through rich, so skips importing it
+                typer.echo(
                     t(
                         "epi.rt_options.cv_high",
                         lang,
@@ -301,9 +305,10 @@ def rt(
                         total=m.of,
                         needed=m.needed,
                         cv=m.cv,
-                    )  # fmt: skip
-                )
-        err_console.print(t("epi.rt_options.date_meaning", lang, window=window))
+                    ),
+                    err=True,
+                )  # fmt: skip
+        typer.echo(t("epi.rt_options.date_meaning", lang, window=window), err=True)
         return
     if si_distribution != "gamma" or si_file or uncertain_si or windows or weekly:
         raise UserError("epi.rt_options.counts_only")
@@ -313,7 +318,7 @@ def rt(
         result = service.rt(ctx, _date(start), _date(end), by, method, window, si_mean, si_sd)
     _emit(result, fmt, out, service.RT_COLUMNS)
     key = "centre" if result.meta.get("date_means") == "window_centre" else "end"
-    err_console.print(
+    common.err_console.print(
         t(
             f"epi.rt_options.date_{key}",
             settings().lang,
@@ -363,7 +368,7 @@ def seir(
 
     check_format(fmt)
     changes = [_date(d) for d in change_date] if change_date else None
-    with cli_ctx("epi.run") as ctx, Progress(console=err_console, transient=True) as bar:
+    with cli_ctx("epi.run") as ctx, Progress(console=common.err_console, transient=True) as bar:
         task = bar.add_task(t("epi.cli.fitting", settings().lang), total=None)
         result = service.seir(
             ctx,
