@@ -74,7 +74,11 @@ def _emit_counts(frame, fmt: str, out: Path | None) -> None:
         if out is None:
             typer.echo(data.decode("utf-8-sig"), nl=False)  # as emit(): no BOM on a terminal
     else:
-        emit([dict(zip(frame.columns, r, strict=True)) for r in frame.iter_rows()], fmt, out=out)
+        rows = [
+            {k: _screen(k, v) for k, v in zip(frame.columns, r, strict=True)}
+            for r in frame.iter_rows()
+        ]
+        emit(rows, fmt, out=out)
 
 
 def _warnings(meta: dict) -> None:
