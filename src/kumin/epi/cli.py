@@ -173,8 +173,9 @@ def nowcast(
     triangle: Path = typer.Option(
         None,
         "--triangle",
-        help="reference_date,report_date,count[,stratum] の報告三角形（データベース不要）"
-        " / reporting triangle file, no database",
+        help="reference_date,report_date,count[,stratum] の報告三角形（データベース不要。"
+        "区間は過去の時点の再現で較正） / reporting triangle file, no database (intervals"
+        " calibrated on replays of earlier dates)",
     ),
     samples: int = typer.Option(
         None, "--samples", help="最終件数のサンプル経路 N 本（--triangle） / N sample paths"
