@@ -24,7 +24,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from kumin.cases.dates import normalise_text
+from kumin.core.cells import normalise_text
 
 AGE_BANDS: tuple[str, ...] = (
     "0-9", "10-19", "20-29", "30-39", "40-49", "50-59", "60-69", "70-79", "80-89", "90-99", "100+",

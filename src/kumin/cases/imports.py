@@ -18,8 +18,7 @@ import hmac
 import json
 import operator
 import os
-from collections.abc import Callable, Iterator
-from dataclasses import asdict, dataclass, field
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -32,10 +31,8 @@ from kumin.cases.parse import CaseRecord
 from kumin.core import crypto
 from kumin.core.context import Ctx
 from kumin.core.db import utcnow
+from kumin.core.imports import ImportResult, Progress
 from kumin.core.models import DataKey
-from kumin.errors import Problem
-
-Progress = Callable[[int, int], None] | None
 
 CHUNK = 5000
 # Files up to this size (about 110,000 HER-SYS rows) are validated in one pass that
@@ -61,30 +58,6 @@ CLEAR_FIELDS = (
     "imported",
 )
 _HASHED_FIELDS = operator.attrgetter(*(f for f in parse.RECORD_FIELDS if f != "line"))
-
-
-@dataclass
-class ImportResult:
-    """What an import found and did (a dry run writes nothing but counts the same)."""
-
-    file_name: str
-    profile: str
-    encoding: str
-    rows: int
-    records: int
-    inserted: int = 0
-    updated: int = 0
-    unchanged: int = 0
-    dry_run: bool = False
-    import_id: int | None = None
-    warnings: list[Problem] = field(default_factory=list)
-
-    def as_dict(self, lang: str = "ja") -> dict[str, Any]:
-        body = asdict(self)
-        body["warnings"] = [
-            {"line": w.line, "column": w.column, "message": w.render(lang)} for w in self.warnings
-        ]
-        return body
 
 
 _JSON = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"))

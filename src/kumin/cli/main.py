@@ -167,6 +167,7 @@ app.command("logout")(core_cmds.logout)
 app.add_typer(core_cmds.users_app, name="users")
 app.add_typer(core_cmds.keys_app, name="keys")
 app.add_typer(core_cmds.audit_app, name="audit")
+app.add_typer(core_cmds.profiles_app, name="profiles")
 account_cmds.register(app)
 
 
