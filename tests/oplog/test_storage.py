@@ -85,7 +85,7 @@ def test_import_keeps_lines_encrypts_subjects_and_reimport_is_harmless(ward):
     with acting(settings, "auditor") as ctx:
         again = service.import_log(ctx, log)
     assert (first.events, first.new_subjects, first.already) == (9, 9, False)
-    assert again.already and again.file_id == first.file_id
+    assert again.already and again.import_id == first.import_id
     assert _count(settings, m.OplogEvent) == 9
     with acting(settings, "auditor") as ctx:
         lines = sorted(ctx.session.scalars(select(m.OplogEvent.line)))

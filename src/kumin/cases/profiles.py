@@ -86,6 +86,8 @@ def load_profile(
     """
     profile = _load(DOMAIN, str(name), extra_dirs, fields=FIELDS)
     problems: list[Problem] = []
+    if not profile.columns:
+        problems.append(Problem(None, "columns", "core.profile.no_columns"))
     template = id_template(profile)
     if "hersys_id" not in profile.columns and not template:
         problems.append(Problem(None, "hersys_id", "cases.profile.no_id"))

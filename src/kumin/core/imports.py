@@ -144,6 +144,14 @@ class Profile:
             )
         return got
 
+    def field_for(self, header: str, file: str | None = None) -> str | None:
+        """The field a header names (its own name, or one of its headers)."""
+        key = header_key(header)
+        for column in self.columns_of(file).values():
+            if key in {header_key(h) for h in (column.field, *column.headers)}:
+                return column.field
+        return None
+
     def locate(
         self, header: Iterable[str], file: str | None = None
     ) -> tuple[dict[str, str], list[Problem]]:
@@ -288,34 +296,22 @@ def load_profile(
             if owner is None:  # unreadable: say why rather than "not found"
                 read_profile(path, builtin=builtin)
             if owner == domain:
-                profile = read_profile(path, builtin=builtin, fields=fields)
+                profile = read_profile(path, builtin=builtin, fields=fields, codes=codes)
                 if kind is None or profile.kind in ("", kind):
-                    return _checked(profile, codes)
+                    return _with_codes(profile, codes)
     available = [p.name for p in list_profiles(domain, extra_dirs) if kind in (None, p.kind)]
     raise NotFound(
         "core.profile.not_found", name=text[:64], domain=domain, available=", ".join(available)
     )
 
 
-def _checked(profile: Profile, codes: Mapping[str, Iterable[str]] | None) -> Profile:
-    problems: list[Problem] = []
+def _with_codes(profile: Profile, codes: Mapping[str, Iterable[str]] | None) -> Profile:
+    """Every code of the domain always means itself."""
     values = {k: dict(v) for k, v in profile.values.items()}
-    for column, allowed_codes in (codes or {}).items():
-        allowed = tuple(allowed_codes)
+    for column, allowed in (codes or {}).items():
         vocabulary = values.setdefault(column, {})
-        for code in set(vocabulary.values()) - set(allowed):
-            problems.append(
-                Problem(
-                    None,
-                    f"values.{column}.{code}",
-                    "core.profile.unknown_code",
-                    {"allowed": ", ".join(allowed)},
-                )  # fmt: skip
-            )
         for code in allowed:
             vocabulary.setdefault(fold(code), code)
-    if problems:
-        raise DataError("core.profile.invalid", problems=problems, path=Path(profile.source).name)
     return Profile(**{**profile.__dict__, "values": values})
 
 
@@ -374,10 +370,14 @@ def _columns(
 
 
 def read_profile(
-    path: Path, *, builtin: bool = False, fields: Iterable[str] | None = None
+    path: Path,
+    *,
+    builtin: bool = False,
+    fields: Iterable[str] | None = None,
+    codes: Mapping[str, Iterable[str]] | None = None,
 ) -> Profile:
     """Read and check one profile file: its structure and, when given, that it
-    maps only ``fields`` (codes are checked by :func:`load_profile`)."""
+    maps only ``fields`` and only onto ``codes``; every mistake is listed."""
     known = tuple(fields) if fields is not None else None
     try:
         data = tomllib.loads(path.read_text("utf-8"))
@@ -398,15 +398,13 @@ def read_profile(
         stem: _columns(cols, f"files.{stem}", opt, None, problems)
         for stem, cols in dict(data.get("files", {})).items()
     }
-    if not columns and not files:
-        problems.append(Problem(None, "columns", "core.profile.no_columns"))
     if not opt <= set(columns):
         problems.append(Problem(None, "optional", "core.profile.bad_list"))
     values: dict[str, dict[str, str]] = {}
     written: dict[str, dict[str, tuple[str, ...]]] = {}
-    for column, codes in dict(data.get("values", {})).items():
+    for column, table in dict(data.get("values", {})).items():
         vocabulary: dict[str, str] = {}
-        for code, forms in dict(codes).items():
+        for code, forms in dict(table).items():
             forms = [forms] if isinstance(forms, str) else forms
             if not isinstance(forms, list) or not all(isinstance(f, str) for f in forms):
                 problems.append(Problem(None, f"values.{column}.{code}", "core.profile.bad_list"))
@@ -423,6 +421,15 @@ def read_profile(
                     )
                 vocabulary[fold(form)] = code
             written.setdefault(column, {})[code] = tuple(forms)
+            if codes is not None and column in codes and code not in codes[column]:
+                problems.append(
+                    Problem(
+                        None,
+                        f"values.{column}.{code}",
+                        "core.profile.unknown_code",
+                        {"allowed": ", ".join(codes[column])},
+                    )  # fmt: skip
+                )
         values[column] = vocabulary
     missing = data.get("missing", [])
     key = data.get("key", [])
@@ -482,6 +489,13 @@ class ImportResult:
     changed: list[str] = field(default_factory=list)
     warnings: list[Problem] = field(default_factory=list)
     extra: dict[str, Any] = field(default_factory=dict)
+
+    def __getattr__(self, name: str) -> Any:
+        # a domain's own figures read like fields: ``result.events``
+        extra = self.__dict__.get("extra") or {}
+        if name in extra:
+            return extra[name]
+        raise AttributeError(name)
 
     def as_dict(self, lang: str = "ja") -> dict[str, Any]:
         body = asdict(self)
