@@ -51,8 +51,18 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
-from kumin.core.cells import CellError, fold, normalise_text
-from kumin.core.tabular import read_table, width_problem
+from kumin.core.cells import (
+    CellError,
+    fold,
+    normalise_text,
+    parse_bool,
+    parse_date,
+    parse_datetime,
+    parse_month,
+    parse_number,
+    parse_time,
+)
+from kumin.core.tabular import Table, read_table, width_problem
 from kumin.errors import DataError, NotFound, Problem
 
 #: ``progress(done, total)``: every long import reports through one callable.
@@ -173,9 +183,9 @@ class Profile:
             found[fld] = written
         for column in self.columns_of(file).values():
             if column.required and column.field not in found:
-                problems.append(
-                    Problem(1, column.header, "core.tabular.missing_column", dict(params))
-                )
+                # the one header a profile expects, else the field (itself a header)
+                shown = column.headers[0] if len(column.headers) == 1 else column.field
+                problems.append(Problem(1, shown, "core.tabular.missing_column", dict(params)))
         return found, problems
 
     def describe(self, lang: str = "ja") -> dict[str, Any]:
@@ -612,3 +622,101 @@ def check_rows(
     if not out:
         raise DataError("core.import.empty", path=name)
     return out
+
+
+# --- typed tables -----------------------------------------------------------------
+
+_PARSERS: dict[str, Callable[[Column, Any], Any]] = {
+    "text": lambda c, v: normalise_text(v),
+    "date": lambda c, v: parse_date(v),
+    "month": lambda c, v: parse_month(v),
+    "time": lambda c, v: parse_time(v),
+    "datetime": lambda c, v: parse_datetime(v),
+    "bool": lambda c, v: parse_bool(v),
+    "int": lambda c, v: parse_number(v, integer=True, low=c.low, high=c.high),
+    "float": lambda c, v: parse_number(v, low=c.low, high=c.high),
+}
+
+
+def parse_cell(column: Column, value: Any, profile: Profile | None = None) -> Any:
+    """One cell through its column's type (a ``code`` through the profile's
+    vocabulary); ``None`` for an empty or "missing" cell. Raises :class:`CellError`."""
+    text = normalise_text(value) if not isinstance(value, int | float) else "x"
+    if text == "" or (profile is not None and text in profile.missing):
+        if column.required:
+            raise CellError("core.cell.required")
+        return None
+    if column.type == "code":
+        if profile is None:
+            raise CellError("core.cell.unknown_code", value=text, column=column.field)
+        return profile.code(column.field, value)
+    out = _PARSERS[column.type](column, value)
+    if out is None and column.required:
+        raise CellError("core.cell.required")
+    return out
+
+
+def read_frame(
+    table: Table,
+    profile: Profile,
+    row_check: Callable[[int, dict[str, Any]], list[Problem]] | None = None,
+    *,
+    reject_key: str = "core.import.rejected",
+) -> tuple[Any, list[int]]:
+    """Every row of ``table`` through ``profile``'s typed columns into a polars frame.
+
+    Returns the frame (columns in profile order; optional columns absent from the
+    file are left out) and the source line of each row. ``row_check(line,
+    values)`` adds problems that involve several cells; it sees rows whose cells
+    all parsed. Raises one ``DataError`` with every problem (bad cells, missing
+    columns, duplicate keys, row checks) if there is any.
+    """
+    import polars as pl
+
+    name = table.path.name
+    present, problems = profile.locate(table.columns)
+    if problems:
+        raise rejected(reject_key, problems, name)
+    columns = [c for c in profile.columns.values() if c.field in present]
+    data: dict[str, list[Any]] = {c.field: [] for c in columns}
+    lines: list[int] = []
+    seen: dict[tuple[Any, ...], int] = {}
+    for line, row in table.rows:
+        wrong = width_problem(line, row, len(table.columns))
+        if wrong:
+            problems.append(wrong)
+            continue
+        before = len(problems)
+        values: dict[str, Any] = {}
+        for c in columns:
+            try:
+                values[c.field] = parse_cell(c, row.get(present[c.field], ""), profile)
+            except CellError as exc:
+                problems.append(Problem(line, c.field, exc.key, exc.params))
+                values[c.field] = None
+        if row_check is not None and len(problems) == before:
+            problems.extend(row_check(line, values))
+        key = tuple(values.get(k) for k in profile.key)
+        if profile.key and None not in key:
+            if key in seen:
+                shown = " ".join(str(k) for k in key)
+                params = {"value": shown, "first": seen[key]}
+                problems.append(Problem(line, profile.key[-1], "core.import.duplicate", params))
+            else:
+                seen[key] = line
+        for c in columns:
+            data[c.field].append(values[c.field])
+        lines.append(line)
+    if problems:
+        raise rejected(reject_key, problems, name)
+    if not lines:
+        raise DataError("core.import.empty", path=name)
+    types = {"date": pl.Date, "month": pl.Date, "int": pl.Int64, "float": pl.Float64}
+    types.update(time=pl.Time, datetime=pl.Datetime("us"), bool=pl.Boolean)
+    frame = pl.DataFrame(
+        {
+            c.field: pl.Series(c.field, data[c.field], dtype=types.get(c.type, pl.String))
+            for c in columns
+        }  # fmt: skip
+    )
+    return frame, lines
