@@ -285,6 +285,18 @@ def require(value: Any, max_len: int = 200) -> str:
     return text
 
 
+def strict(parse: Any) -> Any:
+    """``parse``, but an empty cell is an error (``core.cell.required``), not ``None``."""
+
+    def inner(value: Any, *args: Any, **kwargs: Any) -> Any:
+        got = parse(value, *args, **kwargs)
+        if got is None:
+            raise CellError("core.cell.required")
+        return got
+
+    return inner
+
+
 def parse_month(value: Any) -> dt.date | None:
     """The first day of a month: ``2021-04``, ``2021/4``, ``2021年4月`` or any date.
 

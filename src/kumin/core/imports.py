@@ -500,6 +500,20 @@ class ImportResult:
     warnings: list[Problem] = field(default_factory=list)
     extra: dict[str, Any] = field(default_factory=dict)
 
+    @classmethod
+    def counted(
+        cls, rows: int, inserted: int, updated: int = 0, warnings: list[Problem] | None = None
+    ) -> ImportResult:
+        """A result of ``rows`` records, each inserted, updated or else unchanged."""
+        return cls(
+            rows=rows,
+            records=rows,
+            inserted=inserted,
+            updated=updated,
+            unchanged=rows - inserted - updated,
+            warnings=list(warnings or []),
+        )
+
     def __getattr__(self, name: str) -> Any:
         # a domain's own figures read like fields: ``result.events``
         extra = self.__dict__.get("extra") or {}
