@@ -19,7 +19,7 @@ Quirks handled here:
   its 算出基準日 column, not its folder, and a date already read is skipped;
 * an HTML page saved under a .csv or .xlsx name is rejected;
 * the Ministry's wording changes (交付枚数 → 保有枚数): headers go through
-  ``national_columns.toml``; a file without 団体コード gets its codes from the
+  the ``mic_national`` profile; a file without 団体コード gets its codes from the
   code table that ships with kumin (``lgcodes.csv``: 総務省 全国地方公共団体コード,
   1,741 municipalities and wards, as compiled in codeforjapan/mynumbercard_statistics
   ``data/citycode.csv``, MIT), which also resolves codes written ``<NA>`` without a
@@ -38,7 +38,6 @@ from __future__ import annotations
 import datetime as dt
 import os
 import re
-import tomllib
 import unicodedata
 from functools import cache
 from importlib import resources
@@ -46,6 +45,7 @@ from pathlib import Path
 
 import polars as pl
 
+from kumin.core.imports import header_key, load_profile
 from kumin.core.tabular import read_table, require_columns, width_problem
 from kumin.errors import DataError, Problem
 
@@ -120,14 +120,13 @@ def known_codes() -> frozenset[str]:
 
 @cache
 def header_aliases() -> dict[str, str]:
-    """Normalised header → column key, from ``national_columns.toml``."""
-    raw = tomllib.loads(
-        (resources.files("kumin.cards") / "national_columns.toml").read_text("utf-8")
-    )
+    """Normalised header → column key, from the ``mic_national`` profile
+    (``kumin/cards/profiles/mic_national.toml``, or a ward's own of that name)."""
+    profile = load_profile("cards", "mic_national", kind="national")
     out: dict[str, str] = {}
-    for key, names in raw["columns"].items():
-        for name in names:
-            out[_header_key(name)] = key
+    for column in profile.columns.values():
+        for name in column.headers:
+            out[_header_key(name)] = column.field
     return out
 
 
@@ -135,8 +134,9 @@ _DATED = re.compile(r"[(（][^()（）]*[)）]$")
 
 
 def _header_key(header: str) -> str:
-    """NFKC, no spaces, no trailing "(R7.1.1)": 「人口(R7.1.1)」 and 「人口」 match."""
-    text = "".join(unicodedata.normalize("NFKC", header).split())
+    """As every profile's headers, and without a trailing "(R7.1.1)":
+    「人口(R7.1.1)」 and 「人口」 match."""
+    text = header_key(header)
     stripped = _DATED.sub("", text)
     return stripped if stripped and any(ch.isdigit() for ch in text[len(stripped) :]) else text
 

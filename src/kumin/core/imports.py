@@ -137,7 +137,7 @@ class Profile:
         return (self.title_en if lang == "en" else self.title_ja) or self.title_ja or self.name
 
     def columns_of(self, file: str | None = None) -> dict[str, Column]:
-        return self.files[file] if file is not None else self.columns
+        return self.files.get(file, {}) if file is not None else self.columns
 
     def code(self, column: str, value: Any) -> str:
         """The code a written value means in ``column``; an unknown one raises
@@ -595,12 +595,13 @@ def check_rows(
     profile: Profile | None = None,
     progress: Progress = None,
     reject_key: str = "core.import.rejected",
+    file: str | None = None,
 ) -> list[Any]:
     """Parse every row of a file, collecting every problem; raise before anything
     is written.
 
     ``columns`` must be present (after the ``profile``'s header mapping, when
-    given). ``parse_row(line, row, problems)`` returns the parsed row or ``None``
+    given; ``file`` picks its ``[files.<file>]`` table). ``parse_row(line, row, problems)`` returns the parsed row or ``None``
     (after appending its problems); problems of severity ``warning`` do not
     reject the file and go to ``warnings``.
     """
@@ -609,7 +610,7 @@ def check_rows(
     rename: dict[str, str] = {}
     problems: list[Problem] = []
     if profile is not None:
-        found, problems = profile.locate(table.columns)
+        found, problems = profile.locate(table.columns, file)
         rename = {header: fld for fld, header in found.items()}
     present = {rename.get(c, c) for c in table.columns}
     problems += [Problem(1, c, "core.tabular.missing_column") for c in columns if c not in present]
