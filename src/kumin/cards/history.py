@@ -6,7 +6,7 @@ on continued use, moves out, suspensions, revocations), certificate events and,
 optionally, Juki-net transactions, inquiries and population counts. They come as
 one file per kind in a folder (``cards.csv``, ``card_events.csv``, ...; .xlsx as
 well), with kumin's column names or the Japanese ones of
-``history_profile.toml``, coded values in kumin's codes or in Japanese
+the ``cards_history`` profile (``profiles/cards_history.toml``), coded values in kumin's codes or in Japanese
 (継続利用, 交付時来庁方式, 署名用電子証明書, ...), dates in any form offices write
 (2021-04-01, 2021/4/1, 令和3年4月1日, R3.4.1, Excel serials).
 
