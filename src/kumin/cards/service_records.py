@@ -9,7 +9,6 @@ the same content is a no-op (its SHA-256 is remembered per kind of import).
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
 import os
 from pathlib import Path
 from typing import Any
@@ -26,7 +25,14 @@ from kumin.cards.models import (
     Population,
     WindowRow,
 )
-from kumin.cards.national import SETAGAYA, code6, load_national, ratio_over_time, restore_code6
+from kumin.cards.national import SCHEMA as NATIONAL_SCHEMA
+from kumin.cards.national import (
+    SETAGAYA,
+    code6,
+    load_national,
+    ratio_over_time,
+    restore_code6,
+)
 from kumin.cards.records import (
     INQUIRIES_SCHEMA,
     JUKI_SCHEMA,
@@ -39,17 +45,17 @@ from kumin.cards.windows_io import COLUMNS as WINDOW_COLUMNS
 from kumin.cards.windows_io import window_from_row, window_to_row
 from kumin.core.cells import CellError, cell_text, parse_date, parse_number, require, strict
 from kumin.core.context import Ctx
-from kumin.core.imports import ImportResult, Profile, Progress, check_rows, optional, parse_cells
+from kumin.core.imports import (
+    ImportResult,
+    Profile,
+    Progress,
+    check_rows,
+    file_sha256,
+    optional,
+    parse_cells,
+)
 from kumin.core.tabular import read_table, require_columns, width_problem
 from kumin.errors import DataError, NotFound, ParameterError, Problem
-
-
-def _sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as fh:
-        while chunk := fh.read(1 << 20):
-            digest.update(chunk)
-    return digest.hexdigest()
 
 
 def _seen(ctx: Ctx, kind: str, sha: str) -> bool:
@@ -178,7 +184,7 @@ def _store_rows(
     ctx: Ctx, kind: str, table: str, path: Path, rows: list[tuple], schema: dict
 ) -> ImportResult:
     """Insert validated rows unless the same file (SHA-256) was imported before."""
-    sha = _sha256(path)
+    sha = file_sha256(path)
     if _seen(ctx, kind, sha):
         result = ImportResult.counted(len(rows), 0)
         result.already = True
@@ -345,18 +351,6 @@ def import_national(ctx: Ctx, root: str | os.PathLike[str]) -> dict[str, int]:
     )
     ctx.audit("cards.national_import", "cards_national", dates=len(dates), rows=frame.height)
     return {"dates": len(dates), "rows": frame.height}
-
-
-NATIONAL_SCHEMA = {
-    "date": pl.Date,
-    "pref": pl.Utf8,
-    "municipality": pl.Utf8,
-    "code6": pl.Utf8,
-    "population": pl.Int64,
-    "cards": pl.Int64,
-    "rate": pl.Float64,
-    "population_date": pl.Date,
-}
 
 
 def national_ratio(ctx: Ctx, code6: str = SETAGAYA) -> pl.DataFrame:

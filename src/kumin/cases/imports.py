@@ -31,7 +31,7 @@ from kumin.cases.parse import CaseRecord
 from kumin.core import crypto
 from kumin.core.context import Ctx
 from kumin.core.db import utcnow
-from kumin.core.imports import ImportResult, Progress
+from kumin.core.imports import ImportResult, Progress, file_sha256
 from kumin.core.models import DataKey
 
 CHUNK = 5000
@@ -122,14 +122,6 @@ def _dataset_exists(ctx: Ctx) -> bool:
         )
         is not None
     )
-
-
-def file_sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as fh:
-        while chunk := fh.read(1 << 20):
-            digest.update(chunk)
-    return digest.hexdigest()
 
 
 def _count_lines(path: Path) -> int:

@@ -42,6 +42,7 @@ file of its choosing. ``kumin profiles list|show`` shows what each expects.
 
 from __future__ import annotations
 
+import hashlib
 import os
 import re
 import tomllib
@@ -546,6 +547,15 @@ class ImportResult:
             "unchanged": self.unchanged,
             "warnings": len(self.warnings),
         }
+
+
+def file_sha256(path: str | os.PathLike[str]) -> str:
+    """The SHA-256 of a file, read in 1 MiB chunks: how imports know a file again."""
+    digest = hashlib.sha256()
+    with open(path, "rb") as fh:
+        while chunk := fh.read(1 << 20):
+            digest.update(chunk)
+    return digest.hexdigest()
 
 
 def rejected(

@@ -27,7 +27,7 @@ import polars as pl
 from sqlalchemy import func, select
 
 from kumin.core.context import Ctx
-from kumin.core.imports import ImportResult, Progress
+from kumin.core.imports import ImportResult, Progress, file_sha256
 from kumin.core.models import AuditEntry
 from kumin.oplog import models as m
 from kumin.oplog.context import (
@@ -46,14 +46,6 @@ BATCH = 5000
 LOCAL_TZ = zoneinfo.ZoneInfo("Asia/Tokyo")
 _COLUMNS = ("file_id", "line", "ts", "terminal_id", "operator_id", "action", "subject_index")
 _COLUMNS += ("function",)
-
-
-def _sha256(path: Path) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as fh:
-        while chunk := fh.read(1 << 22):
-            h.update(chunk)
-    return h.hexdigest()
 
 
 def subject_indexer(ctx: Ctx) -> Callable[[str], str]:
@@ -103,7 +95,7 @@ def import_log(
     layout = load_profile(profile)
     path = Path(path)
     name = name or path.name
-    digest = _sha256(path)
+    digest = file_sha256(path)
     s = ctx.session
     known = s.scalar(select(m.OplogFile).where(m.OplogFile.sha256 == digest))
     if known is not None:
