@@ -212,3 +212,18 @@ def test_cli_profiles_list_and_show(cli) -> None:
     assert json.loads(r.stdout)["values"]["state"]["retired"][0] == "廃止"
     r = cli("profiles", "show", "nosuch")
     assert r.exit_code == 1 and "hersys" in r.stderr
+
+
+def test_a_profile_restricts_date_forms_and_sets_the_encoding(tmp_path, monkeypatch) -> None:
+    ward = WARD.replace('missing = ["未集計"]', 'missing = ["未集計"]\ndates = ["gregorian"]')
+    ward = ward.replace('key = ["date"]', 'key = ["date"]\nencoding = "cp932"')
+    (tmp_path / "ward_calls.toml").write_text(ward, encoding="utf-8")
+    monkeypatch.setenv("KUMIN_PROFILE_DIR", str(tmp_path))
+    profile = load_profile("resources", "ward_calls")
+    assert (profile.dates, profile.encoding) == (("gregorian",), "cp932")
+    path = _csv(tmp_path / "e.csv", "受付日,受電,回線\n2021-04-01,1,発熱\nR3.4.2,2,発熱\n", "cp932")
+    with pytest.raises(DataError) as err:
+        read_frame(read_table(path, profile.encoding), profile)
+    (problem,) = err.value.problems
+    assert (problem.line, problem.column, problem.key) == (3, "date", "core.cell.date_form")
+    assert cells.date_form("令和3年4月5日 9:01") == "era" and cells.date_form(44575) == "serial"

@@ -384,7 +384,8 @@ def _scan(
     max_errors: int,
     on_progress: Callable[[int], None] | None,
 ) -> tuple[_Scan, str, frozenset[int]]:
-    table = read_table(path, encoding)
+    # the caller's encoding, else the profile's (``auto`` unless it says otherwise)
+    table = read_table(path, profile.encoding if encoding == "auto" else encoding)
     plan = _plan(table.columns, profile, path)
     scan = _Scan()
     for line, row in table.rows:

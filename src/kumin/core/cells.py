@@ -234,6 +234,23 @@ def _from_serial(serial: float, shown: str) -> dt.date:
     return _EXCEL_EPOCH + dt.timedelta(days=int(serial))
 
 
+DATE_FORMS = ("gregorian", "era", "serial")
+
+
+def date_form(value: Any) -> str:
+    """Which form a date cell is written in: ``era`` (令和3年4月1日, R3.4.1),
+    ``serial`` (an Excel day number) or ``gregorian`` (everything else)."""
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        return "serial"
+    text = normalise_text(value)
+    if m := _TIME_TAIL.match(text):
+        text = m.group(1)
+    text = _SPACES.sub("", text)
+    if _ERA.match(text):
+        return "era"
+    return "serial" if _SERIAL.match(text) else "gregorian"
+
+
 def to_era(date: dt.date, style: str = "kanji") -> str:
     """Write ``date`` in its Japanese era, as offices do.
 

@@ -17,6 +17,7 @@ Profiles are TOML files with one schema for every domain::
     title_en = "…"
     encoding = "auto"           # auto, utf-8 or cp932
     missing = ["NA"]            # texts meaning "no value", besides the empty cell
+    dates = ["gregorian", "era"]  # date forms accepted (default all; "serial": Excel numbers)
     key = ["date"]              # columns that identify a row
     optional = ["cost_yen"]     # columns that may be absent
 
@@ -53,7 +54,10 @@ from pathlib import Path
 from typing import Any
 
 from kumin.core.cells import (
+    DATE_FORMS,
     CellError,
+    cell_text,
+    date_form,
     fold,
     normalise_text,
     parse_bool,
@@ -75,7 +79,7 @@ ENCODINGS = ("auto", "utf-8", "cp932")
 _NAME = re.compile(r"[A-Za-z0-9_\-]{1,64}")
 _KNOWN = {
     "domain", "kind", "name", "title_ja", "title_en", "description", "encoding",
-    "missing", "key", "optional", "columns", "files", "values",
+    "missing", "key", "optional", "columns", "files", "values", "dates",
 }  # fmt: skip
 #: Profiles written before the one schema had no ``domain``: they were line lists.
 LEGACY_DOMAIN = "cases"
@@ -120,6 +124,8 @@ class Profile:
     written: dict[str, dict[str, tuple[str, ...]]] = field(default_factory=dict)
     missing: frozenset[str] = frozenset()
     encoding: str = "auto"
+    #: date forms accepted (:data:`kumin.core.cells.DATE_FORMS`)
+    dates: tuple[str, ...] = DATE_FORMS
     key: tuple[str, ...] = ()
     options: dict[str, Any] = field(default_factory=dict)
     source: str = ""
@@ -211,6 +217,7 @@ class Profile:
             "title": self.title(lang),
             "source": "kumin" if self.builtin else Path(self.source).name,
             "encoding": self.encoding,
+            "dates": list(self.dates),
             "missing": sorted(self.missing),
             "key": list(self.key),
             "columns": cols(self.columns),
@@ -450,6 +457,10 @@ def read_profile(
     encoding = data.get("encoding", "auto")
     if encoding not in ENCODINGS:
         problems.append(Problem(None, "encoding", "core.profile.bad_encoding"))
+    dates = data.get("dates", list(DATE_FORMS))
+    if not isinstance(dates, list) or not dates or not set(dates) <= set(DATE_FORMS):
+        problems.append(Problem(None, "dates", "core.profile.bad_dates"))
+        dates = list(DATE_FORMS)
     if problems:
         raise DataError("core.profile.invalid", problems=problems, path=path.name)
     return Profile(
@@ -464,6 +475,7 @@ def read_profile(
         written=written,
         missing=frozenset(normalise_text(m) for m in missing),
         encoding=encoding,
+        dates=tuple(dates),
         key=tuple(key),
         options={k: v for k, v in data.items() if k not in _KNOWN},
         source=str(path),
@@ -675,6 +687,11 @@ def parse_cell(column: Column, value: Any, profile: Profile | None = None) -> An
         if profile is None:
             raise CellError("core.cell.unknown_code", value=text, column=column.field)
         return profile.code(column.field, value)
+    if column.type in ("date", "month", "datetime") and profile is not None:
+        form = date_form(value)
+        if form not in profile.dates:
+            shown, allowed = cell_text(value), ", ".join(profile.dates)
+            raise CellError("core.cell.date_form", value=shown, allowed=allowed)
     out = _PARSERS[column.type](column, value)
     if out is None and column.required:
         raise CellError("core.cell.required")

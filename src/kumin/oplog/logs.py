@@ -279,6 +279,8 @@ def read_log(
     path = Path(path)
     name = name or path.name
     profile = profile or load_profile()
+    if encoding == "auto":
+        encoding = profile.encoding
     table = _profiled(read_table(path, encoding), profile)  # encoding, header
     if table.encoding == "xlsx":
         df, problems = _read_exact(path, encoding, name, profile)
