@@ -45,7 +45,8 @@ from pathlib import Path
 
 import polars as pl
 
-from kumin.core.imports import header_key, load_profile
+from kumin.core.cells import parse_date, parse_number, require, strict
+from kumin.core.imports import header_key, load_profile, parse_cells
 from kumin.core.tabular import read_table, require_columns, width_problem
 from kumin.errors import DataError, Problem
 
@@ -153,16 +154,6 @@ def _looks_like_html(path: Path) -> bool:
     return head.startswith((b"<!doctype", b"<html", b"<?xml", b"<head", b"<body"))
 
 
-def _parse_date(text: str) -> dt.date:
-    text = unicodedata.normalize("NFKC", str(text)).strip()
-    for fmt in ("%Y/%m/%d", "%Y-%m-%d"):
-        try:
-            return dt.datetime.strptime(text, fmt).date()
-        except ValueError:
-            continue
-    raise ValueError(text)
-
-
 def read_snapshot(path: str | os.PathLike[str]) -> pl.DataFrame:
     """One ``all_localgovs.csv`` as a frame (date, pref, municipality, code6, population,
     cards, rate); all problems of the file are reported together."""
@@ -185,38 +176,38 @@ def read_snapshot(path: str | os.PathLike[str]) -> pl.DataFrame:
         )
     rows: dict[str, list] = {k: [] for k in SCHEMA}
     problems: list[Problem] = []
+    # the core's cell parsers, keyed by the file's own headers so that every
+    # problem names the column as the file writes it
+    parsers = {
+        "date": strict(parse_date),
+        "pref": require,
+        "municipality": require,
+        "population": strict(lambda v: parse_number(v, integer=True, low=1)),
+        "cards": strict(lambda v: parse_number(v, integer=True, low=0)),
+        "rate": parse_number,
+        "population_date": parse_date,
+    }
+    by_header = {found[k]: parse for k, parse in parsers.items() if k in found}
     for line, row in table.rows:
         bad = width_problem(line, row, len(table.columns))
         if bad:
             problems.append(bad)
             continue
-        cell = {k: str(row[h]).strip() for k, h in found.items()}
-        raw_code = cell.get("code", "")
+        got = parse_cells(line, row, problems, **by_header)
+        raw_code = str(row.get(found.get("code", ""), "")).strip()
         try:
-            values = {
-                "date": _parse_date(cell["date"]),
-                "pref": cell["pref"],
-                "municipality": cell["municipality"],
-                "population": int(float(cell["population"].replace(",", ""))),
-                "cards": int(float(cell["cards"].replace(",", ""))),
-            }
-            values["rate"] = (
-                float(cell["rate"])
-                if cell.get("rate")
-                else round(values["cards"] / values["population"] * 100, 1)
-            )
-            pop_date = cell.get("population_date", "")
-            values["population_date"] = _parse_date(pop_date) if pop_date else None
-        except (ValueError, ZeroDivisionError):
-            problems.append(Problem(line, None, "cards.national.bad_value", {}))
-            continue
-        try:
-            values["code6"] = None if raw_code in MISSING_CODES else restore_code6(raw_code)
+            code = None if raw_code in MISSING_CODES else restore_code6(raw_code)
         except DataError as exc:
             problems.append(Problem(line, found.get("code"), exc.key, exc.params))
             continue
-        for k, v in values.items():
-            rows[k].append(v)
+        if got is None:
+            continue
+        values = {k: got.get(found.get(k, "")) for k in parsers}
+        if values["rate"] is None:
+            values["rate"] = round(values["cards"] / values["population"] * 100, 1)
+        values["code6"] = code
+        for k in SCHEMA:
+            rows[k].append(values[k])
     if problems:
         raise DataError("cards.national.bad_file", problems=problems, path=path.name)
     if len(set(rows["date"])) > 1:

@@ -304,6 +304,7 @@ def load_profile(
     """
     extra_dirs = list(extra_dirs)
     fields = tuple(fields) if fields is not None else None
+    codes = {column: tuple(allowed) for column, allowed in (codes or {}).items()}
     text = str(name)
     if _NAME.fullmatch(text):
         for folder, builtin in profile_dirs(domain, extra_dirs):
