@@ -155,15 +155,14 @@ def _validated_chunks(
         if progress is not None:
             progress(done, 2 * max(done, expected))
 
+    options = {
+        "encoding": encoding,
+        "today": today,
+        "profile_dirs": _profile_dirs(ctx),
+        "on_progress": tick1,
+    }
     if size <= IN_MEMORY_BYTES:
-        result = parse.parse_cases(
-            path,
-            profile,
-            encoding=encoding,
-            today=today,
-            profile_dirs=_profile_dirs(ctx),
-            on_progress=tick1,
-        )
+        result = parse.parse_cases(path, profile, **options)
         records = result.records
 
         def chunks() -> Iterator[list[CaseRecord]]:
@@ -171,14 +170,7 @@ def _validated_chunks(
                 yield records[start : start + CHUNK]
 
         return result, chunks(), result.rows
-    check = parse.check_case_file(
-        path,
-        profile,
-        encoding=encoding,
-        today=today,
-        profile_dirs=_profile_dirs(ctx),
-        on_progress=tick1,
-    )
+    check = parse.check_case_file(path, profile, **options)
     return check, parse.iter_case_chunks(check, CHUNK), check.rows
 
 
@@ -247,12 +239,8 @@ def import_cases(
             purpose="notification records",
             file=name,
             profile=profile_name,
-            rows=rows,
             records=result.records,
-            inserted=result.inserted,
-            updated=result.updated,
-            unchanged=result.unchanged,
-            warnings=len(result.warnings),
+            **result.counts(),
         )
     return result
 

@@ -203,19 +203,11 @@ def _result(
     already: bool,
     profile: str = "",
 ) -> ImportResult:
-    return ImportResult(
-        file_name=name,
-        profile=profile,
-        rows=events,
-        records=events,
-        inserted=events if not already else 0,
-        unchanged=events if already else 0,
-        already=already,
-        import_id=file_id,
-        first=first,
-        last=last,
-        extra={"events": events, "new_subjects": new_subjects},
-    )
+    result = ImportResult.counted(events, 0 if already else events)
+    result.file_name, result.profile, result.already = name, profile, already
+    result.import_id, result.first, result.last = file_id, first, last
+    result.extra.update(events=events, new_subjects=new_subjects)
+    return result
 
 
 def list_files(ctx: Ctx) -> list[dict[str, Any]]:

@@ -167,11 +167,8 @@ def import_calls(
         purpose="import",
         file=file_name,
         profile=name,
-        rows=result.rows,
-        inserted=result.inserted,
-        updated=result.updated,
-        unchanged=result.unchanged,
         changed_dates=result.changed[:50],
+        **result.counts(),
     )
     return result
 

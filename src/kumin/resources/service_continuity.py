@@ -92,12 +92,9 @@ def import_service_counts(
         "services",
         purpose="import",
         file=file_name,
-        rows=result.rows,
-        inserted=result.inserted,
-        updated=result.updated,
-        unchanged=result.unchanged,
         services=sorted(frame["service"].unique().to_list()),
         changed=keys[:50],
+        **result.counts(),
     )
     return result
 
