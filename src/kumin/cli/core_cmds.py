@@ -271,7 +271,10 @@ def logout() -> None:
 
 # ------------------------------------------------------------------ import profiles
 
-profiles_app = typer.Typer(help=t("core.profiles.help", "ja"), no_args_is_help=True)
+profiles_app = typer.Typer(
+    help="取込形式（各取込みが読む列・値・日付・文字コード） / Import profiles of every domain",
+    no_args_is_help=True,
+)
 
 
 @profiles_app.command("list")
