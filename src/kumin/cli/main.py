@@ -33,6 +33,7 @@ def _register_core(app: typer.Typer) -> None:
     app.add_typer(core_cmds.users_app, name="users")
     app.add_typer(core_cmds.keys_app, name="keys")
     app.add_typer(core_cmds.audit_app, name="audit")
+    app.add_typer(core_cmds.profiles_app, name="profiles")
     account_cmds.register(app)
 
 
@@ -57,7 +58,7 @@ def _parts() -> dict[str, object]:
 #: never wrong (``report`` is one: each domain adds its report to it).
 #: tests/epi/test_cli_lazy.py checks this table against the full registration.
 HOMES: dict[str, tuple[str, ...]] = {
-    **dict.fromkeys(("login", "logout", "users", "keys", "audit"), ("core",)),
+    **dict.fromkeys(("login", "logout", "users", "keys", "audit", "profiles"), ("core",)),
     **dict.fromkeys(("passwd", "tokens", "policy"), ("core",)),
     **dict.fromkeys(("cases", "contracts", "release", "housekeeping"), ("cases",)),
     "synth": ("cases", "cards"),

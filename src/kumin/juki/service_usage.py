@@ -151,13 +151,13 @@ def import_applications(ctx: Ctx, path: str | Path) -> ImportResult:
         )
         added += 1
     ctx.session.flush()
-    result = ImportResult(len(rows), added, 0, len(rows) - added)
+    result = ImportResult.counted(len(rows), added, 0)
     ctx.audit(
         "juki.applications_import",
         "juki:applications",
         file=Path(path).name,
         approved_by=ctx.actor.name,
-        **result.as_dict(),
+        **result.counts(),
     )
     return result
 
@@ -407,9 +407,9 @@ def import_reservations(ctx: Ctx, path: str | Path) -> ImportResult:
         existing.add(key)
         new.append(r | {"created_by": ctx.actor.name})
     _bulk(ctx, Reservation, new)
-    result = ImportResult(len(rows), len(new), 0, len(rows) - len(new), warnings)
+    result = ImportResult.counted(len(rows), len(new), 0, warnings)
     ctx.audit(
-        "juki.reservations_import", "juki:reservations", file=Path(path).name, **result.as_dict()
+        "juki.reservations_import", "juki:reservations", file=Path(path).name, **result.counts()
     )
     return result
 
@@ -687,8 +687,8 @@ def import_usage(ctx: Ctx, path: str | Path) -> ImportResult:
             existing.add(key)
             new.append(r | {"recorded_by": ctx.actor.name})
     _bulk(ctx, UsageRecord, new)
-    result = ImportResult(len(rows), len(new), 0, len(rows) - len(new))
-    ctx.audit("juki.usage_import", "juki:usage", file=Path(path).name, **result.as_dict())
+    result = ImportResult.counted(len(rows), len(new), 0)
+    ctx.audit("juki.usage_import", "juki:usage", file=Path(path).name, **result.counts())
     return result
 
 
