@@ -129,6 +129,7 @@ def main() -> None:
     parser.add_argument("--draws", type=int, default=500)
     parser.add_argument("--first", default="2022-01-15")
     parser.add_argument("--last", default="2022-05-25")
+    parser.add_argument("--no-calibration", action="store_true")
     args = parser.parse_args()
     if not FILE.is_file():
         sys.exit(f"missing {FILE}")
@@ -144,8 +145,11 @@ def main() -> None:
     )
     rng = np.random.default_rng(0)
     rows = []  # (state, as_of, h, method, wis, c50, c95)
+    calibrated: list[bool] = []  # whether the row's kumin nowcast was calibrated
     t0 = time.perf_counter()
     fit_time = 0.0
+    cache: dict = {}  # replays of the calibration, shared by the nowcast dates
+    n_calibrated = 0
     for as_of in as_ofs:
         t1 = time.perf_counter()
         fitted = dict(
@@ -155,6 +159,8 @@ def main() -> None:
                 as_of=EPOCH + dt.timedelta(days=as_of),
                 n_draws=args.draws,
                 random_state=0,
+                calibrate=not args.no_calibration,
+                replay_cache=cache,
             )
         )
         fit_time += time.perf_counter() - t1
@@ -166,8 +172,19 @@ def main() -> None:
                     for h in range(HORIZONS)
                 ]
             )
+            est = fitted[tri.stratum]
+            model = kumin_sums(est, as_of)
+            is_calibrated = hasattr(est, "uncalibrated_draws_")
+            n_calibrated += is_calibrated
+            if is_calibrated:  # the model's own draws beside the calibrated ones
+                calibrated_draws, est.draws_ = est.draws_, est.uncalibrated_draws_
+                model_only = kumin_sums(est, as_of)
+                est.draws_ = calibrated_draws
+            else:
+                model_only = model
             for method, draws in (
-                ("kumin", kumin_sums(fitted[tri.stratum], as_of)),
+                ("kumin", model),
+                ("kumin, model only", model_only),
                 ("chain ladder", chain_ladder(tri, as_of, first, args.draws, rng)),
             ):
                 s = score(draws, truth)
@@ -175,6 +192,7 @@ def main() -> None:
                     rows.append(
                         (tri.stratum, as_of, h, method, s["wis"][h], s["c50"][h], s["c95"][h])
                     )
+                    calibrated.append(is_calibrated)
         print(f"as_of {EPOCH + dt.timedelta(days=as_of)} done", file=sys.stderr)
     total = time.perf_counter() - t0
     arr = np.array([(r[2], r[4], r[5], r[6]) for r in rows], dtype=float)
@@ -182,25 +200,36 @@ def main() -> None:
     state = np.array([r[0] for r in rows])
     print(f"{len(as_ofs)} nowcast dates × {len(triangles)} states × {HORIZONS} horizons")
     print(
-        f"kumin fits: {fit_time:.1f} s for {len(as_ofs) * len(triangles)} fits; total {total:.1f} s\n"
+        f"kumin: {fit_time:.1f} s for {len(as_ofs) * len(triangles)} nowcasts and "
+        f"{len(cache)} replays; total {total:.1f} s; "
+        f"calibrated {n_calibrated} of {len(as_ofs) * len(triangles)} nowcasts\n"
     )
     print("| states | method | mean WIS | 50% coverage | 95% coverage |")
     print("|---|---|---|---|---|")
-    for m in ("kumin", "chain ladder"):
+    for m in ("kumin", "kumin, model only", "chain ladder"):
         sel = method == m
         print(
             f"| all 8 | {m} | {arr[sel, 1].mean():.1f} | {arr[sel, 2].mean():.0%} | {arr[sel, 3].mean():.0%} |"
         )
+    done = np.array(calibrated)
+    print(f"\nthe {int(done.sum() / 3)} targets whose nowcast was calibrated:\n")
+    for m in ("kumin", "kumin, model only", "chain ladder"):
+        sel = (method == m) & done
+        print(
+            f"| {m} | {arr[sel, 1].mean():.1f} | {arr[sel, 2].mean():.0%} | {arr[sel, 3].mean():.0%} |"
+        )
     print(
-        "\n| horizon (days back) | kumin WIS | chain ladder WIS | kumin 50% / 95% | chain ladder 50% / 95% |"
+        "\n| horizon (days back) | kumin WIS | chain ladder WIS | kumin 50% / 95% | chain ladder 50% / 95% | model only: WIS, 50% / 95% |"
     )
-    print("|---|---|---|---|---|")
+    print("|---|---|---|---|---|---|")
     for lo, hi in ((0, 6), (7, 13), (14, 20), (21, 28)):
         band = (arr[:, 0] >= lo) & (arr[:, 0] <= hi)
         k, c = band & (method == "kumin"), band & (method == "chain ladder")
+        r = band & (method == "kumin, model only")
         print(
             f"| {lo}–{hi} | {arr[k, 1].mean():.1f} | {arr[c, 1].mean():.1f} | "
-            f"{arr[k, 2].mean():.0%} / {arr[k, 3].mean():.0%} | {arr[c, 2].mean():.0%} / {arr[c, 3].mean():.0%} |"
+            f"{arr[k, 2].mean():.0%} / {arr[k, 3].mean():.0%} | {arr[c, 2].mean():.0%} / {arr[c, 3].mean():.0%} | "
+            f"{arr[r, 1].mean():.1f}, {arr[r, 2].mean():.0%} / {arr[r, 3].mean():.0%} |"
         )
     print("\n| state | kumin WIS | chain ladder WIS | kumin 95% cov. | chain ladder 95% cov. |")
     print("|---|---|---|---|---|")

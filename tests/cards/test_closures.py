@@ -213,7 +213,8 @@ def test_imports_into_a_closed_year_are_refused_whole(fresh_db, people, tmp_path
     path = tmp_path / "juki.csv"
     path.write_bytes(
         csv_bytes(
-            ["date", "kind"], [["2022-04-02", "continued_use"], ["2022-03-31", "special_move_in"]]
+            ["date", "kind", "resident_no", "other_code6"],
+            [["2022-04-02", "continued_use", "", ""], ["2022-03-31", "special_move_in", "", ""]],
         )
     )
     with pytest.raises(StateError) as err, context(fresh_db, officer) as ctx:
@@ -221,9 +222,14 @@ def test_imports_into_a_closed_year_are_refused_whole(fresh_db, people, tmp_path
     assert err.value.key == "closures.year_closed" and err.value.params["date"] == "2022-03-31"
     with session_scope(fresh_db) as s:
         assert s.scalars(select(JukiTransaction.id)).all() == []
-    path.write_bytes(csv_bytes(["date", "kind"], [["2022-04-02", "continued_use"]]))
+    path.write_bytes(
+        csv_bytes(
+            ["date", "kind", "resident_no", "other_code6"],
+            [["2022-04-02", "continued_use", "", ""]],
+        )
+    )
     with context(fresh_db, officer) as ctx:
-        assert service_records.import_juki(ctx, path)["rows"] == 1
+        assert service_records.import_juki(ctx, path).inserted == 1
 
 
 def test_csv_of_a_changed_published_year_lists_the_differences(fresh_db, people):

@@ -136,7 +136,8 @@ def test_profiles_by_name_from_the_profile_folder_only(tmp_path, monkeypatch):
         with pytest.raises(NotFound):
             load_history_profile(bad)
     (tmp_path / "ward.toml").write_text(
-        'domain = "cards_history"\n[values.channel]\nmail = ["郵便局"]\n', encoding="utf-8"
+        'domain = "cards"\nkind = "history"\n[values.channel]\nmail = ["郵便局"]\n',
+        encoding="utf-8",
     )
     monkeypatch.setenv("KUMIN_PROFILE_DIR", str(tmp_path))
     assert load_history_profile("ward").values["channel"]["郵便局"] == "mail"

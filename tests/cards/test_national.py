@@ -131,9 +131,9 @@ def test_a_bad_row_is_reported_with_its_line(tmp_path):
     )
     with pytest.raises(DataError) as info:
         read_snapshot(path)
-    assert [(p.line, p.key) for p in info.value.problems] == [
-        (3, "cards.national.bad_value"),
-        (4, "cards.national.bad_check_digit"),
+    assert [(p.line, p.column, p.key) for p in info.value.problems] == [
+        (3, "交付枚数", "core.cell.not_integer"),  # the column as the file names it
+        (4, "団体コード", "cards.national.bad_check_digit"),
     ]
 
 

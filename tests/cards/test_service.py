@@ -209,9 +209,11 @@ def test_imports_are_all_or_nothing_and_harmless_twice(fresh_db, officer, tmp_pa
         encoding="utf-8-sig",
     )
     with context(fresh_db, officer) as ctx:
-        assert service_records.import_juki(ctx, good) == {"rows": 2, "skipped": 0}
+        first = service_records.import_juki(ctx, good)
+        assert (first.inserted, first.already) == (2, False)
     with context(fresh_db, officer) as ctx:
-        assert service_records.import_juki(ctx, good) == {"rows": 0, "skipped": 1}
+        again = service_records.import_juki(ctx, good)
+        assert (again.inserted, again.already) == (0, True)
         from kumin.cards.store import load_records
 
         juki = load_records(ctx.session).juki_transactions
@@ -225,10 +227,11 @@ def test_imports_are_all_or_nothing_and_harmless_twice(fresh_db, officer, tmp_pa
     with pytest.raises(DataError) as err, context(fresh_db, officer) as ctx:
         service_records.import_inquiries(ctx, inquiries)
     assert err.value.problems[0].params == {"value": "new_benefit"}
+    assert err.value.problems[0].key == "cards.import.bad_function"
     # the ward extends the function list, then the same file imports
     with context(fresh_db, officer) as ctx:
         service_records.add_function(ctx, "new_benefit", "新給付", "New benefit", "給付課")
-        assert service_records.import_inquiries(ctx, inquiries)["rows"] == 2
+        assert service_records.import_inquiries(ctx, inquiries).inserted == 2
         codes = [f["code"] for f in service_records.list_functions(ctx)]
     assert codes[0] == "residential_tax" and codes[-1] == "new_benefit" and len(codes) == 13
 
@@ -244,7 +247,7 @@ def test_inquiries_import_from_excel(fresh_db, officer, tmp_path):
     path = tmp_path / "inquiries.xlsx"
     book.save(path)
     with context(fresh_db, officer) as ctx:
-        assert service_records.import_inquiries(ctx, path)["rows"] == 2
+        assert service_records.import_inquiries(ctx, path).inserted == 2
     with context(fresh_db, officer) as ctx:
         from kumin.cards.report import card_figures
 

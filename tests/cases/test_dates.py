@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from kumin.cases.dates import InvalidDate, age_on, parse_date, to_era
+from kumin.core.cells import InvalidDate, age_on, parse_date, to_era
 
 D = dt.date(2022, 1, 14)
 
@@ -77,22 +77,22 @@ def test_era_dates(text: str, expected: dt.date) -> None:
 @pytest.mark.parametrize(
     ("text", "key"),
     [
-        ("2021-02-30", "cases.date.impossible"),
-        ("2021/13/01", "cases.date.impossible"),
-        ("令和3年2月29日", "cases.date.impossible"),
-        ("令和0年5月1日", "cases.date.era_year_zero"),
-        ("R0.5.1", "cases.date.era_year_zero"),
-        ("平成32年1月1日", "cases.date.outside_era"),
-        ("令和元年4月30日", "cases.date.outside_era"),
-        ("昭和65年1月1日", "cases.date.outside_era"),
-        ("大正1年7月29日", "cases.date.outside_era"),
-        ("22/1/14", "cases.date.unparseable"),
-        ("1月14日", "cases.date.unparseable"),
-        ("yesterday", "cases.date.unparseable"),
-        ("X4.1.14", "cases.date.unparseable"),
-        ("123", "cases.date.unparseable"),
-        ("0001-01-01", "cases.date.impossible"),
-        ("1867/12/31", "cases.date.impossible"),
+        ("2021-02-30", "core.cell.impossible"),
+        ("2021/13/01", "core.cell.impossible"),
+        ("令和3年2月29日", "core.cell.impossible"),
+        ("令和0年5月1日", "core.cell.era_year_zero"),
+        ("R0.5.1", "core.cell.era_year_zero"),
+        ("平成32年1月1日", "core.cell.outside_era"),
+        ("令和元年4月30日", "core.cell.outside_era"),
+        ("昭和65年1月1日", "core.cell.outside_era"),
+        ("大正1年7月29日", "core.cell.outside_era"),
+        ("22/1/14", "core.cell.unparseable"),
+        ("1月14日", "core.cell.unparseable"),
+        ("yesterday", "core.cell.unparseable"),
+        ("X4.1.14", "core.cell.unparseable"),
+        ("123", "core.cell.unparseable"),
+        ("0001-01-01", "core.cell.impossible"),
+        ("1867/12/31", "core.cell.impossible"),
     ],
 )
 def test_bad_dates(text: str, key: str) -> None:

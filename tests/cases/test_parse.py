@@ -79,7 +79,7 @@ def test_three_bad_rows_are_all_named(
     err = info.value
     assert err.key == "cases.import.rejected"
     assert [(p.line, p.column, p.key) for p in err.problems] == [
-        (3, "初診年月日", "cases.date.impossible"),
+        (3, "初診年月日", "core.cell.impossible"),
         (5, "療養先", "cases.code.unknown"),
         (10, "HER-SYS ID", "cases.record.missing_id"),
     ]
@@ -94,9 +94,9 @@ def test_three_bad_rows_are_all_named(
 @pytest.mark.parametrize(
     ("old", "new", "column", "key"),
     [
-        ("R3.8.2", "そのうち", "初診年月日", "cases.date.unparseable"),
-        ("R3.8.2", "令和0年8月2日", "初診年月日", "cases.date.era_year_zero"),
-        ("R3.8.2", "平成33年8月2日", "初診年月日", "cases.date.outside_era"),
+        ("R3.8.2", "そのうち", "初診年月日", "core.cell.unparseable"),
+        ("R3.8.2", "令和0年8月2日", "初診年月日", "core.cell.era_year_zero"),
+        ("R3.8.2", "平成33年8月2日", "初診年月日", "core.cell.outside_era"),
         ("昭和45年3月2日", "令和5年3月2日", "生年月日", "cases.record.birth_in_future"),
         ("昭和45年3月2日", "令和3年8月2日", "発病年月日", "cases.record.before_birth"),
         ("R3.8.2", "R4.9.1", "初診年月日", "cases.date.date_in_future"),

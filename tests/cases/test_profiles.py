@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from kumin.cases.profiles import FIELDS, header_key, list_profiles, load_profile
+from kumin.cases.profiles import FIELDS, header_key, id_template, list_profiles, load_profile
 from kumin.errors import DataError, NotFound
 
 REPORT_ITEMS = [
@@ -23,8 +23,8 @@ def test_builtin_profiles() -> None:
     assert all(h.isascii() and h == h.lower() for h in kumin.headers)
     assert set(kumin.columns) <= set(FIELDS)
     nishiura = load_profile("nishiura")
-    assert nishiura.id_template and "NA" in nishiura.missing
-    assert nishiura.id_template.format(line=2) == "NISHIURA-000002"
+    assert id_template(nishiura) and "NA" in nishiura.missing
+    assert id_template(nishiura).format(line=2) == "NISHIURA-000002"
 
 
 def _write(folder: Path, name: str, body: str) -> Path:
@@ -39,7 +39,11 @@ def test_user_profile_from_env_and_from_settings(tmp_path: Path, monkeypatch) ->
     _write(tmp_path / "env", "myward", body)
     monkeypatch.setenv("KUMIN_PROFILE_DIR", str(tmp_path / "env"))
     assert "myward" in list_profiles()
-    assert load_profile("myward").columns == {"hersys_id": "患者番号", "onset_date": "発症日"}
+    columns = load_profile("myward").columns
+    assert {f: c.header for f, c in columns.items()} == {
+        "hersys_id": "患者番号",
+        "onset_date": "発症日",
+    }
     monkeypatch.delenv("KUMIN_PROFILE_DIR")
     with pytest.raises(NotFound):
         load_profile("myward")
@@ -66,16 +70,19 @@ def test_invalid_profile_lists_every_mistake(tmp_path: Path) -> None:
         load_profile("bad", [tmp_path])
     keys = {p.key for p in info.value.problems}
     assert keys == {
-        "cases.profile.unknown_field",
-        "cases.profile.bad_header",
-        "cases.profile.no_id",
-        "cases.profile.bad_optional",
-        "cases.profile.bad_missing",
+        "core.profile.unknown_field",
+        "core.profile.bad_column",
+        "core.profile.bad_list",
     }
+    assert len(info.value.problems) == 4  # shoe_size, " ", optional, missing
+    _write(tmp_path, "noid", '[columns]\nonset_date = "a"\n')
+    with pytest.raises(DataError) as info:
+        load_profile("noid", [tmp_path])
+    assert [p.key for p in info.value.problems] == ["cases.profile.no_id"]
     _write(tmp_path, "broken", "[columns\n")
     with pytest.raises(DataError) as info:
         load_profile("broken", [tmp_path])
-    assert info.value.problems[0].key == "cases.profile.not_toml"
+    assert info.value.problems[0].key == "core.profile.not_toml"
 
 
 def test_not_found_names_the_available_ones() -> None:

@@ -12,11 +12,12 @@ from tests.cases.conftest import HERSYS_ROWS
 
 from kumin.cases import service
 from kumin.cases.models import CaseRow, ImportRun
+from kumin.cases.profiles import load_profile
 from kumin.core import audit
 from kumin.core.context import context
 from kumin.core.db import dispose_engine, get_engine, session_scope
 from kumin.core.permissions import Actor
-from kumin.errors import PermissionDenied
+from kumin.errors import DataError, PermissionDenied
 
 EPI = Actor("u-epidemiologist", "epidemiologist", lang="en")
 
@@ -231,3 +232,30 @@ def test_streamed_import_in_small_chunks_matches_in_memory(
     # the same analysis fields (each database has its own key, so its own HMACs)
     assert [r[3:-2] for r in got] == [r[3:-2] for r in expected]
     assert seen[-1] == (12, 12)
+
+
+def test_unknown_code_rejects_naming_line_column_value_and_a_profile_maps_it(
+    fresh_db, make_hersys_csv, tmp_path, monkeypatch
+):
+    """An unknown care setting rejects the whole file (nothing written, on both
+    databases), the message names line, column and value and says where to map
+    it; a ward's profile that maps the form imports the same file."""
+    rows = list(HERSYS_ROWS)
+    rows[2] = rows[2].replace(",自宅", ",在宅療養")  # line 4
+    path = make_hersys_csv("ward.csv", rows)
+    with pytest.raises(DataError) as err, context(fresh_db, EPI) as ctx:
+        service.import_cases(ctx, path)
+    (problem,) = err.value.problems
+    assert (problem.line, problem.column, problem.params["value"]) == (4, "療養先", "在宅療養")
+    assert "[values." in problem.render("ja") and "kumin profiles show" in problem.render("en")
+    assert _count(fresh_db) == 0 and _count(fresh_db, ImportRun) == 0
+    builtin = Path(load_profile("hersys").source).read_text("utf-8")
+    ward = builtin.replace('name = "hersys"', 'name = "ward"')
+    ward += '\n[values.care_setting]\nhome = ["在宅療養"]\n'
+    (tmp_path / "profiles").mkdir()
+    (tmp_path / "profiles" / "ward.toml").write_text(ward, encoding="utf-8")
+    monkeypatch.setenv("KUMIN_PROFILE_DIR", str(tmp_path / "profiles"))
+    with context(fresh_db, EPI) as ctx:
+        assert service.import_cases(ctx, path, "ward").inserted == 6
+        frame = service.case_frame(ctx)
+    assert frame.get_column("care_setting").to_list().count("home") == 2  # 1001 and 1003

@@ -46,7 +46,8 @@ def _read_csv(text: str) -> list[dict[str, str]]:
 
 
 def _close(text: str, value: float) -> bool:
-    return math.isclose(float(text), float(value), rel_tol=1e-12)
+    # the CLI writes single precision (README "Speed")
+    return math.isclose(float(text), float(value), rel_tol=2.4e-7)
 
 
 def test_counts_file_gives_the_estimators_values(anyone, tmp_path):
@@ -88,7 +89,9 @@ def test_regions_options_and_unsorted_rows(anyone, tmp_path):
     assert [o["region"] for o in out] == expected["region"].to_list()
     assert [o["date"] for o in out] == [str(d) for d in expected["date"].to_list()]
     got = [float(o["r_median"]) if o["r_median"] else float("nan") for o in out]
-    np.testing.assert_allclose(got, expected["r_median"].fill_null(float("nan")), rtol=1e-12)
+    np.testing.assert_allclose(
+        got, expected["r_median"].fill_null(float("nan")), rtol=2.4e-7
+    )  # single precision
 
 
 def test_json_and_out_file(anyone, tmp_path):

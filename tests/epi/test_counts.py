@@ -74,7 +74,7 @@ def test_xlsx_in_and_out(anyone, tmp_path):  # noqa: F811
     est = RtEstimator().fit(counts)
     assert len(rows) - 1 == est.mean_.size
     assert rows[1][1] == str(START + 7)
-    assert rows[1][2] == pytest.approx(est.mean_[0], rel=1e-12)
+    assert rows[1][2] == pytest.approx(est.mean_[0], rel=2.4e-7)  # single precision
 
 
 def test_local_and_imported_columns(anyone, tmp_path):  # noqa: F811
@@ -91,7 +91,9 @@ def test_local_and_imported_columns(anyone, tmp_path):  # noqa: F811
     assert r.exit_code == 0, r.output
     body = json.loads(r.stdout)
     est = RtEstimator().fit(local, imported=imported)
-    np.testing.assert_allclose([b["r_mean"] for b in body], est.mean_, rtol=1e-12)
+    np.testing.assert_allclose(
+        [b["r_mean"] for b in body], est.mean_, rtol=2.4e-7
+    )  # single precision
     # imported cases are infectors only: counting them as local would raise R
     assert est.mean_.mean() < RtEstimator().fit(local + imported).mean_.mean()
 
@@ -134,7 +136,9 @@ def test_by_is_refused_and_the_period_keeps_earlier_history(anyone, tmp_path):  
     rows = _read_csv(r.stdout)
     assert [row["date"] for row in rows] == [str(START + 19 + i) for i in range(6)]
     est = RtEstimator().fit(counts)  # the whole series: windows use the days before --from
-    np.testing.assert_allclose([float(row["r_mean"]) for row in rows], est.mean_[12:18], rtol=1e-12)
+    np.testing.assert_allclose(
+        [float(row["r_mean"]) for row in rows], est.mean_[12:18], rtol=2.4e-7
+    )  # single precision
 
 
 def test_frame_is_written_by_polars_exactly(tmp_path):
@@ -146,7 +150,12 @@ def test_frame_is_written_by_polars_exactly(tmp_path):
     text = write_frame(frame, "csv").decode("utf-8-sig")
     back = pl.read_csv(io.StringIO(text), try_parse_dates=True)
     assert text.startswith("region,date,") and "\r\n" in text
-    np.testing.assert_array_equal(back["r_mean"].to_numpy(), frame["r_mean"].to_numpy())
+    # single precision: each value reads back to the same 32-bit float, in few digits
+    np.testing.assert_array_equal(
+        back["r_mean"].cast(pl.Float32).to_numpy(), frame["r_mean"].cast(pl.Float32).to_numpy()
+    )
+    digits = [len(v.split(",")[2].replace(".", "").lstrip("0")) for v in text.splitlines()[1:]]
+    assert 6 <= max(digits) <= 9
     body = json.loads(write_frame(frame, "json"))
     assert body[0]["date"] == str(START + 7) and body[0]["region"] is None
 
@@ -175,10 +184,10 @@ def test_cli_pmf_file_and_windows_give_epiestims_example1(anyone, tmp_path):  # 
     assert [b["date"] for b in body] == ["2009-05-04", "2009-05-18"]  # the windows' last days
     ex = snap.EXAMPLE1
     np.testing.assert_allclose(
-        [b["r_mean"] for b in body], [ex["mean"][0], ex["mean"][14]], rtol=1e-6
+        [b["r_mean"] for b in body], [ex["mean"][0], ex["mean"][14]], rtol=1.1e-6
     )
     np.testing.assert_allclose(
-        [b["r_upper"] for b in body], [ex["q975"][0], ex["q975"][14]], rtol=1e-6
+        [b["r_upper"] for b in body], [ex["q975"][0], ex["q975"][14]], rtol=1.1e-6
     )
     assert "last day" in r.stderr  # what 'date' means is said
 
@@ -196,8 +205,8 @@ def test_cli_local_imported_gives_epiestims_example2(anyone, tmp_path):  # noqa:
     assert r.exit_code == 0, r.output
     body = json.loads(r.stdout)
     # default sliding weekly windows are EpiEstim's t_start = 2:21, t_end = 8:27
-    np.testing.assert_allclose([b["r_mean"] for b in body], ex["mean"], rtol=1e-6)
-    np.testing.assert_allclose([b["r_median"] for b in body], ex["median"], rtol=1e-6)
+    np.testing.assert_allclose([b["r_mean"] for b in body], ex["mean"], rtol=1.1e-6)
+    np.testing.assert_allclose([b["r_median"] for b in body], ex["median"], rtol=1.1e-6)
 
 
 def test_cli_uncertain_si_families_and_refusals(anyone, tmp_path):  # noqa: F811
@@ -244,7 +253,9 @@ def test_cli_weekly_counts(anyone, tmp_path):  # noqa: F811
     assert r.exit_code == 0, r.output
     body = [b for b in json.loads(r.stdout) if b["region"] == "a"]
     res = estimate_r_aggregated(weekly, si_mean=4.8, si_sd=2.3)
-    np.testing.assert_allclose([b["r_mean"] for b in body], res.estimator.mean_, rtol=1e-12)
+    np.testing.assert_allclose(
+        [b["r_mean"] for b in body], res.estimator.mean_, rtol=2.4e-7
+    )  # single precision
     assert body[0]["date"] == str(weeks[0] + 13)  # the first window: days 8-14
     daily = _write(tmp_path / "d.csv", [(str(weeks[0] + i), 3) for i in range(30)])
     r = anyone("epi", "rt", "--counts", str(daily), "--weekly")

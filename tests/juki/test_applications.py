@@ -59,15 +59,15 @@ def test_import_is_recorded_as_approved_by_the_importer_and_audited(fresh_db, tm
         ],
     )
     with acting(fresh_db, "records_officer") as ctx:
-        assert service.import_applications(ctx, path).added == 2
-        assert service.import_applications(ctx, path).added == 0
+        assert service.import_applications(ctx, path).inserted == 2
+        assert service.import_applications(ctx, path).inserted == 0
         apps = service.list_applications(ctx)
         entries = ctx.session.scalars(
             select(AuditEntry).where(AuditEntry.action == "juki.applications_import")
         ).all()
     assert {(a["state"], a["reviewed_by"]) for a in apps} == {("approved", "u-records-officer")}
     details = json.loads(entries[0].details)
-    assert details["approved_by"] == "u-records-officer" and details["added"] == 2
+    assert details["approved_by"] == "u-records-officer" and details["inserted"] == 2
 
 
 def test_usage_record_needs_ledger_approval_and_reservation(fresh_db, tmp_path):

@@ -74,7 +74,7 @@ def test_a_closed_year_refuses_juki_records_and_imports(fresh_db, tmp_path):
     path = write_csv(tmp_path / "c2.csv", ["terminal_id", "date", "secured"], rows[:2])
     with acting(fresh_db, "records_officer") as ctx:
         result = service.import_checklists(ctx, path)
-    assert (result.added, result.unchanged) == (1, 1)
+    assert (result.inserted, result.unchanged) == (1, 1)
     res = write_csv(
         tmp_path / "r.csv",
         ["department", "terminal_id", "start", "end"],

@@ -44,11 +44,11 @@ def test_departments_all_or_nothing_with_line_numbers(fresh_db, tmp_path):
         service.import_departments(ctx, bad)
     found = {(p.line, p.column, p.key) for p in err.value.problems}
     assert found == {
-        (3, "open", "juki.import.bad_time"),
+        (3, "open", "core.cell.bad_time"),
         (4, "close", "juki.import.close_before_open"),
         (5, "department", "juki.import.duplicate"),
-        (6, "name", "juki.import.required"),
-        (6, "weekend_open", "juki.import.bad_bool"),
+        (6, "name", "core.cell.required"),
+        (6, "weekend_open", "core.cell.bad_bool"),
     }
     assert "line 3" in err.value.render("en") and "3行目" in err.value.render("ja")
     assert _count(fresh_db, JukiDepartment) == 0
@@ -58,7 +58,7 @@ def test_cp932_and_xlsx_and_reimport_is_harmless(fresh_db, tmp_path):
     cp932 = write_csv(tmp_path / "d.csv", DEPARTMENT_HEADER, DEPARTMENTS, encoding="cp932")
     with acting(fresh_db, "records_officer") as ctx:
         first = service.import_departments(ctx, cp932)
-    assert (first.added, first.changed) == (3, 0)
+    assert (first.inserted, first.updated) == (3, 0)
     book = openpyxl.Workbook()
     sheet = book.active
     sheet.append(TERMINAL_HEADER)
@@ -66,9 +66,9 @@ def test_cp932_and_xlsx_and_reimport_is_harmless(fresh_db, tmp_path):
         sheet.append(row)
     book.save(tmp_path / "t.xlsx")
     with acting(fresh_db, "records_officer") as ctx:
-        assert service.import_terminals(ctx, tmp_path / "t.xlsx").added == 4
+        assert service.import_terminals(ctx, tmp_path / "t.xlsx").inserted == 4
         again = service.import_departments(ctx, cp932)
-        assert (again.added, again.changed, again.unchanged) == (0, 0, 3)
+        assert (again.inserted, again.updated, again.unchanged) == (0, 0, 3)
         names = {d["department"]: d["name"] for d in service.list_departments(ctx)}
     assert names["D08"] == "課税課"
     shared = [t for t in TERMINALS if t[3] == "yes"]
@@ -95,9 +95,31 @@ def test_terminals_need_known_departments(fresh_db, tmp_path):
         service.import_terminals(ctx, bad)
     assert [(p.line, p.key) for p in err.value.problems] == [
         (3, "juki.import.unknown_department"),
-        (4, "juki.import.bad_state"),
+        (4, "core.cell.unknown_code"),
     ]
+    unknown = err.value.problems[1]
+    assert (unknown.column, unknown.params["value"]) == ("state", "lost")
+    message = unknown.render("ja")
+    assert "4行目" in message and "lost" in message and "[values.state]" in message
+    assert "kumin profiles show terminals" in unknown.render("en")
     assert _count(fresh_db, JukiTerminal) == 0
+
+
+def test_terminals_read_japanese_headers_and_states_through_the_profile(fresh_db, tmp_path):
+    with acting(fresh_db, "records_officer") as ctx:
+        service.import_departments(
+            ctx, write_csv(tmp_path / "d.csv", DEPARTMENT_HEADER, DEPARTMENTS)
+        )
+    path = write_csv(
+        tmp_path / "t.csv",
+        ["端末ID", "所属コード", "設置場所", "予約制", "状態"],
+        [["T1", "D01", "窓口", "いいえ", "稼働中"], ["T2", "D01", "倉庫", "はい", "廃止"]],
+        encoding="cp932",
+    )
+    with acting(fresh_db, "records_officer") as ctx:
+        assert service.import_terminals(ctx, path).inserted == 2
+        states = {t["terminal_id"]: t["state"] for t in service.list_terminals(ctx)}
+    assert states == {"T1": "in_service", "T2": "retired"}
 
 
 def test_reservations_refuse_unshared_terminals_and_warn_on_double_booking(fresh_db, tmp_path):
@@ -119,7 +141,7 @@ def test_reservations_refuse_unshared_terminals_and_warn_on_double_booking(fresh
     assert [(p.line, p.column, p.key) for p in err.value.problems] == [
         (3, "terminal_id", "juki.import.not_shared"),
         (4, "start", "juki.import.end_before_start"),
-        (5, "end", "juki.import.bad_datetime"),
+        (5, "end", "core.cell.bad_datetime"),
     ]
     assert _count(fresh_db, Reservation) == 0
     good = write_csv(
@@ -132,7 +154,7 @@ def test_reservations_refuse_unshared_terminals_and_warn_on_double_booking(fresh
     )
     with acting(fresh_db, "records_officer") as ctx:
         result = service.import_reservations(ctx, good)
-    assert result.added == 2
+    assert result.inserted == 2
     assert [(w.line, w.key) for w in result.warnings] == [(3, "juki.import.overlap_in_file")]
     with acting(fresh_db, "records_officer") as ctx:
         assert service.import_reservations(ctx, good).unchanged == 2

@@ -58,7 +58,7 @@ def test_an_unknown_operation_name_rejects_the_file_naming_line_column_and_value
     assert (p.line, p.column, p.key) == (7, "action", "oplog.import.unknown_action")
     assert p.params["value"] == "謎の操作" and p.params["profile"] == "kumin"
     message = p.render("ja")
-    assert "謎の操作" in message and "[actions]" in message
+    assert "謎の操作" in message and "[values.action]" in message
 
 
 def test_an_unknown_operation_name_in_xlsx_is_rejected_too(tmp_path):
@@ -98,19 +98,24 @@ def test_profiles_are_found_by_name_only_and_user_profiles_are_added(tmp_path, m
         with pytest.raises(NotFound):
             load_profile(bad)
     (tmp_path / "ward.toml").write_text(
-        'domain = "oplog"\nname = "ward"\n[actions]\nview = ["住基照会"]\n', encoding="utf-8"
+        'domain = "oplog"\nname = "ward"\n[values.action]\nview = ["住基照会"]\n', encoding="utf-8"
     )
     (tmp_path / "cases_like.toml").write_text('name = "cases_like"\n', encoding="utf-8")
     monkeypatch.setenv("KUMIN_PROFILE_DIR", str(tmp_path))
     assert "ward" in list_profiles() and "cases_like" not in list_profiles()
-    assert load_profile("ward").action_for("住基照会") == "view"
+    assert load_profile("ward").code("action", "住基照会") == "view"
     (tmp_path / "broken.toml").write_text(
-        'domain = "oplog"\n[actions]\nview = ["x"]\nprint = ["x"]\npeek = ["y"]\n',
+        'domain = "oplog"\n[values.action]\nview = ["x"]\nprint = ["x"]\npeek = ["y"]\n',
         encoding="utf-8",
     )
     with pytest.raises(DataError) as err:
         load_profile("broken")
-    assert "peek" in err.value.params["where"] and "print: x" in err.value.params["where"]
+    where = {p.column for p in err.value.problems}
+    assert where == {"values.action.print", "values.action.peek"}  # x means two; peek unknown
+    (tmp_path / "old.toml").write_text('domain = "oplog"\n[actions]\nview = ["x"]\n')
+    with pytest.raises(DataError) as err:
+        load_profile("old")
+    assert [p.key for p in err.value.problems] == ["oplog.profile.renamed"]
 
 
 # ---------------------------------------------------------- the rules on Japanese logs
@@ -176,7 +181,7 @@ def test_repeated_failed_sign_ins_and_refused_operations_are_raised():
 
 
 def test_every_action_of_the_vocabulary_has_a_japanese_form():
-    default = load_profile("kumin").as_dict()["actions"]
+    default = load_profile("kumin").describe()["values"]["action"]
     assert set(default) == set(ACTIONS) and all(default[a] for a in ACTIONS)
 
 

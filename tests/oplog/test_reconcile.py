@@ -25,12 +25,14 @@ def _seed(settings) -> None:
 
     課税課 (D08), May 2021: 3 inquiries in section 4, a usage record of 3, three
     residents looked up on S01 (one of them twice: still one case) — agrees.
-    課税課, June 2021: 2 inquiries, a usage record of 2, but 3 residents in the logs —
+    課税課, June 2021: 4 inquiries, 3 residents looked up on S01 and one on its own
+    terminal T0801 — (a) = (c) = 4 — but a usage record of 2 for the 3 on S01 —
     differs by 1. 子ども家庭課 (D12), June 2021: 1 inquiry by U900 (not in D12's
     ledger), no usage record, nothing in the logs — differs by 1 and U900 is unknown.
     U777 looks a resident up on S01 in May under D12's reservation: no ledger lists
     them, so the lookup is D12's and U777 is unknown. March 2021 is another year.
-    D01's own use of S01 (it stands in D01) needs no usage record and is left out.
+    D01's own use of S01 (it stands in D01) needs no usage record and is left out, and
+    D01 makes no inquiries section 4 counts, so its lookups are not counted at all.
     """
     with acting(settings, "records_officer") as ctx:
         s = ctx.session
@@ -51,6 +53,8 @@ def _seed(settings) -> None:
             (D(2021, 5, 10), "課税課", "U100"),
             (D(2021, 5, 10), "課税課", "U100"),
             (D(2021, 5, 11), "課税課", "U101"),
+            (D(2021, 6, 1), "課税課", "U100"),
+            (D(2021, 6, 1), "課税課", "U100"),
             (D(2021, 6, 1), "課税課", "U100"),
             (D(2021, 6, 1), "課税課", "U100"),
             (D(2021, 6, 2), "子ども家庭課", "U900"),
@@ -121,12 +125,15 @@ def test_exactly_the_expected_differences_and_unknown_operators(fresh_db):
     _seed(fresh_db)
     with acting(fresh_db, "auditor") as ctx:
         result = reconciliation(ctx, 2021)
-    got = {(r.department, r.month): (r.inquiries, r.usage, r.lookups) for r in result.rows}
+    got = {
+        (r.department, r.month): (r.inquiries, r.lookups, r.usage, r.shared_lookups)
+        for r in result.rows
+    }
     assert got == {
-        ("D08", "2021-05"): (3, 3, 3),
-        ("D08", "2021-06"): (2, 2, 3),
-        ("D12", "2021-05"): (0, 0, 1),
-        ("D12", "2021-06"): (1, 0, 0),
+        ("D08", "2021-05"): (3, 3, 3, 3),
+        ("D08", "2021-06"): (4, 4, 2, 3),
+        ("D12", "2021-05"): (0, 1, 0, 1),
+        ("D12", "2021-06"): (1, 0, 0, 0),
     }
     assert [(r.department, r.month, r.difference) for r in result.differences] == [
         ("D08", "2021-06", 1),
@@ -142,7 +149,13 @@ def test_exactly_the_expected_differences_and_unknown_operators(fresh_db):
         ("U777", "logs", "D12", D(2021, 5, 20), 1),
     ]
     assert (result.checked, len(result.differences), result.unknown) == (4, 3, 2)
-    assert result.totals() == {"inquiries": 6, "usage": 5, "usage_entries": 3, "lookups": 7}
+    assert result.totals() == {
+        "inquiries": 8,
+        "lookups": 8,
+        "usage": 5,
+        "usage_entries": 3,
+        "shared_lookups": 7,
+    }
     assert (result.logs_from, result.logs_to) == (D(2021, 5, 10), D(2021, 6, 1))
 
 
@@ -228,7 +241,7 @@ def test_section_in_every_format_of_the_security_report(fresh_db):
     for fmt in ("html", "md"):
         text = out[fmt].decode("utf-8")
         assert summary in text and "U777" in text and "子ども家庭課" in text, fmt
-    assert "| 課税課 | 2021年6月 | 2 | 2 | 3 | 1 |" in out["md"].decode("utf-8")
+    assert "| 課税課 | 2021年6月 | 4 | 4 | 2 | 3 | 1 |" in out["md"].decode("utf-8")
     body = json.loads(out["json"])
     assert body["sections"][0]["figures"]["differ"] == 3
     assert "U900" in out["csv"].decode("utf-8-sig")
@@ -289,3 +302,60 @@ def test_an_operator_in_two_ledgers_counts_for_the_department_holding_the_reserv
     assert [(u.operator_id, u.source, u.department) for u in result.unknown_operators] == [
         ("U999", "logs", "")
     ]
+
+
+def test_own_terminals_count_for_section_4_departments_only():
+    """Pure core. 課税課 (D08) looks two residents up on its own terminal T0801 and
+    section 4 has one inquiry: (a) 1 against (c) 2 differs, with no shared terminal
+    involved. The branch office D03 looks residents up all day on T0301 for work
+    section 4 does not count: no row. U666, in no ledger, on T0301: D03's terminal
+    places the lookup, and U666 is unknown."""
+    import polars as pl
+
+    from kumin.oplog.reconcile import (
+        INQUIRIES_SCHEMA,
+        LEDGER_SCHEMA,
+        LOOKUPS_SCHEMA,
+        RESERVATIONS_SCHEMA,
+        USAGE_SCHEMA,
+        reconcile,
+    )
+
+    ledger = pl.DataFrame(
+        [("D08", "U100", D(2021, 4, 1), None), ("D03", "U030", D(2021, 4, 1), None)],
+        schema=LEDGER_SCHEMA,
+        orient="row",
+    )
+    lookups = pl.DataFrame(
+        [
+            (T(2021, 7, 1, 9, 30), "T0801", "U100", "x1"),
+            (T(2021, 7, 1, 9, 40), "T0801", "U100", "x2"),
+            (T(2021, 7, 1, 9, 30), "T0301", "U030", "x3"),
+            (T(2021, 7, 2, 9, 30), "T0301", "U030", "x4"),
+            (T(2021, 7, 2, 9, 50), "T0301", "U666", "x5"),
+        ],
+        schema=LOOKUPS_SCHEMA,
+        orient="row",
+    )
+    inquiries = pl.DataFrame(
+        [(D(2021, 7, 1), "D08", "U100")], schema=INQUIRIES_SCHEMA, orient="row"
+    )
+    result = reconcile(
+        2021,
+        inquiries,
+        pl.DataFrame(schema=USAGE_SCHEMA),
+        lookups,
+        ledger,
+        pl.DataFrame(schema=RESERVATIONS_SCHEMA),
+        {"D01": "住民記録・戸籍課", "D03": "世田谷総合支所区民課", "D08": "課税課"},
+        {"S01": "D01"},
+        {"T0801": "D08", "T0301": "D03"},
+    )
+    assert [
+        (r.department, r.month, r.inquiries, r.lookups, r.usage, r.shared_lookups, r.difference)
+        for r in result.rows
+    ] == [("D08", "2021-07", 1, 2, 0, 0, 1)]
+    assert [(u.operator_id, u.source, u.department) for u in result.unknown_operators] == [
+        ("U666", "logs", "D03")
+    ]
+    assert (result.logs_from, result.logs_to) == (D(2021, 7, 1), D(2021, 7, 2))

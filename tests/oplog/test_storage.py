@@ -78,6 +78,24 @@ def test_import_errors_named_by_line_and_nothing_written(fresh_db, users, tmp_pa
     assert _count(fresh_db, m.OplogSubject) == 0
 
 
+def test_unknown_action_rejects_the_file_and_writes_nothing(fresh_db, users, tmp_path):
+    bad = tmp_path / "ja.csv"
+    bad.write_text(
+        "日時,端末ID,操作者ID,操作,対象者,業務\n"
+        "2021-06-01 10:00:00,T0101,U1,照会,R1,住民票\n"
+        "2021-06-01 10:01:00,T0101,U1,のぞき見,R2,住民票\n",
+        encoding="cp932",
+    )
+    with pytest.raises(DataError) as err, acting(fresh_db, "auditor") as ctx:
+        service.import_log(ctx, bad)
+    (problem,) = err.value.problems
+    assert (problem.line, problem.column, problem.params["value"]) == (3, "action", "のぞき見")
+    assert "[values.action]" in problem.render("en")
+    assert _count(fresh_db, m.OplogEvent) == 0
+    assert _count(fresh_db, m.OplogFile) == 0
+    assert _count(fresh_db, m.OplogSubject) == 0
+
+
 def test_import_keeps_lines_encrypts_subjects_and_reimport_is_harmless(ward):
     settings, log = ward
     with acting(settings, "records_officer") as ctx:
@@ -85,7 +103,7 @@ def test_import_keeps_lines_encrypts_subjects_and_reimport_is_harmless(ward):
     with acting(settings, "auditor") as ctx:
         again = service.import_log(ctx, log)
     assert (first.events, first.new_subjects, first.already) == (9, 9, False)
-    assert again.already and again.file_id == first.file_id
+    assert again.already and again.import_id == first.import_id
     assert _count(settings, m.OplogEvent) == 9
     with acting(settings, "auditor") as ctx:
         lines = sorted(ctx.session.scalars(select(m.OplogEvent.line)))

@@ -82,14 +82,14 @@ def test_every_problem_is_reported_with_its_line(tmp_path):
         read_call_records(f)
     found = {(p.line, p.key) for p in info.value.problems}
     assert found == {
-        (3, "resources.import.bad_date"),
+        (3, "core.cell.impossible"),
         (4, "resources.import.answered_exceeds"),
-        (5, "resources.import.duplicate"),
-        (6, "resources.import.negative"),
-        (7, "resources.import.out_of_range"),
+        (5, "core.import.duplicate"),
+        (6, "core.cell.below"),
+        (7, "core.cell.out_of_range"),
         (8, "resources.import.abandoned_exceeds"),
         (9, "resources.import.no_staffed_hours"),
-        (10, "resources.import.not_integer"),
+        (10, "core.cell.not_integer"),
         (11, "core.tabular.bad_width"),
     }
     assert "line 5" in info.value.render("en")

@@ -147,9 +147,9 @@ def test_reads_monthly_counts(tmp_path):
     with pytest.raises(DataError) as info:
         read_service_counts(bad)
     assert {(p.line, p.key) for p in info.value.problems} == {
-        (2, "resources.import.bad_month"),
-        (3, "resources.import.negative"),
-        (5, "resources.import.duplicate"),
+        (2, "core.cell.bad_month"),
+        (3, "core.cell.below"),
+        (5, "core.import.duplicate"),
     }
 
 

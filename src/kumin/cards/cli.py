@@ -474,7 +474,7 @@ def juki_import(file: Path = typer.Argument(..., help="CSV / xlsx")) -> None:
 
     with cli_ctx("cards.manage") as ctx:
         result = service_records.import_juki(ctx, file)
-    say("cards.cli.imported", rows=result["rows"])
+    say("cards.cli.imported", rows=result.inserted)
 
 
 @cards_app.command("inquiries-import")
@@ -485,7 +485,7 @@ def inquiries_import(file: Path = typer.Argument(..., help="CSV / xlsx")) -> Non
 
     with cli_ctx("cards.manage") as ctx:
         result = service_records.import_inquiries(ctx, file)
-    say("cards.cli.imported", rows=result["rows"])
+    say("cards.cli.imported", rows=result.inserted)
 
 
 @cards_app.command("population-import")
@@ -497,7 +497,7 @@ def population_import(
 
     with cli_ctx("cards.manage") as ctx:
         result = service_records.import_population(ctx, file)
-    say("cards.cli.imported", rows=result["rows"])
+    say("cards.cli.imported", rows=result.inserted)
 
 
 @functions_app.command("list")

@@ -17,6 +17,7 @@ from __future__ import annotations
 import datetime as dt
 import os
 import tempfile
+from dataclasses import replace
 from pathlib import Path
 
 import polars as pl
@@ -52,6 +53,7 @@ def load_demo(ctx: Ctx, seed: int, progress) -> None:
     """Load the synthetic card and Juki-net records (about 20 s on SQLite)."""
     from kumin.cards.history import write_history
     from kumin.synth.cards import NOT_ITEMISED, synthetic_card_records
+    from kumin.synth.demo_year import demo_year
 
     officer = Ctx(ctx.session, ctx.settings, DEMO_OFFICER)
     if already_loaded(officer):
@@ -74,7 +76,9 @@ def load_demo(ctx: Ctx, seed: int, progress) -> None:
             NOT_ITEMISED.name_en,
             NOT_ITEMISED.department,
         )
-        records = synthetic_card_records(seed)
+        # section 4's inquiries made by the Juki-net departments' listed operators, as
+        # the demo's operation logs record them (kumin.synth.demo_year)
+        records = replace(synthetic_card_records(seed), inquiries=demo_year(seed).inquiries)
         progress.update(task, completed=15)
         # through the path a ward's own export takes: a history folder written as
         # a card-management system might (Japanese headers, codes and era dates)

@@ -6,7 +6,7 @@ on continued use, moves out, suspensions, revocations), certificate events and,
 optionally, Juki-net transactions, inquiries and population counts. They come as
 one file per kind in a folder (``cards.csv``, ``card_events.csv``, ...; .xlsx as
 well), with kumin's column names or the Japanese ones of
-``history_profile.toml``, coded values in kumin's codes or in Japanese
+the ``cards_history`` profile (``profiles/cards_history.toml``), coded values in kumin's codes or in Japanese
 (継続利用, 交付時来庁方式, 署名用電子証明書, ...), dates in any form offices write
 (2021-04-01, 2021/4/1, 令和3年4月1日, R3.4.1, Excel serials).
 
@@ -18,13 +18,8 @@ half a million cards cost seconds, not a Python call per cell.
 
 from __future__ import annotations
 
-import datetime as dt
 import os
-import tomllib
-from collections.abc import Callable
-from dataclasses import dataclass
 from enum import StrEnum
-from importlib import resources
 from pathlib import Path
 from typing import Any
 
@@ -42,9 +37,17 @@ from kumin.cards.records import (
     Origin,
     RevokeReason,
 )
-from kumin.cases.dates import DEFAULT_MISSING, InvalidDate, normalise_text, parse_date
+from kumin.core.cells import (
+    DEFAULT_MISSING,
+    InvalidDate,
+    cell_text,
+    fold,
+    normalise_text,
+    parse_date,
+)
+from kumin.core.imports import Profile, Progress, header_key, load_profile
 from kumin.core.tabular import neutralise_frame, read_table, width_problem
-from kumin.errors import DataError, NotFound, Problem
+from kumin.errors import DataError, Problem
 
 #: file stems in a history folder, in the order they are read
 FILES = tuple(SCHEMAS)
@@ -70,61 +73,40 @@ CODES: dict[str, type[StrEnum]] = {
     "kind": JukiKind,
 }
 MAX_PROBLEMS = 200
-Progress = Callable[[int, int], None] | None
+DEFAULT_PROFILE = "cards_history"
 
 
-def _fold(text: Any) -> str:
-    return normalise_text(text).casefold()
+def load_history_profile(name: str | None = None) -> Profile:
+    """The built-in profile, or the one called ``name`` (``domain = "cards"``,
+    ``kind = "history"``) in a folder named in ``KUMIN_PROFILE_DIR``. Names only,
+    never paths. Its ``[files.<file>]`` tables may name only the files' columns
+    and its ``[values.<column>]`` tables only their codes."""
+    codes = {column: [c.value for c in enum] for column, enum in CODES.items()}
+    profile = load_profile("cards", name or DEFAULT_PROFILE, kind="history", codes=codes)
+    problems = [
+        Problem(
+            None,
+            f"files.{file}.{column}",
+            "core.profile.unknown_field",
+            {"allowed": ", ".join(SCHEMAS.get(file, ()))},
+        )  # fmt: skip
+        for file, columns in profile.files.items()
+        for column in columns
+        if column not in SCHEMAS.get(file, ())
+    ]
+    if problems:
+        raise DataError("core.profile.invalid", problems=problems, path=f"{profile.name}.toml")
+    return profile
 
 
-@dataclass(frozen=True)
-class HistoryProfile:
-    #: file → folded header → column
-    columns: dict[str, dict[str, str]]
-    #: coded column → folded written form → code
-    values: dict[str, dict[str, str]]
-    #: coded column → code → the form written by :func:`write_history` in Japanese
-    japanese: dict[str, dict[str, str]]
-
-
-def load_history_profile(name: str | None = None) -> HistoryProfile:
-    """The built-in profile, or the one called ``name`` in a folder named in
-    ``KUMIN_PROFILE_DIR`` (a TOML file of the same layout with
-    ``domain = "cards_history"``). Names only, never paths."""
-    text = None
-    if name is None:
-        text = (resources.files("kumin.cards") / "history_profile.toml").read_text("utf-8")
-    elif name.replace("_", "").replace("-", "").isalnum():
-        for folder in os.environ.get("KUMIN_PROFILE_DIR", "").split(os.pathsep):
-            path = Path(folder) / f"{name}.toml" if folder else None
-            if path is not None and path.is_file():
-                text = path.read_text("utf-8")
-                break
-    if text is None or tomllib.loads(text).get("domain") != "cards_history":
-        raise NotFound("cards.history.no_profile", name=str(name))
-    raw = tomllib.loads(text)
-    columns: dict[str, dict[str, str]] = {}
-    for name, schema in SCHEMAS.items():
-        given = raw.get("columns", {}).get(name, {})
-        headers = {_fold(c): c for c in schema}
-        for column, forms in given.items():
-            if column not in schema:
-                raise DataError("cards.history.bad_profile", where=f"columns.{name}.{column}")
-            headers.update({_fold(f): column for f in forms})
-        columns[name] = headers
-    values: dict[str, dict[str, str]] = {}
-    japanese: dict[str, dict[str, str]] = {}
-    for column, enum in CODES.items():
-        given = raw.get("values", {}).get(column, {})
-        forms = {_fold(code.value): code.value for code in enum}
-        for code, written in given.items():
-            if code not in forms.values():
-                raise DataError("cards.history.bad_profile", where=f"values.{column}.{code}")
-            forms.update({_fold(f): code for f in written})
-            if written:
-                japanese.setdefault(column, {})[code] = written[0]
-        values[column] = forms
-    return HistoryProfile(columns, values, japanese)
+def _column_of(profile: Profile, file: str, header: str) -> str | None:
+    """The column a header names in ``file``: kumin's own name or a profile form."""
+    if file in profile.files:
+        found = profile.field_for(header, file)
+        if found is not None:
+            return found
+    key = header_key(header)
+    return next((c for c in SCHEMAS[file] if header_key(c) == key), None)
 
 
 def _find(folder: Path, stem: str) -> Path | None:
@@ -134,23 +116,10 @@ def _find(folder: Path, stem: str) -> Path | None:
     return None
 
 
-def _cell_text(value: Any) -> str:
-    if isinstance(value, dt.datetime):
-        return value.date().isoformat()
-    if isinstance(value, dt.date):
-        return value.isoformat()
-    if isinstance(value, float) and value.is_integer():
-        return str(int(value))
-    return "" if value is None else str(value)
-
-
-def _raw_frame(
-    path: Path, name: str, profile: HistoryProfile, problems: list[Problem]
-) -> pl.DataFrame:
+def _raw_frame(path: Path, name: str, profile: Profile, problems: list[Problem]) -> pl.DataFrame:
     """The file's cells as text under kumin's column names, with ``line``."""
-    table = read_table(path)
-    headers = profile.columns[name]
-    mapped = {h: headers.get(_fold(h)) for h in table.columns}
+    table = read_table(path, profile.encoding)
+    mapped = {h: _column_of(profile, name, h) for h in table.columns}
     found = [c for c in mapped.values() if c]
     for column in sorted({c for c in found if found.count(c) > 1}):
         problems.append(Problem(1, column, "cards.history.duplicate_column", {"file": path.name}))
@@ -170,7 +139,7 @@ def _raw_frame(
             problems.append(Problem(line, None, bad.key, {**bad.params, "file": path.name}))
             continue
         for header, column in wanted:
-            cols[column].append(_cell_text(row[header]))
+            cols[column].append(cell_text(row[header]))
         cols["line"].append(str(line))
     frame = pl.DataFrame(cols, schema=dict.fromkeys(cols, pl.String))
     return frame.with_columns(pl.col("line").cast(pl.Int64))
@@ -206,12 +175,13 @@ def _fast_csv(
 
 
 def _convert(
-    raw: pl.DataFrame, name: str, profile: HistoryProfile, file: str, problems: list[Problem]
+    raw: pl.DataFrame, name: str, profile: Profile, file: str, problems: list[Problem]
 ) -> pl.DataFrame:
     """Text columns to the frame's schema, parsing each distinct text once; every
     bad cell becomes a problem."""
     schema = SCHEMAS[name]
     lines = raw.get_column("line")
+    missing = DEFAULT_MISSING | profile.missing
     out = []
     for column, dtype in schema.items():
         if column not in raw.columns:
@@ -227,7 +197,7 @@ def _convert(
             values = text.filter(plain.is_null()).unique()
         for value in values.to_list():
             norm = normalise_text(value)
-            if norm in DEFAULT_MISSING:
+            if norm in missing:
                 empty.append(value)
                 continue
             if dtype == pl.String and column not in CODES:
@@ -263,9 +233,9 @@ def _convert(
     return pl.DataFrame(out)
 
 
-def _parse(value: str, column: str, dtype: pl.DataType, profile: HistoryProfile) -> Any:
+def _parse(value: str, column: str, dtype: pl.DataType, profile: Profile) -> Any:
     if column in CODES:
-        return profile.values[column][value.casefold()]  # KeyError: unknown
+        return profile.values[column][fold(value)]  # KeyError: unknown
     if dtype == pl.Date:
         day = parse_date(value)
         if day is None:
@@ -278,7 +248,7 @@ def _parse(value: str, column: str, dtype: pl.DataType, profile: HistoryProfile)
 
 def read_history(
     folder: str | os.PathLike[str],
-    profile: HistoryProfile | None = None,
+    profile: Profile | None = None,
     progress: Progress = None,
 ) -> CardRecords:
     """Every history file in ``folder`` as :class:`CardRecords`, all-or-nothing.
@@ -320,7 +290,7 @@ def write_history(
     folder: str | os.PathLike[str],
     *,
     japanese: bool = False,
-    profile: HistoryProfile | None = None,
+    profile: Profile | None = None,
 ) -> list[Path]:
     """Write records as a history folder (CSV, UTF-8 with BOM for Excel).
 
@@ -337,15 +307,13 @@ def write_history(
     for name, schema in SCHEMAS.items():
         frame = records.conformed().__getattribute__(name)
         if japanese:
-            headers = {}
-            for header, column in profile.columns[name].items():
-                if column not in headers and header != column:
-                    headers[column] = header
+            headers = {c: col.header for c, col in profile.files.get(name, {}).items()}
             exprs = []
             for column, dtype in schema.items():
                 expr = pl.col(column)
-                if column in profile.japanese:
-                    expr = expr.replace(profile.japanese[column])
+                forms = {code: w[0] for code, w in profile.written.get(column, {}).items() if w}
+                if column in CODES and forms:
+                    expr = expr.replace(forms)
                 elif dtype == pl.Date:
                     days = frame.get_column(column).drop_nulls().unique().to_list()
                     expr = expr.replace_strict(

@@ -19,7 +19,7 @@ Quirks handled here:
   its 算出基準日 column, not its folder, and a date already read is skipped;
 * an HTML page saved under a .csv or .xlsx name is rejected;
 * the Ministry's wording changes (交付枚数 → 保有枚数): headers go through
-  ``national_columns.toml``; a file without 団体コード gets its codes from the
+  the ``mic_national`` profile; a file without 団体コード gets its codes from the
   code table that ships with kumin (``lgcodes.csv``: 総務省 全国地方公共団体コード,
   1,741 municipalities and wards, as compiled in codeforjapan/mynumbercard_statistics
   ``data/citycode.csv``, MIT), which also resolves codes written ``<NA>`` without a
@@ -38,7 +38,6 @@ from __future__ import annotations
 import datetime as dt
 import os
 import re
-import tomllib
 import unicodedata
 from functools import cache
 from importlib import resources
@@ -46,6 +45,8 @@ from pathlib import Path
 
 import polars as pl
 
+from kumin.core.cells import parse_date, parse_number, require, strict
+from kumin.core.imports import header_key, load_profile, parse_cells
 from kumin.core.tabular import read_table, require_columns, width_problem
 from kumin.errors import DataError, Problem
 
@@ -120,14 +121,13 @@ def known_codes() -> frozenset[str]:
 
 @cache
 def header_aliases() -> dict[str, str]:
-    """Normalised header → column key, from ``national_columns.toml``."""
-    raw = tomllib.loads(
-        (resources.files("kumin.cards") / "national_columns.toml").read_text("utf-8")
-    )
+    """Normalised header → column key, from the ``mic_national`` profile
+    (``kumin/cards/profiles/mic_national.toml``, or a ward's own of that name)."""
+    profile = load_profile("cards", "mic_national", kind="national")
     out: dict[str, str] = {}
-    for key, names in raw["columns"].items():
-        for name in names:
-            out[_header_key(name)] = key
+    for column in profile.columns.values():
+        for name in column.headers:
+            out[_header_key(name)] = column.field
     return out
 
 
@@ -135,8 +135,9 @@ _DATED = re.compile(r"[(（][^()（）]*[)）]$")
 
 
 def _header_key(header: str) -> str:
-    """NFKC, no spaces, no trailing "(R7.1.1)": 「人口(R7.1.1)」 and 「人口」 match."""
-    text = "".join(unicodedata.normalize("NFKC", header).split())
+    """As every profile's headers, and without a trailing "(R7.1.1)":
+    「人口(R7.1.1)」 and 「人口」 match."""
+    text = header_key(header)
     stripped = _DATED.sub("", text)
     return stripped if stripped and any(ch.isdigit() for ch in text[len(stripped) :]) else text
 
@@ -151,16 +152,6 @@ def _looks_like_html(path: Path) -> bool:
     with open(path, "rb") as fh:
         head = fh.read(512).lstrip(b"\xef\xbb\xbf").lstrip().lower()
     return head.startswith((b"<!doctype", b"<html", b"<?xml", b"<head", b"<body"))
-
-
-def _parse_date(text: str) -> dt.date:
-    text = unicodedata.normalize("NFKC", str(text)).strip()
-    for fmt in ("%Y/%m/%d", "%Y-%m-%d"):
-        try:
-            return dt.datetime.strptime(text, fmt).date()
-        except ValueError:
-            continue
-    raise ValueError(text)
 
 
 def read_snapshot(path: str | os.PathLike[str]) -> pl.DataFrame:
@@ -185,38 +176,38 @@ def read_snapshot(path: str | os.PathLike[str]) -> pl.DataFrame:
         )
     rows: dict[str, list] = {k: [] for k in SCHEMA}
     problems: list[Problem] = []
+    # the core's cell parsers, keyed by the file's own headers so that every
+    # problem names the column as the file writes it
+    parsers = {
+        "date": strict(parse_date),
+        "pref": require,
+        "municipality": require,
+        "population": strict(lambda v: parse_number(v, integer=True, low=1)),
+        "cards": strict(lambda v: parse_number(v, integer=True, low=0)),
+        "rate": parse_number,
+        "population_date": parse_date,
+    }
+    by_header = {found[k]: parse for k, parse in parsers.items() if k in found}
     for line, row in table.rows:
         bad = width_problem(line, row, len(table.columns))
         if bad:
             problems.append(bad)
             continue
-        cell = {k: str(row[h]).strip() for k, h in found.items()}
-        raw_code = cell.get("code", "")
+        got = parse_cells(line, row, problems, **by_header)
+        raw_code = str(row.get(found.get("code", ""), "")).strip()
         try:
-            values = {
-                "date": _parse_date(cell["date"]),
-                "pref": cell["pref"],
-                "municipality": cell["municipality"],
-                "population": int(float(cell["population"].replace(",", ""))),
-                "cards": int(float(cell["cards"].replace(",", ""))),
-            }
-            values["rate"] = (
-                float(cell["rate"])
-                if cell.get("rate")
-                else round(values["cards"] / values["population"] * 100, 1)
-            )
-            pop_date = cell.get("population_date", "")
-            values["population_date"] = _parse_date(pop_date) if pop_date else None
-        except (ValueError, ZeroDivisionError):
-            problems.append(Problem(line, None, "cards.national.bad_value", {}))
-            continue
-        try:
-            values["code6"] = None if raw_code in MISSING_CODES else restore_code6(raw_code)
+            code = None if raw_code in MISSING_CODES else restore_code6(raw_code)
         except DataError as exc:
             problems.append(Problem(line, found.get("code"), exc.key, exc.params))
             continue
-        for k, v in values.items():
-            rows[k].append(v)
+        if got is None:
+            continue
+        values = {k: got.get(found.get(k, "")) for k in parsers}
+        if values["rate"] is None:
+            values["rate"] = round(values["cards"] / values["population"] * 100, 1)
+        values["code6"] = code
+        for k in SCHEMA:
+            rows[k].append(values[k])
     if problems:
         raise DataError("cards.national.bad_file", problems=problems, path=path.name)
     if len(set(rows["date"])) > 1:

@@ -9,9 +9,7 @@ the same content is a no-op (its SHA-256 is remembered per kind of import).
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
 import os
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -27,32 +25,38 @@ from kumin.cards.models import (
     Population,
     WindowRow,
 )
-from kumin.cards.national import SETAGAYA, code6, load_national, ratio_over_time, restore_code6
+from kumin.cards.national import SCHEMA as NATIONAL_SCHEMA
+from kumin.cards.national import (
+    SETAGAYA,
+    code6,
+    load_national,
+    ratio_over_time,
+    restore_code6,
+)
 from kumin.cards.records import (
     INQUIRIES_SCHEMA,
     JUKI_SCHEMA,
     CardRecords,
     InquiryFunction,
-    JukiKind,
     inquiry_functions,
 )
 from kumin.cards.windows import DEFAULT_WINDOWS, Window, open_windows
 from kumin.cards.windows_io import COLUMNS as WINDOW_COLUMNS
 from kumin.cards.windows_io import window_from_row, window_to_row
 from kumin.core import closures
+from kumin.core.cells import CellError, cell_text, parse_date, parse_number, require, strict
 from kumin.core.context import Ctx
+from kumin.core.imports import (
+    ImportResult,
+    Profile,
+    Progress,
+    check_rows,
+    file_sha256,
+    optional,
+    parse_cells,
+)
 from kumin.core.tabular import read_table, require_columns, width_problem
 from kumin.errors import DataError, NotFound, ParameterError, Problem
-
-Progress = Callable[[int, int], None] | None
-
-
-def _sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as fh:
-        while chunk := fh.read(1 << 20):
-            digest.update(chunk)
-    return digest.hexdigest()
 
 
 def _seen(ctx: Ctx, kind: str, sha: str) -> bool:
@@ -77,19 +81,6 @@ def _code6(text: str) -> str:
         if len(text) == 5 and text.isdigit():
             return code6(text)
         raise
-
-
-def parse_date(value: Any) -> dt.date:
-    """A date cell: ISO (2021-04-01), 2021/04/01, or an Excel date."""
-    if isinstance(value, dt.datetime):
-        return value.date()
-    if isinstance(value, dt.date):
-        return value
-    text = str(value).strip().replace("/", "-")
-    parts = text.split("-")
-    if len(parts) != 3:
-        raise ValueError(text)
-    return dt.date(int(parts[0]), int(parts[1]), int(parts[2]))
 
 
 # --- windows ---------------------------------------------------------------------------
@@ -174,59 +165,69 @@ def import_windows(ctx: Ctx, path: str | os.PathLike[str]) -> dict[str, int]:
 # --- Juki-net transactions ------------------------------------------------------------------
 
 
-def import_juki(ctx: Ctx, path: str | os.PathLike[str], progress: Progress = None) -> dict:
+def _history_rows(
+    path: Path, file: str, required: tuple[str, ...], parse_row: Any
+) -> tuple[list[Any], Profile]:
+    """Rows of one record file through the card-history profile's ``[files.<file>]``
+    headers and ``[values.*]`` codes, all-or-nothing (the same forms the history
+    import reads: 特例転出, 処理日, ...)."""
+    from kumin.cards.history import load_history_profile
+
+    profile = load_history_profile()
+    rows = check_rows(
+        path, required, parse_row(profile), profile=profile, file=file,
+        reject_key="cards.import.bad_file",
+    )  # fmt: skip
+    return rows, profile
+
+
+def _store_rows(
+    ctx: Ctx, kind: str, table: str, path: Path, rows: list[tuple], schema: dict
+) -> ImportResult:
+    """Insert validated rows unless the same file (SHA-256) was imported before."""
+    sha = file_sha256(path)
+    if _seen(ctx, kind, sha):
+        result = ImportResult.counted(len(rows), 0)
+        result.already = True
+        return result
+    frame = pl.DataFrame(rows, schema=schema, orient="row")
+    # a closed fiscal year takes no new records (kumin.core.closures)
+    closures.ensure_open_days(ctx.session, set(frame["date"].to_list()))
+    store.bulk_insert(ctx.session, table, frame)
+    _remember(ctx, kind, sha, frame.height)
+    ctx.audit(f"cards.{kind}_import", table, rows=frame.height, sha256=sha)
+    result = ImportResult.counted(frame.height, frame.height)
+    result.file_name = path.name
+    return result
+
+
+def _code6_cell(value: Any) -> str:
+    try:
+        return _code6(cell_text(value).strip())
+    except DataError as exc:
+        raise CellError(exc.key, **exc.params) from None
+
+
+def import_juki(ctx: Ctx, path: str | os.PathLike[str], progress: Progress = None) -> ImportResult:
     """Juki-net transactions (columns: date, kind, resident_no, other_code6)."""
     ctx.authorize("cards.manage")
     path = Path(path)
-    sha = _sha256(path) if path.is_file() else ""
-    table = read_table(path)
-    require_columns(table, ("date", "kind"))
-    kinds = {k.value for k in JukiKind}
-    rows: dict[str, list] = {k: [] for k in JUKI_SCHEMA}
-    problems: list[Problem] = []
-    for line, row in table.rows:
-        bad = width_problem(line, row, len(table.columns))
-        if bad:
-            problems.append(bad)
-            continue
-        try:
-            day = parse_date(row["date"])
-        except ValueError:
-            problems.append(Problem(line, "date", "cards.import.bad_date", {"value": row["date"]}))
-            continue
-        kind = str(row["kind"]).strip()
-        if kind not in kinds:
-            problems.append(Problem(line, "kind", "cards.import.bad_kind", {"value": kind}))
-            continue
-        resident = str(row.get("resident_no", "") or "").strip()
-        other = str(row.get("other_code6", "") or "").strip()
-        try:
-            resident_no = int(resident) if resident else None
-        except ValueError:
-            problems.append(
-                Problem(line, "resident_no", "cards.import.bad_number", {"value": resident})
-            )
-            continue
-        try:
-            code = _code6(other) if other else None
-        except DataError as exc:
-            problems.append(Problem(line, "other_code6", exc.key, exc.params))
-            continue
-        for k, v in zip(JUKI_SCHEMA, (day, kind, resident_no, code), strict=True):
-            rows[k].append(v)
-        if len(problems) > 200:
-            break
-    if problems:
-        raise DataError("cards.import.bad_file", problems=problems, path=path.name)
-    if _seen(ctx, "juki", sha):
-        return {"rows": 0, "skipped": 1}
-    # a closed fiscal year takes no new records (kumin.core.closures)
-    closures.ensure_open_days(ctx.session, set(rows["date"]))
-    frame = pl.DataFrame(rows, schema=JUKI_SCHEMA)
-    store.bulk_insert(ctx.session, "cards_juki_transactions", frame)
-    _remember(ctx, "juki", sha, frame.height)
-    ctx.audit("cards.juki_import", "cards_juki_transactions", rows=frame.height, sha256=sha)
-    return {"rows": frame.height, "skipped": 0}
+
+    def parse(profile: Profile) -> Any:
+        def row(line: int, cells: dict[str, Any], problems: list[Problem]) -> tuple | None:
+            got = parse_cells(
+                line, cells, problems,
+                date=strict(parse_date),
+                kind=lambda v: profile.code("kind", v),
+                resident_no=lambda v: parse_number(v, integer=True),
+                other_code6=optional(_code6_cell),
+            )  # fmt: skip
+            return tuple(got[k] for k in JUKI_SCHEMA) if got else None
+
+        return row
+
+    rows, _ = _history_rows(path, "juki_transactions", ("date", "kind"), parse)
+    return _store_rows(ctx, "juki", "cards_juki_transactions", path, rows, JUKI_SCHEMA)
 
 
 # --- inquiries and the function list ----------------------------------------------------------
@@ -272,89 +273,60 @@ def add_function(
     return {"code": code, "name_ja": row.name_ja, "name_en": row.name_en}
 
 
-def import_inquiries(ctx: Ctx, path: str | os.PathLike[str], progress: Progress = None) -> dict:
+def import_inquiries(
+    ctx: Ctx, path: str | os.PathLike[str], progress: Progress = None
+) -> ImportResult:
     """Identity inquiries (columns: date, department, function, operator)."""
     ctx.authorize("cards.manage")
     path = Path(path)
-    sha = _sha256(path) if path.is_file() else ""
-    table = read_table(path)
-    require_columns(table, tuple(INQUIRIES_SCHEMA))
     known = {f.code for f in functions(ctx)}
-    rows: dict[str, list] = {k: [] for k in INQUIRIES_SCHEMA}
-    problems: list[Problem] = []
-    for line, row in table.rows:
-        bad = width_problem(line, row, len(table.columns))
-        if bad:
-            problems.append(bad)
-            continue
-        try:
-            day = parse_date(row["date"])
-        except ValueError:
-            problems.append(Problem(line, "date", "cards.import.bad_date", {"value": row["date"]}))
-            continue
-        code = str(row["function"]).strip()
-        if code not in known:
-            problems.append(Problem(line, "function", "cards.import.bad_function", {"value": code}))
-            continue
-        dept, operator = str(row["department"]).strip(), str(row["operator"]).strip()
-        if not dept or not operator:
-            problems.append(Problem(line, None, "cards.import.missing_value", {}))
-            continue
-        for k, v in zip(INQUIRIES_SCHEMA, (day, dept, code, operator), strict=True):
-            rows[k].append(v)
-        if len(problems) > 200:
-            break
-    if problems:
-        raise DataError("cards.import.bad_file", problems=problems, path=path.name)
-    if _seen(ctx, "inquiries", sha):
-        return {"rows": 0, "skipped": 1}
-    # a closed fiscal year takes no new records (kumin.core.closures)
-    closures.ensure_open_days(ctx.session, set(rows["date"]))
-    frame = pl.DataFrame(rows, schema=INQUIRIES_SCHEMA)
-    store.bulk_insert(ctx.session, "cards_inquiries", frame)
-    _remember(ctx, "inquiries", sha, frame.height)
-    ctx.audit("cards.inquiries_import", "cards_inquiries", rows=frame.height, sha256=sha)
-    return {"rows": frame.height, "skipped": 0}
+
+    def function(value: Any) -> str:
+        code = cell_text(value).strip()
+        if code not in known:  # the ward's list, not the profile's: cards functions add
+            raise CellError("cards.import.bad_function", value=code)
+        return code
+
+    def parse(profile: Profile) -> Any:
+        def row(line: int, cells: dict[str, Any], problems: list[Problem]) -> tuple | None:
+            got = parse_cells(
+                line, cells, problems,
+                date=strict(parse_date), department=require, function=function, operator=require,
+            )  # fmt: skip
+            return tuple(got[k] for k in INQUIRIES_SCHEMA) if got else None
+
+        return row
+
+    rows, _ = _history_rows(path, "inquiries", tuple(INQUIRIES_SCHEMA), parse)
+    return _store_rows(ctx, "inquiries", "cards_inquiries", path, rows, INQUIRIES_SCHEMA)
 
 
 # --- population -------------------------------------------------------------------------------
 
 
-def import_population(ctx: Ctx, path: str | os.PathLike[str]) -> dict:
+def import_population(ctx: Ctx, path: str | os.PathLike[str]) -> ImportResult:
     """Population counts (columns: date, population); a date given again is replaced."""
     ctx.authorize("cards.manage")
-    table = read_table(path)
-    require_columns(table, ("date", "population"))
-    found: dict[dt.date, int] = {}
-    problems: list[Problem] = []
-    for line, row in table.rows:
-        bad = width_problem(line, row, len(table.columns))
-        if bad:
-            problems.append(bad)
-            continue
-        try:
-            day = parse_date(row["date"])
-        except ValueError:
-            problems.append(Problem(line, "date", "cards.import.bad_date", {"value": row["date"]}))
-            continue
-        try:
-            count = int(str(row["population"]).replace(",", "").strip())
-            if count <= 0:
-                raise ValueError
-        except ValueError:
-            problems.append(
-                Problem(line, "population", "cards.import.bad_number", {"value": row["population"]})
-            )
-            continue
-        found[day] = count
-    if problems:
-        raise DataError("cards.import.bad_file", problems=problems, path=Path(path).name)
+
+    def parse(profile: Profile) -> Any:
+        def row(line: int, cells: dict[str, Any], problems: list[Problem]) -> tuple | None:
+            got = parse_cells(
+                line, cells, problems,
+                date=strict(parse_date),
+                population=strict(lambda v: parse_number(v, integer=True, low=1)),
+            )  # fmt: skip
+            return (got["date"], got["population"]) if got else None
+
+        return row
+
+    rows, _ = _history_rows(Path(path), "population", ("date", "population"), parse)
+    found = dict(rows)
     ctx.session.execute(delete(Population).where(Population.date.in_(list(found))))
     for day, count in sorted(found.items()):
         ctx.session.add(Population(date=day, population=count))
     ctx.session.flush()
     ctx.audit("cards.population_import", "cards_population", rows=len(found))
-    return {"rows": len(found)}
+    return ImportResult.counted(len(found), len(found))
 
 
 # --- national figures ---------------------------------------------------------------------------
@@ -382,18 +354,6 @@ def import_national(ctx: Ctx, root: str | os.PathLike[str]) -> dict[str, int]:
     )
     ctx.audit("cards.national_import", "cards_national", dates=len(dates), rows=frame.height)
     return {"dates": len(dates), "rows": frame.height}
-
-
-NATIONAL_SCHEMA = {
-    "date": pl.Date,
-    "pref": pl.Utf8,
-    "municipality": pl.Utf8,
-    "code6": pl.Utf8,
-    "population": pl.Int64,
-    "cards": pl.Int64,
-    "rate": pl.Float64,
-    "population_date": pl.Date,
-}
 
 
 def national_ratio(ctx: Ctx, code6: str = SETAGAYA) -> pl.DataFrame:

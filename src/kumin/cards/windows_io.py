@@ -37,6 +37,7 @@ from typing import Any
 
 from kumin.cards.records import Method
 from kumin.cards.windows import DayRule, Hours, Window
+from kumin.core.cells import parse_bool, parse_date
 from kumin.errors import DataError, Problem
 
 DAY_NAMES = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
@@ -60,8 +61,6 @@ REQUIRED = ("code", "name_ja", "methods", "hours")
 _RULE = re.compile(r"^([1-5])(mon|tue|wed|thu|fri|sat|sun)(?:\+(\d))?$")
 _HOURS = re.compile(r"^(\d{1,2}:\d{2})-(\d{1,2}:\d{2})$")
 _CODE = re.compile(r"^[a-z0-9_]{1,40}$")
-_YES = {"yes", "y", "true", "1", "はい", "○"}
-_NO = {"no", "n", "false", "0", "いいえ", ""}
 
 
 def _fmt_days(days: list[int]) -> str:
@@ -169,21 +168,8 @@ def parse_methods(text: str) -> frozenset[Method]:
 
 
 def _flag(text: str, default: bool) -> bool:
-    value = str(text).strip().lower()
-    if value in _YES:
-        return True
-    if value in _NO:
-        return default if value == "" else False
-    raise ValueError(text)
-
-
-def _date(value: Any) -> dt.date | None:
-    if isinstance(value, dt.datetime):
-        return value.date()
-    if isinstance(value, dt.date):
-        return value
-    text = str(value or "").strip()
-    return dt.date.fromisoformat(text) if text else None
+    # the core's yes/no forms (はい/いいえ, 有/無, ○/×, 1/0); empty: the default
+    return default if not str(text).strip() else parse_bool(text)
 
 
 def window_from_row(row: dict[str, Any], line: int | None = None) -> Window:
@@ -203,11 +189,11 @@ def window_from_row(row: dict[str, Any], line: int | None = None) -> Window:
         "hours": parse_hours,
         "closures": parse_rules,
         "only_on": parse_rules,
-        "opened_on": _date,
-        "closed_on": _date,
+        "opened_on": parse_date,
+        "closed_on": parse_date,
         "temporary": lambda v: _flag(v, False),
         "closed_on_holidays": lambda v: _flag(v, True),
-        "dates": lambda v: tuple(dt.date.fromisoformat(d) for d in v.split()),
+        "dates": lambda v: tuple(parse_date(d) for d in v.split()),
     }
     for name, parse in parsers.items():
         if name in REQUIRED and not cell(name):

@@ -24,7 +24,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from kumin.cases.dates import normalise_text
+from kumin.core.cells import fold, normalise_text
 
 AGE_BANDS: tuple[str, ...] = (
     "0-9", "10-19", "20-29", "30-39", "40-49", "50-59", "60-69", "70-79", "80-89", "90-99", "100+",
@@ -57,7 +57,8 @@ class InvalidCode(ValueError):
 
 
 def _fold(value: Any) -> str:
-    return re.sub(r"\s+", "", normalise_text(value)).lower()
+    # the one fold of written names, and no blanks inside a code ("10 代")
+    return "".join(fold(value).split())
 
 
 def _lookup(value: Any, table: dict[str, Any], allowed: str) -> Any:

@@ -18,8 +18,7 @@ import hmac
 import json
 import operator
 import os
-from collections.abc import Callable, Iterator
-from dataclasses import asdict, dataclass, field
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -32,10 +31,8 @@ from kumin.cases.parse import CaseRecord
 from kumin.core import crypto
 from kumin.core.context import Ctx
 from kumin.core.db import utcnow
+from kumin.core.imports import ImportResult, Progress, file_sha256
 from kumin.core.models import DataKey
-from kumin.errors import Problem
-
-Progress = Callable[[int, int], None] | None
 
 CHUNK = 5000
 # Files up to this size (about 110,000 HER-SYS rows) are validated in one pass that
@@ -61,30 +58,6 @@ CLEAR_FIELDS = (
     "imported",
 )
 _HASHED_FIELDS = operator.attrgetter(*(f for f in parse.RECORD_FIELDS if f != "line"))
-
-
-@dataclass
-class ImportResult:
-    """What an import found and did (a dry run writes nothing but counts the same)."""
-
-    file_name: str
-    profile: str
-    encoding: str
-    rows: int
-    records: int
-    inserted: int = 0
-    updated: int = 0
-    unchanged: int = 0
-    dry_run: bool = False
-    import_id: int | None = None
-    warnings: list[Problem] = field(default_factory=list)
-
-    def as_dict(self, lang: str = "ja") -> dict[str, Any]:
-        body = asdict(self)
-        body["warnings"] = [
-            {"line": w.line, "column": w.column, "message": w.render(lang)} for w in self.warnings
-        ]
-        return body
 
 
 _JSON = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"))
@@ -151,14 +124,6 @@ def _dataset_exists(ctx: Ctx) -> bool:
     )
 
 
-def file_sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as fh:
-        while chunk := fh.read(1 << 20):
-            digest.update(chunk)
-    return digest.hexdigest()
-
-
 def _count_lines(path: Path) -> int:
     """Lines in a file (a fast estimate of its rows, for the progress bar)."""
     if path.suffix.lower() in (".xlsx", ".xlsm"):
@@ -190,15 +155,14 @@ def _validated_chunks(
         if progress is not None:
             progress(done, 2 * max(done, expected))
 
+    options = {
+        "encoding": encoding,
+        "today": today,
+        "profile_dirs": _profile_dirs(ctx),
+        "on_progress": tick1,
+    }
     if size <= IN_MEMORY_BYTES:
-        result = parse.parse_cases(
-            path,
-            profile,
-            encoding=encoding,
-            today=today,
-            profile_dirs=_profile_dirs(ctx),
-            on_progress=tick1,
-        )
+        result = parse.parse_cases(path, profile, **options)
         records = result.records
 
         def chunks() -> Iterator[list[CaseRecord]]:
@@ -206,14 +170,7 @@ def _validated_chunks(
                 yield records[start : start + CHUNK]
 
         return result, chunks(), result.rows
-    check = parse.check_case_file(
-        path,
-        profile,
-        encoding=encoding,
-        today=today,
-        profile_dirs=_profile_dirs(ctx),
-        on_progress=tick1,
-    )
+    check = parse.check_case_file(path, profile, **options)
     return check, parse.iter_case_chunks(check, CHUNK), check.rows
 
 
@@ -282,12 +239,8 @@ def import_cases(
             purpose="notification records",
             file=name,
             profile=profile_name,
-            rows=rows,
             records=result.records,
-            inserted=result.inserted,
-            updated=result.updated,
-            unchanged=result.unchanged,
-            warnings=len(result.warnings),
+            **result.counts(),
         )
     return result
 

@@ -37,16 +37,17 @@ from typing import Any
 import numpy as np
 
 from kumin.cases import codes
-from kumin.cases.dates import (
+from kumin.cases.minimise import town_name
+from kumin.cases.profiles import Profile, id_template, load_profile
+from kumin.core.cells import (
     DEFAULT_MISSING,
     InvalidDate,
     _parse_text_cached,
     age_on,
+    fold,
     normalise_text,
     parse_date,
 )
-from kumin.cases.minimise import town_name
-from kumin.cases.profiles import Profile, header_key, load_profile
 from kumin.core.tabular import read_table, width_problem
 from kumin.errors import DataError, Problem
 
@@ -189,8 +190,13 @@ class _Plan:
     width: int
     steps: list[tuple[str, str, str]] = field(default_factory=list)  # field, header, kind
     event_fields: tuple[str, ...] = ()
+    id_template: str | None = None
+    #: field → folded written form → code, the profile's own forms (``[values.*]``)
+    vocabulary: dict[str, dict[str, str]] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
+        self.id_template = id_template(self.profile)
+        self.vocabulary = {f: v for f, v in self.profile.values.items() if v}
         kinds = {"hersys_id": "id", "symptoms": "symptoms", "asymptomatic": "flag"}
         for fld, header in self.headers.items():
             kind = "date" if fld in DATE_FIELDS else kinds.get(fld, "code")
@@ -199,15 +205,7 @@ class _Plan:
 
 
 def _plan(columns: list[str], profile: Profile, path: Path) -> _Plan:
-    by_key = {header_key(c): c for c in columns if c}
-    headers: dict[str, str] = {}
-    problems = []
-    for fld, wanted in profile.columns.items():
-        actual = by_key.get(header_key(wanted))
-        if actual is not None:
-            headers[fld] = actual
-        elif fld not in profile.optional:
-            problems.append(Problem(1, wanted, "core.tabular.missing_column"))
+    headers, problems = profile.locate(columns)
     if problems:
         raise DataError("core.tabular.missing_columns", problems=problems, path=path.name)
     # 不明 and なし mean "no date" in a date column but are real codes elsewhere
@@ -230,8 +228,11 @@ def _parse_row(
     values: dict[str, Any] = {}
     code_missing = plan.code_missing
     date_missing = plan.date_missing
+    vocabulary = plan.vocabulary
     for fld, header, kind in plan.steps:
         cell = row.get(header, "")
+        if vocabulary and fld in vocabulary:  # the profile's own written forms first
+            cell = vocabulary[fld].get(fold(cell), cell)
         try:
             if kind == "date":
                 if type(cell) is str:  # the hot path: a cached parse per distinct text
@@ -259,8 +260,8 @@ def _parse_row(
             errors.append(Problem(line, header, exc.key, _mask(fld, exc.params)))
 
     headers = plan.headers
-    if plan.profile.id_template and not values.get("hersys_id"):
-        values["hersys_id"] = plan.profile.id_template.format(line=line)
+    if plan.id_template and not values.get("hersys_id"):
+        values["hersys_id"] = plan.id_template.format(line=line)
     if not values.get("hersys_id"):
         errors.append(Problem(line, headers.get("hersys_id"), "cases.record.missing_id"))
 
@@ -383,7 +384,8 @@ def _scan(
     max_errors: int,
     on_progress: Callable[[int], None] | None,
 ) -> tuple[_Scan, str, frozenset[int]]:
-    table = read_table(path, encoding)
+    # the caller's encoding, else the profile's (``auto`` unless it says otherwise)
+    table = read_table(path, profile.encoding if encoding == "auto" else encoding)
     plan = _plan(table.columns, profile, path)
     scan = _Scan()
     for line, row in table.rows:

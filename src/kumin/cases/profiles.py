@@ -1,40 +1,40 @@
-"""Column profiles: which column of an export holds which record field.
+"""Column profiles of notification files: the line-list kind of the one profile
+schema (:mod:`kumin.core.imports`).
 
-Profiles are TOML data files, not code. kumin ships ``hersys`` (the item names
-of report No. 350), ``kumin`` (English snake_case) and ``nishiura`` (the national
-line list of 2020-05-10). An office adds its own by dropping ``NAME.toml`` into
-a profile folder — the folders given by the caller (the settings' profile
-directory) and those in ``KUMIN_PROFILE_DIR`` (``os.pathsep``-separated) are
-searched before the built-in ones, so a local file may also replace a built-in
-profile. A path to a ``.toml`` file works as a profile name too.
-
-A profile file::
-
-    name = "myward"
-    title_ja = "…"              # optional
-    title_en = "…"              # optional
-    missing = ["NA", "#N/A"]    # extra texts meaning "no value"
-    id_template = "X-{line:06d}"  # only for files without an ID column
-    optional = ["symptoms"]     # fields whose column may be absent
-
-    [columns]                   # record field = column header
-    hersys_id = "HER-SYS ID"
-    onset_date = "発病日"
+kumin ships ``hersys`` (the item names of report No. 350), ``kumin`` (English
+snake_case) and ``nishiura`` (the national line list of 2020-05-10) in
+``kumin/cases/profiles/``. An office adds its own by dropping ``NAME.toml``
+(``domain = "cases"``) into the settings' profile directory or a folder named in
+``KUMIN_PROFILE_DIR``; those are searched first, so a local file may also
+replace a built-in one. Besides the common keys a line-list profile may give
+``id_template`` (``"X-{line:06d}"``, for files without an ID column) and
+``[values.<field>]`` forms that add to the built-in code lists of
+:mod:`kumin.cases.codes`.
 """
 
 from __future__ import annotations
 
 import os
-import re
-import tomllib
-import unicodedata
 from collections.abc import Iterable
-from dataclasses import dataclass, field
-from importlib import resources
 from pathlib import Path
 
-from kumin.errors import DataError, NotFound, Problem
+from kumin.core.imports import Profile, header_key
+from kumin.core.imports import list_profiles as _list
+from kumin.core.imports import load_profile as _load
+from kumin.core.imports import profile_dirs as _dirs
+from kumin.errors import DataError, Problem
 
+__all__ = [
+    "FIELDS",
+    "Profile",
+    "header_key",
+    "id_template",
+    "list_profiles",
+    "load_profile",
+    "profile_dirs",
+]
+
+DOMAIN = "cases"
 #: Fields a profile may map, in record order. Types are defined in ``parse``.
 FIELDS: tuple[str, ...] = (
     "hersys_id",
@@ -55,142 +55,57 @@ FIELDS: tuple[str, ...] = (
     "care_setting",
     "imported",
 )
-PROFILE_DIR_ENV = "KUMIN_PROFILE_DIR"
+#: Coded fields whose written forms a profile may extend under ``[values.<field>]``.
+CODED = ("age_band", "sex", "vaccine_doses", "care_setting", "asymptomatic", "imported")
 
 
-@dataclass(frozen=True)
-class Profile:
-    """A column profile. ``columns`` maps record field → header, in file order."""
-
-    name: str
-    columns: dict[str, str]
-    missing: frozenset[str] = frozenset()
-    id_template: str | None = None
-    optional: frozenset[str] = frozenset()
-    title_ja: str = ""
-    title_en: str = ""
-    source: str = ""
-    extra: dict[str, object] = field(default_factory=dict)
-
-    @property
-    def headers(self) -> list[str]:
-        """The column headers in the order a writer puts them."""
-        return list(self.columns.values())
-
-    def required_headers(self) -> list[str]:
-        return [h for f, h in self.columns.items() if f not in self.optional]
-
-
-def header_key(header: str) -> str:
-    """Headers match after NFKC, without spaces: ``住所(町名まで)`` = ``住所（町名まで）``."""
-    return "".join(unicodedata.normalize("NFKC", header).split()).lower()
-
-
-# A profile is named by its file's stem: letters, digits, "_" and "-", never a path.
-_PROFILE_NAME = re.compile(r"[A-Za-z0-9_\-]{1,64}")
-
-
-def _builtin_dir() -> Path:
-    return Path(str(resources.files("kumin.cases") / "profiles"))
+def id_template(profile: Profile) -> str | None:
+    template = profile.options.get("id_template")
+    return str(template) if template else None
 
 
 def profile_dirs(extra_dirs: Iterable[str | os.PathLike[str]] = ()) -> list[Path]:
-    """Folders searched for profiles, first match wins: ``extra_dirs``, then
-    ``KUMIN_PROFILE_DIR``, then the built-in folder."""
-    dirs = [Path(d) for d in extra_dirs]
-    env = os.environ.get(PROFILE_DIR_ENV, "")
-    dirs += [Path(p) for p in env.split(os.pathsep) if p]
-    dirs.append(_builtin_dir())
-    return dirs
+    """Folders searched for line-list profiles (and their ``hierarchies/``), first match wins."""
+    return [folder for folder, _ in _dirs(DOMAIN, extra_dirs)]
 
 
 def list_profiles(extra_dirs: Iterable[str | os.PathLike[str]] = ()) -> list[str]:
-    """Names of every profile that :func:`load_profile` can find, sorted."""
-    names: set[str] = set()
-    for folder in profile_dirs(extra_dirs):
-        if folder.is_dir():
-            names.update(p.stem for p in folder.glob("*.toml"))
-    return sorted(names)
+    """Names of every line-list profile that :func:`load_profile` can find, sorted."""
+    return [p.name for p in _list(DOMAIN, extra_dirs)]
 
 
 def load_profile(
     name: str | os.PathLike[str], extra_dirs: Iterable[str | os.PathLike[str]] = ()
 ) -> Profile:
-    """Find and read a profile by its name in the profile folders.
+    """Find, read and check a line-list profile by name (never a path).
 
-    Only a bare name is accepted, never a path: the name comes from web forms and
-    the API, and must not let a caller read files elsewhere on the server.
-
-    Raises :class:`~kumin.errors.NotFound` (``cases.profile.not_found``) when no
-    folder holds it and :class:`~kumin.errors.DataError` (``cases.profile.invalid``)
-    listing every mistake when the file is malformed.
+    Raises :class:`~kumin.errors.NotFound` (``core.profile.not_found``) and
+    :class:`~kumin.errors.DataError` (``core.profile.invalid``) listing every
+    mistake, including those particular to line lists (no ID column and no
+    ``id_template``, a template that does not format).
     """
-    extra_dirs = list(extra_dirs)
-    text = str(name)
-    if _PROFILE_NAME.fullmatch(text):
-        for folder in profile_dirs(extra_dirs):
-            path = folder / f"{text}.toml"
-            if path.is_file():
-                return read_profile(path)
-    raise NotFound(
-        "cases.profile.not_found",
-        name=text[:64],
-        available=", ".join(list_profiles(extra_dirs)),
-    )
-
-
-def read_profile(path: Path) -> Profile:
-    """Read and check one profile file."""
-    try:
-        data = tomllib.loads(path.read_text("utf-8"))
-    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
-        raise DataError(
-            "cases.profile.invalid",
-            problems=[Problem(None, None, "cases.profile.not_toml", {"reason": str(exc)})],
-            path=path.name,
-        ) from None
+    profile = _load(DOMAIN, str(name), extra_dirs, fields=FIELDS)
     problems: list[Problem] = []
-    columns = data.get("columns")
-    if not isinstance(columns, dict) or not columns:
-        problems.append(Problem(None, "columns", "cases.profile.no_columns"))
-        columns = {}
-    for fld, header in columns.items():
-        if fld not in FIELDS:
-            problems.append(
-                Problem(None, fld, "cases.profile.unknown_field", {"allowed": ", ".join(FIELDS)})
-            )
-        elif not isinstance(header, str) or not header.strip():
-            problems.append(Problem(None, fld, "cases.profile.bad_header"))
-    keys = [header_key(h) for h in columns.values() if isinstance(h, str)]
-    if len(set(keys)) != len(keys):
-        problems.append(Problem(None, "columns", "cases.profile.duplicate_header"))
-    id_template = data.get("id_template")
-    if "hersys_id" not in columns and not id_template:
+    if not profile.columns:
+        problems.append(Problem(None, "columns", "core.profile.no_columns"))
+    template = id_template(profile)
+    if "hersys_id" not in profile.columns and not template:
         problems.append(Problem(None, "hersys_id", "cases.profile.no_id"))
-    if id_template is not None:
+    if template is not None:
         try:
-            str(id_template).format(line=2)
+            template.format(line=2)
         except (KeyError, IndexError, ValueError):
             problems.append(Problem(None, "id_template", "cases.profile.bad_id_template"))
-    optional = data.get("optional", [])
-    missing = data.get("missing", [])
-    if not isinstance(optional, list) or any(o not in columns for o in optional):
-        problems.append(Problem(None, "optional", "cases.profile.bad_optional"))
-        optional = []
-    if not isinstance(missing, list) or not all(isinstance(m, str) for m in missing):
-        problems.append(Problem(None, "missing", "cases.profile.bad_missing"))
-        missing = []
+    for column in profile.values:
+        if column not in CODED:
+            problems.append(
+                Problem(
+                    None,
+                    f"values.{column}",
+                    "core.profile.unknown_field",
+                    {"allowed": ", ".join(CODED)},
+                )  # fmt: skip
+            )
     if problems:
-        raise DataError("cases.profile.invalid", problems=problems, path=path.name)
-    known = {"name", "title_ja", "title_en", "missing", "id_template", "optional", "columns"}
-    return Profile(
-        name=str(data.get("name", path.stem)),
-        columns={f: h.strip() for f, h in columns.items()},
-        missing=frozenset(unicodedata.normalize("NFKC", m).strip() for m in missing),
-        id_template=str(id_template) if id_template else None,
-        optional=frozenset(optional),
-        title_ja=str(data.get("title_ja", "")),
-        title_en=str(data.get("title_en", "")),
-        source=str(path),
-        extra={k: v for k, v in data.items() if k not in known},
-    )
+        raise DataError("core.profile.invalid", problems=problems, path=f"{profile.name}.toml")
+    return profile

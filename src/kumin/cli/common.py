@@ -16,23 +16,38 @@ import sys
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import typer
-from rich.console import Console
-from rich.table import Table
 
-from kumin.core import accounts, signin, tokens
 from kumin.core.config import Settings
-from kumin.core.context import Ctx
-from kumin.core.db import is_initialised, session_scope
 from kumin.core.i18n import current_lang, t
-from kumin.core.permissions import SYSTEM, Actor
-from kumin.core.tabular import csv_bytes
 from kumin.errors import AuthError, ConfigError, UsageError
 
-console = Console()
-err_console = Console(stderr=True)
+if TYPE_CHECKING:
+    from kumin.core.context import Ctx
+    from kumin.core.permissions import Actor
+
+# The database, accounts and sign-in (SQLAlchemy) are imported by the functions that
+# use them: a command that needs no database (``kumin epi rt --counts``) starts
+# without them (#12).
+
+
+def __getattr__(name: str) -> Any:
+    """``console`` and ``err_console`` (rich), made on first use: importing rich is a
+    tenth of the start of a command that prints nothing with it (#12)."""
+    if name in ("console", "err_console"):
+        from rich.console import Console
+
+        made = Console(stderr=name == "err_console")
+        globals()[name] = made
+        return made
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+def _console(name: str = "console") -> Any:
+    return globals().get(name) or __getattr__(name)
+
 
 FORMATS = ("table", "csv", "json")
 
@@ -43,7 +58,7 @@ def settings() -> Settings:
     if "KUMIN_REQUIRE_2FA" in os.environ and not _state.get("warned_2fa"):
         # Once an environment switch; a caller must not think it still turns 2FA off.
         _state["warned_2fa"] = True
-        err_console.print(t("core.signin.env_2fa_ignored"), highlight=False)
+        _console("err_console").print(t("core.signin.env_2fa_ignored"), highlight=False)
     return s
 
 
@@ -79,6 +94,8 @@ def sign_in(
     The saved ``kumin login`` token is used when it is still valid; otherwise the
     password (KUMIN_PASSWORD or a prompt) and, where the account has one, a code.
     """
+    from kumin.core import accounts, tokens
+
     name = user or os.environ.get("KUMIN_USER")
     saved = _read_session_token(settings)
     if saved and (name is None or name == saved[0]):
@@ -97,6 +114,8 @@ def finish_sign_in(
     session, settings: Settings, name: str, password: str, *, allow_must_change: bool = False
 ) -> Actor:
     """The password step, then the code step where due; commits the audit entries."""
+    from kumin.core import signin
+
     found = signin.authenticate(session, settings, name, password, source="cli")
     if found.mfa_setup_required:
         session.commit()
@@ -112,6 +131,8 @@ def finish_sign_in(
 
 
 def require_initialised(settings: Settings) -> None:
+    from kumin.core.db import is_initialised
+
     if not is_initialised(settings):
         raise ConfigError("core.cli.not_initialised")
 
@@ -125,6 +146,11 @@ def cli_ctx(
     ``system_ok`` lets the set-up commands run as ``system`` before any account
     exists.
     """
+    from kumin.core import accounts
+    from kumin.core.context import Ctx
+    from kumin.core.db import session_scope
+    from kumin.core.permissions import SYSTEM, Actor
+
     s = settings()
     require_initialised(s)
     with session_scope(s) as session:
@@ -169,9 +195,14 @@ def emit(
         )
         _write_or_print(body.encode("utf-8") + b"\n", out, body)
     elif fmt == "csv":
+        from kumin.core.tabular import csv_bytes
+
         data = csv_bytes(columns, ([r.get(c) for c in columns] for r in rows))
         _write_or_print(data, out, data.decode("utf-8-sig"))
     else:
+        from rich.console import Console
+        from rich.table import Table
+
         table = Table(title=title)
         for c in columns:
             table.add_column(str(c))
@@ -182,7 +213,7 @@ def emit(
             buf.print(table)
             _write_or_print(buf.file.getvalue().encode("utf-8"), out, "")
         else:
-            console.print(table)
+            _console().print(table)
 
 
 def _write_or_print(data: bytes, out: Path | None, text: str) -> None:
@@ -195,4 +226,4 @@ def _write_or_print(data: bytes, out: Path | None, text: str) -> None:
 
 
 def say(key: str, **params: Any) -> None:
-    console.print(t(key, None, **params), highlight=False)
+    _console().print(t(key, None, **params), highlight=False)

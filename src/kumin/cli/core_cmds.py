@@ -267,3 +267,79 @@ def logout() -> None:
     if path.exists():
         path.unlink()
     say("core.cli.logged_out")
+
+
+# ------------------------------------------------------------------ import profiles
+
+profiles_app = typer.Typer(
+    help="取込形式（各取込みが読む列・値・日付・文字コード） / Import profiles of every domain",
+    no_args_is_help=True,
+)
+
+
+@profiles_app.command("list")
+def profiles_list(
+    domain: str = typer.Option(None, "--domain", help="cases, resources, cards, juki, oplog"),
+    fmt: str = typer.Option("table", "--format", help="table, csv, json"),
+) -> None:
+    """取込形式の一覧（個人データを含まないのでサインイン不要）
+    / The import profiles of every domain (no sign-in: they hold no personal data)."""
+    from kumin.core.imports import list_profiles
+
+    check_format(fmt)
+    lang = settings().lang
+    rows = [
+        {
+            "name": p.name,
+            "domain": p.domain,
+            "kind": p.kind,
+            "title": p.title(lang),
+            "source": p.describe(lang)["source"],
+        }
+        for p in list_profiles(domain)
+    ]
+    columns = ["name", "domain", "kind", "title", "source"]
+    if not rows and fmt == "table":
+        say("core.profiles.none")
+        return
+    emit(rows, fmt, columns)
+
+
+@profiles_app.command("show")
+def profiles_show(
+    name: str = typer.Argument(..., help="取込形式の名前 / profile name"),
+    domain: str = typer.Option(None, "--domain", help="cases, resources, cards, juki, oplog"),
+    fmt: str = typer.Option("table", "--format", help="table, json"),
+) -> None:
+    """取込形式が読む列・値の書き方 / The headers and written values a profile reads."""
+    show_profiles(name, domain, fmt)
+
+
+def show_profiles(name: str, domain: str | None, fmt: str) -> None:
+    """Every profile called ``name`` (of ``domain``): two domains may use one name."""
+    from kumin.core.imports import list_profiles, load_profile
+
+    check_format(fmt, ("table", "json"))
+    lang = settings().lang
+    owners = sorted({p.domain for p in list_profiles(domain) if p.name == name})
+    # load_profile raises NotFound (naming what there is) or the file's own mistakes
+    found = [load_profile(d, name) for d in owners] or [load_profile(domain or "cases", name)]
+    infos = [p.describe(lang) for p in found]
+    if fmt == "json":
+        typer.echo(json.dumps(infos if len(infos) > 1 else infos[0], ensure_ascii=False, indent=2))
+        return
+    for info in infos:
+        typer.echo(f"{info['name']} ({info['domain']}/{info['kind']}): {info['title']}")
+        typer.echo(f"  encoding: {info['encoding']}  missing: {', '.join(info['missing'])}")
+        tables = [("columns", info["columns"])]
+        tables += [(f"files.{f}", cols) for f, cols in info["files"].items()]
+        for section, cols in tables:
+            if cols:
+                typer.echo(f"[{section}]")
+            for field, spec in cols.items():
+                need = "" if spec["required"] else ", optional"
+                typer.echo(f"  {field}: {', '.join(spec['headers'])}  ({spec['type']}{need})")
+        for column, codes in info["values"].items():
+            typer.echo(f"[values.{column}]")
+            for code, forms in codes.items():
+                typer.echo(f"  {code}: {', '.join(forms)}")

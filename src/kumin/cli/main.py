@@ -3,21 +3,123 @@
 :func:`run` is the only place where errors become what the user sees: one line in
 their language and exit code 1 (data or user error) or 2 (usage error). No
 traceback reaches the user unless KUMIN_DEBUG=1.
+
+The groups are loaded lazily (:class:`KuminGroup`): ``kumin epi rt --counts …``
+imports the epi CLI alone, not SQLAlchemy and every domain, which used to be a
+third of that command's time (#12). ``kumin --help``, completion and anyone who
+reads the full command table still see every group.
 """
 
 from __future__ import annotations
 
+import importlib
 import sys
 from pathlib import Path
 
 import typer
+from typer.core import TyperGroup
 
-from kumin.cli import account_cmds, core_cmds
-from kumin.cli.common import err_console, say, set_user, settings
+from kumin.cli.common import say, set_user, settings
 from kumin.core.i18n import t
 from kumin.errors import KuminError
 
+
+def _register_core(app: typer.Typer) -> None:
+    """The secure core's commands (sign-in, accounts, keys, audit, tokens, policy)."""
+    from kumin.cli import account_cmds, core_cmds
+
+    app.command("login")(core_cmds.login)
+    app.command("logout")(core_cmds.logout)
+    app.add_typer(core_cmds.users_app, name="users")
+    app.add_typer(core_cmds.keys_app, name="keys")
+    app.add_typer(core_cmds.audit_app, name="audit")
+    app.add_typer(core_cmds.profiles_app, name="profiles")
+    account_cmds.register(app)
+
+
+def _register_domain(name: str):
+    def register(app: typer.Typer) -> None:
+        importlib.import_module(f"kumin.{name}.cli").register(app)
+
+    return register
+
+
+def _parts() -> dict[str, object]:
+    """Every lazily registered part, in the order the full CLI registers them."""
+    from kumin.domains import DOMAINS
+
+    parts: dict[str, object] = {"core": _register_core}
+    parts.update({d.name: _register_domain(d.name) for d in DOMAINS if d.cli})
+    return parts
+
+
+#: Top-level name -> the parts whose ``register`` adds it (and anything added to it,
+#: as ``synth cards`` by cards). A name missing here loads every part: slower,
+#: never wrong (``report`` is one: each domain adds its report to it).
+#: tests/epi/test_cli_lazy.py checks this table against the full registration.
+HOMES: dict[str, tuple[str, ...]] = {
+    **dict.fromkeys(("login", "logout", "users", "keys", "audit", "profiles"), ("core",)),
+    **dict.fromkeys(("passwd", "tokens", "policy"), ("core",)),
+    **dict.fromkeys(("cases", "contracts", "release", "housekeeping"), ("cases",)),
+    "synth": ("cases", "cards"),
+    "epi": ("epi",),
+    **dict.fromkeys(("calls", "continuity"), ("resources",)),
+    "cards": ("cards",),
+    "juki": ("juki",),
+    "oplog": ("oplog",),
+}
+
+_loaded: set[str] = set()
+
+
+def load(names: tuple[str, ...] | None = None) -> None:
+    """Register the given parts (all when None) on :data:`app`, each once."""
+    for name, register in _parts().items():
+        if (names is None or name in names) and name not in _loaded:
+            _loaded.add(name)
+            register(app)  # type: ignore[operator]
+
+
+class KuminGroup(TyperGroup):
+    """The root group: a command's module is imported when that command is looked up.
+
+    ``commands`` read as a whole (the permission walk, the docs test, an unknown
+    command's suggestions) loads every part first, so nothing is ever missing.
+    """
+
+    def _refresh(self) -> None:
+        # Typer converts its registrations to click commands; convert again after
+        # registering more (a group another part added to is then complete).
+        fresh = dict(typer.main.get_command(app)._commands)
+        fresh.update((k, v) for k, v in self._commands.items() if k not in fresh)
+        self._commands = fresh
+
+    @property
+    def commands(self):  # type: ignore[override]
+        if len(_loaded) < len(_parts()):
+            load()
+            self._refresh()
+        return self._commands
+
+    @commands.setter
+    def commands(self, value) -> None:
+        self._commands = value
+
+    def add_command(self, cmd, name=None) -> None:
+        self._commands[name or cmd.name] = cmd
+
+    def get_command(self, ctx, cmd_name):
+        if cmd_name not in self._commands:
+            load(HOMES.get(cmd_name))
+            self._refresh()
+        return self._commands.get(cmd_name)
+
+    def list_commands(self, ctx):
+        return list(self.commands)
+
+
 app = typer.Typer(
+    cls=KuminGroup,
     name="kumin",
     help="kumin（区民）— 保健所の疫学分析と住基ネット・マイナンバーのセキュリティ管理 / "
     "health-crisis analytics and resident-registry security for ward offices",
@@ -162,27 +264,10 @@ def status(fmt: str = typer.Option("table", "--format")) -> None:
     emit(rows, fmt, ["item", "value"])
 
 
-app.command("login")(core_cmds.login)
-app.command("logout")(core_cmds.logout)
-app.add_typer(core_cmds.users_app, name="users")
-app.add_typer(core_cmds.keys_app, name="keys")
-app.add_typer(core_cmds.audit_app, name="audit")
-account_cmds.register(app)
-
-
-def _register_domains() -> None:
-    """Domain command groups (see :mod:`kumin.domains`); each exposes ``register(app)``."""
-    from kumin.domains import import_part
-
-    for module in import_part("cli"):
-        module.register(app)
-
-
-_register_domains()
-
-
 def run(argv: list[str] | None = None) -> None:
     """Entry point of the ``kumin`` script."""
+    from kumin.cli import common
+
     s = settings()
     try:
         # Typer reports usage errors itself (exit 2); ours come out here.
@@ -190,17 +275,19 @@ def run(argv: list[str] | None = None) -> None:
     except KuminError as exc:
         if s.debug:
             raise
-        err_console.print(
+        common.err_console.print(
             f"[red]{t('core.cli.error_prefix')}[/red] {_plain(exc.render(s.lang))}", highlight=False
         )
         sys.exit(exc.exit_code)
     except KeyboardInterrupt:
-        err_console.print(t("core.cli.aborted"))
+        common.err_console.print(t("core.cli.aborted"))
         sys.exit(130)
     except Exception:  # noqa: BLE001 - the last line of defence: no traceback for users
         if s.debug:
             raise
-        err_console.print(f"[red]{t('core.cli.error_prefix')}[/red] {t('core.cli.internal')}")
+        common.err_console.print(
+            f"[red]{t('core.cli.error_prefix')}[/red] {t('core.cli.internal')}"
+        )
         sys.exit(1)
 
 

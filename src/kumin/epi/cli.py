@@ -13,7 +13,8 @@ from pathlib import Path
 
 import typer
 
-from kumin.cli.common import check_format, cli_ctx, emit, err_console, settings
+from kumin.cli import common
+from kumin.cli.common import check_format, cli_ctx, emit, settings
 from kumin.core.i18n import t
 from kumin.errors import UserError
 
@@ -73,7 +74,11 @@ def _emit_counts(frame, fmt: str, out: Path | None) -> None:
         if out is None:
             typer.echo(data.decode("utf-8-sig"), nl=False)  # as emit(): no BOM on a terminal
     else:
-        emit([dict(zip(frame.columns, r, strict=True)) for r in frame.iter_rows()], fmt, out=out)
+        rows = [
+            {k: _screen(k, v) for k, v in zip(frame.columns, r, strict=True)}
+            for r in frame.iter_rows()
+        ]
+        emit(rows, fmt, out=out)
 
 
 def _warnings(meta: dict) -> None:
@@ -81,7 +86,7 @@ def _warnings(meta: dict) -> None:
     from kumin.epi.model_warnings import texts
 
     for text in texts(meta, settings().lang):
-        err_console.print(
+        common.err_console.print(
             t("epi.model_warning.cli", settings().lang, text=text), style="yellow", soft_wrap=True
         )
 
@@ -112,9 +117,9 @@ def _notes(meta: dict) -> None:
     """Facts a reader of the table needs (cases left out, and why), on stderr."""
     lang = settings().lang
     if meta.get("missing_onset"):
-        err_console.print(t("epi.cli.missing_onset", lang, count=meta["missing_onset"]))
+        common.err_console.print(t("epi.cli.missing_onset", lang, count=meta["missing_onset"]))
     if meta.get("peak_date"):
-        err_console.print(
+        common.err_console.print(
             t(
                 "epi.cli.peak",
                 lang,
@@ -168,8 +173,9 @@ def nowcast(
     triangle: Path = typer.Option(
         None,
         "--triangle",
-        help="reference_date,report_date,count[,stratum] の報告三角形（データベース不要）"
-        " / reporting triangle file, no database",
+        help="reference_date,report_date,count[,stratum] の報告三角形（データベース不要。"
+        "区間は過去の時点の再現で較正） / reporting triangle file, no database (intervals"
+        " calibrated on replays of earlier dates)",
     ),
     samples: int = typer.Option(
         None, "--samples", help="最終件数のサンプル経路 N 本（--triangle） / N sample paths"
@@ -213,7 +219,9 @@ def nowcast(
 
 def _unreliable(dates: list[str]) -> None:
     if dates:
-        err_console.print(t("epi.cli_nowcast.unreliable", settings().lang, dates=", ".join(dates)))
+        common.err_console.print(
+            t("epi.cli_nowcast.unreliable", settings().lang, dates=", ".join(dates))
+        )
 
 
 @epi_app.command("rt")
@@ -256,9 +264,9 @@ def rt(
     fmt: str = FORMAT,
     out: Path = OUT,
 ) -> None:
-    """実効再生産数 Rt（Cori 法・感染日ベース・報道の簡易式） / Effective reproduction number Rt."""
-    from kumin.epi import service
+    """実効再生産数 Rt（Cori 法・感染日ベース・報道の簡易式） / Effective reproduction number Rt.
 
+    --counts の結果の小数は単精度（有効数字 7〜9 桁） / --counts results in single precision."""
     check_format(fmt)
     if counts is not None:
         settings()
@@ -267,12 +275,13 @@ def rt(
             raise UserError("epi.counts.options.by_with_counts")
         import warnings
 
-        from kumin.epi.counts import parse_uncertain_si
+        # the counts module alone: no database, no SQLAlchemy to import (#12)
+        from kumin.epi.counts import parse_uncertain_si, rt_from_counts
         from kumin.epi.epiestim import PosteriorCVWarning
 
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always", PosteriorCVWarning)
-            frame = service.rt_from_counts(
+            frame = rt_from_counts(
                 counts,
                 method=method,
                 window=window,
@@ -292,7 +301,8 @@ def rt(
         for w in caught:
             if isinstance(w.message, PosteriorCVWarning):
                 m = w.message
-                err_console.print(
+                # plain lines: this path prints nothing else through rich, so skips importing it
+                typer.echo(
                     t(
                         "epi.rt_options.cv_high",
                         lang,
@@ -300,17 +310,20 @@ def rt(
                         total=m.of,
                         needed=m.needed,
                         cv=m.cv,
-                    )  # fmt: skip
-                )
-        err_console.print(t("epi.rt_options.date_meaning", lang, window=window))
+                    ),
+                    err=True,
+                )  # fmt: skip
+        typer.echo(t("epi.rt_options.date_meaning", lang, window=window), err=True)
         return
     if si_distribution != "gamma" or si_file or uncertain_si or windows or weekly:
         raise UserError("epi.rt_options.counts_only")
+    from kumin.epi import service
+
     with cli_ctx("epi.run") as ctx:
         result = service.rt(ctx, _date(start), _date(end), by, method, window, si_mean, si_sd)
     _emit(result, fmt, out, service.RT_COLUMNS)
     key = "centre" if result.meta.get("date_means") == "window_centre" else "end"
-    err_console.print(
+    common.err_console.print(
         t(
             f"epi.rt_options.date_{key}",
             settings().lang,
@@ -360,7 +373,7 @@ def seir(
 
     check_format(fmt)
     changes = [_date(d) for d in change_date] if change_date else None
-    with cli_ctx("epi.run") as ctx, Progress(console=err_console, transient=True) as bar:
+    with cli_ctx("epi.run") as ctx, Progress(console=common.err_console, transient=True) as bar:
         task = bar.add_task(t("epi.cli.fitting", settings().lang), total=None)
         result = service.seir(
             ctx,

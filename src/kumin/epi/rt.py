@@ -53,7 +53,6 @@ from typing import Any
 
 import numpy as np
 import polars as pl
-from scipy import fft as sp_fft
 from scipy.special import gammainc, gammaincinv, gammaln
 
 from kumin.epi._checks import (
@@ -184,6 +183,8 @@ def overall_infectivity(counts: Any, si_distr: Any) -> np.ndarray:
                 if w[lag] != 0.0:
                     out[..., lag:] += w[lag] * counts[..., : n - lag]
             return out
+    from scipy import fft as sp_fft  # here: its import is a tenth of `rt --counts`' start
+
     nfft = sp_fft.next_fast_len(n + w.shape[-1], real=True)
     fc = sp_fft.rfft(counts, nfft, axis=-1)
     w1 = w.copy()
@@ -200,16 +201,41 @@ def _gamma_quantiles(shape: np.ndarray, scale: np.ndarray) -> list[np.ndarray]:
     # Posterior shapes are prior + integer counts, so they repeat heavily across
     # regions and windows: invert once per distinct shape (exact, ~10x faster).
     flat = shape.ravel()
-    finite = np.isfinite(flat)
-    vals = flat[finite]
-    uniq, inv = np.unique(vals, return_inverse=True)
+    uniq, inv = _distinct(flat)
     out = []
     for q in QUANTILES:
-        unit = np.full(flat.shape, np.nan)
-        if vals.size:
-            unit[finite] = gammaincinv(uniq, q)[inv]
-        out.append(unit.reshape(shape.shape) * scale)
+        unit = gammaincinv(uniq, q)  # NaN for a NaN shape (a window without estimate)
+        value = unit[inv].reshape(shape.shape)
+        out.append(np.multiply(value, scale, out=value))
     return out
+
+
+def _distinct(flat: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """``np.unique(flat, return_inverse=True)``, without sorting when it can.
+
+    Shapes are a prior plus whole counts: offset to whole numbers, the distinct
+    values are found by marking them in a table (1.4 million values in ~10 ms
+    instead of a ~100 ms sort). Any other input goes to :func:`numpy.unique`.
+    """
+    finite = np.isfinite(flat)
+    if finite.any():
+        base = flat[finite].min()
+        k = flat - base
+        k[~finite] = 0.0
+        top = k.max()
+        if top <= 8 * flat.size + 1024 and not np.any(np.mod(k, 1.0)):
+            whole = k.astype(np.int64)
+            whole[~finite] = int(top) + 1  # one slot for "no estimate"
+            seen = np.zeros(int(top) + 2, dtype=bool)
+            seen[whole] = True
+            slots = np.flatnonzero(seen)
+            rank = np.cumsum(seen) - 1
+            uniq = base + slots.astype(np.float64)
+            if seen[-1]:
+                uniq[-1] = np.nan
+            return uniq, rank[whole]
+    uniq, inv = np.unique(flat, return_inverse=True)
+    return uniq, inv.reshape(-1)
 
 
 @dataclass(frozen=True)
@@ -580,8 +606,13 @@ class RtEstimator:
 
     def _window_sums(self, x: np.ndarray) -> np.ndarray:
         # Window [s, e] (0-based, inclusive): cs[e+1] - cs[s].
-        cs = np.concatenate([np.zeros(x.shape[:-1] + (1,)), np.cumsum(x, axis=-1)], axis=-1)
-        return cs[..., self.t_end_ + 1] - cs[..., self.t_start_]
+        cs = np.zeros(x.shape[:-1] + (x.shape[-1] + 1,))
+        np.cumsum(x, axis=-1, out=cs[..., 1:])
+        ends, starts = self.t_end_ + 1, self.t_start_
+        if len(ends) > 1 and np.all(np.diff(ends) == 1) and np.all(np.diff(starts) == 1):
+            # sliding windows: two views, one subtraction (no gathers of 1.4 million)
+            return cs[..., ends[0] : ends[-1] + 1] - cs[..., starts[0] : starts[-1] + 1]
+        return cs[..., ends] - cs[..., starts]
 
     def _posterior(
         self, local: np.ndarray, total: np.ndarray, w: np.ndarray
@@ -603,10 +634,10 @@ class RtEstimator:
             shape, scale = self._posterior(local, total, w)
             # EpiEstim reports no R for windows ending before the SI's mean.
             keep = t_end_1 > float(np.sum(np.arange(w.size) * w))
-            shape = np.where(keep, shape, np.nan)
-            scale = np.where(keep, scale, np.nan)
+            shape[..., ~keep] = np.nan  # in place: these arrays are a region × window each
+            scale[..., ~keep] = np.nan
             self.shape_, self.scale_ = shape, scale
-            self.cv_ = 1.0 / np.sqrt(shape)
+            self.cv_ = np.reciprocal(np.sqrt(shape))
             self.mean_ = shape * scale
             self.lower_, self.median_, self.upper_ = _gamma_quantiles(shape, scale)
             return

@@ -35,7 +35,7 @@ def parse_moment(value: str) -> dt.datetime:
     try:
         return parse_datetime(value)
     except CellError:
-        raise UserError("juki.import.bad_datetime", value=value) from None
+        raise UserError("core.cell.bad_datetime", value=value) from None
 
 
 def period(start: str | None, end: str | None, days: int = 31) -> tuple[dt.date, dt.date]:
@@ -53,8 +53,8 @@ def imported(result: Any) -> None:
     say(
         "juki.cli.imported",
         rows=result.rows,
-        added=result.added,
-        changed=result.changed,
+        added=result.inserted,
+        changed=result.updated,
         unchanged=result.unchanged,
     )
     for w in result.warnings:

@@ -2,7 +2,7 @@
 
 The departments, terminals, ledgers (with the April transfer), applications,
 reservations, usage records, business records, checklists and the watch list are
-those of :func:`kumin.synth.oplog.synth_oplog` for the demo seed, written as the
+those of the demo's year (:func:`kumin.synth.demo_year.demo_year`), written as the
 import files and loaded through the same imports a user runs, so that the
 synthetic operation logs (loaded by the oplog demo from :func:`demo_synth`) match
 the records. The FY2021 security meetings and audits are typed in from sections
@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import datetime as dt
 import tempfile
-from functools import lru_cache
 from pathlib import Path
 
 from sqlalchemy import select
@@ -24,8 +23,9 @@ from kumin.core.permissions import Actor
 from kumin.juki import service
 from kumin.juki.models import JukiDepartment
 from kumin.synth.demo import DEMO_USERS
+from kumin.synth.demo_year import demo_year
 from kumin.synth.juki_files import write_governance_files
-from kumin.synth.oplog import SynthOplog, synth_oplog
+from kumin.synth.oplog import SynthOplog
 
 #: report section 5: FY2021 security meetings (date, kind, title, deliberations, reports)
 MEETINGS_FY2021: tuple[tuple[dt.date, str, str, tuple[str, ...], tuple[str, ...]], ...] = (
@@ -154,15 +154,13 @@ TRAININGS_FY2021 = (
 MADE_UP_DATE = "実施日は合成（報告書に記載なし）"
 
 
-@lru_cache(maxsize=2)
 def demo_synth(seed: int) -> SynthOplog:
-    """The synthetic year the demo's records (and the oplog demo's logs) come from.
-
-    The generator is run with ``seed % 1000``: with the demo's default seed
-    (20220826) it finds no operator leaving at the April transfer to inject its
-    first incident from, and fails; 826 works.
-    """
-    return synth_oplog(seed=seed % 1000)
+    """The synthetic year the demo's records (and the oplog demo's logs) come from:
+    March 2021 to March 2022, its departments' lookups those of section 4's
+    inquiries (:func:`kumin.synth.demo_year.demo_year`, which the cards demo's
+    inquiries come from too, so that the reconciliation finds only the injected
+    misuse)."""
+    return demo_year(seed).synth
 
 
 def _as(ctx: Ctx, role: str, department: str | None = None) -> Ctx:

@@ -309,13 +309,13 @@ def import_checklists(ctx: Ctx, path: str | Path) -> ImportResult:
     ctx.session.flush()
     for tid in sorted({r["terminal_id"] for r in rows}):
         _sync_state(ctx, terms[tid])
-    result = ImportResult(len(rows), added, changed, len(rows) - added - changed)
+    result = ImportResult.counted(len(rows), added, changed)
     ctx.audit(
         "juki.checklist_import",
         "juki:checklists",
         file=Path(path).name,
         unsecured=sum(not r["secured"] for r in rows),
-        **result.as_dict(),
+        **result.counts(),
     )
     return result
 

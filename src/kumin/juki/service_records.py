@@ -96,9 +96,9 @@ def import_business_records(ctx: Ctx, path: str | Path, progress: Any = None) ->
         ctx.session.execute(insert(BusinessRecord.__table__), new[i : i + BATCH])
         if progress is not None:
             progress(min(i + BATCH, len(new)), len(new))
-    result = ImportResult(len(rows), len(new), 0, len(rows) - len(new))
+    result = ImportResult.counted(len(rows), len(new), 0)
     ctx.audit(
-        "juki.records_import", "juki:business_records", file=Path(path).name, **result.as_dict()
+        "juki.records_import", "juki:business_records", file=Path(path).name, **result.counts()
     )
     return result
 
@@ -192,8 +192,8 @@ def import_watchlist(ctx: Ctx, path: str | Path) -> ImportResult:
             entry.reason = reason
             changed += 1
     ctx.session.flush()
-    result = ImportResult(len(rows), added, changed, len(rows) - added - changed)
-    ctx.audit("juki.watchlist_import", "juki:watchlist", file=Path(path).name, **result.as_dict())
+    result = ImportResult.counted(len(rows), added, changed)
+    ctx.audit("juki.watchlist_import", "juki:watchlist", file=Path(path).name, **result.counts())
     return result
 
 

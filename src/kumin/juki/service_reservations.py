@@ -218,9 +218,9 @@ def import_reservations(ctx: Ctx, path: str | Path) -> ImportResult:
         existing.add(key)
         new.append(r | {"created_by": ctx.actor.name})
     _bulk(ctx, Reservation, new)
-    result = ImportResult(len(rows), len(new), 0, len(rows) - len(new), warnings)
+    result = ImportResult.counted(len(rows), len(new), 0, warnings)
     ctx.audit(
-        "juki.reservations_import", "juki:reservations", file=Path(path).name, **result.as_dict()
+        "juki.reservations_import", "juki:reservations", file=Path(path).name, **result.counts()
     )
     return result
 

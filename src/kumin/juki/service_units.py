@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -11,11 +10,13 @@ from sqlalchemy import select
 
 from kumin.core.context import Ctx
 from kumin.core.db import utcnow
+from kumin.core.imports import ImportResult
 from kumin.errors import NotFound, ParameterError, Problem
 from kumin.juki._common import (
     authorize_department,
     cells,
     check_rows,
+    load_profile,
     optional,
     own_department,
     parse_bool,
@@ -33,26 +34,6 @@ from kumin.juki.models import (
 
 DEPARTMENT_COLUMNS = ("department", "name", "open", "close", "weekend_open")
 TERMINAL_COLUMNS = ("terminal_id", "department", "location", "reservation_required")
-
-
-@dataclass(frozen=True)
-class ImportResult:
-    """What an import did: rows read, added, changed, left as they were."""
-
-    rows: int
-    added: int
-    changed: int
-    unchanged: int
-    warnings: list[Problem] = field(default_factory=list)
-
-    def as_dict(self) -> dict[str, int]:
-        return {
-            "rows": self.rows,
-            "added": self.added,
-            "changed": self.changed,
-            "unchanged": self.unchanged,
-            "warnings": len(self.warnings),
-        }
 
 
 def _duplicate(
@@ -82,7 +63,7 @@ def _upsert(ctx: Ctx, model: type, key: str, rows: list[dict[str, Any]]) -> Impo
             obj.updated_at = utcnow()
             changed += 1
     ctx.session.flush()
-    return ImportResult(len(rows), added, changed, len(rows) - added - changed)
+    return ImportResult.counted(len(rows), added, changed)
 
 
 # ----------------------------------------------------------------- departments
@@ -123,10 +104,10 @@ def import_departments(ctx: Ctx, path: str | Path) -> ImportResult:
         got["code"] = got.pop("department")
         return got
 
-    rows = check_rows(path, DEPARTMENT_COLUMNS, parse)
+    rows = check_rows(path, DEPARTMENT_COLUMNS, parse, profile=load_profile("departments"))
     result = _upsert(ctx, JukiDepartment, "code", rows)
     ctx.audit(
-        "juki.departments_import", "juki:departments", file=Path(path).name, **result.as_dict()
+        "juki.departments_import", "juki:departments", file=Path(path).name, **result.counts()
     )
     return result
 
@@ -182,21 +163,16 @@ def require_department(ctx: Ctx, code: str) -> JukiDepartment:
 # ------------------------------------------------------------------- terminals
 
 
-def _state(value: Any) -> str:
-    s = text(value).lower() or IN_SERVICE
-    if s not in TERMINAL_STATES:
-        from kumin.juki._common import CellError
-
-        raise CellError("juki.import.bad_state", value=s, allowed=", ".join(TERMINAL_STATES))
-    return s
-
-
 def import_terminals(ctx: Ctx, path: str | Path) -> ImportResult:
     """Import ``terminal_id,department,location,reservation_required`` and optionally
     ``manager,assistant,state`` (all or nothing; departments must exist)."""
     ctx.authorize("juki.manage")
     known = set(ctx.session.scalars(select(JukiDepartment.code)))
     seen: dict[Any, int] = {}
+    profile = load_profile("terminals", codes={"state": TERMINAL_STATES})
+
+    def state(value: Any) -> str:  # 稼働中, 廃止, ... through the profile; empty: in service
+        return profile.code("state", value) if text(value) else IN_SERVICE
 
     def parse(line: int, row: dict[str, Any], problems: list[Problem]) -> dict | None:
         got = cells(
@@ -209,7 +185,7 @@ def import_terminals(ctx: Ctx, path: str | Path) -> ImportResult:
             reservation_required=parse_bool,
             manager=optional(lambda v: required(v, 32)),
             assistant=optional(lambda v: required(v, 32)),
-            state=_state,
+            state=state,
         )
         if got is None or _duplicate(seen, got["terminal_id"], line, "terminal_id", problems):
             return None
@@ -225,9 +201,9 @@ def import_terminals(ctx: Ctx, path: str | Path) -> ImportResult:
             return None
         return got
 
-    rows = check_rows(path, TERMINAL_COLUMNS, parse)
+    rows = check_rows(path, TERMINAL_COLUMNS, parse, profile=profile)
     result = _upsert(ctx, JukiTerminal, "terminal_id", rows)
-    ctx.audit("juki.terminals_import", "juki:terminals", file=Path(path).name, **result.as_dict())
+    ctx.audit("juki.terminals_import", "juki:terminals", file=Path(path).name, **result.counts())
     return result
 
 

@@ -172,13 +172,13 @@ def import_applications(ctx: Ctx, path: str | Path) -> ImportResult:
         )
         added += 1
     ctx.session.flush()
-    result = ImportResult(len(rows), added, 0, len(rows) - added)
+    result = ImportResult.counted(len(rows), added, 0)
     ctx.audit(
         "juki.applications_import",
         "juki:applications",
         file=Path(path).name,
         approved_by=ctx.actor.name,
-        **result.as_dict(),
+        **result.counts(),
     )
     return result
 
@@ -509,8 +509,8 @@ def import_usage(ctx: Ctx, path: str | Path) -> ImportResult:
             existing.add(key)
             new.append(r | {"recorded_by": ctx.actor.name})
     _bulk(ctx, UsageRecord, new)
-    result = ImportResult(len(rows), len(new), 0, len(rows) - len(new))
-    ctx.audit("juki.usage_import", "juki:usage", file=Path(path).name, **result.as_dict())
+    result = ImportResult.counted(len(rows), len(new), 0)
+    ctx.audit("juki.usage_import", "juki:usage", file=Path(path).name, **result.counts())
     return result
 
 

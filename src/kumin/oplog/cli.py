@@ -111,11 +111,11 @@ def import_cmd(
     if fmt == "json":
         typer.echo(json.dumps(result.as_dict(), ensure_ascii=False, indent=2))
     elif result.already:
-        say("oplog.cli.already", file=result.name, events=result.events)
+        say("oplog.cli.already", file=result.file_name, events=result.events)
     else:
         say(
             "oplog.cli.imported",
-            file=result.name,
+            file=result.file_name,
             events=result.events,
             subjects=result.new_subjects,
             first=result.as_dict()["first"],
@@ -490,18 +490,12 @@ def report_cmd(
 
 
 @profiles_app.command("list")
-def profiles_list(fmt: str = typer.Option("table", "--format", help="table, json")) -> None:
-    """取込形式の一覧（個人データを読まないのでサインイン不要）
-    / The operation-log profiles (no sign-in: they hold no personal data)."""
-    from kumin.oplog.profiles import list_profiles, load_profile
+def profiles_list(fmt: str = typer.Option("table", "--format", help="table, csv, json")) -> None:
+    """取込形式の一覧（kumin profiles list --domain oplog と同じ）
+    / The operation-log profiles (as kumin profiles list --domain oplog)."""
+    from kumin.cli.core_cmds import profiles_list as list_all
 
-    check_format(fmt, ("table", "json"))
-    rows = [load_profile(n) for n in list_profiles()]
-    if fmt == "json":
-        typer.echo(json.dumps([p.as_dict() for p in rows], ensure_ascii=False, indent=2))
-        return
-    for p in rows:
-        typer.echo(f"{p.name}\t{p.description}")
+    list_all("oplog", fmt)
 
 
 @profiles_app.command("show")
@@ -509,19 +503,11 @@ def profiles_show(
     name: str = typer.Argument(..., help="取込形式の名前 / profile name"),
     fmt: str = typer.Option("table", "--format", help="table, json"),
 ) -> None:
-    """取込形式が読む列名と操作名 / The headers and operation names a profile reads."""
-    from kumin.oplog.profiles import load_profile
+    """取込形式が読む列名と操作名（kumin profiles show NAME --domain oplog と同じ）
+    / The headers and operation names a profile reads."""
+    from kumin.cli.core_cmds import show_profiles
 
-    check_format(fmt, ("table", "json"))
-    info = load_profile(name).as_dict()
-    if fmt == "json":
-        typer.echo(json.dumps(info, ensure_ascii=False, indent=2))
-        return
-    typer.echo(f"{info['name']}: {info['description']}")
-    for section in ("columns", "actions"):
-        typer.echo(f"[{section}]")
-        for key, forms in info[section].items():
-            typer.echo(f"  {key}: {', '.join(forms)}")
+    show_profiles(name, "oplog", fmt)
 
 
 def _mount_watchlist() -> None:

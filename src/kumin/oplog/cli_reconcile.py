@@ -15,9 +15,10 @@ DIFFERENCE_COLUMNS = (
     "name",
     "month",
     "inquiries",
+    "lookups",
     "usage",
     "usage_entries",
-    "lookups",
+    "shared_lookups",
     "difference",
 )
 OPERATOR_COLUMNS = ("operator_id", "source", "department", "name", "first_day", "last_day", "count")

@@ -19,14 +19,16 @@ import codecs
 import datetime as dt
 import os
 import tempfile
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Iterable, Sequence
 from pathlib import Path
 
 import polars as pl
 
+from kumin.core.cells import fold
+from kumin.core.imports import Profile, Progress
 from kumin.core.tabular import Table, read_table, require_columns, width_problem
 from kumin.errors import DataError, Problem
-from kumin.oplog.profiles import ACTIONS, LogProfile, load_profile
+from kumin.oplog.profiles import ACTIONS, load_profile
 
 LOG_COLUMNS = ("timestamp", "terminal_id", "operator_id", "action", "subject", "function")
 REQUIRED = ("timestamp", "terminal_id", "operator_id", "action")
@@ -55,8 +57,6 @@ TIMESTAMP_FORMATS = (
     "%Y/%m/%d %H:%M",
 )
 MAX_PROBLEMS = 200  # an import with a million bad lines reports the first ones
-
-Progress = Callable[[int], None]
 
 
 def empty_events() -> pl.DataFrame:
@@ -108,15 +108,16 @@ def _normalise(lf: pl.LazyFrame, fmt: str, name: str) -> pl.LazyFrame:
     )
 
 
-def _map_actions(df: pl.DataFrame, profile: LogProfile) -> tuple[pl.DataFrame, list[str]]:
+def _map_actions(df: pl.DataFrame, profile: Profile) -> tuple[pl.DataFrame, list[str]]:
     """Written operation names (照会, 11, View) to the rules' vocabulary, through the
     profile, on the few distinct values; returns the values it does not know."""
     mapping: dict[str, str] = {}
     unknown: list[str] = []
+    vocabulary = profile.values["action"]
     for value in df.get_column("action").unique().cast(pl.String).to_list():
         if not value:
             continue  # reported as a missing value
-        action = profile.action_for(value)
+        action = vocabulary.get(fold(value))
         if action is None:
             unknown.append(value)
         elif action != value:
@@ -128,7 +129,7 @@ def _map_actions(df: pl.DataFrame, profile: LogProfile) -> tuple[pl.DataFrame, l
     return df, unknown
 
 
-def _finish(df: pl.DataFrame, profile: LogProfile) -> tuple[pl.DataFrame, list[Problem]]:
+def _finish(df: pl.DataFrame, profile: Profile) -> tuple[pl.DataFrame, list[Problem]]:
     """Second chances and problems: other timestamp formats for what failed,
     stripped categorical values, actions through the profile, then every bad line.
 
@@ -183,9 +184,7 @@ def _finish(df: pl.DataFrame, profile: LogProfile) -> tuple[pl.DataFrame, list[P
     return df.drop("ts_raw"), problems
 
 
-def _validate(
-    df: pl.DataFrame, name: str, profile: LogProfile
-) -> tuple[pl.DataFrame, list[Problem]]:
+def _validate(df: pl.DataFrame, name: str, profile: Profile) -> tuple[pl.DataFrame, list[Problem]]:
     """Validate a frame of raw string columns with ``line``."""
     first = df.get_column("timestamp").drop_nulls().head(1).to_list()
     fmt = _guess_format(first[0] if first else None)
@@ -214,7 +213,7 @@ def _has_line_breaks(df: pl.DataFrame) -> bool:
 
 
 def _read_exact(
-    path: Path, encoding: str, name: str, profile: LogProfile
+    path: Path, encoding: str, name: str, profile: Profile
 ) -> tuple[pl.DataFrame, list[Problem]]:
     """The slow, exact path: row by row through kumin.core.tabular."""
     table = _profiled(read_table(path, encoding), profile)
@@ -243,8 +242,8 @@ def read_log(
     encoding: str = "auto",
     *,
     name: str | None = None,
-    progress: Progress | None = None,
-    profile: LogProfile | None = None,
+    progress: Progress = None,
+    profile: Profile | None = None,
 ) -> pl.DataFrame:
     """Read one operation log into the event frame (:data:`EVENT_SCHEMA`).
 
@@ -253,7 +252,7 @@ def read_log(
     path : path of a CSV (UTF-8, UTF-8 with BOM, CP932) or .xlsx file.
     encoding : ``"auto"``, ``"utf-8"`` or ``"cp932"``.
     name : what the ``file`` column records (default: the file name).
-    progress : called with the number of events read, once the file is parsed.
+    progress : ``progress(events, events)`` once the file is parsed.
     profile : the headers and operation names the file uses (default: the
         ``kumin`` profile, which also reads Japanese names such as 照会).
 
@@ -280,6 +279,8 @@ def read_log(
     path = Path(path)
     name = name or path.name
     profile = profile or load_profile()
+    if encoding == "auto":
+        encoding = profile.encoding
     table = _profiled(read_table(path, encoding), profile)  # encoding, header
     if table.encoding == "xlsx":
         df, problems = _read_exact(path, encoding, name, profile)
@@ -288,15 +289,15 @@ def read_log(
     if problems:
         raise DataError("oplog.import.rejected", problems=problems, path=name)
     if progress:
-        progress(df.height)
+        progress(df.height, df.height)
     return df
 
 
-def _profiled(table: Table, profile: LogProfile) -> Table:
+def _profiled(table: Table, profile: Profile) -> Table:
     """The table with its header in kumin's column names (``raw_columns`` keeps
     the file's own); a header naming one column twice is an error."""
     raw = list(table.columns)
-    mapped = [profile.column_for(c) for c in raw]
+    mapped = [profile.field_for(c) or c for c in raw]
     twice = sorted({c for c in mapped if c in LOG_COLUMNS and mapped.count(c) > 1})
     if twice:
         raise DataError(
@@ -311,7 +312,7 @@ def _profiled(table: Table, profile: LogProfile) -> Table:
 
 
 def _read_fast(
-    path: Path, encoding: str, header: Sequence[str], name: str, profile: LogProfile
+    path: Path, encoding: str, header: Sequence[str], name: str, profile: Profile
 ) -> tuple[pl.DataFrame, list[Problem]]:
     """Stream the CSV through polars: parse, cast and check chunk by chunk, so the
     raw text of ten million lines is never held at once."""
@@ -341,8 +342,8 @@ def read_logs(
     paths: Iterable[str | os.PathLike[str]],
     encoding: str = "auto",
     *,
-    progress: Progress | None = None,
-    profile: LogProfile | None = None,
+    progress: Progress = None,
+    profile: Profile | None = None,
 ) -> pl.DataFrame:
     """Read several logs into one event frame, all-or-nothing across files.
 

@@ -7,20 +7,27 @@ work (issue #11 item 6):
     (``cards_inquiries``: date, department name, function, operator);
 (b) the usage record book (利用記録簿) filled after each use of a shared
     terminal (``juki_usage_records``: the number of inquiries made);
-(c) the operation logs of the shared terminals (``oplog_events``): one *lookup
-    case* is a resident looked up (search, view or print) by one operator on one
-    day, attributed to the department whose operator ledger in force that day
-    lists the operator.
+(c) the operation logs (``oplog_events``): one *lookup case* is a resident looked
+    up (search, view or print) by one operator on one day, attributed to the
+    department whose operator ledger in force that day lists the operator.
 
-The shared (reservation-required) terminals are where departments without their
-own terminals make these inquiries, under a reservation and with a usage record,
-so the logs of those terminals are what (a) and (b) describe. Every
-department-month of the fiscal year where any of the three is not zero is
-checked; those where they disagree are listed with the three figures and the
-difference (largest minus smallest). Every operator id named in any of the
-three records who is not in the operator ledger (操作者管理簿) in force on that
-day — of the department the record names, or of any department for the logs —
-is listed too.
+The three do not cover the same lookups, so two pairs are compared. Section 4
+counts a department's inquiries wherever they were made — on its own terminals
+and on the shared ones — so (a) is compared with the department's lookup cases
+on *every* terminal (c). The usage records cover only the shared
+(reservation-required) terminals used by departments other than the one they
+stand in, so (b) is compared with those cases only (d). The resident-records
+counters look residents up all day for work section 4 does not count (copies of
+the register, moves): a department's (c) is therefore counted only if the
+department makes My Number inquiries at all in the year — section 4 names it, or
+it uses a shared terminal (b or d) — and is 0 otherwise.
+
+Every department-month of the fiscal year where any figure is not zero is
+checked; it agrees when (a) = (c) and (b) = (d), and those that do not are listed
+with the four figures and the difference (the larger of the two). Every operator
+id named in any of the records who is not in the operator ledger (操作者管理簿) in
+force on that day — of the department the record names, or of any department for
+the logs (every terminal) — is listed too.
 
 Only counts, department names, months and operator ids (staff ids) come out:
 the resident references of the logs are counted by their blind index and never
@@ -89,12 +96,13 @@ class DepartmentMonth:
     inquiries: int  # (a) section 4
     usage: int  # (b) inquiries written in the usage records
     usage_entries: int  # (b) number of usage records
-    lookups: int  # (c) lookup cases in the logs of the shared terminals
+    lookups: int  # (c) lookup cases on every terminal (0 unless the department inquires)
+    shared_lookups: int  # (d) lookup cases on shared terminals it does not stand in
 
     @property
     def difference(self) -> int:
-        values = (self.inquiries, self.usage, self.lookups)
-        return max(values) - min(values)
+        """(a) against (c) and (b) against (d): the larger gap."""
+        return max(abs(self.inquiries - self.lookups), abs(self.usage - self.shared_lookups))
 
     @property
     def agrees(self) -> bool:
@@ -141,6 +149,7 @@ class Reconciliation:
             "usage": sum(r.usage for r in self.rows),
             "usage_entries": sum(r.usage_entries for r in self.rows),
             "lookups": sum(r.lookups for r in self.rows),
+            "shared_lookups": sum(r.shared_lookups for r in self.rows),
         }
 
     def to_dict(self) -> dict[str, Any]:
@@ -222,17 +231,20 @@ def reconcile(
     reservations: pl.DataFrame,
     names: dict[str, str],
     owners: dict[str, str] | None = None,
+    terminals: dict[str, str] | None = None,
 ) -> Reconciliation:
     """Compare the three records of fiscal year ``fy`` (April to March) per department
     and month, and find the operators no ledger in force lists.
 
     ``inquiries`` (:data:`INQUIRIES_SCHEMA`) has department *codes* already (see
     :func:`department_codes`); ``usage`` is :data:`USAGE_SCHEMA`; ``lookups`` the
-    lookup events of the shared terminals (:data:`LOOKUPS_SCHEMA`); ``ledger`` the
-    listing intervals (:data:`LEDGER_SCHEMA`); ``reservations`` place the lookups of
-    an operator no ledger lists; ``names`` maps department codes to names;
+    lookup events of every terminal (:data:`LOOKUPS_SCHEMA`); ``ledger`` the listing
+    intervals (:data:`LEDGER_SCHEMA`); ``names`` maps department codes to names;
     ``owners`` maps each shared terminal to the department it stands in, whose own
-    use of it needs no usage record and is left out of (c).
+    use of it needs no usage record and is left out of (d); ``terminals`` maps the
+    other terminals to their departments. The lookups of an operator no ledger
+    lists are placed in the department holding the shared terminal's reservation,
+    else the department the terminal stands in.
     """
     start, end = dt.date(fy, 4, 1), dt.date(fy + 1, 3, 31)
 
@@ -267,8 +279,15 @@ def reconcile(
     # holding the reservation, else the first in code order; listed nowhere, the one
     # holding the reservation (and the operator is unknown)
     first = listed_in.sort("_row", "department").group_by("_row", maintain_order=True).first()
+    places = pl.DataFrame(
+        [(t, dept, None) for t, dept in (terminals or {}).items()]
+        + [(t, None, dept) for t, dept in (owners or {}).items()],
+        schema={"terminal_id": pl.String, "home": pl.String, "owner": pl.String},
+        orient="row",
+    ).unique("terminal_id", keep="last")
     c = (
-        c.join(first.rename({"department": "first"}), on="_row", how="left")
+        c.join(places, on="terminal_id", how="left")
+        .join(first.rename({"department": "first"}), on="_row", how="left")
         .join(booked, on="_row", how="left")
         .join(
             listed_in.rename({"department": "booked"}).with_columns(pl.lit(True).alias("both")),
@@ -281,44 +300,39 @@ def reconcile(
             .then(pl.col("booked"))
             .when(pl.col("first").is_not_null())
             .then(pl.col("first"))
-            .otherwise(pl.coalesce("booked", pl.lit(UNATTRIBUTED)))
+            .otherwise(pl.coalesce("booked", "home", pl.lit(UNATTRIBUTED)))
             .alias("department"),
             n=pl.lit(1),
         )
-        .drop("first", "booked", "both")
+        .drop("first", "booked", "both", "home")
     )
-    owned = pl.DataFrame(
-        list((owners or {}).items()),
-        schema={"terminal_id": pl.String, "owner": pl.String},
-        orient="row",
-    )
-    c = (
-        c.join(owned, on="terminal_id", how="left")
-        .filter(pl.col("owner").is_null() | (pl.col("owner") != pl.col("department")))
-        .drop("owner")
-    )
+    # (d): the shared terminals, but for the own use of the department they stand in
+    d = c.filter(pl.col("owner").is_not_null() & (pl.col("owner") != pl.col("department")))
+    # (c): every terminal, for the departments making My Number inquiries this year
+    inquiring = pl.concat([a["department"], b["department"], d["department"]]).unique()
+    lookups_c = c.filter(pl.col("department").is_in(inquiring.implode()))
 
+    columns = ("inquiries", "usage", "usage_entries", "lookups", "shared_lookups")
     counts = pl.concat(
         [
             a.group_by("department", _month("date")).agg(pl.len().alias("inquiries")),
             b.group_by("department", _month("date")).agg(
                 pl.col("inquiries").sum().alias("usage"), pl.len().alias("usage_entries")
             ),
-            c.group_by("department", _month("date")).agg(pl.len().alias("lookups")),
+            lookups_c.group_by("department", _month("date")).agg(pl.len().alias("lookups")),
+            d.group_by("department", _month("date")).agg(pl.len().alias("shared_lookups")),
         ],
         how="diagonal",
     )
     counts = (
         counts.group_by("department", "month")
-        .agg(pl.col(k).sum() for k in ("inquiries", "usage", "usage_entries", "lookups"))
+        .agg(pl.col(k).sum() for k in columns)
         .fill_null(0)
         .sort("department", "month")
     )
     rows = [
-        DepartmentMonth(dept, names.get(dept, dept), month, int(x), int(u), int(ue), int(lk))
-        for dept, month, x, u, ue, lk in counts.select(
-            "department", "month", "inquiries", "usage", "usage_entries", "lookups"
-        ).iter_rows()
+        DepartmentMonth(dept, names.get(dept, dept), month, *(int(v) for v in values))
+        for dept, month, *values in counts.select("department", "month", *columns).iter_rows()
     ]
     unknown = (
         _unknown(a, "inquiries", names) + _unknown(b, "usage", names) + _unknown(c, "logs", names)
@@ -403,14 +417,15 @@ def reconciliation(ctx, fy: int) -> Reconciliation:
         ],
         USAGE_SCHEMA,
     )
-    owners = dict(
-        s.execute(
-            select(jm.JukiTerminal.terminal_id, jm.JukiTerminal.department).where(
-                jm.JukiTerminal.reservation_required
-            )
-        ).all()
-    )
-    shared = list(owners)
+    owners, terminals = {}, {}
+    for terminal, dept, shared in s.execute(
+        select(
+            jm.JukiTerminal.terminal_id,
+            jm.JukiTerminal.department,
+            jm.JukiTerminal.reservation_required,
+        )
+    ):
+        (owners if shared else terminals)[terminal] = dept
     lookups = _frame(
         list(
             s.execute(
@@ -423,13 +438,10 @@ def reconciliation(ctx, fy: int) -> Reconciliation:
                     om.OplogEvent.ts >= lo,
                     om.OplogEvent.ts < hi,
                     om.OplogEvent.action.in_(LOOKUP_ACTIONS),
-                    om.OplogEvent.terminal_id.in_(shared),
                     om.OplogEvent.subject_index != "",
                 )
             )
-        )
-        if shared
-        else [],
+        ),
         LOOKUPS_SCHEMA,
     )
     reservations = _frame(
@@ -454,6 +466,7 @@ def reconciliation(ctx, fy: int) -> Reconciliation:
         reservations,
         names,
         owners,
+        terminals,
     )
     ctx.audit(
         "security.reconcile",
@@ -498,22 +511,22 @@ def difference_rows(
     """Header, formatted rows and raw values of the differing department-months."""
     header = [
         t(f"oplog.reconcile.h_{k}", lang)
-        for k in ("department", "month", "inquiries", "usage", "lookups", "difference")
+        for k in (
+            "department",
+            "month",
+            "inquiries",
+            "lookups",
+            "usage",
+            "shared_lookups",
+            "difference",
+        )
     ]
     rows, values = [], []
     for r in result.differences:
         name = r.name or t("oplog.reconcile.unattributed", lang)
-        rows.append(
-            [
-                name,
-                month_label(r.month, lang),
-                _n(r.inquiries),
-                _n(r.usage),
-                _n(r.lookups),
-                _n(r.difference),
-            ]
-        )
-        values.append([r.department, r.month, r.inquiries, r.usage, r.lookups, r.difference])
+        figures = [r.inquiries, r.lookups, r.usage, r.shared_lookups, r.difference]
+        rows.append([name, month_label(r.month, lang), *(_n(v) for v in figures)])
+        values.append([r.department, r.month, *figures])
     return header, rows, values
 
 
@@ -585,6 +598,7 @@ def reconcile_sections(ctx, fy: int, lang: str) -> list[ReportSection]:
                     usage=_n(totals["usage"]),
                     entries=_n(totals["usage_entries"]),
                     lookups=_n(totals["lookups"]),
+                    shared=_n(totals["shared_lookups"]),
                 ),
                 t(
                     "oplog.reconcile.coverage",

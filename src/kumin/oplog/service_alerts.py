@@ -17,7 +17,6 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import json
-from collections.abc import Callable
 from dataclasses import dataclass, fields
 from typing import Any
 
@@ -26,6 +25,7 @@ from sqlalchemy import func, select
 
 from kumin.core.context import Ctx
 from kumin.core.db import utcnow
+from kumin.core.imports import Progress
 from kumin.errors import NotFound, ParameterError, StateError, UserError
 from kumin.oplog import models as m
 from kumin.oplog.context import GovernanceContext, Thresholds, WatchEntry
@@ -40,7 +40,6 @@ from kumin.oplog.service_imports import (
     subject_indexer,
 )
 
-Progress = Callable[[int, int], None]
 PATTERN_FIELDS = ("reason_code", "operator_id", "terminal_id", "subject_index", "department")
 
 
@@ -196,7 +195,7 @@ def run_scan(
     *,
     audit_trail: bool = False,
     rules: list[str] | None = None,
-    progress: Progress | None = None,
+    progress: Progress = None,
 ) -> ScanResult:
     """Run the rules over the stored events of [start, end] and store the alerts.
 

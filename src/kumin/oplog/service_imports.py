@@ -20,7 +20,6 @@ import json
 import os
 import zoneinfo
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -28,6 +27,7 @@ import polars as pl
 from sqlalchemy import func, select
 
 from kumin.core.context import Ctx
+from kumin.core.imports import ImportResult, Progress, file_sha256
 from kumin.core.models import AuditEntry
 from kumin.oplog import models as m
 from kumin.oplog.context import (
@@ -42,41 +42,10 @@ from kumin.oplog.profiles import DEFAULT as DEFAULT_PROFILE
 from kumin.oplog.profiles import load_profile
 
 BATCH = 5000
-Progress = Callable[[int, int], None]
 #: the ward's wall clock: audit entries are stored in UTC, logs in local time
 LOCAL_TZ = zoneinfo.ZoneInfo("Asia/Tokyo")
 _COLUMNS = ("file_id", "line", "ts", "terminal_id", "operator_id", "action", "subject_index")
 _COLUMNS += ("function",)
-
-
-@dataclass(frozen=True)
-class ImportResult:
-    file_id: int
-    name: str
-    events: int
-    new_subjects: int
-    first_ts: dt.datetime | None
-    last_ts: dt.datetime | None
-    already: bool = False
-
-    def as_dict(self) -> dict[str, Any]:
-        return {
-            "file_id": self.file_id,
-            "name": self.name,
-            "events": self.events,
-            "new_subjects": self.new_subjects,
-            "first": self.first_ts.isoformat(sep=" ") if self.first_ts else "",
-            "last": self.last_ts.isoformat(sep=" ") if self.last_ts else "",
-            "already": self.already,
-        }
-
-
-def _sha256(path: Path) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as fh:
-        while chunk := fh.read(1 << 22):
-            h.update(chunk)
-    return h.hexdigest()
 
 
 def subject_indexer(ctx: Ctx) -> Callable[[str], str]:
@@ -112,7 +81,7 @@ def import_log(
     *,
     encoding: str = "auto",
     name: str | None = None,
-    progress: Progress | None = None,
+    progress: Progress = None,
     profile: str = DEFAULT_PROFILE,
 ) -> ImportResult:
     """Import one operation log, all-or-nothing; the same file twice is harmless.
@@ -126,13 +95,11 @@ def import_log(
     layout = load_profile(profile)
     path = Path(path)
     name = name or path.name
-    digest = _sha256(path)
+    digest = file_sha256(path)
     s = ctx.session
     known = s.scalar(select(m.OplogFile).where(m.OplogFile.sha256 == digest))
     if known is not None:
-        return ImportResult(
-            known.id, known.name, known.events, 0, known.first_ts, known.last_ts, already=True
-        )
+        return _result(known.id, known.name, known.events, 0, known.first_ts, known.last_ts, True)
     events = read_log(path, encoding, name=name, profile=layout)
     total = events.height
     if progress:
@@ -223,7 +190,24 @@ def import_log(
         new_subjects=len(new),
         profile=layout.name,
     )
-    return ImportResult(row.id, name, total, len(new), first, last)
+    return _result(row.id, name, total, len(new), first, last, False, layout.name)
+
+
+def _result(
+    file_id: int,
+    name: str,
+    events: int,
+    new_subjects: int,
+    first: dt.datetime | None,
+    last: dt.datetime | None,
+    already: bool,
+    profile: str = "",
+) -> ImportResult:
+    result = ImportResult.counted(events, 0 if already else events)
+    result.file_name, result.profile, result.already = name, profile, already
+    result.import_id, result.first, result.last = file_id, first, last
+    result.extra.update(events=events, new_subjects=new_subjects)
+    return result
 
 
 def list_files(ctx: Ctx) -> list[dict[str, Any]]:
@@ -256,7 +240,7 @@ def load_events(
     start: dt.datetime | None = None,
     end: dt.datetime | None = None,
     *,
-    progress: Progress | None = None,
+    progress: Progress = None,
 ) -> pl.DataFrame:
     """Stored events with ``start <= ts < end`` as the rules' frame, in time order.
 

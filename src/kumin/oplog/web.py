@@ -12,7 +12,6 @@ transaction, so the page (on any web worker) can poll its progress.
 from __future__ import annotations
 
 import datetime as dt
-import re
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Body, Depends, File, Form, Request, UploadFile
@@ -205,16 +204,10 @@ def suppression_lift(
 
 
 def _profiles(lang: str) -> list[dict[str, str]]:
-    """The profiles for the upload form, labelled by their description in the
-    reader's language (the part before or after " / ")."""
+    """The profiles for the upload form, labelled in the reader's language."""
     from kumin.oplog.profiles import load_profile
 
-    out = []
-    for name in list_profiles():
-        parts = [p.strip() for p in re.split(r"\s*/\s+", load_profile(name).description)]
-        label = (parts[-1] if lang == "en" else parts[0]) if parts[0] else name
-        out.append({"name": name, "label": label})
-    return out
+    return [{"name": name, "label": load_profile(name).title(lang)} for name in list_profiles()]
 
 
 @router.get("/oplog/files")

@@ -36,9 +36,10 @@ from dataclasses import dataclass, field
 import numpy as np
 import polars as pl
 
+from kumin.core.cells import CellError, parse_month
 from kumin.core.tabular import Table, read_table
 from kumin.errors import DataError, ParameterError
-from kumin.resources.profiles import parse_month, parse_table
+from kumin.resources.profiles import parse_table
 from kumin.resources.queueing import check_number
 
 MIN_BASELINE_MONTHS = 24
@@ -149,7 +150,10 @@ def fit_quasi_poisson(
 
 
 def _as_month(value: str | dt.date, name: str) -> dt.date:
-    month = parse_month(value) if value is not None else None
+    try:
+        month = parse_month(value) if value is not None else None
+    except CellError:
+        month = None
     if month is None:
         raise ParameterError(
             "resources.parameter",

@@ -21,7 +21,7 @@ import polars as pl
 from kumin.core.tabular import Table
 from kumin.errors import DataError, ParameterError, Problem
 from kumin.resources.calls import DEFAULT_HOURLY_SHARES
-from kumin.resources.profiles import Column, Profile, parse_table
+from kumin.resources.profiles import Column, inline_profile, parse_table
 
 INTERVALS = (15, 30, 60)
 DEFAULT_OPENS = "09:00"
@@ -249,14 +249,12 @@ def estimate_profile(
 
 
 # Calls per interval: one row per day and interval start.
-INTRADAY_PROFILE = Profile(
+INTRADAY_PROFILE = inline_profile(
     "intraday_calls",
-    (
-        Column("date", "date", True, ("日付", "年月日")),
-        Column("time", "text", True, ("時刻", "開始時刻", "start")),
-        Column("calls", "float", True, ("受電件数", "件数", "calls_received"), min=0),
-    ),
-    ("date", "time"),
+    Column("date", ("日付", "年月日"), "date"),
+    Column("time", ("時刻", "開始時刻", "start"), "text"),
+    Column("calls", ("受電件数", "件数", "calls_received"), "float", low=0),
+    key=("date", "time"),
 )
 
 

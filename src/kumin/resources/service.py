@@ -12,8 +12,7 @@ from __future__ import annotations
 
 import datetime as dt
 import os
-from collections.abc import Callable
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
@@ -22,6 +21,7 @@ from sqlalchemy import delete, insert, inspect, select, update
 
 from kumin.core.context import Ctx
 from kumin.core.db import utcnow
+from kumin.core.imports import ImportResult, Progress
 from kumin.core.tabular import read_table
 from kumin.errors import DataError, UserError
 from kumin.resources.calibration import (
@@ -41,9 +41,7 @@ from kumin.resources.calls import (
     summarise_period,
 )
 from kumin.resources.models import CALL_VALUE_COLUMNS, WARD_CENTRE, CallDay, CentreCases
-from kumin.resources.profiles import Column, Profile
-
-Progress = Callable[[int, int], None] | None
+from kumin.resources.profiles import Column, inline_profile
 
 PROFILES = {"call_centre_daily": parse_call_records, "tokyo_calls": parse_tokyo_calls}
 PROFILE_ALIASES = {"ward": "call_centre_daily", "tokyo": "tokyo_calls"}
@@ -54,34 +52,14 @@ TOKYO_CENTRES = {
     "tokyo_combined_telephone_advice_center_daily": "tokyo_returnee_contact_centre",
 }
 # A case forecast (from the nowcast or a projection): date and expected cases.
-CASE_FORECAST = Profile(
+CASE_FORECAST = inline_profile(
     "case_forecast",
-    (
-        Column("date", "date", True, ("日付", "報告日", "年月日")),
-        Column("cases", "float", True, ("患者数", "症例数", "件数", "cases_median"), min=0),
-    ),
-    ("date",),
+    Column("date", ("日付", "報告日", "年月日"), "date"),
+    Column("cases", ("患者数", "症例数", "件数", "cases_median"), "float", low=0),
+    key=("date",),
 )
 BATCH = 5000
 MAX_NAME = 100
-
-
-@dataclass(frozen=True)
-class ImportResult:
-    """What an import did: rows read, and how many were new, changed or the same."""
-
-    name: str  # the centre, or "services" for service counts
-    profile: str
-    rows: int
-    inserted: int
-    updated: int
-    unchanged: int
-    start: dt.date | None
-    end: dt.date | None
-    changed: list[str] = field(default_factory=list)  # keys of updated rows (dates, months)
-
-    def as_dict(self) -> dict[str, Any]:
-        return asdict(self)
 
 
 def with_path(exc: DataError, name: str) -> DataError:
@@ -171,15 +149,17 @@ def import_calls(
             changed.append({**row, "id": old.id, "profile": name, "updated_at": now})
     write_rows(ctx, CallDay, new, changed, progress)
     result = ImportResult(
-        centre,
-        name,
-        len(rows),
-        len(new),
-        len(changed),
-        len(rows) - len(new) - len(changed),
-        frame["date"].min(),
-        frame["date"].max(),
-        [r["date"].isoformat() for r in changed],
+        file_name=file_name,
+        profile=name,
+        rows=len(rows),
+        records=len(rows),
+        inserted=len(new),
+        updated=len(changed),
+        unchanged=len(rows) - len(new) - len(changed),
+        first=frame["date"].min(),
+        last=frame["date"].max(),
+        changed=[r["date"].isoformat() for r in changed],
+        extra={"name": centre},
     )
     ctx.audit(
         "calls.import",
@@ -187,11 +167,8 @@ def import_calls(
         purpose="import",
         file=file_name,
         profile=name,
-        rows=result.rows,
-        inserted=result.inserted,
-        updated=result.updated,
-        unchanged=result.unchanged,
         changed_dates=result.changed[:50],
+        **result.counts(),
     )
     return result
 
@@ -347,7 +324,16 @@ def import_centre_cases(
     )
     ctx.session.flush()
     ctx.audit("calls.cases_import", f"centre:{centre}", rows=frame.height, file=table.path.name)
-    return ImportResult(centre, "centre_cases", frame.height, frame.height, 0, 0, lo, hi)
+    return ImportResult(
+        file_name=table.path.name,
+        profile="centre_cases",
+        rows=frame.height,
+        records=frame.height,
+        inserted=frame.height,
+        first=lo,
+        last=hi,
+        extra={"name": centre},
+    )
 
 
 def centre_case_counts(ctx: Ctx, centre: str) -> pl.DataFrame:

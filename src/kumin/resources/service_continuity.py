@@ -75,27 +75,26 @@ def import_service_counts(
     keys = [c.pop("_key") for c in changed]
     write_rows(ctx, ServiceMonth, new, changed, progress)
     result = ImportResult(
-        "services",
-        "monthly_service_counts",
-        frame.height,
-        len(new),
-        len(changed),
-        frame.height - len(new) - len(changed),
-        frame["month"].min(),
-        frame["month"].max(),
-        keys,
+        file_name=file_name,
+        profile="monthly_service_counts",
+        rows=frame.height,
+        records=frame.height,
+        inserted=len(new),
+        updated=len(changed),
+        unchanged=frame.height - len(new) - len(changed),
+        first=frame["month"].min(),
+        last=frame["month"].max(),
+        changed=keys,
+        extra={"name": "services"},
     )
     ctx.audit(
         "continuity.import",
         "services",
         purpose="import",
         file=file_name,
-        rows=result.rows,
-        inserted=result.inserted,
-        updated=result.updated,
-        unchanged=result.unchanged,
         services=sorted(frame["service"].unique().to_list()),
         changed=keys[:50],
+        **result.counts(),
     )
     return result
 

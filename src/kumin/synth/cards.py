@@ -700,6 +700,31 @@ def _juki(rng, cal, residents: np.ndarray, moved_in_days, moved_in_residents) ->
     ).sort("date")
 
 
+def _inquiry_rng(seed: int) -> np.random.Generator:
+    """The inquiries' own stream: :func:`synthetic_inquiries` draws them without the
+    rest of the ward (the demo needs them before its operation logs)."""
+    return np.random.default_rng((seed, 4))
+
+
+class _BusinessDays(_Calendar):
+    """Only the business days of :class:`_Calendar` (all the inquiries need)."""
+
+    def __init__(self) -> None:  # the windows' tables are the slow part: skipped
+        self.first = _day(START)
+        days = (START + dt.timedelta(days=i) for i in range(_day(HORIZON) - self.first + 1))
+        self.business = np.array(
+            [
+                d.weekday() < 5 and not is_year_end_break(d) and not is_public_holiday(d)
+                for d in days
+            ]
+        )
+
+
+def synthetic_inquiries(seed: int = 0) -> pl.DataFrame:
+    """The identity inquiries of :func:`synthetic_card_records` (the same rows), alone."""
+    return conform(_inquiries(_inquiry_rng(seed), _BusinessDays()), "inquiries")
+
+
 def _inquiries(rng, cal) -> pl.DataFrame:
     weights = cal.business.astype(float) + 1e-12
     functions = {f.code: f for f in inquiry_functions(extra=(NOT_ITEMISED,))}
@@ -877,6 +902,6 @@ def synthetic_card_records(
         card_events=conform(card_events, "card_events"),
         certificates=conform(certificates, "certificates"),
         juki_transactions=conform(juki, "juki_transactions"),
-        inquiries=conform(_inquiries(rng, cal), "inquiries"),
+        inquiries=conform(_inquiries(_inquiry_rng(seed), cal), "inquiries"),
         population=population_frame(),
     )

@@ -229,6 +229,7 @@ def synth_oplog(
     scale: float = 1.0,
     inject: bool = True,
     file: str = "synthetic_oplog.csv",
+    cases_per_month: dict[tuple[str, str], int] | None = None,
 ) -> SynthOplog:
     """Generate a deterministic year of operation logs with labelled misuse.
 
@@ -240,6 +241,12 @@ def synth_oplog(
     inject : add the labelled misuse (False gives clean logs for baselines); needs a
         period holding the April transfer and the autumn after it.
     file : the ``file`` name events carry (what :meth:`SynthOplog.write_csv` writes).
+    cases_per_month : ``{(department code, "YYYY-MM"): n}``; the departments it names
+        make exactly ``n`` lookup cases in the month (a case: one resident, one
+        operator, one day; no resident twice a day), before any injected misuse (a
+        month not given: none). The demo passes
+        section 4's inquiries so that its three records agree; None (the default)
+        leaves the volumes to the departments' rates.
 
     Examples
     --------
@@ -316,6 +323,9 @@ def synth_oplog(
     mult = rng.lognormal(0.0, 0.3, n_ops)
     lam = rate[dsafe] * rhythm[dsafe, day_idx[None, :]] * mult[:, None]
     cases = np.where(active, rng.poisson(lam), 0)
+    fixed = np.zeros(n_dep, bool)
+    if cases_per_month is not None:
+        fixed = _fix_cases(rng, cases, active, working, lam, dept_od, calendar, cases_per_month)
     o_idx, d_idx = np.nonzero(cases)
     n_cases = cases[o_idx, d_idx]
     dep = dsafe[o_idx, d_idx]
@@ -377,6 +387,8 @@ def synth_oplog(
     follow = same_op & (rng.random(len(c_s)) < 0.05)
     c_subject = np.where(follow, c_subject[src], c_subject)
     c_dep = s_dep[c_s]
+    if fixed.any():  # a fixed count is of distinct residents per operator and day
+        _distinct(rng, c_subject, s_op[c_s], s_day[c_s], fixed[c_dep])
     n_fn = np.array([len(d.functions) for d in DEPARTMENTS])
     c_fn = rng.integers(0, 1 << 30, len(c_s)) % n_fn[c_dep]
     fn_names = [f for d in DEPARTMENTS for f in d.functions]
@@ -568,6 +580,80 @@ def synth_oplog(
         thresholds=Thresholds(),
     )
     return SynthOplog(events.select(*EVENT_SCHEMA).cast(EVENT_SCHEMA), context, incidents, file)
+
+
+def _fix_cases(
+    rng: np.random.Generator,
+    cases: np.ndarray,
+    active: np.ndarray,
+    working: np.ndarray,
+    lam: np.ndarray,
+    dept_od: np.ndarray,
+    calendar: list[dt.date],
+    targets: dict[tuple[str, str], int],
+) -> np.ndarray:
+    """Set, in place, the cases of the departments ``targets`` names to exactly its
+    monthly counts, spread over their operators' days as the rates would (active
+    days first); returns the mask of those departments."""
+    codes = [d.code for d in DEPARTMENTS]
+    months = np.array([c.strftime("%Y-%m") for c in calendar])
+    known = set(months.tolist())
+    fixed = np.zeros(len(DEPARTMENTS), bool)
+    for (code, month), n in sorted(targets.items()):
+        if code not in codes or month not in known or n < 0:
+            raise ParameterError(
+                "oplog.parameter",
+                name="cases_per_month",
+                owner="synth_oplog",
+                constraint="department codes of the synthetic ward, months of the period, "
+                "counts not negative",
+                value=repr((code, month, n)),
+            )
+        fixed[codes.index(code)] = True
+    for k in np.flatnonzero(fixed):
+        mine = dept_od == k
+        cases[mine] = 0
+        for month in dict.fromkeys(months.tolist()):
+            n = targets.get((codes[k], month), 0)
+            if not n:
+                continue
+            cells = mine & working & (months == month)[None, :]
+            weights = np.where(cells & active, lam, 0.0).ravel()
+            if not weights.any():  # nobody in: whoever works that month
+                weights = np.where(cells, lam, 0.0).ravel()
+            if not weights.any():
+                raise ParameterError(
+                    "oplog.parameter",
+                    name="cases_per_month",
+                    owner="synth_oplog",
+                    constraint="a month with working days of the department",
+                    value=repr((codes[k], month, n)),
+                )
+            idx = np.flatnonzero(weights)
+            drawn = rng.multinomial(n, weights[idx] / weights[idx].sum())
+            cases.flat[idx] += drawn  # (flat: in place whatever the layout)
+    active |= cases > 0
+    return fixed
+
+
+def _distinct(
+    rng: np.random.Generator,
+    subject: np.ndarray,
+    op: np.ndarray,
+    day: np.ndarray,
+    mask: np.ndarray,
+) -> None:
+    """Redraw, in place, the masked cases' residents until no operator looks the same
+    resident up twice on one day (a fixed count is then the reconciled count)."""
+    idx = np.flatnonzero(mask)
+    for _ in range(100):
+        key = (op[idx].astype(np.int64) * 1000 + day[idx]) * POPULATION + subject[idx]
+        _, first = np.unique(key, return_index=True)
+        again = np.setdiff1d(np.arange(len(idx)), first)
+        if not len(again):
+            return
+        subject[idx[again]] = rng.integers(0, POPULATION, len(again))
+    raise AssertionError("could not make the residents of a day distinct")
 
 
 def _labels(
