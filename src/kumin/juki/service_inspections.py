@@ -12,7 +12,8 @@ from sqlalchemy import delete, func, select
 from kumin.core import closures
 from kumin.core.context import Ctx
 from kumin.core.db import utcnow
-from kumin.errors import DataError, NotFound, ParameterError, Problem
+from kumin.core.imports import rejected
+from kumin.errors import NotFound, ParameterError, Problem
 from kumin.juki._common import (
     CellError,
     authorize_department,
@@ -289,7 +290,7 @@ def import_checklists(ctx: Ctx, path: str | Path) -> ImportResult:
             line = seen[(r["terminal_id"], r["date"])]
             refused.append(Problem(line, "date", "closures.line_closed", found))
     if refused:
-        raise DataError("juki.import.invalid", problems=refused, path=Path(path).name)
+        raise rejected("core.import.rejected", refused, path, count=len(refused))
     added = changed = 0
     now = utcnow()
     new = []
