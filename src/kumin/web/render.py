@@ -31,6 +31,7 @@ def environment() -> Environment:
     env.globals["t"] = lambda key, **kw: t(key, None, **kw)
     env.globals["LANGS"] = LANGS
     env.globals["fy_label"] = _fy_label
+    env.globals["plotly_locale"] = _plotly_locale
     env.filters["code_names"] = code_names
     env.filters["day_rules"] = day_rules
     env.filters["local_time"] = local_time
@@ -105,6 +106,12 @@ def plain(value: Any) -> str:
     if isinstance(value, dict):
         return json.dumps(value, ensure_ascii=False, default=str)
     return str(value)
+
+
+def _plotly_locale() -> dict[str, Any]:
+    from kumin.web.plotly_locale import plotly_locale
+
+    return plotly_locale(current_lang.get())
 
 
 def _fy_label(year: int) -> str:

@@ -20,6 +20,21 @@ function kuminHasData(fig) {
     return ys.some(function (v) { return v !== null && v !== undefined; });
   });
 }
+// Plotly's tool tips and month names in the page's language (kumin.web.plotly_locale);
+// the share button, which would send the chart to a cloud service, is removed.
+var kuminPlotConfig = null;
+function kuminPlotlyConfig() {
+  if (kuminPlotConfig) { return kuminPlotConfig; }
+  kuminPlotConfig = {responsive: true, displaylogo: false, showSendToCloud: false,
+                     modeBarButtonsToRemove: ["sendChartToCloud", "sendDataToCloud"]};
+  var block = document.getElementById("kumin-plotly-locale");
+  if (block) {
+    var locale = JSON.parse(block.textContent);
+    Plotly.register(locale);
+    kuminPlotConfig.locale = locale.name;
+  }
+  return kuminPlotConfig;
+}
 function kuminDrawPlots(root) {
   if (typeof Plotly === "undefined") { return; }
   var texts = document.body.dataset;
@@ -50,7 +65,7 @@ function kuminDrawPlots(root) {
           el.parentNode.insertBefore(ul, el);
         }
         if (!kuminHasData(fig)) { kuminPlotMessage(el, texts.chartEmpty, "note"); return; }
-        Plotly.newPlot(el, fig.data, fig.layout || {}, {responsive: true, displaylogo: false});
+        Plotly.newPlot(el, fig.data, fig.layout || {}, kuminPlotlyConfig());
         el.dataset.state = "drawn";
       })
       .catch(function () { kuminPlotMessage(el, texts.chartError, "error"); });
