@@ -27,6 +27,8 @@ ALLOWED = {
     "xlsx",
     "excel",
     "pdf",
+    "png",
+    "svg",
     "html",
     "json",
     "utf",
