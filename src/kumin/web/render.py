@@ -108,10 +108,17 @@ def plain(value: Any) -> str:
     return str(value)
 
 
-def _plotly_locale() -> dict[str, Any]:
+def _plotly_locale() -> Markup:
+    """The locale as a JSON data block's text: Japanese as itself (a page never shows
+    ``\\u`` escapes), and ``<``, ``>``, ``&`` escaped so the block cannot close early."""
+    import json
+
     from kumin.web.plotly_locale import plotly_locale
 
-    return plotly_locale(current_lang.get())
+    text = json.dumps(plotly_locale(current_lang.get()), ensure_ascii=False)
+    for char, code in (("<", "\\u003c"), (">", "\\u003e"), ("&", "\\u0026")):
+        text = text.replace(char, code)
+    return Markup(text)
 
 
 def _fy_label(year: int) -> str:

@@ -27,7 +27,7 @@ function kuminPlotlyConfig() {
   if (kuminPlotConfig) { return kuminPlotConfig; }
   kuminPlotConfig = {responsive: true, displaylogo: false, showSendToCloud: false,
                      modeBarButtonsToRemove: ["sendChartToCloud", "sendDataToCloud"]};
-  var block = document.getElementById("kumin-plotly-locale");
+  var block = document.getElementById("plotly-locale");
   if (block) {
     var locale = JSON.parse(block.textContent);
     Plotly.register(locale);
