@@ -129,3 +129,40 @@ def test_juki_imports_and_ledger(app_client, users, tmp_path):
     )
     box, problems = _rejected(r, "/juki/departments/D08/ledger", "台帳.csv")
     assert ("3", "operator_id") in problems
+
+
+def test_cards_windows_and_history_imports(app_client, users):
+    app_client.login(users.by_role["records_officer"])
+    before = app_client.get("/cards/windows").text.count("<tr>")
+    broken = "code,name_ja,methods,hours\nx,X,交,mon 18:00-09:00\nY!,Y,何,\n"
+    r = app_client.post(
+        "/cards/windows/import",
+        data={"csrf": app_client.csrf()},
+        files={"file": ("窓口一覧.csv", broken.encode(), "text/csv")},
+    )
+    _, problems = _rejected(r, "/cards/windows/import", "窓口一覧.csv")
+    assert {line for line, _ in problems} >= {"2", "3"}
+    assert app_client.get("/cards/windows").text.count("<tr>") == before  # nothing replaced
+
+    cards = "card_id,resident_no,origin,method,channel,applied_on\n1,100,新規,交付時来庁方式,郵送,令和3年4月1日\n2,101,宇宙,交付時来庁方式,郵送,令和3年4月2日\n"
+    r = app_client.post(
+        "/cards/history/import",
+        data={"csrf": app_client.csrf()},
+        files=[
+            ("files", ("cards.csv", cards.encode("cp932"), "text/csv")),
+            ("files", ("card_events.csv", b"card_id,date,event\n", "text/csv")),
+        ],
+    )
+    box, problems = _rejected(r, "/cards/history/import", "cards.csv、card_events.csv")
+    assert ("3", "origin") in problems or any(line == "3" for line, _ in problems), box
+    r = app_client.post("/cards/history/import", data={"csrf": app_client.csrf()})
+    assert r.status_code in (400, 422)
+    # a researcher may not import: the one permission check answers before any file is read
+    app_client.logout()
+    app_client.login(users.by_role["researcher"])
+    r = app_client.post(
+        "/cards/windows/import",
+        data={"csrf": app_client.csrf()},
+        files={"file": ("窓口一覧.csv", broken.encode(), "text/csv")},
+    )
+    assert r.status_code == 403

@@ -61,3 +61,39 @@ def import_upload(
         )
     finally:
         discard_upload(path)
+
+
+def import_uploads(
+    ctx: Ctx, uploads: list[Any], run: Callable[[Any], T]
+) -> tuple[T | None, UploadFailure | None]:
+    """Several files that make one import (a system's export: ``cards.csv``,
+    ``card_events.csv``, …) saved side by side in one private folder; ``run(folder)``."""
+    uploads = [u for u in uploads or [] if getattr(u, "filename", None)]
+    if not uploads:
+        return None, UploadFailure("", t("core.upload.choose", ctx.lang))
+    names = "、".join(safe_name(u.filename) for u in uploads)
+    saved = []
+    try:
+        for upload in uploads:
+            saved.append(save_upload(upload))
+    except UserError as exc:
+        for path in saved:
+            discard_upload(path)
+        return None, UploadFailure(names, exc.render(ctx.lang))
+    folder = saved[0].parent
+    for path in saved[1:]:  # same private folder; a repeated name keeps the last file
+        path.replace(folder / path.name)
+        discard_upload(path)
+    try:
+        return run(folder), None
+    except NotFound:
+        raise
+    except UserError as exc:
+        ctx.session.rollback()
+        return None, UploadFailure(
+            names,
+            exc.render(ctx.lang).splitlines()[0],
+            [p for p in getattr(exc, "problems", []) or [] if p.severity != "warning"],
+        )
+    finally:
+        discard_upload(saved[0])
