@@ -30,13 +30,24 @@ FONT = {"family": "Noto Sans CJK JP, sans-serif"}
 
 
 def _band(x: list[Any], lower: list[Any], upper: list[Any], colour: str, axes: dict) -> list:
+    """A 95% band as one (upper, lower filled to it) pair of traces per stretch of days
+    that has both bounds: a band drawn across a gap would cover days without estimate."""
     line = {"type": "scatter", "mode": "lines", "line": {"width": 0}, "hoverinfo": "skip"}
-    return [
-        {"x": x, "y": upper, "showlegend": False, **line, **axes},
-        {"x": x, "y": lower, "fill": "tonexty", "fillcolor": colour + "33", "showlegend": False}
-        | line
-        | axes,
-    ]
+    out: list[dict[str, Any]] = []
+    run: list[int] = []
+    for i in [*range(len(x)), None]:
+        if i is not None and lower[i] is not None and upper[i] is not None:
+            run.append(i)
+            continue
+        if run:
+            xs = [x[k] for k in run]
+            out.append({"x": xs, "y": [upper[k] for k in run], "showlegend": False, **line, **axes})
+            out.append(
+                {"x": xs, "y": [lower[k] for k in run], "fill": "tonexty",
+                 "fillcolor": colour + "33", "showlegend": False, **line, **axes}
+            )  # fmt: skip
+        run = []
+    return out
 
 
 def observed_delays(frame: pl.DataFrame, start: str, end: str, intervals: dict) -> dict:
@@ -147,14 +158,26 @@ def growth_figure(frame: pl.DataFrame, lang: str) -> dict[str, Any]:
 
     top, bottom = {"xaxis": "x", "yaxis": "y"}, {"xaxis": "x", "yaxis": "y2"}
     data: list[dict[str, Any]] = []
-    data += _band(x, col("r_lower"), col("r_upper"), PALETTE[0], top)
-    data.append({"x": x, "y": col("r"), "type": "scatter", "mode": "lines",
-                 "name": t("epi.fig.growth_rate", lang), "line": {"color": PALETTE[0]}, **top})  # fmt: skip
+
+    def series(value: str, lower: str, upper: str, name: str, colour: str, axes: dict) -> None:
+        lo, hi = col(lower), col(upper)
+        shown_hi = hi
+        if axes is bottom:  # an unbounded interval (r may be 0) is drawn to the axis' end
+            shown_hi = [
+                h if h is not None else (2 * DOUBLING_AXIS_DAYS if v is not None else None)
+                for h, v in zip(hi, lo, strict=True)
+            ]
+        data.extend(_band(x, lo, shown_hi, colour, axes))
+        data.append(
+            {"x": x, "y": col(value), "type": "scatter", "mode": "lines", "name": name,
+             "line": {"color": colour}, "customdata": [list(p) for p in zip(lo, hi, strict=True)],
+             **axes}
+        )  # fmt: skip
+
+    series("r", "r_lower", "r_upper", t("epi.fig.growth_rate", lang), PALETTE[0], top)
     for name, colour in (("doubling", PALETTE[1]), ("halving", PALETTE[2])):
-        value = "doubling_time" if name == "doubling" else "halving_time"
-        data += _band(x, col(f"{name}_lower"), col(f"{name}_upper"), colour, bottom)
-        data.append({"x": x, "y": col(value), "type": "scatter", "mode": "lines",
-                     "name": t(f"epi.fig.{name}_time", lang), "line": {"color": colour}, **bottom})  # fmt: skip
+        label = t(f"epi.fig.{name}_time", lang)
+        series(f"{name}_time", f"{name}_lower", f"{name}_upper", label, colour, bottom)
     layout = {
         "title": {"text": t("epi.fig.growth", lang)},
         "xaxis": {"title": {"text": t("epi.fig.window_end", lang)}, "anchor": "y2"},
@@ -182,7 +205,7 @@ def growth_figure(frame: pl.DataFrame, lang: str) -> dict[str, Any]:
             }
         ],  # fmt: skip
         "margin": {"t": 48, "r": 16, "b": 96, "l": 64},
-        "legend": {"orientation": "h", "y": -0.14, "yanchor": "top"},
+        "legend": {"orientation": "h", "y": -0.14, "yanchor": "top", "traceorder": "normal"},
         "font": FONT,
     }
     return {"data": data, "layout": layout}

@@ -77,8 +77,15 @@ def figure_rows(fig: dict[str, Any], lang: str) -> tuple[list[str], list[list[An
         name = _text(trace.get("name"))
         panel = panels.get(axis, "")
         band = lower is not None and upper is not None and len(lower) == len(upper) == len(ys)
+        # a series whose band is drawn in pieces (gaps) carries its bounds itself
+        bounds = trace.get("customdata")
+        if not (isinstance(bounds, list) and len(bounds) == len(ys)):
+            bounds = None
         for i, (x, y) in enumerate(zip(xs, ys, strict=False)):
-            lo, hi = (lower[i], upper[i]) if band else (None, None)
+            if bounds is not None:
+                lo, hi = bounds[i][0], bounds[i][1]
+            else:
+                lo, hi = (lower[i], upper[i]) if band else (None, None)
             rows.append([figure, panel, name, x, y, lo, hi])
         upper = lower = None
     if not any(panels.values()):  # one panel: no column to fill
