@@ -107,7 +107,7 @@ def _walk_role(browser, base: str, name: str, starts: list[str]):
         page.wait_for_function(SETTLED, timeout=60_000, polling=50)
         texts[url] = page.evaluate(TEXT)
         hrefs = page.eval_on_selector_all("a[href]", "as => as.map(a => a.getAttribute('href'))")
-        if os.environ.get("KUMIN_WALK_TIMES"):
+        if os.environ.get("WALK_TIMES"):  # per-page seconds, to find a slow page
             print(f"{time.perf_counter() - t0:6.2f} {url}")
         return 200, ctype, "".join(f'<a href="{html.escape(h)}"></a>' for h in hrefs)
 
