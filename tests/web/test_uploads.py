@@ -166,3 +166,33 @@ def test_cards_windows_and_history_imports(app_client, users):
         files={"file": ("窓口一覧.csv", broken.encode(), "text/csv")},
     )
     assert r.status_code == 403
+
+
+def test_national_figures_import(app_client, users):
+    good = (
+        "算出基準日,都道府県名,市区町村名,人口(R7.1.1),保有枚数,人口に対する保有枚数率,人口算出基準日\n"
+        '2025/08/31,東京都,世田谷区,"920,000",690000,75.0,2025/01/01\n'
+        "2025/08/31,北海道,札幌市,1950000,1500000,76.9,2025/01/01\n"
+    )
+    earlier = good.replace("2025/08/31", "2025/07/31").replace("690000", "680000")
+    bad = "算出基準日,都道府県名,市区町村名,人口,謎の枚数\n2025/08/31,東京都,世田谷区,1,1\n"
+    app_client.login(users.by_role["records_officer"])
+    r = app_client.post(
+        "/cards/national/import",
+        data={"csrf": app_client.csrf()},
+        files=[("files", ("交付状況_0831.csv", bad.encode("utf-8-sig"), "text/csv"))],
+    )
+    _, problems = _rejected(r, "/cards/national/import", "交付状況_0831.csv")
+    assert ("1", "交付枚数") in problems  # the missing column, by its Japanese name
+    # two dated snapshots of the same name at once: both are kept
+    r = app_client.post(
+        "/cards/national/import",
+        data={"csrf": app_client.csrf()},
+        files=[
+            ("files", ("all_localgovs.csv", good.encode("utf-8-sig"), "text/csv")),
+            ("files", ("all_localgovs.csv", earlier.encode("utf-8-sig"), "text/csv")),
+        ],
+    )
+    assert r.status_code == 200 and 'id="import-result"' in r.text
+    assert "2 時点・4 行を取り込みました" in r.text
+    assert 'id="national-table"' in r.text and "75.0" in r.text

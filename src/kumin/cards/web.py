@@ -400,6 +400,12 @@ def _national_chart(ctx: Ctx, code: str) -> Chart:
 
 @router.get("/cards/national")
 def national_page(request: Request, ctx: National, code: str = "131121") -> Response:
+    return _national_page(request, ctx, code)
+
+
+def _national_page(
+    request: Request, ctx: Ctx, code: str = "131121", status_code: int = 200, **extra: Any
+) -> Response:
     from kumin.errors import NotFound
 
     try:
@@ -409,9 +415,39 @@ def national_page(request: Request, ctx: National, code: str = "131121") -> Resp
     return page(
         request,
         "cards/national.html",
+        status_code=status_code,
         rows=frame.to_dicts() if frame is not None else [],
         code=code,
+        **extra,
     )
+
+
+@router.post("/cards/national/import")
+def national_import(
+    request: Request, ctx: National, files: Annotated[list[UploadFile], File()] = None
+) -> Response:
+    """The Ministry's municipal figures: one or more ``all_localgovs.csv`` snapshots and,
+    optionally, ``citycode.csv`` (see ``kumin cards national import``)."""
+    from kumin.cards.national import FILE_NAME
+    from kumin.web.uploads import import_uploads
+
+    def run(folder):
+        snapshots = 0
+        for sub in sorted(p for p in folder.iterdir() if p.is_dir()):
+            for path in sub.iterdir():
+                if path.name.lower() == "citycode.csv":
+                    path.replace(folder / "citycode.csv")
+                else:  # the snapshot's own name may differ from the Ministry's
+                    path.replace(sub / FILE_NAME)
+                    snapshots += 1
+        if not snapshots:
+            raise UserError("cards.web.national_no_snapshot")
+        return service_records.import_national(ctx, folder)
+
+    result, failure = import_uploads(ctx, files, run, apart=True)
+    if failure:
+        return _national_page(request, ctx, status_code=400, upload_error=failure)
+    return _national_page(request, ctx, national_imported=result)
 
 
 @router.get("/cards/charts/national.json")

@@ -64,10 +64,12 @@ def import_upload(
 
 
 def import_uploads(
-    ctx: Ctx, uploads: list[Any], run: Callable[[Any], T]
+    ctx: Ctx, uploads: list[Any], run: Callable[[Any], T], apart: bool = False
 ) -> tuple[T | None, UploadFailure | None]:
     """Several files that make one import (a system's export: ``cards.csv``,
-    ``card_events.csv``, …) saved side by side in one private folder; ``run(folder)``."""
+    ``card_events.csv``, …) saved side by side in one private folder; ``run(folder)``.
+    With ``apart`` each file keeps a numbered sub-folder of its own (``001/name``):
+    files of the same name (the Ministry's dated snapshots) all stay."""
     uploads = [u for u in uploads or [] if getattr(u, "filename", None)]
     if not uploads:
         return None, UploadFailure("", t("core.upload.choose", ctx.lang))
@@ -81,9 +83,14 @@ def import_uploads(
             discard_upload(path)
         return None, UploadFailure(names, exc.render(ctx.lang))
     folder = saved[0].parent
-    for path in saved[1:]:  # same private folder; a repeated name keeps the last file
-        path.replace(folder / path.name)
-        discard_upload(path)
+    for i, path in enumerate(saved):  # one private folder; a repeated name keeps the last file
+        target = folder / f"{i + 1:03d}" / path.name if apart else folder / path.name
+        if target == path:
+            continue
+        target.parent.mkdir(mode=0o700, exist_ok=True)
+        path.replace(target)
+        if path.parent != folder:
+            discard_upload(path)
     try:
         return run(folder), None
     except NotFound:
