@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 
 import pytest
@@ -19,7 +20,7 @@ def fresh_db(sqlite_db):
     return sqlite_db
 
 
-PAGES = ("/epi", "/epi/curve", "/epi/rt", "/epi/delays", "/epi/towns", "/epi/seir")
+PAGES = ("/epi", "/epi/curve", "/epi/rt", "/epi/delays", "/epi/growth", "/epi/towns", "/epi/seir")
 
 
 @pytest.fixture
@@ -65,7 +66,9 @@ def test_charts_and_api_on_a_ward(ward, app_client):
     names = [trace.get("name", "") for trace in curve["data"]]
     assert any("ナウキャスト" in n for n in names)  # the nowcast band over the curve
     delays = app_client.get("/epi/charts/delays.json").json()
-    assert len([t for t in delays["data"] if t["type"] == "scatter"]) == 4
+    # four intervals: each its observed histogram and the three fitted families
+    assert len([t for t in delays["data"] if t["type"] == "bar"]) == 4
+    assert len([t for t in delays["data"] if t["type"] == "scatter"]) == 12
     towns = app_client.get("/epi/charts/towns.json?metric=incidence").json()
     assert towns["layout"]["grid"]["pattern"] == "independent"
     assert len(towns["data"]) > 10
@@ -100,6 +103,10 @@ def test_seir_job_with_progress(ward, app_client):
     page = app_client.get(f"/epi/jobs/{job_id}").text
     assert "hx-trigger" not in page  # finished: no more polling
     assert f"/epi/jobs/{job_id}/figures/cases.json" in page
+    assert f"/epi/jobs/{job_id}/figures/cases.csv" in page  # every series, for Excel
+    rows = _csv(app_client.get(f"/epi/jobs/{job_id}/figures/cases.csv"))
+    assert rows[0][:2] == ["図", "系列"] and {r[1] for r in rows[1:]} >= {"現状のまま"}
+    assert all(r[4] and r[5] for r in rows[1:])  # every projection with its interval
     fig = app_client.get(f"/epi/jobs/{job_id}/figures/hospital.json").json()
     # scenarios and headings in Japanese; the API keeps the code names (#14)
     assert {t["name"] for t in fig["data"] if "name" in t} >= {"現状のまま", "接触を 30% 削減"}
@@ -162,3 +169,116 @@ def test_a_job_started_on_one_server_is_polled_on_another(ward, app_client, monk
         assert body["job"]["state"] == "done" and len(body["rows"]) == 14
         assert "hx-trigger" not in other.get(f"/epi/jobs/{job_id}").text
         portal.call(other._client.aclose)
+
+
+def _csv(r) -> list[list[str]]:
+    import csv
+    import io
+
+    assert r.status_code == 200, r.text
+    assert r.headers["content-type"].startswith("text/csv")
+    assert r.content.startswith("\ufeff".encode())  # UTF-8 with BOM, as Excel needs
+    return list(csv.reader(io.StringIO(r.content.decode("utf-8-sig"))))
+
+
+def test_delays_chart_overlays_the_observed_histogram_and_the_fits(ward, app_client):
+    app_client.login(ward.by_role["epidemiologist"])
+    fig = app_client.get("/epi/charts/delays.json").json()
+    bars = [t for t in fig["data"] if t["type"] == "bar"]
+    for bar in bars:  # shares of the cases, delays 0 … 21 days
+        assert bar["x"][0] == 0 and len(bar["x"]) == 22
+        assert 0.5 < sum(v or 0 for v in bar["y"]) <= 1.0 + 1e-9
+    lines = [t for t in fig["data"] if t["type"] == "scatter"]
+    assert {t["name"] for t in lines} == {"ガンマ", "対数正規", "ワイブル"}
+    # the family AIC chose is drawn solid, the two others dashed, in every panel
+    assert sum(t["line"]["dash"] == "solid" for t in lines) == len(bars)
+    panels = [a["text"] for a in fig["layout"]["annotations"]]
+    assert any(p.startswith("発症→結果判明") and "選択:" in p for p in panels)
+    # the parameter and AIC table beside it, sortable like every table
+    table = app_client.get("/epi/delays/table").text
+    assert 'id="delay-fits"' in table and "AIC" in table and "ΔAIC" in table
+    rows = _csv(app_client.get("/epi/charts/delays.csv"))
+    assert rows[0] == ["図", "区分", "系列", "日数", "値", "95% 区間 下限", "95% 区間 上限"]
+    assert len(rows) - 1 == sum(len(t["x"]) for t in fig["data"])
+
+
+def test_growth_page_and_chart(ward, app_client):
+    app_client.login(ward.by_role["epidemiologist"])
+    page = app_client.get("/epi/growth?from=2021-06-01&to=2021-09-30&window=21").text
+    assert "増加率と倍加時間" in page
+    assert (
+        'data-figure="/epi/charts/growth.json?from=2021-06-01&amp;to=2021-09-30&amp;window=21"'
+        in page
+    )
+    assert 'href="/epi/charts/growth.csv?from=2021-06-01&amp;to=2021-09-30&amp;window=21"' in page
+    fig = app_client.get("/epi/charts/growth.json?from=2021-06-01&to=2021-09-30").json()
+    named = {t["name"]: t for t in fig["data"] if t.get("name")}
+    assert set(named) == {"増加率（1 日あたり）", "倍加時間", "半減時間"}
+    days = named["増加率（1 日あたり）"]["x"]
+    assert days[0] >= "2021-06-01" and days[-1] <= "2021-09-30"  # the period asked for
+    bands = [t for t in fig["data"] if t.get("fill") == "tonexty"]
+    assert len(bands) >= 3  # three 95% bands, in pieces where a window has no estimate
+    assert all(None not in t["y"] for t in bands)  # never drawn across a gap
+    api = app_client.get("/api/v1/epi/growth?from=2021-06-01&to=2021-09-30").json()
+    assert [r["r"] for r in api["rows"]] == named["増加率（1 日あたり）"]["y"]
+    rows = _csv(app_client.get("/epi/charts/growth.csv?from=2021-06-01&to=2021-09-30"))
+    growth = [r for r in rows[1:] if r[1] == "増加率（1 日あたり）"]
+    assert len(growth) == len(days) and all(r[4] and r[5] for r in growth if r[3])
+    wide = app_client.get("/epi/charts/growth.json?from=2021-06-01&to=2021-09-30&window=28")
+    assert wide.json()["data"] != fig["data"]
+    assert app_client.get("/epi/charts/growth.json?window=0").status_code in (400, 422)
+
+
+def test_every_epi_chart_downloads_its_series(ward, app_client):
+    app_client.login(ward.by_role["epidemiologist"])
+    query = "from=2021-06-01&to=2021-09-30"
+    for name in ("curve", "rt", "delays", "growth", "towns"):
+        page = app_client.get(f"/epi/{name}?{query}").text
+        assert f'href="/epi/charts/{name}.csv?{query.replace("&", "&amp;")}"' in page, name
+        fig = app_client.get(f"/epi/charts/{name}.json?{query}").json()
+        rows = _csv(app_client.get(f"/epi/charts/{name}.csv?{query}"))
+        shown = [t for t in fig["data"] if t.get("fill") != "tonexty" and (
+            t.get("name") or t.get("hoverinfo") != "skip")]  # fmt: skip
+        assert len(rows) - 1 == sum(len(t["y"]) for t in shown), name
+        assert rows[0][0] == "図" and rows[1][0] == fig["layout"]["title"]["text"], name
+    assert app_client.get("/epi/charts/nothing.csv").status_code == 404
+    app_client.logout()
+    app_client.login(ward.by_role["records_officer"])
+    assert app_client.get(f"/epi/charts/rt.csv?{query}").status_code == 403
+
+
+def test_small_multiples_open_on_recent_weeks_with_one_time_axis(ward, app_client):
+    app_client.login(ward.by_role["epidemiologist"])
+    fig = app_client.get("/epi/charts/towns.json").json()
+    layout = fig["layout"]
+    others = [k for k in layout if k.startswith("xaxis") and k != "xaxis"]
+    assert others and all(layout[k]["matches"] == "x" for k in others)
+    buttons = layout["xaxis"]["rangeselector"]["buttons"]
+    assert buttons[-1] == {"step": "all", "label": "全期間"}  # one click: the full span
+    first, last = layout["xaxis"]["range"]
+    assert (dt.date.fromisoformat(last) - dt.date.fromisoformat(first)).days == 84
+
+
+def test_figure_rows_neutralise_and_join_bands():
+    from kumin.core.tabular import csv_bytes
+    from kumin.web.figures import figure_rows
+
+    fig = {
+        "layout": {"title": {"text": "図"}, "xaxis": {"title": {"text": "日付"}},
+                   "yaxis": {"title": {"text": "Rt"}}},
+        "data": [
+            {"x": ["2021-01-01", "2021-01-02"], "y": [2, 3], "hoverinfo": "skip",
+             "showlegend": False},
+            {"x": ["2021-01-01", "2021-01-02"], "y": [0, 1], "fill": "tonexty",
+             "hoverinfo": "skip"},
+            {"x": ["2021-01-01", "2021-01-02"], "y": [1, 2], "name": "=cmd|' /C calc'!A0"},
+        ],
+    }  # fmt: skip
+    header, rows = figure_rows(fig, "ja")
+    assert header == ["図", "系列", "日付", "Rt", "95% 区間 下限", "95% 区間 上限"]
+    assert rows == [
+        ["図", "=cmd|' /C calc'!A0", "2021-01-01", 1, 0, 2],
+        ["図", "=cmd|' /C calc'!A0", "2021-01-02", 2, 1, 3],
+    ]
+    text = csv_bytes(header, rows).decode("utf-8-sig")
+    assert "図,'=cmd|" in text and "図,=cmd" not in text  # never a live formula

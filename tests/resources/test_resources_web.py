@@ -106,7 +106,7 @@ def test_upload_imports_all_or_nothing(app_client, users, calls_csv, tmp_path):
         "/calls/import", data={"csrf": csrf}, files={"file": ("office.csv", bad, "text/csv")}
     )
     assert r.status_code == 400
-    assert "office.csv" in r.text and "2行目" in r.text
+    assert "office.csv" in r.text and '<tr><td class="num">2</td>' in r.text  # line 2
     r = app_client.post(
         "/calls/import",
         data={"csrf": csrf, "profile": "call_centre_daily"},

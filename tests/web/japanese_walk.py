@@ -27,6 +27,8 @@ ALLOWED = {
     "xlsx",
     "excel",
     "pdf",
+    "png",
+    "svg",
     "html",
     "json",
     "md",  # Markdown, a download format of the security report
@@ -139,8 +141,16 @@ def findings(url: str, html: str, allowed: set[str] = ALLOWED) -> list[tuple[str
     """What on one page is not Japanese."""
     parser = _Text()
     parser.feed(html)
+    return text_findings(url, parser.parts, allowed)
+
+
+def text_findings(
+    url: str, parts: list[str], allowed: set[str] = ALLOWED
+) -> list[tuple[str, str, str]]:
+    """What in these pieces of text a person reads is not Japanese (the browser walk
+    gives the rendered DOM's text here, the in-process walk the HTML's)."""
     out: list[tuple[str, str, str]] = []
-    for text in parser.parts:
+    for text in parts:
         for m in ESCAPE.finditer(text):
             out.append((url, "escape", m.group(0)))
         for m in PYTHON.finditer(text):
@@ -162,15 +172,42 @@ def links(html: str) -> list[str]:
     return parser.links
 
 
-def walk(get, start: str = "/", limit: int = 400, per_pattern: int = 3):
-    """Visit the pages reachable from ``start`` with ``get(url) -> (status, type, text)``.
+def route_pages(app) -> list[str]:
+    """The app's own pages: every GET route without a path parameter, as declared.
+
+    The walk starts from these (so a page no menu links to is still read) and
+    follows links from them to the pages with parameters (a card, an alert).
+    """
+    out = set()
+    for route in app.routes:
+        path = getattr(route, "path", "")
+        methods = getattr(route, "methods", None) or set()
+        if "GET" not in methods or "{" in path or not _walkable(path, ""):
+            continue
+        out.add(path)
+    return sorted(out)
+
+
+def _walkable(path: str, query: str) -> bool:
+    if path.startswith(SKIP_PATHS) or path.endswith(SKIP_SUFFIXES):
+        return False
+    return not (any(w in path for w in SKIP_WORDS) or "format=" in query or "lang=en" in query)
+
+
+def walk(get, start: str = "/", limit: int = 400, per_pattern: int = 3, starts=(), check=None):
+    """Visit the pages reachable from ``start`` (and ``starts``) with
+    ``get(url) -> (status, type, text)``.
 
     Pages of the same shape (``/oplog/alerts/1``, ``/oplog/alerts/2``) are visited
-    ``per_pattern`` times at most. Returns (visited urls, findings).
+    ``per_pattern`` times at most. ``check(url, text)`` lists a page's findings
+    (default :func:`findings` on the HTML). Returns (pages read, findings): the
+    pages read are the URLs that answered 200 with HTML.
     """
+    check = check or findings
     seen: set[str] = set()
+    read: list[str] = []
     shapes: dict[str, int] = {}
-    queue = [start]
+    queue = [start, *starts]
     found: list[tuple[str, str, str]] = []
     while queue and len(seen) < limit:
         url = queue.pop(0)
@@ -178,9 +215,7 @@ def walk(get, start: str = "/", limit: int = 400, per_pattern: int = 3):
         path = parts.path
         if url in seen or parts.netloc or not path.startswith("/"):
             continue
-        if path.startswith(SKIP_PATHS) or path.endswith(SKIP_SUFFIXES):
-            continue
-        if any(w in path for w in SKIP_WORDS) or "format=" in parts.query or "lang=en" in url:
+        if not _walkable(path, parts.query):
             continue
         shape = re.sub(r"\d+", "N", path)
         if shapes.get(shape, 0) >= per_pattern:
@@ -190,11 +225,12 @@ def walk(get, start: str = "/", limit: int = 400, per_pattern: int = 3):
         status, ctype, text = get(url)
         if status != 200 or "text/html" not in ctype:
             continue
-        found.extend(findings(url, text))
+        read.append(url)
+        found.extend(check(url, text))
         for href in links(text):
             nxt = urljoin(url, href.split("#")[0])
             nxt = urlsplit(nxt)
             target = nxt.path + (f"?{nxt.query}" if nxt.query else "")
             if target not in seen:
                 queue.append(target)
-    return sorted(seen), found
+    return sorted(read), found

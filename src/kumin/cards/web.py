@@ -11,7 +11,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Body, Depends, Form, Request
+from fastapi import APIRouter, Body, Depends, File, Form, Request, UploadFile
 from fastapi.responses import RedirectResponse, Response
 from sqlalchemy import func, select
 
@@ -114,11 +114,19 @@ DASHBOARD_CARDS.append(("cards.read", _dashboard))
 
 
 def _search_page(
-    request: Request, ctx: Ctx, found: dict | None, resident_no: str = "", purpose: str = ""
+    request: Request,
+    ctx: Ctx,
+    found: dict | None,
+    resident_no: str = "",
+    purpose: str = "",
+    status_code: int = 200,
+    **extra: Any,
 ) -> Response:
     return page(
         request,
         "cards/search.html",
+        status_code=status_code,
+        **extra,
         found=found,
         resident_no=resident_no,
         purpose=purpose,
@@ -308,12 +316,50 @@ def card_state(
 # --- windows, report, national -----------------------------------------------------------------
 
 
+@router.post("/cards/history/import")
+def history_import(
+    request: Request, ctx: Manage, files: Annotated[list[UploadFile], File()] = None
+) -> Response:
+    """The card-management system's export (cards.csv, card_events.csv, …), all or nothing."""
+    from kumin.web.uploads import import_uploads
+
+    counts, failure = import_uploads(
+        ctx, files, lambda folder: service_records.import_history(ctx, folder)
+    )
+    if failure:
+        return _search_page(request, ctx, None, status_code=400, upload_error=failure)
+    return _search_page(request, ctx, None, history_imported=counts)
+
+
+@router.post("/cards/windows/import")
+def windows_import(
+    request: Request, ctx: Manage, file: Annotated[UploadFile | None, File()] = None
+) -> Response:
+    """Replace the window list from a file (see ``kumin cards windows import``)."""
+    from kumin.web.uploads import import_upload
+
+    result, failure = import_upload(
+        ctx, file, lambda path: service_records.import_windows(ctx, path)
+    )
+    if failure:
+        return _windows_page(request, ctx, status_code=400, upload_error=failure)
+    return _windows_page(request, ctx, windows_imported=result["windows"])
+
+
 @router.get("/cards/windows")
 def windows_page(request: Request, ctx: Read, date: str = "") -> Response:
+    return _windows_page(request, ctx, date)
+
+
+def _windows_page(
+    request: Request, ctx: Ctx, date: str = "", status_code: int = 200, **extra: Any
+) -> Response:
     day = _date(date) or dt.date.today()
     return page(
         request,
         "cards/windows.html",
+        status_code=status_code,
+        **extra,
         day=day,
         prev_day=day - dt.timedelta(days=1),
         next_day=day + dt.timedelta(days=1),
@@ -381,6 +427,12 @@ def _national_chart(ctx: Ctx, code: str) -> Chart:
 
 @router.get("/cards/national")
 def national_page(request: Request, ctx: National, code: str = "131121") -> Response:
+    return _national_page(request, ctx, code)
+
+
+def _national_page(
+    request: Request, ctx: Ctx, code: str = "131121", status_code: int = 200, **extra: Any
+) -> Response:
     from kumin.errors import NotFound
 
     try:
@@ -390,9 +442,39 @@ def national_page(request: Request, ctx: National, code: str = "131121") -> Resp
     return page(
         request,
         "cards/national.html",
+        status_code=status_code,
         rows=frame.to_dicts() if frame is not None else [],
         code=code,
+        **extra,
     )
+
+
+@router.post("/cards/national/import")
+def national_import(
+    request: Request, ctx: National, files: Annotated[list[UploadFile], File()] = None
+) -> Response:
+    """The Ministry's municipal figures: one or more ``all_localgovs.csv`` snapshots and,
+    optionally, ``citycode.csv`` (see ``kumin cards national import``)."""
+    from kumin.cards.national import FILE_NAME
+    from kumin.web.uploads import import_uploads
+
+    def run(folder):
+        snapshots = 0
+        for sub in sorted(p for p in folder.iterdir() if p.is_dir()):
+            for path in sub.iterdir():
+                if path.name.lower() == "citycode.csv":
+                    path.replace(folder / "citycode.csv")
+                else:  # the snapshot's own name may differ from the Ministry's
+                    path.replace(sub / FILE_NAME)
+                    snapshots += 1
+        if not snapshots:
+            raise UserError("cards.web.national_no_snapshot")
+        return service_records.import_national(ctx, folder)
+
+    result, failure = import_uploads(ctx, files, run, apart=True)
+    if failure:
+        return _national_page(request, ctx, status_code=400, upload_error=failure)
+    return _national_page(request, ctx, national_imported=result)
 
 
 @router.get("/cards/charts/national.json")

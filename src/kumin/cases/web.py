@@ -25,7 +25,7 @@ from kumin.cases.reports import OUTSOURCING_FORMATS, outsourcing_report
 from kumin.core.context import Ctx
 from kumin.core.i18n import t
 from kumin.core.uploads import discard_upload, save_upload
-from kumin.errors import DataError, KuminError, UserError
+from kumin.errors import KuminError, UserError
 from kumin.web.deps import Permit
 from kumin.web.nav import NavItem, add_nav
 from kumin.web.pages import DASHBOARD_CARDS
@@ -138,28 +138,19 @@ async def import_post(
     encoding: Annotated[str, Form()] = "auto",
     dry_run: Annotated[str, Form()] = "",
 ) -> Response:
-    path = await _saved_upload(file)
-    try:
-        result = service.import_cases(
-            ctx,
-            path,
-            profile,
-            encoding=encoding,
-            dry_run=bool(dry_run),
-            file_name=path.name,
-        )
-    except DataError as exc:
-        ctx.session.rollback()
+    from kumin.web.uploads import import_upload
+
+    result, failure = import_upload(
+        ctx,
+        file,
+        lambda path: service.import_cases(
+            ctx, path, profile, encoding=encoding, dry_run=bool(dry_run), file_name=path.name
+        ),
+    )
+    if failure:
         return _import_page(
-            request,
-            ctx,
-            status_code=400,
-            error=exc.render(ctx.lang).splitlines()[0],
-            problems=exc.problems,
-            warnings=getattr(exc, "warnings", []),
+            request, ctx, status_code=400, upload_error=failure, warnings=failure.warnings
         )
-    finally:
-        discard_upload(path)
     return _import_page(request, ctx, result=result, warnings=result.warnings)
 
 

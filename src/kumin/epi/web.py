@@ -35,7 +35,7 @@ By = Annotated[str | None, Query()]
 
 add_nav(NavItem("epi.nav.models", "/epi", "epi.run"))
 
-PAGES = ("curve", "rt", "delays", "towns", "seir")
+PAGES = ("curve", "rt", "delays", "growth", "towns", "seir")
 JOB_KINDS = ("seir", "rt_infection")
 
 
@@ -66,7 +66,7 @@ def _jsonable(value: Any) -> Any:
     return value
 
 
-def _figure(chart, *results: service.EpiResult, lang: str | None = None) -> JSONResponse:
+def _figure(chart, *results: service.EpiResult, lang: str | None = None) -> dict[str, Any]:
     """The chart, with the model warnings of the results it draws (the page shows them)."""
     from kumin.epi.model_warnings import texts
 
@@ -74,7 +74,7 @@ def _figure(chart, *results: service.EpiResult, lang: str | None = None) -> JSON
     notes = [text for r in results for text in texts(r.meta, lang)]
     if notes:
         body["warnings"] = notes
-    return _json(body)
+    return _jsonable(body)
 
 
 def _plotly(chart) -> dict[str, Any]:
@@ -157,10 +157,12 @@ def analysis_page(
 
 
 # -- chart data (quick analyses) -------------------------------------------------------------
+#
+# Each chart is built once, by name, and served two ways: ``.json`` is what the page
+# draws, ``.csv`` every series of that same figure (UTF-8 with BOM) for Excel (#14).
 
 
-@router.get("/epi/charts/curve.json")
-def curve_chart(ctx: EpiCtx, start: From = None, end: To = None) -> Response:
+def _curve_figure(ctx: Ctx, start: str | None, end: str | None, **_: Any) -> dict[str, Any]:
     from kumin.epi.report import curve_chart as build
 
     period = service.Period(_date(start), _date(end), before=service.ROLLING - 1)
@@ -174,17 +176,18 @@ def curve_chart(ctx: EpiCtx, start: From = None, end: To = None) -> Response:
     return _figure(chart, *([nowcast] if nowcast else []), lang=ctx.lang)
 
 
-@router.get("/epi/charts/rt.json")
-def rt_chart(
-    ctx: EpiCtx,
-    start: From = None,
-    end: To = None,
-    window: Annotated[int, Query()] = 7,
-    si_mean: Annotated[float, Query()] = service.SI_MEAN,
-    si_sd: Annotated[float, Query()] = service.SI_SD,
-) -> Response:
+def _rt_figure(
+    ctx: Ctx,
+    start: str | None,
+    end: str | None,
+    window: int | None = None,
+    si_mean: float = service.SI_MEAN,
+    si_sd: float = service.SI_SD,
+    **_: Any,
+) -> dict[str, Any]:
     from kumin.epi.report import rt_chart as build
 
+    window = window or 7
     period = service.rt_period(_date(start), _date(end), "cori", window, si_mean, si_sd)
     period = service.Period(
         period.start, period.end, max(period.before, service.rt_history("simple")), 0
@@ -195,23 +198,37 @@ def rt_chart(
     return _figure(build(rt.frame, ctx.lang, simple.frame), rt, simple, lang=ctx.lang)
 
 
-@router.get("/epi/charts/delays.json")
-def delays_chart(ctx: EpiCtx, start: From = None, end: To = None) -> Response:
-    from kumin.epi.report import delays_chart as build
-
+def _delays_result(ctx: Ctx, start: str | None, end: str | None):
     frame = service.load_cases(ctx, _date(start), _date(end), purpose="epi delays page")
     recent = None if start else service.RECENT_DAYS
-    result = service.analyse_delays(frame, recent_days=recent)
-    return _figure(build(result.frame, ctx.lang), result, lang=ctx.lang)
+    return frame, service.analyse_delays(frame, recent_days=recent)
 
 
-@router.get("/epi/charts/towns.json")
-def towns_chart(
-    ctx: EpiCtx,
-    start: From = None,
-    end: To = None,
-    metric: Annotated[str, Query()] = "rt",
-) -> Response:
+def _delays_figure(ctx: Ctx, start: str | None, end: str | None, **_: Any) -> dict[str, Any]:
+    """The observed delays with the fitted curves overlaid, one panel per interval."""
+    from kumin.epi.web_figures import delays_figure, observed_delays
+
+    frame, result = _delays_result(ctx, start, end)
+    meta = result.meta
+    observed = observed_delays(frame, meta["period_start"], meta["period_end"], service.INTERVALS)
+    body = delays_figure(result.frame, observed, ctx.lang)
+    return _jsonable(body | _warnings(result, ctx.lang))
+
+
+def _growth_figure(
+    ctx: Ctx, start: str | None, end: str | None, window: int | None = None, **_: Any
+) -> dict[str, Any]:
+    from kumin.epi.web_figures import growth_figure
+
+    result = service.growth(ctx, _date(start), _date(end), None, window or 14)
+    body = growth_figure(result.frame, ctx.lang)
+    _recent_weeks(body)
+    return _jsonable(body | _warnings(result, ctx.lang))
+
+
+def _towns_figure(
+    ctx: Ctx, start: str | None, end: str | None, metric: str = "rt", **_: Any
+) -> dict[str, Any]:
     from kumin.epi.report import small_multiples
 
     period = service.rt_period(_date(start), _date(end), window=14)
@@ -219,10 +236,81 @@ def towns_chart(
     if metric == "incidence":
         curve = service.analyse_curve(frame, by="town", period=period).frame
         table = curve.rename({"town": "region"})
-        return _json(small_multiples(table, "cases_avg", ctx.lang, band=False))
+        return _jsonable(_one_time_axis(small_multiples(table, "cases_avg", ctx.lang, band=False)))
     rt = service.analyse_rt(frame, by="town", window=14, period=period)
     body = small_multiples(rt.frame, "r_median", ctx.lang, band=True)
-    return _json(body | _warnings(rt, ctx.lang))
+    return _jsonable(_one_time_axis(body) | _warnings(rt, ctx.lang))
+
+
+def _one_time_axis(body: dict[str, Any]) -> dict[str, Any]:
+    """Small multiples share one time axis: every panel opens on the recent weeks and
+    the full-span button (on the first panel) widens them all at once (#14)."""
+    layout = body["layout"]
+    for key in list(layout):
+        if key.startswith("xaxis") and key != "xaxis":
+            layout[key]["matches"] = "x"
+    _recent_weeks(body)
+    return body
+
+
+CHARTS = {
+    "curve": _curve_figure,
+    "rt": _rt_figure,
+    "delays": _delays_figure,
+    "growth": _growth_figure,
+    "towns": _towns_figure,
+}
+
+
+def _chart(ctx: Ctx, name: str, start, end, window, si_mean, si_sd, metric) -> dict[str, Any]:
+    if name not in CHARTS:
+        raise NotFound("epi.web.no_page")
+    if metric not in ("rt", "incidence"):
+        raise UserError("core.web.bad_request", fields="metric")
+    return CHARTS[name](ctx, start, end, window=window, si_mean=si_mean, si_sd=si_sd, metric=metric)
+
+
+Window = Annotated[int | None, Query(ge=1, le=60)]
+SiMean = Annotated[float, Query(gt=1)]
+SiSd = Annotated[float, Query(gt=0)]
+Metric = Annotated[str, Query()]
+
+
+@router.get("/epi/charts/{name}.json")
+def chart_json(
+    ctx: EpiCtx,
+    name: str,
+    start: From = None,
+    end: To = None,
+    window: Window = None,
+    si_mean: SiMean = service.SI_MEAN,
+    si_sd: SiSd = service.SI_SD,
+    metric: Metric = "rt",
+) -> Response:
+    return JSONResponse(_chart(ctx, name, start, end, window, si_mean, si_sd, metric))
+
+
+@router.get("/epi/charts/{name}.csv")
+def chart_csv(
+    ctx: EpiCtx,
+    name: str,
+    start: From = None,
+    end: To = None,
+    window: Window = None,
+    si_mean: SiMean = service.SI_MEAN,
+    si_sd: SiSd = service.SI_SD,
+    metric: Metric = "rt",
+) -> Response:
+    """Every series of the chart ``name`` as drawn, as CSV (UTF-8 with BOM)."""
+    from kumin.web.figures import figure_csv
+
+    fig = _chart(ctx, name, start, end, window, si_mean, si_sd, metric)
+    return figure_csv(fig, ctx.lang, _csv_name(f"epi-{name}", start, end))
+
+
+def _csv_name(base: str, start: str | None, end: str | None) -> str:
+    period = "_".join(d for d in (start, end) if d)
+    return f"{base}-{period}" if period else base
 
 
 def _warnings(result: service.EpiResult, lang: str) -> dict[str, Any]:
@@ -236,9 +324,7 @@ def _warnings(result: service.EpiResult, lang: str) -> dict[str, Any]:
 def delays_table(request: Request, ctx: EpiCtx, start: From = None, end: To = None) -> Response:
     """The fits behind the delays chart: parameters, mean and sd with 95% intervals, AIC
     (#14); loaded into the page by HTMX, sortable and downloadable like every table."""
-    frame = service.load_cases(ctx, _date(start), _date(end), purpose="epi delays page")
-    recent = None if start else service.RECENT_DAYS
-    result = service.analyse_delays(frame, recent_days=recent)
+    _, result = _delays_result(ctx, start, end)
     return page(request, "epi/_delays_table.html", rows=result.rows(), meta=result.meta)
 
 
@@ -392,6 +478,18 @@ def job_figure(ctx: EpiCtx, job_id: str, name: str) -> Response:
     if name not in figures:
         raise NotFound("epi.web.no_job")
     return _json(figures[name])
+
+
+@router.get("/epi/jobs/{job_id}/figures/{name}.csv")
+def job_figure_csv(ctx: EpiCtx, job_id: str, name: str) -> Response:
+    """Every series of a job's chart (SEIR scenarios, Rt by infection date) as CSV."""
+    from kumin.web.figures import figure_csv
+
+    job = jobs.get(ctx, job_id, "epi_")
+    figures = (job.result or {}).get("figures", {}) if job.state == "done" else {}
+    if name not in figures:
+        raise NotFound("epi.web.no_job")
+    return figure_csv(figures[name], ctx.lang, f"epi-{job.kind.removeprefix('epi_')}-{name}")
 
 
 # -- JSON API ------------------------------------------------------------------------------------

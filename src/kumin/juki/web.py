@@ -20,11 +20,12 @@ from pydantic import BaseModel
 from sqlalchemy import func, select
 
 from kumin.core.context import Ctx
-from kumin.core.uploads import discard_upload, save_upload
+from kumin.core.uploads import save_upload
 from kumin.errors import NotFound, UserError
 from kumin.juki import service
 from kumin.juki.models import SUBMITTED, Checklist, JukiTerminal, UsageApplication
 from kumin.juki.service_units import department_names, today
+from kumin.web import uploads as web_uploads
 from kumin.web.deps import Permit
 from kumin.web.nav import NavItem, add_nav
 from kumin.web.pages import DASHBOARD_CARDS
@@ -127,18 +128,24 @@ DASHBOARD_CARDS.append(("juki.read", _dashboard_card))
 
 @router.get("/juki")
 def index_page(request: Request, ctx: Read) -> Response:
+    return _index_page(request, ctx)
+
+
+def _index_page(request: Request, ctx: Ctx, status_code: int = 200, **extra: Any) -> Response:
     departments = service.list_departments(ctx)
     terminals = service.list_terminals(ctx)
     checked = {c["terminal_id"]: c for c in service.list_checklists(ctx, today(), today())}
     return page(
         request,
         "juki/index.html",
+        status_code=status_code,
         departments=departments,
         terminals=terminals,
         names=department_names(ctx),
         checked=checked,
         today=today(),
         imports=list(IMPORTS),
+        **extra,
     )
 
 
@@ -149,17 +156,29 @@ async def import_upload(
     name = IMPORTS.get(kind)
     if name is None:
         raise NotFound("juki.web.no_import", kind=kind)
-    path = await _saved(file)
-    try:
-        result = getattr(service, name)(ctx, path)
-    finally:
-        discard_upload(path)
+    result, failure = web_uploads.import_upload(
+        ctx, file, lambda path: getattr(service, name)(ctx, path)
+    )
+    if failure:
+        return _index_page(request, ctx, 400, upload_error=failure, failed_kind=kind)
     return page(request, "juki/imported.html", kind=kind, result=result)
 
 
 @router.get("/juki/departments/{code}")
 def department_page(
     request: Request, ctx: Read, code: str, on: str = "", names: int = 0
+) -> Response:
+    return _department_page(request, ctx, code, on, names)
+
+
+def _department_page(
+    request: Request,
+    ctx: Ctx,
+    code: str,
+    on: str = "",
+    names: int = 0,
+    status_code: int = 200,
+    **extra: Any,
 ) -> Response:
     department = service.get_department(ctx, code)
     day = _date(on, today())
@@ -170,6 +189,7 @@ def department_page(
     return page(
         request,
         "juki/department.html",
+        status_code=status_code,
         department=department,
         terminals=service.list_terminals(ctx, code),
         versions=list(reversed(service.ledger_versions(ctx, code))),
@@ -178,6 +198,7 @@ def department_page(
         show_names=bool(names),
         rights=service.operator_rights(ctx, code, day),
         applications=service.list_applications(ctx, code),
+        **extra,
     )
 
 
@@ -189,11 +210,12 @@ async def ledger_upload(
     effective: Annotated[str, Form()],
     file: Annotated[UploadFile, File()],
 ) -> Response:
-    path = await _saved(file)
-    try:
-        summary = service.import_ledger(ctx, code, _date(effective), path)
-    finally:
-        discard_upload(path)
+    day = _date(effective)  # a bad date is the form's error, before the file is read
+    summary, failure = web_uploads.import_upload(
+        ctx, file, lambda path: service.import_ledger(ctx, code, day, path)
+    )
+    if failure:
+        return _department_page(request, ctx, code, status_code=400, upload_error=failure)
     return page(request, "juki/ledger_imported.html", summary=summary)
 
 

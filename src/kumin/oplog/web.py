@@ -20,7 +20,6 @@ from fastapi.responses import JSONResponse, RedirectResponse, Response
 from kumin.core import jobs
 from kumin.core.context import Ctx, context
 from kumin.core.i18n import t
-from kumin.core.uploads import discard_upload, save_upload
 from kumin.errors import UserError
 from kumin.oplog import models as m
 from kumin.oplog import service
@@ -228,18 +227,19 @@ def files_upload(
     file: Annotated[UploadFile | None, File()] = None,
     profile: Annotated[str, Form()] = DEFAULT_PROFILE,
 ) -> Response:
-    if file is None or not file.filename:
-        raise UserError("oplog.web.no_file")
-    path = save_upload(file)
-    try:
-        result = service.import_log(ctx, path, name=path.name, profile=profile)
-    finally:
-        discard_upload(path)
+    from kumin.web.uploads import import_upload
+
+    result, failure = import_upload(
+        ctx, file, lambda path: service.import_log(ctx, path, name=path.name, profile=profile)
+    )
     return page(
         request,
         "oplog/files.html",
+        status_code=400 if failure else 200,
         files=service.list_files(ctx),
         result=result,
+        upload_error=failure,
+        profile=profile,
         profiles=_profiles(ctx.lang),
     )
 

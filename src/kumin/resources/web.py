@@ -127,21 +127,20 @@ async def calls_import(
     profile: Annotated[str, Form()] = "call_centre_daily",
     centre: Annotated[str, Form()] = "",
 ) -> Response:
-    path = await _saved_upload(file)
-    try:
-        result = service.import_calls(ctx, path, profile, centre or None, display_name=path.name)
-    except DataError as exc:
-        ctx.session.rollback()
+    from kumin.web.uploads import import_upload
+
+    result, failure = import_upload(
+        ctx,
+        file,
+        lambda path: service.import_calls(
+            ctx, path, profile, centre or None, display_name=path.name
+        ),
+    )
+    if failure:
         context = _calls_context(ctx, None, "", "")
         return page(
-            request,
-            "resources/calls.html",
-            status_code=400,
-            error=exc.render(ctx.lang),
-            **context,
+            request, "resources/calls.html", status_code=400, upload_error=failure, **context
         )
-    finally:
-        discard_upload(path)
     context = _calls_context(ctx, result.name, "", "")
     return page(request, "resources/calls.html", imported=result, **context)
 
@@ -322,16 +321,22 @@ def continuity_page(
 async def continuity_import(
     request: Request, ctx: ContinuityManage, file: Annotated[UploadFile, File()]
 ) -> Response:
-    path = await _saved_upload(file)
-    try:
-        result = service_continuity.import_service_counts(ctx, path, display_name=path.name)
-    except DataError as exc:
-        ctx.session.rollback()
+    from kumin.web.uploads import import_upload
+
+    result, failure = import_upload(
+        ctx,
+        file,
+        lambda path: service_continuity.import_service_counts(ctx, path, display_name=path.name),
+    )
+    if failure:
         context = _continuity_context(ctx, service_continuity.DEFAULT_BASELINE_END)
-        context["error"] = exc.render(ctx.lang)
-        return page(request, "resources/continuity.html", status_code=400, **context)
-    finally:
-        discard_upload(path)
+        return page(
+            request,
+            "resources/continuity.html",
+            status_code=400,
+            upload_error=failure,
+            **context,
+        )
     context = _continuity_context(ctx, service_continuity.DEFAULT_BASELINE_END)
     return page(request, "resources/continuity.html", imported=result, **context)
 

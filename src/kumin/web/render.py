@@ -31,6 +31,7 @@ def environment() -> Environment:
     env.globals["t"] = lambda key, **kw: t(key, None, **kw)
     env.globals["LANGS"] = LANGS
     env.globals["fy_label"] = _fy_label
+    env.globals["plotly_locale"] = _plotly_locale
     env.filters["code_names"] = code_names
     env.filters["day_rules"] = day_rules
     env.filters["local_time"] = local_time
@@ -105,6 +106,19 @@ def plain(value: Any) -> str:
     if isinstance(value, dict):
         return json.dumps(value, ensure_ascii=False, default=str)
     return str(value)
+
+
+def _plotly_locale() -> Markup:
+    """The locale as a JSON data block's text: Japanese as itself (a page never shows
+    ``\\u`` escapes), and ``<``, ``>``, ``&`` escaped so the block cannot close early."""
+    import json
+
+    from kumin.web.plotly_locale import plotly_locale
+
+    text = json.dumps(plotly_locale(current_lang.get()), ensure_ascii=False)
+    for char, code in (("<", "\\u003c"), (">", "\\u003e"), ("&", "\\u0026")):
+        text = text.replace(char, code)
+    return Markup(text)
 
 
 def _fy_label(year: int) -> str:

@@ -20,12 +20,28 @@ function kuminHasData(fig) {
     return ys.some(function (v) { return v !== null && v !== undefined; });
   });
 }
+// Plotly's tool tips and month names in the page's language (kumin.web.plotly_locale);
+// the share button, which would send the chart to a cloud service, is removed.
+var kuminPlotConfig = null;
+function kuminPlotlyConfig() {
+  if (kuminPlotConfig) { return kuminPlotConfig; }
+  kuminPlotConfig = {responsive: true, displaylogo: false, showSendToCloud: false,
+                     modeBarButtonsToRemove: ["sendChartToCloud", "sendDataToCloud"]};
+  var block = document.getElementById("plotly-locale");
+  if (block) {
+    var locale = JSON.parse(block.textContent);
+    Plotly.register(locale);
+    kuminPlotConfig.locale = locale.name;
+  }
+  return kuminPlotConfig;
+}
 function kuminDrawPlots(root) {
-  if (typeof Plotly === "undefined") { return; }
   var texts = document.body.dataset;
   (root || document).querySelectorAll("div.plot[data-figure]").forEach(function (el) {
     if (el.dataset.drawn) { return; }
     el.dataset.drawn = "1";
+    // the chart library did not load: say so rather than leave a blank box
+    if (typeof Plotly === "undefined") { kuminPlotMessage(el, texts.chartError, "error"); return; }
     fetch(el.dataset.figure, {credentials: "same-origin", headers: {"Accept": "application/json"}})
       .then(function (r) {
         return r.json().then(function (body) { return {ok: r.ok, body: body}; },
@@ -50,13 +66,34 @@ function kuminDrawPlots(root) {
           el.parentNode.insertBefore(ul, el);
         }
         if (!kuminHasData(fig)) { kuminPlotMessage(el, texts.chartEmpty, "note"); return; }
-        Plotly.newPlot(el, fig.data, fig.layout || {}, {responsive: true, displaylogo: false});
+        Plotly.newPlot(el, fig.data, fig.layout || {}, kuminPlotlyConfig());
         el.dataset.state = "drawn";
       })
       .catch(function () { kuminPlotMessage(el, texts.chartError, "error"); });
   });
 }
 document.addEventListener("DOMContentLoaded", function () { kuminDrawPlots(document); });
+// A fragment HTMX fetches (a table computed on load, a job started) that fails says
+// why in its place: the server's own message when it sent one, else a generic one.
+function kuminFragmentError(e) {
+  var target = e.detail.target;
+  if (!target) { return; }
+  var text = document.body.dataset.chartError;
+  var xhr = e.detail.xhr;
+  if (xhr && xhr.responseText) {
+    try {
+      var json = JSON.parse(xhr.responseText);
+      if (json.error && json.error.message) { text = json.error.message; }
+    } catch (err) {
+      var doc = new DOMParser().parseFromString(xhr.responseText, "text/html");
+      var alert = doc.querySelector("main [role=alert]");
+      if (alert && alert.textContent.trim()) { text = alert.textContent.trim(); }
+    }
+  }
+  kuminPlotMessage(target, text, "error");
+}
+document.addEventListener("htmx:responseError", kuminFragmentError);
+document.addEventListener("htmx:sendError", kuminFragmentError);
 document.addEventListener("htmx:afterSettle", function (e) { kuminDrawPlots(e.target); });
 // Confirm dangerous actions: <button data-confirm="...">
 document.addEventListener("click", function (e) {
