@@ -64,7 +64,13 @@ import polars as pl
 from scipy import linalg, special, stats
 
 from kumin.epi._checks import check_choice_param, check_int_param, check_real_param
-from kumin.epi._nowcast_base import LEVELS, _as_of_day, _NowcastBase, _rnbinom
+from kumin.epi._nowcast_base import (
+    LEVELS,
+    _as_of_day,
+    _NowcastBase,
+    _rnbinom,
+    single_threaded_blas,
+)
 from kumin.epi.delays import ConvergenceWarning, from_days, to_days
 from kumin.epi.nowcast_delay import DelayNowcaster, estimate_smoothing
 from kumin.errors import DataError
@@ -81,6 +87,9 @@ TREND_WIDEN = 0.05  # extra sd of log counts per day beyond the trend's last day
 ANOMALY_Z = 3.0
 SOLID_FRACTION = 0.5  # days at least this much reported anchor the trend
 LATE_WEEKS = 8
+# Fisher scoring: most iterations allowed, and the longest step in log φ
+MAX_ITER = 100
+PHI_STEP = 2.0
 
 
 @dataclass(frozen=True)
@@ -211,13 +220,14 @@ def _prior_precision(g: _Grid) -> np.ndarray:
     return prec
 
 
-def _information(theta: np.ndarray, g: _Grid, prec: np.ndarray) -> np.ndarray:
-    """Fisher information of the log-posterior: Jᵀ diag(w) J + prior precision.
+def _information(theta: np.ndarray, g: _Grid, prec: np.ndarray) -> tuple[np.ndarray, float]:
+    """Fisher information of the log-posterior: Jᵀ diag(w) J + prior precision, and the
+    curvature of the objective in ``log φ`` as it is (it can be small or negative).
 
     ``J`` is the Jacobian of the observed cells' log means; ``w = φμ/(φ+μ)`` the
     expected NB information per unit of log mean. The dispersion's own curvature
     comes from differences of the analytic gradient (its expected cross terms with
-    the means are zero).
+    the means are zero, so its row and column are zero but for the diagonal).
     """
     W, D, K = g.W, g.D, g.n_weeks
     a, beta, gam, kap, rho, log_phi = _split(theta, g)
@@ -247,7 +257,7 @@ def _information(theta: np.ndarray, g: _Grid, prec: np.ndarray) -> np.ndarray:
     info[-1, :] = info[:, -1] = 0.0
     # away from the mode the curvature in φ can be negative: a floor keeps steps sane
     info[-1, -1] = max(col[-1], 1.0)
-    return info
+    return info, float(col[-1])
 
 
 def _covariance(hess: np.ndarray) -> np.ndarray:
@@ -264,6 +274,21 @@ def _covariance(hess: np.ndarray) -> np.ndarray:
     return 0.5 * (cov + cov.T)
 
 
+def _phi_step(grad: float, curv: float) -> float:
+    """Newton step in ``log φ`` on its own curvature, at most :data:`PHI_STEP` long.
+
+    On nearly Poisson data the likelihood flattens as ``φ`` grows (gradient and
+    curvature both shrink like ``1/φ``): a Newton step is then about one unit of
+    ``log φ`` whatever ``φ`` is, where a step on a curvature floored at 1 shrank
+    with the gradient and the optimiser crawled towards the bound for all of its
+    iterations, whatever the ward's size. Where the curvature is negative (far
+    from the mode) the step goes downhill by ``PHI_STEP`` and the line search
+    shortens it.
+    """
+    scale = max(curv, abs(grad) / PHI_STEP)
+    return grad / scale if scale > 0 else 0.0
+
+
 def _fit_mode(g: _Grid, theta0: np.ndarray) -> tuple[np.ndarray, np.ndarray, bool]:
     """Mode of the penalised likelihood by Fisher scoring; the Laplace covariance."""
     lo, hi = _bounds(g)
@@ -271,12 +296,13 @@ def _fit_mode(g: _Grid, theta0: np.ndarray) -> tuple[np.ndarray, np.ndarray, boo
     theta = np.clip(theta0, lo, hi)
     val, grad = _objective(theta, g)
     tol = 1e-4 * math.sqrt(g.y.sum() + 1.0)
-    for _ in range(100):
-        info = _information(theta, g, prec)
+    for _ in range(MAX_ITER):
+        info, curv = _information(theta, g, prec)
         try:
             step = linalg.solve(info, grad, assume_a="pos")
         except (np.linalg.LinAlgError, ValueError):
             step = np.linalg.lstsq(info + 1e-6 * np.eye(len(theta)), grad, rcond=None)[0]
+        step[-1] = _phi_step(grad[-1], curv)
         t = 1.0
         while t > 1e-6:
             cand = np.clip(theta - t * step, lo, hi)
@@ -293,7 +319,7 @@ def _fit_mode(g: _Grid, theta0: np.ndarray) -> tuple[np.ndarray, np.ndarray, boo
             break
     free = (theta > lo + 1e-6) & (theta < hi - 1e-6)
     converged = bool(np.all(np.abs(grad[free]) < 100 * tol))
-    info = _information(theta, g, prec)
+    info, _ = _information(theta, g, prec)
     # a dispersion at its bound (Poisson-like data) has a flat likelihood: hold it fixed
     if theta[-1] >= hi[-1] - 1e-6 or theta[-1] <= lo[-1] + 1e-6:
         info[-1, -1] = 1e8
@@ -526,7 +552,8 @@ class Nowcaster(_NowcastBase):
         onset, report = onset[seen], report[seen]
         if np.any(report < onset):
             raise DataError("epi.nowcast.report_before_onset", count=int((report < onset).sum()))
-        return self._fit_counts(onset, report, np.ones(len(onset)), end)
+        with single_threaded_blas():
+            return self._fit_counts(onset, report, np.ones(len(onset)), end)
 
     def fit_triangle(
         self, reference_dates: Any, report_dates: Any, counts: Any, as_of: Any = None
@@ -553,7 +580,8 @@ class Nowcaster(_NowcastBase):
         ref, rep, w = _monotone_cells(ref[seen], rep[seen], w[seen], end)
         if len(w) == 0:
             raise DataError("epi.nowcast.no_cases")
-        return self._fit_counts(ref, rep, w, end)
+        with single_threaded_blas():
+            return self._fit_counts(ref, rep, w, end)
 
     def _fit_counts(self, ref: np.ndarray, rep: np.ndarray, w: np.ndarray, end: int) -> Nowcaster:
         owner = "Nowcaster"
