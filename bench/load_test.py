@@ -289,7 +289,7 @@ def setup(password: str) -> None:
     settings = Settings.from_env()
     with context(settings, SYSTEM) as ctx:
         for name in ACCOUNTS.values():
-            accounts.set_password(ctx, name, password)
+            accounts.set_password(ctx, name, password, must_change=False)
     print(f"set the password of {len(ACCOUNTS)} demo accounts")
 
 

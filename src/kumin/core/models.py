@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from sqlalchemy import (
+    BigInteger,
     Boolean,
     DateTime,
     ForeignKey,
@@ -195,3 +196,14 @@ class ReportSnapshot(Base):
     fingerprint: Mapped[str] = mapped_column(String(64))
     body: Mapped[bytes] = mapped_column(LargeBinary)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class DataVersion(Base):
+    """A counter per table, bumped by a database trigger on every change of the table
+    (any statement: ORM, bulk executemany, COPY, raw SQL); see :mod:`kumin.core.snapshots`.
+    Reading it is one index lookup, where counting millions of rows took seconds."""
+
+    __tablename__ = "data_versions"
+
+    table_name: Mapped[str] = mapped_column(String(128), primary_key=True)
+    version: Mapped[int] = mapped_column(BigInteger, default=0)
