@@ -127,3 +127,34 @@ def test_untracked_tables_fall_back_to_counting(users):
             {"at": dt.datetime(2026, 1, 1, tzinfo=dt.UTC)},
         )
     assert _mark(users.settings, auditor, tables) != before
+
+
+def test_concurrent_views_after_a_change_compute_once(users):
+    """Workers meeting a stale snapshot together: one computes, the others wait for
+    its result (PostgreSQL: advisory lock; SQLite: writers take turns)."""
+    import threading
+
+    officer = actor_for(users, "records_officer")
+    tables = snapshots.tables_with_prefix("juki_")
+    calls, results = [], []
+    started = threading.Event()
+
+    def compute():
+        calls.append(1)
+        started.set()
+        threading.Event().wait(0.3)  # a heavy report, shortened
+        return {"n": len(calls)}
+
+    def view():
+        with context(users.settings, officer) as ctx:
+            results.append(snapshots.cached(ctx.session, "k2", tables, compute))
+
+    first = threading.Thread(target=view)
+    first.start()
+    started.wait(5)
+    others = [threading.Thread(target=view) for _ in range(3)]
+    for th in others:
+        th.start()
+    for th in [first, *others]:
+        th.join(30)
+    assert len(calls) == 1 and results == [{"n": 1}] * 4

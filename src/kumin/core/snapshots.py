@@ -121,6 +121,18 @@ def fingerprint(session: Session, tables: list[Table]) -> str:
     return hashlib.sha256(json.dumps(parts, default=str).encode()).hexdigest()
 
 
+def _single_flight(session: Session, key: str) -> bool:
+    """On PostgreSQL, one computation of ``key`` at a time across workers and machines:
+    a transaction-scoped advisory lock, so after a change of data the others wait
+    for the first one's result instead of each burning the same CPU seconds.
+    (SQLite's writers already take turns; nothing to do there.)"""
+    if session.get_bind().dialect.name != "postgresql":
+        return False
+    lock_id = int.from_bytes(hashlib.sha256(key.encode()).digest()[:8], "big", signed=True)
+    session.execute(text("SELECT pg_advisory_xact_lock(:id)"), {"id": lock_id})
+    return True
+
+
 def cached(
     session: Session, key: str, tables: list[Table], compute: Callable[[], dict[str, Any]]
 ) -> dict[str, Any]:
@@ -130,6 +142,12 @@ def cached(
     row = session.get(ReportSnapshot, key)
     if row is not None and row.fingerprint == mark:
         return json.loads(row.body)
+    if _single_flight(session, key):
+        # another worker may have stored it while this one waited for the lock
+        mark = fingerprint(session, tables)
+        row = session.get(ReportSnapshot, key, populate_existing=True)
+        if row is not None and row.fingerprint == mark:
+            return json.loads(row.body)
     body = compute()
     data = json.dumps(body, ensure_ascii=False, default=str).encode("utf-8")
     try:
