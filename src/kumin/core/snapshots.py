@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import time
 from collections.abc import Callable
 from typing import Any
 
@@ -38,6 +39,8 @@ from kumin.core.models import DataVersion, ReportSnapshot
 #: Operation-log events are left out: ten million rows a year through a per-row
 #: SQLite trigger would cost seconds per import, and no snapshot reads them.
 TRACKED_PREFIXES = ("cards_", "juki_", "cases_", "resources_")
+#: How long a view waits for another worker's computation of the same snapshot.
+WAIT_SECONDS = 10.0
 _PG_FUNCTION = """
 CREATE OR REPLACE FUNCTION kumin_bump_data_version() RETURNS trigger
 LANGUAGE plpgsql AS $$
@@ -121,16 +124,28 @@ def fingerprint(session: Session, tables: list[Table]) -> str:
     return hashlib.sha256(json.dumps(parts, default=str).encode()).hexdigest()
 
 
-def _single_flight(session: Session, key: str) -> bool:
+def _wait_for_other(session: Session, key: str, tables: list[Table]) -> dict[str, Any] | None:
     """On PostgreSQL, one computation of ``key`` at a time across workers and machines:
-    a transaction-scoped advisory lock, so after a change of data the others wait
-    for the first one's result instead of each burning the same CPU seconds.
-    (SQLite's writers already take turns; nothing to do there.)"""
+    after a change of data the others wait (up to ``WAIT_SECONDS``) for the first
+    one's result instead of each burning the same CPU seconds; then they compute
+    anyway. The lock is *tried*, never waited for: a request blocked in the
+    database would hold a thread the lock's holder may need to finish (FastAPI runs
+    dependencies and their clean-up in the same thread pool) — a deadlock. SQLite's
+    writers already take turns; nothing to do there."""
     if session.get_bind().dialect.name != "postgresql":
-        return False
+        return None
     lock_id = int.from_bytes(hashlib.sha256(key.encode()).digest()[:8], "big", signed=True)
-    session.execute(text("SELECT pg_advisory_xact_lock(:id)"), {"id": lock_id})
-    return True
+    waited = 0.0
+    while waited < WAIT_SECONDS:
+        if session.scalar(text("SELECT pg_try_advisory_xact_lock(:id)"), {"id": lock_id}):
+            break  # ours to compute (re-checked first: it may have just been stored)
+        time.sleep(0.1)
+        waited += 0.1
+    mark = fingerprint(session, tables)
+    row = session.get(ReportSnapshot, key, populate_existing=True)
+    if row is not None and row.fingerprint == mark:
+        return json.loads(row.body)
+    return None
 
 
 def cached(
@@ -142,12 +157,11 @@ def cached(
     row = session.get(ReportSnapshot, key)
     if row is not None and row.fingerprint == mark:
         return json.loads(row.body)
-    if _single_flight(session, key):
-        # another worker may have stored it while this one waited for the lock
-        mark = fingerprint(session, tables)
-        row = session.get(ReportSnapshot, key, populate_existing=True)
-        if row is not None and row.fingerprint == mark:
-            return json.loads(row.body)
+    stored = _wait_for_other(session, key, tables)
+    if stored is not None:
+        return stored
+    mark = fingerprint(session, tables)
+    row = session.get(ReportSnapshot, key)
     body = compute()
     data = json.dumps(body, ensure_ascii=False, default=str).encode("utf-8")
     try:
