@@ -84,6 +84,20 @@ def chain_key(session: Session) -> bytes:
     return audit_chain_key(settings.key_file)
 
 
+#: Longest wait for the chain's lock. Unbounded, requests waiting in the database
+#: filled a worker's thread pool while the lock's holder waited for a thread to
+#: commit in: a deadlock. Bounded, the waiter fails cleanly (503) and lets go.
+LOCK_WAIT = "15s"
+
+
+def _lock_chain(session: Session) -> None:
+    """The chain's head is one row: appenders take turns (held until commit)."""
+    prev = session.scalar(text("SELECT current_setting('lock_timeout')"))
+    session.execute(text("SELECT set_config('lock_timeout', :t, true)"), {"t": LOCK_WAIT})
+    session.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": _PG_LOCK})
+    session.execute(text("SELECT set_config('lock_timeout', :t, true)"), {"t": prev})
+
+
 def record(
     session: Session,
     actor: str,
@@ -97,7 +111,7 @@ def record(
     if outcome not in OUTCOMES:
         raise ValueError(f"outcome must be one of {OUTCOMES}")
     if session.get_bind().dialect.name == "postgresql":
-        session.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": _PG_LOCK})
+        _lock_chain(session)
     head = session.get(AuditHead, 1)
     seq, prev = (head.seq + 1, head.hash) if head else (1, GENESIS)
     fields = {
