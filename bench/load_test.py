@@ -284,20 +284,31 @@ async def upload_import(client, stats: Stats, kind: str, path: str, csrf: str, f
 
 
 async def written(url: str, password: str) -> tuple[int | None, int | None]:
-    """Records stored, and ``cases.import`` audit entries of today."""
+    """Records stored, and ``cases.import`` audit entries of today (None: not answered)."""
     import httpx
 
-    async with httpx.AsyncClient(base_url=url, timeout=300) as client:
-        await sign_in(client, Stats(), ACCOUNTS["epidemiologist"], password)
-        r = await client.get("/api/v1/cases/summary", params={"public": "false"})
-        total = r.json()["total"] if r.status_code == 200 else None
-    async with httpx.AsyncClient(base_url=url, timeout=300) as client:
-        await sign_in(client, Stats(), ACCOUNTS["auditor"], password)
-        r = await client.get(
-            "/api/v1/audit",
-            params={"action": "cases.import", "since": dt.date.today().isoformat(), "limit": 10**6},
-        )
-        entries = len(r.json()) if r.status_code == 200 else None
+    total = entries = None
+    for _attempt in range(3):  # the server may still be finishing the run's last requests
+        async with httpx.AsyncClient(base_url=url, timeout=300) as client:
+            await sign_in(client, Stats(), ACCOUNTS["epidemiologist"], password)
+            r = await client.get("/api/v1/cases/summary", params={"public": "false"})
+            if r.status_code == 200:
+                total = r.json()["total"]
+        async with httpx.AsyncClient(base_url=url, timeout=300) as client:
+            await sign_in(client, Stats(), ACCOUNTS["auditor"], password)
+            r = await client.get(
+                "/api/v1/audit",
+                params={
+                    "action": "cases.import",
+                    "since": dt.date.today().isoformat(),
+                    "limit": 10**6,
+                },
+            )
+            if r.status_code == 200:
+                entries = len(r.json())
+        if total is not None and entries is not None:
+            break
+        await asyncio.sleep(5)
     return total, entries
 
 
@@ -314,9 +325,11 @@ async def ledger(urls: list[str], password: str, stats: Stats, before: tuple) ->
             if r.status_code != 200:
                 lost.append(job_id)
     after = await written(urls[-1], password)
-    stored = (after[0] or 0) - (before[0] or 0)
+    if None in before or None in after:
+        raise SystemExit(f"the write ledger could not be read: before {before}, after {after}")
+    stored = after[0] - before[0]
     lost_records = sum(stats.imports) - stored
-    import_entries = (after[1] or 0) - (before[1] or 0)
+    import_entries = after[1] - before[1]
     async with httpx.AsyncClient(base_url=urls[-1], timeout=300) as aud:
         await sign_in(aud, Stats(), ACCOUNTS["auditor"], password)
         r = await aud.get("/api/v1/audit", params={"action": "jobs.submit", "limit": 1000000})
