@@ -330,12 +330,18 @@ async def ledger(urls: list[str], password: str, stats: Stats, before: tuple) ->
     stored = after[0] - before[0]
     lost_records = sum(stats.imports) - stored
     import_entries = after[1] - before[1]
-    async with httpx.AsyncClient(base_url=urls[-1], timeout=300) as aud:
-        await sign_in(aud, Stats(), ACCOUNTS["auditor"], password)
-        r = await aud.get("/api/v1/audit", params={"action": "jobs.submit", "limit": 1000000})
+    for _attempt in range(3):  # sign-ins are throttled per account: wait, try again
+        async with httpx.AsyncClient(base_url=urls[-1], timeout=300) as aud:
+            await sign_in(aud, Stats(), ACCOUNTS["auditor"], password)
+            r = await aud.get("/api/v1/audit", params={"action": "jobs.submit", "limit": 10**6})
         audit_status = r.status_code
-        objects = {row["object"] for row in r.json()} if r.status_code == 200 else set()
-        missing_audit = [j for _a, j, _u in stats.jobs if f"job:{j}" not in objects]
+        if audit_status == 200:
+            break
+        await asyncio.sleep(10)
+    if audit_status != 200:
+        raise SystemExit(f"the audit trail could not be read for the ledger ({audit_status})")
+    objects = {row["object"] for row in r.json()}
+    missing_audit = [j for _a, j, _u in stats.jobs if f"job:{j}" not in objects]
     return {
         "writes": len(stats.jobs) + len(stats.imports),
         "lost_writes": len(lost) + max(0, lost_records),
