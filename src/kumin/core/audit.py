@@ -165,6 +165,16 @@ def _before_commit(session: Session) -> None:
     flush(session)
 
 
+@event.listens_for(Session, "do_orm_execute")
+def _before_reading_the_trail(state) -> None:
+    # a transaction reading the trail sees its own entries (rare: they are chained
+    # now, taking the lock early, only then)
+    if state.session.info.get(_PENDING) and any(
+        mp.class_ in (AuditEntry, AuditHead) for mp in state.all_mappers
+    ):
+        flush(state.session)
+
+
 @event.listens_for(Session, "after_transaction_end")
 def _after_transaction_end(session: Session, transaction) -> None:
     if transaction.parent is None:  # the whole transaction rolled back: so do its entries
