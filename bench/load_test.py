@@ -7,30 +7,46 @@ PostgreSQL, or two servers on two ports sharing one PostgreSQL)::
 
     python bench/load_test.py setup --password 'load-test-pw-1'     # demo accounts' passwords
     python bench/load_test.py run --url http://127.0.0.1:8000 --users 50 --duration 120 \\
-        --password 'load-test-pw-1' [--url http://127.0.0.1:8001] [--out result.json]
+        --password 'load-test-pw-1' [--url http://127.0.0.1:8001] [--out result.json] \\
+        [--label 'PostgreSQL, --workers 4'] \\
+        [--restart-db-at 60 --restart-db 'pg_ctlcluster 15 loadtest restart']
 
 Each user signs in on one server (users are spread over the ``--url``\\ s), then
 loops: a request of its role's mix, a think time of 0.5–2 s. Epidemiologists now
 and then start an Rt job and poll it *through the other server* when there are
-two. At the end a write ledger checks that every job the driver started exists
-for its owner and has its ``jobs.submit`` audit entry. Reported: requests per
-kind with p50/p95/p99 (ms), errors (5xx, connection errors, unexpected 4xx) and
-lost writes.
+two, and now and then import a small HER-SYS export (20 new records, CP932)
+through the web upload form. With ``--restart-db`` the database is restarted
+once during the run (use a cluster of your own, never one other people's tests
+use): requests during the outage must fail cleanly (503, never 500) and the
+ones after it succeed without any restart of kumin.
+
+At the end a write ledger checks that every job the driver started exists for
+its owner with its ``jobs.submit`` audit entry, and that every record of every
+import the server acknowledged is stored (the record count grew by exactly
+their number) with one ``cases.import`` audit entry per import. Reported:
+requests per kind with p50/p95/p99 (ms), errors (5xx, connection errors,
+unexpected 4xx; during the outage apart), lost writes, the load average of the
+machine, and a Markdown line for the README's table.
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import dataclasses
+import datetime as dt
 import json
 import os
 import random
 import re
 import statistics
+import subprocess
 import sys
+import tempfile
 import time
 from collections import defaultdict
 from dataclasses import dataclass, field
+from pathlib import Path
 
 ROLES = ("admin", "epidemiologist", "researcher", "records_officer", "terminal_manager", "auditor")
 ACCOUNTS = {
@@ -56,6 +72,7 @@ MIX: dict[str, list[tuple[str, str, str, int]]] = {
         ("page:calls", "GET", "/calls", 1),
         ("page:contracts", "GET", "/contracts", 1),
         ("job:rt_infection", "JOB", "/epi/jobs/rt_infection", 1),
+        ("write:hersys_import", "IMPORT", "/cases/import", 1),
     ],
     "researcher": [
         ("page:dashboard", "GET", "/", 2),
@@ -93,8 +110,21 @@ class Stats:
     jobs: list[tuple[str, str, str]] = field(default_factory=list)  # (account, job id, url)
     job_done: int = 0
     cross_polls: int = 0
+    imports: list[int] = field(default_factory=list)  # records of each acknowledged import
+    import_files: list[Path] = field(default_factory=list)  # files not yet uploaded
+    outage: list[float] = field(default_factory=list)  # [down, up] (monotonic)
+    outage_errors: dict[str, int] = field(default_factory=lambda: defaultdict(int))
+    load: list[float] = field(default_factory=list)  # 1-minute load average samples
+    import_every: float = 30.0  # seconds between two imports (of all users together)
+    next_import: float = 0.0
 
     def add(self, kind: str, ms: float, ok: bool, note: str = "") -> None:
+        in_outage = bool(self.outage) and len(self.outage) == 1
+        if in_outage and not ok:
+            # while the database restarts errors are expected, counted apart by their
+            # status: 503 is clean; 500, a refused connection or a hang is not
+            self.outage_errors[note.split(" ", 1)[0]] += 1
+            return
         self.latencies[kind].append(ms)
         if not ok:
             self.errors[kind] += 1
@@ -171,6 +201,13 @@ async def user_loop(i: int, urls: list[str], password: str, deadline: float, sta
                         alert_ids = [a["id"] for a in r.json().get("alerts", [])[:20]]
                 if alert_ids:
                     await _timed(client, stats, kind, "GET", path.format(id=rnd.choice(alert_ids)))
+            elif (
+                method == "IMPORT" and stats.import_files and time.monotonic() >= stats.next_import
+            ):
+                # "now and then": a ward imports its HER-SYS export a few times a day;
+                # every import changes the records, so the case pages recompute
+                stats.next_import = time.monotonic() + stats.import_every
+                await upload_import(client, stats, kind, path, csrf, stats.import_files.pop())
             elif method == "JOB" and i < 3 * len(ROLES) and not started_job:
                 # "now and then": a fit costs CPU seconds; the first three
                 # epidemiologists start one each, the others only browse
@@ -212,8 +249,72 @@ async def start_job(client, stats, kind, path, csrf, account, home, other, deadl
             await asyncio.sleep(1.0)
 
 
-async def ledger(urls: list[str], password: str, stats: Stats) -> dict:
-    """Every job the driver started exists for its owner and has its audit entry."""
+IMPORT_RECORDS = 20
+
+
+def make_import_files(folder: Path, count: int) -> list[Path]:
+    """Small HER-SYS exports (CP932, the office's dirt included) of records no
+    database holds yet: IDs made of this run's tag, so every record is an insert."""
+    from kumin.synth.cases import synth_cases, write_cases_csv
+
+    tag = int(time.time()) % 100_000
+    base = synth_cases(seed=tag, n=IMPORT_RECORDS * count)
+    files = []
+    for k in range(count):
+        chunk = [
+            dataclasses.replace(r, hersys_id=f"9{tag:05d}{k:03d}{j:02d}")
+            for j, r in enumerate(base[k * IMPORT_RECORDS : (k + 1) * IMPORT_RECORDS])
+        ]
+        files.append(write_cases_csv(chunk, folder / f"hersys-{k}.csv", encoding="cp932"))
+    return files
+
+
+async def upload_import(client, stats: Stats, kind: str, path: str, csrf: str, file: Path):
+    r = await _timed(
+        client,
+        stats,
+        kind,
+        "POST",
+        path,
+        data={"csrf": csrf, "profile": "hersys", "encoding": "auto"},
+        files={"file": (file.name, file.read_bytes(), "text/csv")},
+    )
+    if r is not None and r.status_code == 200:
+        stats.imports.append(IMPORT_RECORDS)
+
+
+async def written(url: str, password: str) -> tuple[int | None, int | None]:
+    """Records stored, and ``cases.import`` audit entries of today (None: not answered)."""
+    import httpx
+
+    total = entries = None
+    for _attempt in range(3):  # the server may still be finishing the run's last requests
+        async with httpx.AsyncClient(base_url=url, timeout=300) as client:
+            await sign_in(client, Stats(), ACCOUNTS["epidemiologist"], password)
+            r = await client.get("/api/v1/cases/summary", params={"public": "false"})
+            if r.status_code == 200:
+                total = r.json()["total"]
+        async with httpx.AsyncClient(base_url=url, timeout=300) as client:
+            await sign_in(client, Stats(), ACCOUNTS["auditor"], password)
+            r = await client.get(
+                "/api/v1/audit",
+                params={
+                    "action": "cases.import",
+                    "since": dt.date.today().isoformat(),
+                    "limit": 10**6,
+                },
+            )
+            if r.status_code == 200:
+                entries = len(r.json())
+        if total is not None and entries is not None:
+            break
+        await asyncio.sleep(5)
+    return total, entries
+
+
+async def ledger(urls: list[str], password: str, stats: Stats, before: tuple) -> dict:
+    """Every job the driver started exists for its owner with its audit entry; every
+    acknowledged import's records are stored, each import with its audit entry."""
     import httpx
 
     lost, missing_audit, audit_status = [], [], 0
@@ -223,21 +324,38 @@ async def ledger(urls: list[str], password: str, stats: Stats) -> dict:
             r = await epi.get(f"/api/v1/jobs/{job_id}")
             if r.status_code != 200:
                 lost.append(job_id)
-    async with httpx.AsyncClient(base_url=urls[-1], timeout=300) as aud:
-        await sign_in(aud, Stats(), ACCOUNTS["auditor"], password)
-        r = await aud.get("/api/v1/audit", params={"action": "jobs.submit", "limit": 1000000})
+    after = await written(urls[-1], password)
+    if None in before or None in after:
+        raise SystemExit(f"the write ledger could not be read: before {before}, after {after}")
+    stored = after[0] - before[0]
+    lost_records = sum(stats.imports) - stored
+    import_entries = after[1] - before[1]
+    for _attempt in range(3):  # sign-ins are throttled per account: wait, try again
+        async with httpx.AsyncClient(base_url=urls[-1], timeout=300) as aud:
+            await sign_in(aud, Stats(), ACCOUNTS["auditor"], password)
+            r = await aud.get("/api/v1/audit", params={"action": "jobs.submit", "limit": 10**6})
         audit_status = r.status_code
-        objects = {row["object"] for row in r.json()} if r.status_code == 200 else set()
-        missing_audit = [j for _a, j, _u in stats.jobs if f"job:{j}" not in objects]
+        if audit_status == 200:
+            break
+        await asyncio.sleep(10)
+    if audit_status != 200:
+        raise SystemExit(f"the audit trail could not be read for the ledger ({audit_status})")
+    objects = {row["object"] for row in r.json()}
+    missing_audit = [j for _a, j, _u in stats.jobs if f"job:{j}" not in objects]
     return {
-        "writes": len(stats.jobs),
-        "lost_writes": len(lost),
-        "writes_without_audit_entry": len(missing_audit),
+        "writes": len(stats.jobs) + len(stats.imports),
+        "lost_writes": len(lost) + max(0, lost_records),
+        "writes_without_audit_entry": len(missing_audit)
+        + max(0, len(stats.imports) - import_entries),
+        "imports_acknowledged": len(stats.imports),
+        "records_imported": sum(stats.imports),
+        "records_stored": stored,
+        "import_audit_entries": import_entries,
         "audit_query_status": audit_status,
     }
 
 
-def report(stats: Stats, seconds: float, extra: dict) -> dict:
+def report(stats: Stats, seconds: float, extra: dict, label: str) -> dict:
     lines = {}
     for kind, values in sorted(stats.latencies.items()):
         lines[kind] = {
@@ -249,7 +367,8 @@ def report(stats: Stats, seconds: float, extra: dict) -> dict:
         }
     pages = [v for k, vs in stats.latencies.items() if k.startswith("page:") for v in vs]
     total = sum(len(v) for v in stats.latencies.values())
-    return {
+    result = {
+        "label": label,
         "seconds": round(seconds, 1),
         "requests": total,
         "requests_per_s": round(total / seconds, 1),
@@ -262,21 +381,99 @@ def report(stats: Stats, seconds: float, extra: dict) -> dict:
         },
         "jobs_done": stats.job_done,
         "job_polls_through_the_other_server": stats.cross_polls,
+        "load_average": {
+            "min": min(stats.load, default=None),
+            "mean": round(statistics.mean(stats.load), 1) if stats.load else None,
+            "max": max(stats.load, default=None),
+        },
         **extra,
         "by_kind": lines,
         "error_samples": stats.samples,
     }
+    if stats.outage:
+        result["database_restart"] = {
+            "outage_s": round(stats.outage[1] - stats.outage[0], 1)
+            if len(stats.outage) > 1
+            else None,
+            "failed_during_outage_by_status": dict(stats.outage_errors),
+            "unclean": sum(n for k, n in stats.outage_errors.items() if k not in ("503",)),
+        }
+    return result
+
+
+def markdown(result: dict) -> str:
+    """The README's table: one line per configuration, and one per kind of request."""
+    pv = result["page_views"]
+    la = result["load_average"]
+    head = (
+        "| configuration | requests | req/s | errors | page views p50 / p95 / p99 (ms) "
+        "| lost writes | load average |\n|---|---|---|---|---|---|---|\n"
+    )
+    line = (
+        f"| {result['label']} | {result['requests']:,} | {result['requests_per_s']} "
+        f"| {result['errors']} | {pv['p50']:,.0f} / {pv['p95']:,.0f} / {pv['p99']:,.0f} "
+        f"| {result['lost_writes']} of {result['writes']} | {la['min']}–{la['max']} |\n"
+    )
+    kinds = "\n| kind | n | p50 | p95 | p99 | errors |\n|---|---|---|---|---|---|\n" + "".join(
+        f"| {k} | {v['n']} | {v['p50']:,.0f} | {v['p95']:,.0f} | {v['p99']:,.0f} | {v['errors']} |\n"
+        for k, v in result["by_kind"].items()
+    )
+    restart = ""
+    if "database_restart" in result:
+        d = result["database_restart"]
+        restart = (
+            f"\nDatabase restarted once: outage {d['outage_s']} s, requests failed during it "
+            f"{d['failed_during_outage_by_status']} (unclean: {d['unclean']}); errors after it: "
+            f"{result['errors']}.\n"
+        )
+    return head + line + kinds + restart
+
+
+async def sample_load(stats: Stats, deadline: float) -> None:
+    while time.monotonic() < deadline:
+        stats.load.append(round(os.getloadavg()[0], 1))
+        await asyncio.sleep(5)
+
+
+async def restart_database(stats: Stats, command: str, at: float, url: str) -> None:
+    """Restart the database once, ``at`` seconds in; the outage ends when /readyz is 200."""
+    import httpx
+
+    await asyncio.sleep(at)
+    stats.outage.append(time.monotonic())
+    proc = await asyncio.create_subprocess_shell(
+        command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+    )
+    await proc.wait()
+    async with httpx.AsyncClient(base_url=url, timeout=10) as client:
+        for _ in range(600):
+            try:
+                if (await client.get("/readyz")).status_code == 200:
+                    break
+            except httpx.HTTPError:
+                pass
+            await asyncio.sleep(0.2)
+    stats.outage.append(time.monotonic())
 
 
 async def run(args) -> dict:
     stats = Stats()
-    started = time.monotonic()
-    deadline = started + args.duration
-    await asyncio.gather(
-        *(user_loop(i, args.url, args.password, deadline, stats) for i in range(args.users))
-    )
-    seconds = time.monotonic() - started
-    return report(stats, seconds, await ledger(args.url, args.password, stats))
+    with tempfile.TemporaryDirectory() as folder:
+        stats.import_files = make_import_files(Path(folder), args.imports)
+        stats.import_every = args.duration / (args.imports + 1)
+        before = await written(args.url[-1], args.password)
+        started = time.monotonic()
+        stats.next_import = started + stats.import_every
+        deadline = started + args.duration
+        extra = [sample_load(stats, deadline)]
+        if args.restart_db:
+            extra.append(restart_database(stats, args.restart_db, args.restart_db_at, args.url[0]))
+        await asyncio.gather(
+            *(user_loop(i, args.url, args.password, deadline, stats) for i in range(args.users)),
+            *extra,
+        )
+        seconds = time.monotonic() - started
+    return report(stats, seconds, await ledger(args.url, args.password, stats, before), args.label)
 
 
 def setup(password: str) -> None:
@@ -289,7 +486,7 @@ def setup(password: str) -> None:
     settings = Settings.from_env()
     with context(settings, SYSTEM) as ctx:
         for name in ACCOUNTS.values():
-            accounts.set_password(ctx, name, password)
+            accounts.set_password(ctx, name, password, must_change=False)
     print(f"set the password of {len(ACCOUNTS)} demo accounts")
 
 
@@ -304,6 +501,10 @@ def main(argv: list[str] | None = None) -> None:
     r.add_argument("--duration", type=float, default=120)
     r.add_argument("--password", default=os.environ.get("LOADTEST_PASSWORD", ""))
     r.add_argument("--out")
+    r.add_argument("--label", default="kumin")
+    r.add_argument("--imports", type=int, default=4, help="HER-SYS uploads spread over the run")
+    r.add_argument("--restart-db", default="", help="shell command restarting the database")
+    r.add_argument("--restart-db-at", type=float, default=60.0)
     args = p.parse_args(argv)
     if args.cmd == "setup":
         setup(args.password)
@@ -314,7 +515,10 @@ def main(argv: list[str] | None = None) -> None:
         with open(args.out, "w", encoding="utf-8") as fh:
             fh.write(text)
     print(text)
-    sys.exit(0 if result["errors"] == 0 and result["lost_writes"] == 0 else 1)
+    print()
+    print(markdown(result))
+    clean = result.get("database_restart", {}).get("unclean", 0) == 0
+    sys.exit(0 if result["errors"] == 0 and result["lost_writes"] == 0 and clean else 1)
 
 
 if __name__ == "__main__":

@@ -48,3 +48,113 @@ def test_the_security_report_is_served_from_its_snapshot(users):
     assert again.to_dict() == first.to_dict()
     for fmt in ("json", "csv", "html"):
         assert render_report(again, fmt)[0] == render_report(first, fmt)[0]
+
+
+def _mark(settings, actor, tables):
+    with context(settings, actor) as ctx:
+        return snapshots.fingerprint(ctx.session, tables)
+
+
+def test_every_write_path_changes_the_fingerprint(users):
+    """ORM, bulk executemany, raw update and delete each change the mark (both
+    databases), and the mark of a tracked table is its counter, not a row count."""
+    from sqlalchemy import text
+
+    from kumin.core.models import DataVersion
+
+    officer = actor_for(users, "records_officer")
+    cards = [t for t in snapshots.tables_with_prefix("cards_") if t.name == "cards_events"]
+    with context(users.settings, officer) as ctx:
+        tracked = set(ctx.session.scalars(select(DataVersion.table_name)))
+    assert {"cards_cards", "cards_certificates", "juki_departments", "cases_records"} <= tracked
+    assert not any(name.startswith("oplog_") for name in tracked)
+
+    marks = [_mark(users.settings, officer, cards)]
+    assert marks[0] == _mark(users.settings, officer, cards)  # no change, same mark
+    insert = text(
+        "INSERT INTO cards_events (card_id, date, event, reason) VALUES (:c, :d, 'suspended', 'lost')"
+    )
+    writes = [
+        # executemany, as the bulk loaders do
+        (insert, [{"c": 1, "d": dt.date(2021, 5, 1)}, {"c": 2, "d": dt.date(2021, 5, 2)}]),
+        (text("UPDATE cards_events SET reason = 'stolen'"), None),
+        (text("DELETE FROM cards_events"), None),
+    ]
+    for sql, params in writes:
+        with context(users.settings, officer) as ctx:
+            ctx.session.execute(sql, params)
+        marks.append(_mark(users.settings, officer, cards))
+    assert len(set(marks)) == len(marks), "a write left the fingerprint unchanged"
+    # a table count back where it started still shows as a change
+    with context(users.settings, officer) as ctx:
+        assert ctx.session.scalar(select(func.count()).select_from(cards[0])) == 0
+
+
+def test_a_rolled_back_write_leaves_the_snapshot_valid(users):
+    from sqlalchemy import text
+
+    officer = actor_for(users, "records_officer")
+    tables = snapshots.tables_with_prefix("cards_")
+    before = _mark(users.settings, officer, tables)
+    try:
+        with context(users.settings, officer) as ctx:
+            ctx.session.execute(
+                text(
+                    "INSERT INTO cards_events (card_id, date, event, reason) "
+                    "VALUES (1, :d, 'suspended', 'lost')"
+                ),
+                {"d": dt.date(2021, 5, 1)},
+            )
+            raise RuntimeError("abandoned")
+    except RuntimeError:
+        pass
+    assert _mark(users.settings, officer, tables) == before
+
+
+def test_untracked_tables_fall_back_to_counting(users):
+    """A table without a trigger (oplog here) still changes the mark when rows are added."""
+    from sqlalchemy import text
+
+    auditor = actor_for(users, "auditor")
+    tables = [t for t in snapshots.tables_with_prefix("oplog_") if t.name == "oplog_settings"]
+    before = _mark(users.settings, auditor, tables)
+    with context(users.settings, auditor) as ctx:
+        ctx.session.execute(
+            text(
+                "INSERT INTO oplog_settings (name, value, updated_at, updated_by) "
+                "VALUES ('x', '1', :at, 'test')"
+            ),
+            {"at": dt.datetime(2026, 1, 1, tzinfo=dt.UTC)},
+        )
+    assert _mark(users.settings, auditor, tables) != before
+
+
+def test_concurrent_views_after_a_change_compute_once(users):
+    """Workers meeting a stale snapshot together: one computes, the others wait for
+    its result (PostgreSQL: advisory lock; SQLite: writers take turns)."""
+    import threading
+
+    officer = actor_for(users, "records_officer")
+    tables = snapshots.tables_with_prefix("juki_")
+    calls, results = [], []
+    started = threading.Event()
+
+    def compute():
+        calls.append(1)
+        started.set()
+        threading.Event().wait(0.3)  # a heavy report, shortened
+        return {"n": len(calls)}
+
+    def view():
+        with context(users.settings, officer) as ctx:
+            results.append(snapshots.cached(ctx.session, "k2", tables, compute))
+
+    first = threading.Thread(target=view)
+    first.start()
+    started.wait(5)
+    others = [threading.Thread(target=view) for _ in range(3)]
+    for th in others:
+        th.start()
+    for th in [first, *others]:
+        th.join(30)
+    assert len(calls) == 1 and results == [{"n": 1}] * 4

@@ -200,7 +200,7 @@ def create_release(ctx: Ctx, ref: str | int, out_dir: str | Path | None = None) 
     return ReleaseResult(release.id, contract.code, len(rows), fields, listing, release.out_dir)
 
 
-def _release_row(r: Release, c: Contract, today: dt.date, files: list[ReleaseFile]) -> dict:
+def _release_row(r: Release, c: Contract, today: dt.date, files: list[Any]) -> dict:
     open_now = r.disposed_at is None and c.start_date <= today <= c.end_date
     return {
         "id": r.id,
@@ -228,16 +228,19 @@ def list_releases(ctx: Ctx, record: bool = True) -> list[dict[str, Any]]:
             ContractResearcher.account == ctx.actor.name
         )
     today = _today()
-    out = []
-    for release, contract in ctx.session.execute(stmt.order_by(Release.id)).all():
-        files = list(
-            ctx.session.scalars(
-                select(ReleaseFile)
-                .where(ReleaseFile.release_id == release.id)
-                .order_by(ReleaseFile.id)
-            )
+    pairs = ctx.session.execute(stmt.order_by(Release.id)).all()
+    # One query for every release's files, and only their metadata: loading the
+    # ORM rows read each file's encrypted content, per release (N+1).
+    files: dict[int, list[Any]] = {r.id: [] for r, _c in pairs}
+    if files:
+        rows = ctx.session.execute(
+            select(ReleaseFile.release_id, ReleaseFile.name, ReleaseFile.size, ReleaseFile.sha256)
+            .where(ReleaseFile.release_id.in_(list(files)))
+            .order_by(ReleaseFile.id)
         )
-        out.append(_release_row(release, contract, today, files))
+        for row in rows:
+            files[row.release_id].append(row)
+    out = [_release_row(r, c, today, files[r.id]) for r, c in pairs]
     if record:
         ctx.audit("release.list", "releases", count=len(out))
     return out

@@ -20,6 +20,7 @@ from kumin.cases.codes import AGE_BANDS
 from kumin.cases.imports import ImportResult, import_cases
 from kumin.cases.models import CaseRow, ImportRun
 from kumin.cases.tables import protect_table
+from kumin.core import snapshots
 from kumin.core.context import Ctx
 from kumin.errors import ParameterError
 
@@ -101,8 +102,20 @@ def summary(ctx: Ctx, public: bool = False) -> dict[str, Any]:
     ``total`` is never suppressed.
     """
     ctx.authorize("cases.summary")
-    frame = case_frame(ctx)
     threshold = ctx.settings.small_cell
+
+    def compute() -> dict[str, Any]:
+        return _summary(case_frame(ctx), public, threshold)
+
+    # Aggregates only, recomputed once per change of the records, not per view
+    # (every worker shares the stored snapshot).
+    key = f"cases.summary:public={int(public)}:threshold={threshold}"
+    out = snapshots.cached(ctx.session, key, [CaseRow.__table__], compute)
+    ctx.audit("cases.summary", "cases", public=public, total=out["total"])
+    return out
+
+
+def _summary(frame: pl.DataFrame, public: bool, threshold: int) -> dict[str, Any]:
     out: dict[str, Any] = {"total": frame.height, "public": public}
     withheld: list[str] = []
     for axis in SUMMARY_AXES:
@@ -124,7 +137,6 @@ def summary(ctx: Ctx, public: bool = False) -> dict[str, Any]:
     )
     out["withheld"] = withheld
     out["threshold"] = threshold if public else None
-    ctx.audit("cases.summary", "cases", public=public, total=frame.height)
     return out
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from sqlalchemy import (
+    BigInteger,
     Boolean,
     DateTime,
     ForeignKey,
@@ -218,3 +219,14 @@ class FiscalYearClosure(Base):
     actor: Mapped[str] = mapped_column(String(64))
     at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     reason: Mapped[str] = mapped_column(Text, default="")
+
+
+class DataVersion(Base):
+    """A counter per table, bumped by a database trigger on every change of the table
+    (any statement: ORM, bulk executemany, COPY, raw SQL); see :mod:`kumin.core.snapshots`.
+    Reading it is one index lookup, where counting millions of rows took seconds."""
+
+    __tablename__ = "data_versions"
+
+    table_name: Mapped[str] = mapped_column(String(128), primary_key=True)
+    version: Mapped[int] = mapped_column(BigInteger, default=0)

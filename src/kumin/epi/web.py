@@ -10,6 +10,7 @@ the page polls with HTMX. Every route needs ``epi.run``.
 from __future__ import annotations
 
 import datetime as dt
+import json
 import math
 from typing import Annotated, Any
 
@@ -163,17 +164,45 @@ def analysis_page(
 
 
 def _curve_figure(ctx: Ctx, start: str | None, end: str | None, **_: Any) -> dict[str, Any]:
+    from kumin.cases.models import CaseRow
+    from kumin.core import snapshots
     from kumin.epi.report import curve_chart as build
 
     period = service.Period(_date(start), _date(end), before=service.ROLLING - 1)
-    frame = service.load_period(ctx, period, purpose="epi curve page")
-    curve = service.analyse_curve(frame, period=period)
-    try:
-        nowcast = service.analyse_nowcast(frame, period=period)
-    except UserError:
-        nowcast = None  # too few dated cases for a nowcast: the curve alone
-    chart = build(curve.frame, nowcast.frame if nowcast else None, ctx.lang)
-    return _figure(chart, *([nowcast] if nowcast else []), lang=ctx.lang)
+    if period.start is not None and period.end is not None and period.start > period.end:
+        raise UserError("cases.service.bad_range", start=period.start, end=period.end)
+    ctx.authorize("epi.run")
+
+    def compute() -> dict[str, Any]:
+        from kumin.cases.service import case_frame
+        from kumin.errors import DataError
+
+        frame = case_frame(ctx, start=period.read_start, end=period.read_end, by="onset")
+        if frame.height == 0:
+            raise DataError("epi.service.no_records")
+        curve = service.analyse_curve(frame, period=period)
+        try:
+            nowcast = service.analyse_nowcast(frame, period=period)
+        except UserError:
+            nowcast = None  # too few dated cases for a nowcast: the curve alone
+        chart = build(curve.frame, nowcast.frame if nowcast else None, ctx.lang)
+        figure = _figure(chart, *([nowcast] if nowcast else []), lang=ctx.lang)
+        return {"figure": figure, "records": frame.height}
+
+    # The chart (aggregates only) is kept in the database until a record changes, so
+    # any worker serves it; every view is still audited as a read of the records.
+    key = "epi.curve:" + json.dumps([str(period.start or ""), str(period.end or ""), ctx.lang])
+    found = snapshots.cached(ctx.session, key, [CaseRow.__table__], compute)
+    ctx.audit(
+        "epi.run",
+        "cases",
+        purpose="epi curve page",
+        count=found["records"],
+        start=str(period.start or ""),
+        end=str(period.end or ""),
+        by="onset",
+    )
+    return found["figure"]
 
 
 def _rt_figure(

@@ -8,7 +8,7 @@ same service functions the CLI calls.
 from __future__ import annotations
 
 import datetime as dt
-from collections import OrderedDict
+import json
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -17,13 +17,14 @@ from fastapi.responses import Response
 from markupsafe import Markup
 from sqlalchemy import func, select
 
+from kumin.core import snapshots
 from kumin.core.context import Ctx
 from kumin.core.i18n import t
 from kumin.core.uploads import discard_upload, save_upload
 from kumin.errors import DataError, NotFound, UserError
 from kumin.reports.charts import to_plotly
 from kumin.resources import report, service, service_continuity, service_plan
-from kumin.resources.models import WARD_CENTRE, CallDay, ServiceMonth
+from kumin.resources.models import WARD_CENTRE, CallDay
 from kumin.web.deps import Permit
 from kumin.web.nav import NavItem, add_nav
 from kumin.web.pages import DASHBOARD_CARDS
@@ -87,25 +88,42 @@ def _calls_context(ctx: Ctx, centre: str | None, start: str, end: str) -> dict[s
     centres = service.list_centres(ctx)
     names = [c["centre"] for c in centres]
     chosen = centre or (WARD_CENTRE if WARD_CENTRE in names else (names[0] if names else None))
-    summaries = []
+    found = {"summary": None, "notes": [], "staffing": False}
     if chosen is not None:
-        try:
-            summaries = service.calls_summary(ctx, _date(start), _date(end), chosen)
-        except DataError:
-            summaries = []
-    frame = service.call_frame(ctx, chosen, _date(start), _date(end)) if chosen else None
+        found = _centre_summary(ctx, chosen, start, end)
     return {
         "centres": centres,
         "centre": chosen,
         "start": start,
         "end": end,
-        "summary": summaries[0].as_dict() if summaries else None,
-        "notes": [s for s in (summaries[0].staff_effect_note, summaries[0].lead_lag_note) if s]
-        if summaries
-        else [],
-        "staffing": bool(frame is not None and service.has_staffing(frame)),
+        **found,
         "query": _query(centre=chosen, **{"from": start, "to": end}),
     }
+
+
+def _centre_summary(ctx: Ctx, centre: str, start: str, end: str) -> dict[str, Any]:
+    """The page's figures of one centre, kept in the database until calls or cases
+    change: the model effects cost 3.5 CPU seconds per view (aggregates only; the
+    notes are message keys, so one snapshot serves both languages)."""
+    ctx.authorize("calls.read")
+
+    def compute() -> dict[str, Any]:
+        try:
+            summaries = service.calls_summary(ctx, _date(start), _date(end), centre)
+        except DataError:
+            summaries = []
+        frame = service.call_frame(ctx, centre, _date(start), _date(end))
+        first = summaries[0] if summaries else None
+        return {
+            "summary": first.as_dict() if first else None,
+            "notes": [n for n in (first.staff_effect_note, first.lead_lag_note) if n]
+            if first
+            else [],
+            "staffing": bool(service.has_staffing(frame)),
+        }
+
+    key = "calls.summary:" + json.dumps([centre, start, end])
+    return snapshots.cached(ctx.session, key, _evidence_tables(), compute)
 
 
 @router.get("/calls")
@@ -356,28 +374,51 @@ def continuity_chart(
 
 # ---------------------------------------------------------------- evaluation report
 
-# The report takes seconds to compute (queueing calibration month by month) and
-# its page loads a dozen charts: keep the last few evaluations, keyed by the data.
-_EVALUATIONS: OrderedDict[tuple, report.Evaluation] = OrderedDict()
+
+# The report takes 7–80 s to compute (queueing calibration month by month, the
+# backtest, the next wave) and its page loads a dozen charts: what the page, its
+# charts and the API show is kept in the database (kumin.core.snapshots) until
+# calls, service counts or cases change, so any worker or machine serves it.
+def _evidence_tables() -> list:
+    return snapshots.tables_with_prefix("resources_", "cases_records")
 
 
-def _fingerprint(ctx: Ctx) -> tuple:
-    s = ctx.session
-    calls = s.execute(select(func.count(), func.max(CallDay.updated_at))).one()
-    services = s.execute(select(func.count(), func.max(ServiceMonth.updated_at))).one()
-    cases = service.case_counts(ctx)
-    return (*calls, *services, cases.height, int(cases["cases"].sum()) if cases.height else 0)
+def _evaluation(ctx: Ctx, start: str, end: str) -> dict[str, Any]:
+    """The evaluation as shown: body HTML, Plotly charts, findings, notes (aggregates only)."""
+    ctx.authorize("evaluation.report")
+    lang = ctx.lang
+    query = _query(**{"from": start, "to": end})
 
+    def compute() -> dict[str, Any]:
+        from kumin.reports.render import render_html
 
-def _evaluation(ctx: Ctx, start: str, end: str) -> report.Evaluation:
-    key = (ctx.settings.database_url, start, end, ctx.lang, _fingerprint(ctx))
-    found = _EVALUATIONS.get(key)
-    if found is None:
-        found = report.evaluation(ctx, _date(start), _date(end), ctx.lang)
-        _EVALUATIONS[key] = found
-        while len(_EVALUATIONS) > 4:
-            _EVALUATIONS.popitem(last=False)
-    return found
+        ev = report.evaluation(ctx, _date(start), _date(end), lang)
+        charts = ev.charts()
+
+        def chart_html(name: str) -> Markup:
+            url = f"/reports/evaluation/charts/{name}.json{query}"
+            return Markup('<div class="plot" data-figure="{}"></div>').format(url)
+
+        body = render_html(
+            "resources/evaluation_body.html",
+            lang,
+            ev=ev,
+            charts=list(charts),
+            chart_html=chart_html,
+            service_label=lambda s: report.service_label(s, lang),
+            start=start,
+            end=end,
+            query=query,
+        )
+        return {
+            "body": body,
+            "charts": {name: to_plotly(chart) for name, chart in charts.items()},
+            "findings": [{"text": text, "attention": warn} for text, warn in ev.findings],
+            "notes": ev.notes,
+        }
+
+    key = "evaluation:" + json.dumps([start, end, lang])
+    return snapshots.cached(ctx.session, key, _evidence_tables(), compute)
 
 
 @router.get("/reports/evaluation")
@@ -387,32 +428,23 @@ def evaluation_page(request: Request, ctx: EvaluationRead, to: str = "") -> Resp
     ctx.audit(
         "evaluation.report", "report:evaluation", purpose="report", format="web", lang=ctx.lang
     )
-    query = _query(**{"from": start, "to": to})
-
-    def chart_html(name: str) -> Markup:
-        url = f"/reports/evaluation/charts/{name}.json{query}"
-        return Markup('<div class="plot" data-figure="{}"></div>').format(url)
-
     return page(
         request,
         "resources/evaluation.html",
-        ev=ev,
-        charts=list(ev.charts()),
-        chart_html=chart_html,
-        service_label=lambda s: report.service_label(s, ctx.lang),
+        body=Markup(ev["body"]),  # rendered (escaped) by our own template
         start=start,
         end=to,
-        query=query,
+        query=_query(**{"from": start, "to": to}),
     )
 
 
 @router.get("/reports/evaluation/charts/{name}.json")
 def evaluation_chart(request: Request, ctx: EvaluationRead, name: str, to: str = "") -> dict:
     ev = _evaluation(ctx, request.query_params.get("from", ""), to)
-    chart = ev.charts().get(name)
+    chart = ev["charts"].get(name)
     if chart is None:
         raise NotFound("resources.web.no_chart", name=name)
-    return to_plotly(chart)
+    return chart
 
 
 @router.get("/reports/evaluation/download")
@@ -528,7 +560,7 @@ def api_evaluation(request: Request, ctx: EvaluationRead, to: str = "") -> dict[
     return {
         "from": start or None,
         "to": to or None,
-        "findings": [{"text": text, "attention": warn} for text, warn in ev.findings],
-        "notes": ev.notes,
-        "charts": list(ev.charts()),
+        "findings": ev["findings"],
+        "notes": ev["notes"],
+        "charts": list(ev["charts"]),
     }

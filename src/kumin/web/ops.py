@@ -77,6 +77,8 @@ def is_unavailable(exc: BaseException) -> bool:
     sqlstate = getattr(orig, "sqlstate", None) or ""
     if sqlstate.startswith(("08", "57P")):  # connection exception, operator intervention
         return True
+    if sqlstate == "55P03":  # a lock (the audit chain's) stayed busy past its bounded wait
+        return True
     return type(orig).__name__ in ("OperationalError", "InterfaceError")
 
 

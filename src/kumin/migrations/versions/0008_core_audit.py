@@ -88,7 +88,7 @@ def upgrade() -> None:
         "audit_log",
         details={"entries": expected - 1, "legacy_head": old_prev},
     )
-    session.flush()
+    audit.flush(session)  # alembic commits the connection, not this session
     session.close()
 
 
