@@ -226,3 +226,16 @@ def test_a_short_history_with_lengthening_delays_gets_wider_intervals():
         return np.subtract(*np.quantile(sums, [0.975, 0.025]))
 
     assert width(est.draws_) > 1.3 * width(est.uncalibrated_draws_)
+
+
+def test_a_widening_from_few_replays_has_heavier_tails():
+    end, n_days, max_delay = 18_300, 30, 10
+    observed = np.full(n_days, 50.0)
+    draws = observed[None, :] + np.random.default_rng(1).poisson(20.0, (4000, n_days))
+    widths = {}
+    for dof in (2.0, float("inf")):
+        est = _Fitted(end, n_days, draws.astype(float), observed)
+        calibration = cal.Calibration(np.zeros(max_delay), np.full(max_delay, 0.5), 2, dof)
+        cal.apply(est, calibration, np.random.default_rng(2))
+        widths[dof] = np.subtract(*np.quantile(est.draws_[:, -1], [0.975, 0.025]))
+    assert widths[2.0] > 1.5 * widths[float("inf")]

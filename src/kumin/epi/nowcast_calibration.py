@@ -88,6 +88,9 @@ class Calibration:
     bias: np.ndarray
     sigma: np.ndarray
     n_replays: int
+    #: degrees of freedom of the widening: the replays, each counted by the share of
+    #: its remainder it was scored on (inf: a normal widening)
+    dof: float = float("inf")
 
 
 def replay_days(as_of: int, first: int, max_delay: int, n: int | None = None) -> list[int]:
@@ -172,7 +175,11 @@ def estimate(
     """
     if len(replays) < MIN_REPLAYS:
         return None
-    rows = [e for s, r in replays for e in _errors(r, s, known, first, max_delay, as_of)]
+    rows, dof = [], 0.0
+    for s, r in replays:
+        errors = _errors(r, s, known, first, max_delay, as_of)
+        rows += errors
+        dof += float(np.mean([row[3] for row in errors])) if errors else 0.0
     if not rows:
         return None
     h, e, v, share = (np.array(x, dtype=float) for x in zip(*rows, strict=True))
@@ -184,7 +191,7 @@ def estimate(
     spread = (w * e[None, :] ** 2).sum(axis=1) / total
     own = (w * v).sum(axis=1) / total
     sigma = np.sqrt(np.maximum(spread - own, 0.0))
-    return Calibration(bias, sigma, len(replays))
+    return Calibration(bias, sigma, len(replays), dof)
 
 
 def apply(est: Any, calibration: Calibration, rng: np.random.Generator) -> None:
@@ -196,7 +203,12 @@ def apply(est: Any, calibration: Calibration, rng: np.random.Generator) -> None:
     if not len(near):
         return
     h = horizon[near]
-    eps = rng.standard_normal((est.draws_.shape[0], 1))  # one per path: shared by its days
+    # one per path: shared by its days. sigma is estimated from a few replays, so a
+    # new error is drawn from the predictive of such an estimate, a Student t with
+    # as many degrees of freedom as there were replays (normal if dof is inf)
+    shape = (est.draws_.shape[0], 1)
+    dof = calibration.dof
+    eps = rng.standard_t(dof, shape) if np.isfinite(dof) else rng.standard_normal(shape)
     factor = np.exp(calibration.sigma[h][None, :] * eps)
     rest = np.maximum(est.draws_[:, near] - est.observed_[near][None, :], 0.0)
     draws = est.draws_.astype(float)
