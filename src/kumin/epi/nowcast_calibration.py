@@ -8,20 +8,28 @@ days. On the German hub's triangles its 95% intervals covered 66%.
 
 The correction is measured, not assumed. At a nowcast date ``T`` the same model
 is replayed at earlier dates ``s`` (the triangle as it was known on ``s``: reports
-after ``s`` are unseen), at dates old enough that the reference days it nowcast
-are complete by ``T`` (``s <= T - max_delay``). For each replay and each horizon
-``h`` (days back from ``s``) the 7-day sum of the reports still to come, as the
-replay drew them, is compared with what came in by ``T``: the log ratio ``e`` of
-actual to predicted remainder, and the variance ``v`` of the replay's own draws
-(on the log scale). Pooled over the replays and neighbouring horizons (a Gaussian
-kernel of :data:`BANDWIDTH` days), what the mean square of ``e`` exceeds ``v`` by
-is the missing variance ``σ²(h)``. The nowcast of ``T`` then scales each day's
-still-to-come draws by ``exp(σ(h)·ε)``, one ``ε ~ N(0, 1)`` per sample path: the
-errors corrected (a backlog, a late wave of reports) move neighbouring days
-together, so a weekly sum gets the full widening.
+after ``s`` are unseen), a week before ``T`` at least. For each replay and each
+horizon ``h`` (days back from ``s``) the 7-day sum of the reports still to come, as
+the replay drew them, is compared with what came in by ``T``: the log ratio ``e``
+of actual to predicted remainder, and the variance ``v`` of the replay's own draws
+(on the log scale). Where the days are complete by ``T`` (``s <= T - max_delay``)
+the whole remainder is compared; where they are not, the part of it the replay's
+own delay distribution expected by ``T`` (its draws thinned by that share), and the
+log error of that part stands for the error of the whole (a backlog or a slower
+reporting scales the late reports together); such a sum counts by the share it
+covers. So a nowcast has replays as soon as its triangle has ``max_delay`` days and
+one week of history, not twice ``max_delay``. Pooled over the replays and
+neighbouring horizons (a Gaussian kernel of :data:`BANDWIDTH` days), what the mean
+square of ``e`` exceeds ``v`` by is the missing variance ``σ²(h)``. The nowcast of
+``T`` then scales each day's still-to-come draws by ``exp(σ(h)·ε)``, one ``ε`` per
+sample path: the errors corrected (a backlog, a late wave of reports) move
+neighbouring days together, so a weekly sum gets the full widening. ``σ`` is a
+variance estimated from a few replays, so ``ε`` is drawn from the predictive of
+such an estimate, a Student t with as many degrees of freedom as replays (each
+counted by the share of its remainder it was scored on), not a normal.
 
 The mean of ``e`` (the replays' bias, ``b(h)``) is measured and kept, not applied:
-a bias of six to ten weeks ago says how reporting *changed* then, not how it
+a bias of one to ten weeks ago says how reporting *changed* then, not how it
 will change now. On the German hub's triangles applying it made the nowcasts
 worse (mean WIS 32.6 instead of 22.4) while the symmetric widening alone brought
 the 95% intervals from 66% to 80% coverage at a slightly better WIS (README).
@@ -29,8 +37,8 @@ the 95% intervals from 66% to 80% coverage at a slightly better WIS (README).
 Nothing from after ``T`` is used; everything comes from the triangle itself.
 Replays are on a fixed weekly lattice of dates (epoch days divisible by
 :data:`STEP`), so successive nowcast dates share them (:func:`replay_days`); a
-date with fewer than :data:`MIN_REPLAYS` replays (a short history) is left as the
-model drew it. Sums are compared, not single days, because a nowcast is judged on
+date with fewer than :data:`MIN_REPLAYS` replays (a history shorter than
+``max_delay`` and two weeks) is left as the model drew it. Sums are compared, not single days, because a nowcast is judged on
 such sums (the hub scores 7-day sums); the widening is applied to every day.
 """
 
