@@ -31,6 +31,7 @@ from pathlib import Path
 
 import numpy as np
 
+from kumin.epi import nowcast_calibration as cal
 from kumin.epi.scoring import wis
 from kumin.epi.triangle_file import nowcast_strata, read_triangle
 
@@ -145,7 +146,9 @@ def main() -> None:
     )
     rng = np.random.default_rng(0)
     rows = []  # (state, as_of, h, method, wis, c50, c95)
-    calibrated: list[bool] = []  # whether the row's kumin nowcast was calibrated
+    # whether the row's nowcast has fewer than MIN_REPLAYS replays complete by as_of
+    # (before the partly complete replays of #12 these kept the model's intervals)
+    short: list[bool] = []
     t0 = time.perf_counter()
     fit_time = 0.0
     cache: dict = {}  # replays of the calibration, shared by the nowcast dates
@@ -175,6 +178,11 @@ def main() -> None:
             est = fitted[tri.stratum]
             model = kumin_sums(est, as_of)
             is_calibrated = hasattr(est, "uncalibrated_draws_")
+            t0_tri = int(tri.reference.min())
+            complete = [
+                s for s in cal.replay_days(as_of, t0_tri, MAX_DELAY) if s <= as_of - MAX_DELAY
+            ]
+            is_short = len(complete) < cal.MIN_REPLAYS
             n_calibrated += is_calibrated
             if is_calibrated:  # the model's own draws beside the calibrated ones
                 calibrated_draws, est.draws_ = est.draws_, est.uncalibrated_draws_
@@ -192,7 +200,7 @@ def main() -> None:
                     rows.append(
                         (tri.stratum, as_of, h, method, s["wis"][h], s["c50"][h], s["c95"][h])
                     )
-                    calibrated.append(is_calibrated)
+                    short.append(is_short)
         print(f"as_of {EPOCH + dt.timedelta(days=as_of)} done", file=sys.stderr)
     total = time.perf_counter() - t0
     arr = np.array([(r[2], r[4], r[5], r[6]) for r in rows], dtype=float)
@@ -211,13 +219,14 @@ def main() -> None:
         print(
             f"| all 8 | {m} | {arr[sel, 1].mean():.1f} | {arr[sel, 2].mean():.0%} | {arr[sel, 3].mean():.0%} |"
         )
-    done = np.array(calibrated)
-    print(f"\nthe {int(done.sum() / 3)} targets whose nowcast was calibrated:\n")
-    for m in ("kumin", "kumin, model only", "chain ladder"):
-        sel = (method == m) & done
-        print(
-            f"| {m} | {arr[sel, 1].mean():.1f} | {arr[sel, 2].mean():.0%} | {arr[sel, 3].mean():.0%} |"
-        )
+    brief = np.array(short)
+    for label, group in (("a short history", brief), ("complete replays", ~brief)):
+        print(f"\nthe {int(group.sum() / 3)} targets of nowcasts with {label}:\n")
+        for m in ("kumin", "kumin, model only", "chain ladder"):
+            sel = (method == m) & group
+            print(
+                f"| {m} | {arr[sel, 1].mean():.1f} | {arr[sel, 2].mean():.0%} | {arr[sel, 3].mean():.0%} |"
+            )
     print(
         "\n| horizon (days back) | kumin WIS | chain ladder WIS | kumin 50% / 95% | chain ladder 50% / 95% | model only: WIS, 50% / 95% |"
     )

@@ -158,10 +158,9 @@ def nowcast_strata(
                 key = (tri.stratum, s, max_delay)
                 if key not in cache:
                     past = _fit_one(tri, s, max_delay, cal.REPLAY_DRAWS, random_state)
-                    days = (past.dates_ - np.datetime64("1970-01-01", "D")).astype(np.int64)
-                    cache[key] = cal.Replay(days, past.observed_, past.draws_)
+                    cache[key] = cal.replay_of(past)
                 replays.append((s, cache[key]))
-            found = cal.estimate(replays, cal.known_by(tri, end), first, max_delay)
+            found = cal.estimate(replays, cal.known_by(tri, end), first, max_delay, end)
             if found is not None:
                 cal.apply(est, found, np.random.default_rng(random_state))
         fitted.append((tri.stratum, est))
