@@ -134,3 +134,44 @@ def test_chart_legends_sit_below_the_axis_title():
     # horizontal legend anchored by its top below the plot, with room for the x title
     assert layout["legend"]["yanchor"] == "top" and layout["legend"]["y"] <= -0.2
     assert layout["margin"]["b"] >= 90
+
+
+def test_a_write_is_committed_before_its_response_is_sent(users):
+    """FastAPI ends a ``yield`` dependency after the response by default: the client
+    would be told "done" for a write that could still fail to commit, and a job
+    polled at once could be missing. At the moment the sign-in's response starts,
+    its session row must already be visible to another connection."""
+    from anyio.from_thread import start_blocking_portal
+    from sqlalchemy import create_engine, text
+    from tests.conftest import WebClient
+
+    from kumin.web.app import create_app
+
+    engine = create_engine(users.settings.database_url)
+    seen: list[int] = []
+
+    def sessions() -> int:
+        with engine.connect() as conn:
+            return conn.execute(text("SELECT count(*) FROM web_sessions")).scalar_one()
+
+    app = create_app(users.settings)
+
+    async def probe(scope, receive, send):
+        async def watch(message):
+            if (
+                message["type"] == "http.response.start"
+                and scope.get("method") == "POST"
+                and scope.get("path") == "/login"
+            ):
+                seen.append(sessions())
+            await send(message)
+
+        await app(scope, receive, watch)
+
+    before = sessions()
+    with start_blocking_portal() as portal:
+        client = WebClient(probe, portal)
+        r = client.login(users.by_role["auditor"])
+    engine.dispose()
+    assert r.status_code in (302, 303)
+    assert seen and seen[-1] == before + 1

@@ -31,7 +31,10 @@ def get_settings(request: Request) -> Settings:
 
 
 def get_session(request: Request) -> Iterator[Session]:
-    """One transaction per request: committed when the route returns normally."""
+    """One transaction per request: committed when the route returns normally,
+    *before* the response is sent (``scope="function"`` below). FastAPI's default for
+    a dependency with ``yield`` runs this after the response: a client could be told
+    a write succeeded that then failed to commit, or poll a job not yet visible."""
     session = session_factory(request.app.state.settings)()
     try:
         yield session
@@ -43,7 +46,7 @@ def get_session(request: Request) -> Iterator[Session]:
         session.close()
 
 
-SessionDep = Annotated[Session, Depends(get_session)]
+SessionDep = Annotated[Session, Depends(get_session, scope="function")]
 SettingsDep = Annotated[Settings, Depends(get_settings)]
 
 
