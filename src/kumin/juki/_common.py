@@ -107,3 +107,10 @@ def authorize_department(ctx: Ctx, action: str, department: str) -> None:
         ctx.authorize(action, department=ctx.actor.department)
     else:
         ctx.authorize(action, department=department, object=f"department:{department}")
+
+
+def import_problem(
+    problems: list[Problem], line: int, column: str, key: str, **params: Any
+) -> None:
+    """A problem of a Juki-net import, by line and column (message ``juki.import.<key>``)."""
+    problems.append(Problem(line, column, f"juki.import.{key}", params))

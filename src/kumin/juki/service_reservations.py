@@ -26,6 +26,9 @@ from kumin.juki._common import (
     parse_datetime,
     required,
 )
+from kumin.juki._common import (
+    import_problem as _problem,
+)
 from kumin.juki.models import (
     APPROVED,
     JukiDepartment,
@@ -36,10 +39,6 @@ from kumin.juki.models import (
 from kumin.juki.service_units import ImportResult, require_department
 
 RESERVATION_COLUMNS = ("department", "terminal_id", "start", "end")
-
-
-def _problem(problems: list[Problem], line: int, column: str, key: str, **params: Any) -> None:
-    problems.append(Problem(line, column, f"juki.import.{key}", params))
 
 
 def reservation_dict(r: Reservation) -> dict[str, Any]:

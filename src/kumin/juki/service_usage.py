@@ -32,6 +32,9 @@ from kumin.juki._common import (
     required,
     text,
 )
+from kumin.juki._common import (
+    import_problem as _problem,
+)
 from kumin.juki.models import (
     APPROVED,
     REJECTED,
@@ -66,10 +69,6 @@ USAGE_COLUMNS = (
     "function",
     "inquiries",
 )
-
-
-def _problem(problems: list[Problem], line: int, column: str, key: str, **params: Any) -> None:
-    problems.append(Problem(line, column, f"juki.import.{key}", params))
 
 
 # ---------------------------------------------------------------- applications
