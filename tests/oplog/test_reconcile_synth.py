@@ -23,7 +23,7 @@ from kumin.oplog.reconcile import (
     reconcile,
 )
 from kumin.oplog.scan import scan
-from kumin.synth.cards import NOT_ITEMISED, NOT_ITEMISED_COUNTS, SOURCE_REPORT
+from kumin.synth.card_figures import NOT_ITEMISED, NOT_ITEMISED_COUNTS, SOURCE_REPORT
 from kumin.synth.demo_year import BUSINESS_DEPARTMENTS, demo_year, lookup_cases
 from kumin.synth.oplog import evaluate
 

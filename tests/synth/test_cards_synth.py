@@ -103,7 +103,7 @@ def test_juki_figures(figures):
 
 def test_inquiry_figures(records):
     from kumin.cards.records import inquiry_functions
-    from kumin.synth.cards import NOT_ITEMISED
+    from kumin.synth.card_figures import NOT_ITEMISED
 
     figures = security_figures(records, 2021, inquiry_functions(extra=(NOT_ITEMISED,)))
     got = [(r.label_ja, r.previous_fy, r.fy) for r in figures.inquiries.rows]

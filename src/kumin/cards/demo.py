@@ -52,7 +52,8 @@ def already_loaded(ctx: Ctx) -> bool:
 def load_demo(ctx: Ctx, seed: int, progress) -> None:
     """Load the synthetic card and Juki-net records (about 20 s on SQLite)."""
     from kumin.cards.history import write_history
-    from kumin.synth.cards import NOT_ITEMISED, synthetic_card_records
+    from kumin.synth.card_figures import NOT_ITEMISED
+    from kumin.synth.cards import synthetic_card_records
     from kumin.synth.demo_year import demo_year
 
     officer = Ctx(ctx.session, ctx.settings, DEMO_OFFICER)

@@ -4,7 +4,7 @@
 files in the layout of codeforjapan/mynumbercard_statistics (see
 :mod:`kumin.cards.national`), one per month from April 2020 to April 2022, for
 Tokyo's 23 wards, three Tokyo cities and three large cities elsewhere. The ward's
-own row follows its real monthly issuance (``kumin.synth.cards._SETAGAYA_ISSUED``);
+own row follows its real monthly issuance (``kumin.synth.card_figures.SETAGAYA_ISSUED``);
 the others follow the same curve scaled by a per-municipality factor drawn from
 ``seed``. A fresh clone without ``../shared/data`` still opens ``/cards/national``
 on figures (#14); with the real files beside the clone the demo loads those.
@@ -66,7 +66,7 @@ FIRST = dt.date(2020, 4, 1)
 
 def write_national_snapshots(root: Path, seed: int = 0) -> Path:
     """Write the monthly snapshots under ``root/static/data``; returns ``root``."""
-    from kumin.synth.cards import _SETAGAYA_ISSUED
+    from kumin.synth.card_figures import SETAGAYA_ISSUED as _SETAGAYA_ISSUED
 
     rng = np.random.default_rng(seed)
     factors = rng.uniform(0.75, 1.2, len(MUNICIPALITIES))
