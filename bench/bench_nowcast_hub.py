@@ -131,6 +131,9 @@ def main() -> None:
     parser.add_argument("--first", default="2022-01-15")
     parser.add_argument("--last", default="2022-05-25")
     parser.add_argument("--no-calibration", action="store_true")
+    parser.add_argument(
+        "--rows", help="write every score (state, as_of, horizon, method) to this CSV"
+    )
     args = parser.parse_args()
     if not FILE.is_file():
         sys.exit(f"missing {FILE}")
@@ -203,6 +206,14 @@ def main() -> None:
                     short.append(is_short)
         print(f"as_of {EPOCH + dt.timedelta(days=as_of)} done", file=sys.stderr)
     total = time.perf_counter() - t0
+    if args.rows:
+        with open(args.rows, "w", encoding="utf-8") as fh:
+            fh.write("state,as_of,horizon,method,wis,c50,c95,short\n")
+            for r, is_short in zip(rows, short, strict=True):
+                day = EPOCH + dt.timedelta(days=r[1])
+                fh.write(
+                    f'{r[0]},{day},{r[2]},"{r[3]}",{r[4]:.4f},{int(r[5])},{int(r[6])},{int(is_short)}\n'
+                )
     arr = np.array([(r[2], r[4], r[5], r[6]) for r in rows], dtype=float)
     method = np.array([r[3] for r in rows])
     state = np.array([r[0] for r in rows])

@@ -14,7 +14,7 @@ import numpy as np
 import pytest
 
 from kumin.epi import _nowcast_base as base
-from kumin.epi import nowcast as nmod
+from kumin.epi import nowcast_model as nmod
 from kumin.epi.nowcast import Nowcaster
 
 

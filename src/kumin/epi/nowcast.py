@@ -5,29 +5,39 @@
 known only where ``t + d <= as_of``. Each cell is negative binomial,
 
     n[t, d] ~ NB(mean = λ_t · p[t, d], size = φ),
-    p[t, ·] = softmax_d(β_d + γ[weekday of t + d] + κ[week of t] · d / D)
+    p[t, d] = h[t, d] · Π_{k<d} (1 − h[t, k]),   h[t, D] = 1,
+    logit h[t, d] = β_d + γ[weekday of t + d] + κ[week of t] + ρ[day t + d]
 
-— a chain ladder with NB overdispersion whose delay pmf ``p[t, ·]`` carries a
-day-of-week effect of the *report* day (``γ``: what is not reported on a Sunday
-comes on Monday) and changes with the reference week (``κ``, a random walk across
-weeks, tilts the pmf towards shorter or longer delays as testing speeds up or
-slows down). Every row's pmf sums to one, so ``λ_t`` stays the expected final
-count. Priors (penalties): a random walk on ``log λ_t`` (sd ``rw_sd``) and on the
-delay logits ``β`` (sd 1, so that a delay never yet seen keeps some probability),
-a random walk of sd ``delay_sd`` on ``κ`` and N(0, 1) on ``γ``. The mode is found
-by Fisher scoring with the analytic gradient; the Laplace
-approximation (Fisher information at the mode) gives parameter draws, and for
-each draw the cells still to come are drawn from the NB. What was reported is data
-and stays as it is; the still-to-come counts of a day are conditioned on its
-reported cells through the posterior of ``λ_t``. Report days still to come get
-effects of their own (drawn with the spread of the past ones, shared by every
-reference day they report on), and the still-to-come counts of each lag are
-scaled by a mean-one gamma factor whose size is measured on the complete days:
-how far what came after that lag strayed from what the average delay predicted
-(:func:`_remainder_spread`). Both make weekly sums honestly uncertain.
+— a discrete-time hazard of reporting, as epinowcast's: ``h[t, d]`` is the chance
+that a case of day ``t`` not reported after ``d − 1`` days is reported on day
+``t + d``. ``β`` is the baseline by delay; ``γ`` the weekday of the *report* day
+(what is not reported on a Sunday comes on Monday); ``κ`` a random walk across
+reference weeks (reporting speeds up or slows down); ``ρ`` the effect of each report
+day. Every effect acts on the hazard, so an unusual report day moves what was
+pending, not the size of the days: a batch upload that empties the backlog
+(``ρ`` large: every pending case reported) leaves nothing still to come, a missing
+upload (``ρ`` very negative) leaves the backlog for the next days. ``ρ`` has a
+Student t prior (scale 0.25, 3 degrees of freedom): most days move the odds a
+little, a few a lot. Every row's pmf sums to one, so ``λ_t`` stays the expected
+final count. Priors (penalties): a random walk on ``log λ_t`` (sd ``rw_sd``) and on
+``β`` (sd 1, so that a delay never yet seen keeps some probability), a random walk
+of sd ``delay_sd`` on ``κ`` and N(0, 1) on ``γ``. The mode is found by Fisher
+scoring with the analytic gradient; the Laplace approximation (Fisher information
+at the mode) gives parameter draws, and for each draw the cells still to come are
+drawn from the NB. What was reported is data and stays as it is; the still-to-come
+counts of a day are conditioned on its reported cells through the posterior of
+``λ_t`` and through the hazards of the report days already past. Report days still
+to come get effects of their own (drawn with the spread the past ones showed,
+robustly, shared by every reference day they report on), and the still-to-come
+counts of each lag are scaled by a mean-one gamma factor whose size is measured on
+the complete days: how far what came after that lag strayed from what the average
+delay predicted (:func:`_remainder_spread`). Both make weekly sums honestly
+uncertain.
 
 **Degrading gracefully.** A reference day whose expected reported fraction
-``F_t = Σ_{d <= as_of - t} p[t, d]`` is below ``min_fraction``, or whose estimate
+``F_t = Σ_{d <= as_of - t} p[t, d]`` is below ``min_fraction`` (with the report days
+as fitted, or as usual days: a batch upload on the last day says how much of the
+backlog came, not how large a day with one cell is), or whose estimate
 jumps more than 3 sd from the recent trend while less than half of it is reported
 (an anomalous last day: a cut-off at midnight, a batch upload), does not carry
 the information to be scaled up: a ratio of tiny numbers would blow up. Such a day
@@ -56,12 +66,11 @@ from __future__ import annotations
 
 import math
 import warnings
-from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 import polars as pl
-from scipy import linalg, special, stats
+from scipy import stats
 
 from kumin.epi._checks import check_choice_param, check_int_param, check_real_param
 from kumin.epi._nowcast_base import (
@@ -73,13 +82,9 @@ from kumin.epi._nowcast_base import (
 )
 from kumin.epi.delays import ConvergenceWarning, from_days, to_days
 from kumin.epi.nowcast_delay import DelayNowcaster, estimate_smoothing
+from kumin.epi.nowcast_model import _fit_mode, _Grid, _hazards, _split
 from kumin.errors import DataError
 
-# prior sds: day-to-day change of the delay logits, and the report-weekday effects
-DELAY_RW_SD = 1.0
-WEEKDAY_SD = 1.0
-# sd of the effect of one report day (a holiday, a batch upload, a missing upload)
-REPORT_DAY_SD = 0.25
 # the fallback trend for days with too little information
 TREND_DAYS = 14
 TREND_DAMPING = 0.9  # a growth rate is carried forward with a daily factor of 0.9
@@ -87,243 +92,6 @@ TREND_WIDEN = 0.05  # extra sd of log counts per day beyond the trend's last day
 ANOMALY_Z = 3.0
 SOLID_FRACTION = 0.5  # days at least this much reported anchor the trend
 LATE_WEEKS = 8
-# Fisher scoring: most iterations allowed, and the longest step in log φ
-MAX_ITER = 100
-PHI_STEP = 2.0
-
-
-@dataclass(frozen=True)
-class _Grid:
-    """The window of the triangle as a W × (D+1) grid and the model's design."""
-
-    y: np.ndarray  # counts, 0 where not yet observable
-    obs: np.ndarray  # observable cells (t + d <= as_of)
-    dow: np.ndarray  # weekday of each cell's report day (Monday = 0)
-    week: np.ndarray  # reference week of each row (0 = oldest)
-    n_weeks: int
-    z: np.ndarray  # d / D: the shape of the weekly tilt
-    rep: np.ndarray  # index of each cell's report day in the window
-    rw_sd: float
-    delay_sd: float
-
-    @property
-    def W(self) -> int:
-        return self.y.shape[0]
-
-    @property
-    def D(self) -> int:
-        return self.y.shape[1] - 1
-
-
-def _split(theta: np.ndarray, g: _Grid) -> tuple[np.ndarray, ...]:
-    """log λ, β (β_0 = 0), γ, κ, ρ and log φ; ``theta`` may be one vector or draws × params."""
-    W, D, K = g.W, g.D, g.n_weeks
-    a = theta[..., :W]
-    beta = np.concatenate([np.zeros(theta.shape[:-1] + (1,)), theta[..., W : W + D]], axis=-1)
-    gam = theta[..., W + D : W + D + 7]
-    kap = theta[..., W + D + 7 : W + D + 7 + K]
-    rho = theta[..., W + D + 7 + K : 2 * W + D + 7 + K]
-    return a, beta, gam, kap, rho, theta[..., -1]
-
-
-def _log_pmf(beta: np.ndarray, gam: np.ndarray, kap: np.ndarray, g: _Grid) -> np.ndarray:
-    """log p[t, d] (W × (D+1), with leading draw axes if the parameters have them)."""
-    eta = beta[..., None, :] + gam[..., g.dow] + kap[..., g.week][..., :, None] * g.z
-    top = eta.max(axis=-1, keepdims=True)
-    return eta - top - np.log(np.exp(eta - top).sum(axis=-1, keepdims=True))
-
-
-def _rw_penalty(x: np.ndarray, sd: float) -> tuple[float, np.ndarray]:
-    diff = np.diff(x) / (sd * sd)
-    grad = np.zeros_like(x)
-    grad[1:] += diff
-    grad[:-1] -= diff
-    return 0.5 * float(np.sum(np.diff(x) ** 2)) / (sd * sd), grad
-
-
-def _objective(theta: np.ndarray, g: _Grid) -> tuple[float, np.ndarray]:
-    """Negative penalised log-likelihood of the triangle and its gradient."""
-    W, D = g.W, g.D
-    a, beta, gam, kap, rho, log_phi = _split(theta, g)
-    K = g.n_weeks
-    phi = math.exp(log_phi)
-    log_p = _log_pmf(beta, gam, kap, g)
-    log_mu = (a[:, None] + log_p)[g.obs] + rho[g.rep[g.obs]]
-    y = g.y[g.obs]
-    mu = np.exp(log_mu)
-    lse = np.logaddexp(log_phi, log_mu)
-    ll = (
-        special.gammaln(y + phi) - special.gammaln(phi) + phi * (log_phi - lse) + y * (log_mu - lse)
-    )
-    cell = np.zeros(g.y.shape)
-    cell[g.obs] = phi * (y - mu) / (phi + mu)  # d ll / d log mu
-    by_row = cell.sum(axis=1)
-    # log mu = a + eta - logsumexp(eta): the softmax spreads each row's score over all delays
-    d_eta = cell - np.exp(log_p) * by_row[:, None]
-    grad = np.empty_like(theta)
-    grad[:W] = by_row
-    grad[W : W + D] = d_eta.sum(axis=0)[1:]
-    grad[W + D : W + D + 7] = np.bincount(g.dow.ravel(), d_eta.ravel(), minlength=7)
-    grad[W + D + 7 : W + D + 7 + K] = np.bincount(g.week, (d_eta * g.z).sum(axis=1), minlength=K)
-    grad[W + D + 7 + K : -1] = np.bincount(g.rep.ravel(), cell.ravel(), minlength=W)
-    grad[-1] = np.sum(
-        phi
-        * (
-            special.digamma(y + phi)
-            - special.digamma(phi)
-            + log_phi
-            - lse
-            + 1.0
-            - (y + phi) / (phi + mu)
-        )
-    )
-    pen_a, g_a = _rw_penalty(a, g.rw_sd)
-    pen_b, g_b = _rw_penalty(beta, DELAY_RW_SD)
-    pen_k, g_k = _rw_penalty(kap, g.delay_sd)
-    pen = pen_a + pen_b + pen_k + 0.5 * float(gam @ gam) / WEEKDAY_SD**2 + 0.5 * kap[0] ** 2
-    pen += 0.5 * float(rho @ rho) / REPORT_DAY_SD**2
-    grad[:W] -= g_a
-    grad[W : W + D] -= g_b[1:]
-    grad[W + D : W + D + 7] -= gam / WEEKDAY_SD**2
-    g_k[0] += kap[0]
-    grad[W + D + 7 : W + D + 7 + K] -= g_k
-    grad[W + D + 7 + K : -1] -= rho / REPORT_DAY_SD**2
-    return -(float(ll.sum()) - pen), -grad
-
-
-def _bounds(g: _Grid) -> tuple[np.ndarray, np.ndarray]:
-    W, D, K = g.W, g.D, g.n_weeks
-    lo = np.array([-10.0] * W + [-20.0] * D + [-5.0] * 7 + [-10.0] * K + [-5.0] * W + [-4.0])
-    hi = np.array([25.0] * W + [20.0] * D + [5.0] * 7 + [10.0] * K + [5.0] * W + [12.0])
-    return lo, hi
-
-
-def _rw_matrix(n: int, sd: float) -> np.ndarray:
-    diff = np.diff(np.eye(n), axis=0)
-    return diff.T @ diff / (sd * sd)
-
-
-def _prior_precision(g: _Grid) -> np.ndarray:
-    """The (constant) Hessian of the penalties."""
-    W, D, K = g.W, g.D, g.n_weeks
-    m = 2 * W + D + 7 + K + 1
-    prec = np.zeros((m, m))
-    prec[:W, :W] = _rw_matrix(W, g.rw_sd)
-    prec[W : W + D, W : W + D] = _rw_matrix(D + 1, DELAY_RW_SD)[1:, 1:]  # β_0 = 0 is fixed
-    sl = slice(W + D, W + D + 7)
-    prec[sl, sl] = np.eye(7) / WEEKDAY_SD**2
-    sl = slice(W + D + 7, W + D + 7 + K)
-    prec[sl, sl] = _rw_matrix(K, g.delay_sd)
-    prec[W + D + 7, W + D + 7] += 1.0
-    sl = slice(W + D + 7 + K, 2 * W + D + 7 + K)
-    prec[sl, sl] = np.eye(W) / REPORT_DAY_SD**2
-    return prec
-
-
-def _information(theta: np.ndarray, g: _Grid, prec: np.ndarray) -> tuple[np.ndarray, float]:
-    """Fisher information of the log-posterior: Jᵀ diag(w) J + prior precision, and the
-    curvature of the objective in ``log φ`` as it is (it can be small or negative).
-
-    ``J`` is the Jacobian of the observed cells' log means; ``w = φμ/(φ+μ)`` the
-    expected NB information per unit of log mean. The dispersion's own curvature
-    comes from differences of the analytic gradient (its expected cross terms with
-    the means are zero, so its row and column are zero but for the diagonal).
-    """
-    W, D, K = g.W, g.D, g.n_weeks
-    a, beta, gam, kap, rho, log_phi = _split(theta, g)
-    phi = math.exp(log_phi)
-    p = np.exp(_log_pmf(beta, gam, kap, g))
-    rows, cols = np.nonzero(g.obs)
-    mu = np.exp(a[rows] + np.log(p[rows, cols]) + rho[g.rep[rows, cols]])
-    wgt = phi * mu / (phi + mu)
-    n_eta = D + 7 + K
-    # design of η over the whole grid: β (d >= 1), γ (report weekday), κ (week × d/D)
-    x = np.zeros((W, D + 1, n_eta))
-    for d in range(1, D + 1):
-        x[:, d, d - 1] = 1.0
-    x[np.arange(W)[:, None], np.arange(D + 1)[None, :], D + g.dow] = 1.0
-    x[np.arange(W)[:, None], np.arange(D + 1)[None, :], D + 7 + g.week[:, None]] = g.z[None, :]
-    centred = x - np.einsum("td,tdp->tp", p, x)[:, None, :]
-    jac = np.zeros((len(rows), len(theta)))
-    jac[np.arange(len(rows)), rows] = 1.0
-    jac[:, W : W + n_eta] = centred[rows, cols]
-    jac[np.arange(len(rows)), W + n_eta + g.rep[rows, cols]] = 1.0
-    info = (jac * wgt[:, None]).T @ jac + prec
-    h = 1e-4
-    up, down = theta.copy(), theta.copy()
-    up[-1] += h
-    down[-1] -= h
-    col = (_objective(up, g)[1] - _objective(down, g)[1]) / (2 * h)
-    info[-1, :] = info[:, -1] = 0.0
-    # away from the mode the curvature in φ can be negative: a floor keeps steps sane
-    info[-1, -1] = max(col[-1], 1.0)
-    return info, float(col[-1])
-
-
-def _covariance(hess: np.ndarray) -> np.ndarray:
-    m = len(hess)
-    ridge = 0.0
-    while True:  # a ridge only where the mode is not a proper maximum
-        try:
-            chol = np.linalg.cholesky(hess + ridge * np.eye(m))
-            break
-        except np.linalg.LinAlgError:
-            ridge = max(1e-6, ridge * 10)
-    inv = linalg.solve_triangular(chol, np.eye(m), lower=True)
-    cov = inv.T @ inv
-    return 0.5 * (cov + cov.T)
-
-
-def _phi_step(grad: float, curv: float) -> float:
-    """Newton step in ``log φ`` on its own curvature, at most :data:`PHI_STEP` long.
-
-    On nearly Poisson data the likelihood flattens as ``φ`` grows (gradient and
-    curvature both shrink like ``1/φ``): a Newton step is then about one unit of
-    ``log φ`` whatever ``φ`` is, where a step on a curvature floored at 1 shrank
-    with the gradient and the optimiser crawled towards the bound for all of its
-    iterations, whatever the ward's size. Where the curvature is negative (far
-    from the mode) the step goes downhill by ``PHI_STEP`` and the line search
-    shortens it.
-    """
-    scale = max(curv, abs(grad) / PHI_STEP)
-    return grad / scale if scale > 0 else 0.0
-
-
-def _fit_mode(g: _Grid, theta0: np.ndarray) -> tuple[np.ndarray, np.ndarray, bool]:
-    """Mode of the penalised likelihood by Fisher scoring; the Laplace covariance."""
-    lo, hi = _bounds(g)
-    prec = _prior_precision(g)
-    theta = np.clip(theta0, lo, hi)
-    val, grad = _objective(theta, g)
-    tol = 1e-4 * math.sqrt(g.y.sum() + 1.0)
-    for _ in range(MAX_ITER):
-        info, curv = _information(theta, g, prec)
-        try:
-            step = linalg.solve(info, grad, assume_a="pos")
-        except (np.linalg.LinAlgError, ValueError):
-            step = np.linalg.lstsq(info + 1e-6 * np.eye(len(theta)), grad, rcond=None)[0]
-        step[-1] = _phi_step(grad[-1], curv)
-        t = 1.0
-        while t > 1e-6:
-            cand = np.clip(theta - t * step, lo, hi)
-            new_val, new_grad = _objective(cand, g)
-            if new_val <= val:
-                break
-            t *= 0.5
-        free = (cand > lo + 1e-6) & (cand < hi - 1e-6)
-        # a change of 1e-7 in the log-posterior moves no quantile of the nowcast
-        done = val - new_val < 1e-7 * max(1.0, abs(val)) or np.all(np.abs(new_grad[free]) < tol)
-        if new_val <= val:
-            theta, val, grad = cand, new_val, new_grad
-        if done or t <= 1e-6:
-            break
-    free = (theta > lo + 1e-6) & (theta < hi - 1e-6)
-    converged = bool(np.all(np.abs(grad[free]) < 100 * tol))
-    info, _ = _information(theta, g, prec)
-    # a dispersion at its bound (Poisson-like data) has a flat likelihood: hold it fixed
-    if theta[-1] >= hi[-1] - 1e-6 or theta[-1] <= lo[-1] + 1e-6:
-        info[-1, -1] = 1e8
-    return theta, _covariance(info), converged
 
 
 def _trend(
@@ -445,7 +213,7 @@ class Nowcaster(_NowcastBase):
     rw_sd : float, default 1.0
         Day-to-day sd of the random walk of log expected counts.
     delay_sd : float, default 0.3
-        Week-to-week sd of the random walk of the delay tilt ``κ`` (0 fixes the
+        Week-to-week sd of the random walk of the weekly shift ``κ`` of the hazards (0 fixes the
         delay over the window up to the weekday effect: give a tiny value).
     min_fraction : float, default 0.3
         Days expected to be reported to less than this fraction by ``as_of``
@@ -469,7 +237,8 @@ class Nowcaster(_NowcastBase):
     reported_fraction_, reliable_ : ndarray (window,)
     delay_pmf_ : ndarray (max_delay + 1,)  delay pmf averaged over the window's days
     delay_pmf_by_date_ : ndarray (window, max_delay + 1)
-    weekday_effect_ : ndarray (7,)  report-day multipliers of the delay odds, Monday first
+    weekday_effect_ : ndarray (7,)  report-weekday multipliers of the odds of reporting, Monday first
+    report_day_effect_ : ndarray (window,)  each report day's log odds ratio of reporting (ρ)
     dispersion_ : float  NB size φ
     late_ratio_ : float  late / timely reports (0 with ``late="ignore"``)
     spread_of_remainder_ : ndarray (max_delay,)  gamma size ψ_h of the still-to-come
@@ -615,8 +384,7 @@ class Nowcaster(_NowcastBase):
             dow=(start + rows + cols + 3) % 7,
             week=n_weeks - 1 - (W - 1 - np.arange(W)) // 7,
             n_weeks=n_weeks,
-            z=np.arange(D + 1) / D,
-            rep=np.minimum(rows + cols, W - 1),
+            rep=rows + cols,
             rw_sd=rw_sd,
             delay_sd=delay_sd,
         )
@@ -625,10 +393,12 @@ class Nowcaster(_NowcastBase):
         p0 = col_tot / col_tot.sum()
         row_obs = np.where(obs, tri, 0.0).sum(axis=1)
         frac = np.cumsum(p0)[np.minimum(W - 1 - np.arange(W), D)]
+        left = 1.0 - np.concatenate([[0.0], np.cumsum(p0)[:-1]])
+        h0 = np.clip(p0[:D] / np.maximum(left[:D], 1e-9), 1e-4, 1 - 1e-4)
         theta0 = np.concatenate(
             [
                 np.log((row_obs + 0.5) / frac),
-                np.log(p0[1:]) - np.log(p0[0]),
+                np.log(h0) - np.log1p(-h0),
                 np.zeros(7 + n_weeks + W),
                 [math.log(20.0)],
             ]
@@ -644,27 +414,32 @@ class Nowcaster(_NowcastBase):
 
         rng = np.random.default_rng(self.random_state)
         thetas = rng.multivariate_normal(theta, cov, size=n_draws, method="cholesky")
-        a_s, beta_s, gam_s, kap_s, _, lphi_s = _split(thetas, grid)
-        log_p = _log_pmf(beta_s, gam_s, kap_s, grid)
+        a_s, beta_s, gam_s, kap_s, rho_s, lphi_s = _split(thetas, grid)
         phi = np.exp(np.minimum(lphi_s, 12.0))
         unobs = ~obs
         # report days still to come have effects of their own, shared by every reference
-        # day they report on: drawn with the spread the past report days showed
-        # (mean-one multipliers), they make the still-to-come counts move together
-        spread = float(np.std(theta[W + D + 7 + n_weeks : -1]))
-        future_rep = rng.normal(-0.5 * spread**2, spread, (n_draws, D))
+        # day they report on: drawn with the spread the past report days showed (robust:
+        # one batch upload is not the typical day), they move the still-to-come together
+        past_rho = theta[W + D + 7 + n_weeks : -1]
+        spread = 1.4826 * float(np.median(np.abs(past_rho - np.median(past_rho))))
+        future_rep = rng.normal(0.0, spread, (n_draws, D))
+        log_p = _hazards(beta_s, gam_s, kap_s, np.concatenate([rho_s, future_rep], axis=1), grid)[0]
         log_mu = a_s[:, :, None] + log_p
-        log_mu[:, unobs] += future_rep[:, (rows + cols - W)[unobs]]
         mu_u = np.exp(np.minimum(log_mu, 25.0))[:, unobs]
         future = _rnbinom(rng, mu_u, phi[:, None])
         pred = future @ (rows[unobs][:, None] == np.arange(W)[None, :]).astype(float)
         a, beta, gam, kap, rho, _ = _split(theta, grid)
-        p_hat = np.exp(_log_pmf(beta, gam, kap, grid))
+        p_hat = np.exp(_hazards(beta, gam, kap, rho, grid)[0])
         self.spread_of_remainder_ = _remainder_spread(grid.y, p_hat)
         pred = _widen(pred, self.spread_of_remainder_, rng)
         draws = row_obs[None, :] + pred
         fraction = np.where(obs, p_hat, 0.0).sum(axis=1)
-        reliable = fraction >= min_fraction
+        # a day's fraction must be reached by usual reporting, not only by one unusual
+        # report day's effect (a batch upload on the last day says how much of the
+        # backlog came, not how large the last day is)
+        p_usual = np.exp(_hazards(beta, gam, kap, np.zeros_like(rho), grid)[0])
+        usual = np.where(obs, p_usual, 0.0).sum(axis=1)
+        reliable = np.minimum(fraction, usual) >= min_fraction
         weekday = (start + np.arange(W) + 3) % 7
         draws, reliable = self._degrade(draws, row_obs, a, cov, fraction, reliable, rng, weekday)
         observed = row_obs
@@ -677,6 +452,7 @@ class Nowcaster(_NowcastBase):
         self.delay_pmf_ = p_hat.mean(axis=0)
         self.delay_pmf_by_date_ = p_hat
         self.weekday_effect_ = np.exp(gam - gam.mean())
+        self.report_day_effect_ = rho
         self.dispersion_ = float(math.exp(theta[-1]))
         self.expected_ = np.exp(a)
         self.converged_ = converged
@@ -712,7 +488,11 @@ class Nowcaster(_NowcastBase):
         var_a = np.diag(cov)[:W]
         z = (a - mean) / np.sqrt(sd**2 + var_a)
         reliable = reliable & ~((fraction < SOLID_FRACTION) & (np.abs(z) > ANOMALY_Z))
-        bad = np.flatnonzero(~reliable & (np.arange(W) > np.flatnonzero(solid)[-1]))
+        # a day mostly reported as fitted keeps the model's draws, flagged: its
+        # completeness rests on an unusual report day, which the other days measured
+        bad = np.flatnonzero(
+            ~reliable & (np.arange(W) > np.flatnonzero(solid)[-1]) & (fraction < SOLID_FRACTION)
+        )
         if len(bad):
             lam = np.exp(mean[bad] + sd[bad] * rng.standard_normal((draws.shape[0], len(bad))))
             draws = draws.copy()

@@ -54,6 +54,8 @@ REPLAYS = 6
 STEP = 7
 #: a spread needs two replays at least
 MIN_REPLAYS = 2
+#: fewest degrees of freedom of the t a new error is drawn from (finite variance)
+MIN_DOF = 3.0
 #: days: horizons pooled with a Gaussian kernel of this sd
 BANDWIDTH = 3.0
 #: days summed: the errors compared are those of 7-day sums
@@ -215,7 +217,10 @@ def apply(est: Any, calibration: Calibration, rng: np.random.Generator) -> None:
     # new error is drawn from the predictive of such an estimate, a Student t with
     # as many degrees of freedom as there were replays (normal if dof is inf)
     shape = (est.draws_.shape[0], 1)
-    dof = calibration.dof
+    # below 3 degrees of freedom a t has no variance: on the German hub's first nowcast
+    # date (two partly complete replays, 1.8) one 7-day sum's 97.5% quantile was 300
+    # times its remainder
+    dof = max(calibration.dof, MIN_DOF)
     eps = rng.standard_t(dof, shape) if np.isfinite(dof) else rng.standard_normal(shape)
     factor = np.exp(calibration.sigma[h][None, :] * eps)
     rest = np.maximum(est.draws_[:, near] - est.observed_[near][None, :], 0.0)
