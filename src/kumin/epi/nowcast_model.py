@@ -6,6 +6,7 @@ Fisher scoring with its Laplace covariance.
 
 from __future__ import annotations
 
+import functools
 import math
 from dataclasses import dataclass
 
@@ -42,6 +43,20 @@ class _Grid:
     @property
     def W(self) -> int:
         return self.y.shape[0]
+
+    @functools.cached_property
+    def eta_design(self) -> np.ndarray:
+        """x[t, k, ·]: which of β_k, γ, κ, ρ enter η[t, k] (k < D), a W × D × (D+7+K+W) array."""
+        W, D, K = self.W, self.D, self.n_weeks
+        x = np.zeros((W, D, D + 7 + K + W))
+        t_idx, k_idx = np.arange(W)[:, None], np.arange(D)[None, :]
+        x[t_idx, k_idx, k_idx] = 1.0
+        x[t_idx, k_idx, D + self.dow[:, :D]] = 1.0
+        x[t_idx, k_idx, D + 7 + self.week[:, None]] = 1.0
+        rep = self.rep[:, :D]
+        past = rep < W  # report days still to come have no parameter
+        x[t_idx, k_idx, np.where(past, D + 7 + K + rep, 0)] += np.where(past, 1.0, 0.0)
+        return x
 
     @property
     def D(self) -> int:
@@ -214,24 +229,25 @@ def _information(theta: np.ndarray, g: _Grid, prec: np.ndarray) -> tuple[np.ndar
     rows, cols = np.nonzero(g.obs)
     mu = np.exp(a[rows] + log_p[rows, cols])
     wgt = phi * mu / (phi + mu)
-    n_eta = D + 7 + K + W
-    # design of η[t, k] (k < D): β_k, γ (report weekday), κ (reference week), ρ (report day)
-    x = np.zeros((W, D, n_eta))
-    t_idx, k_idx = np.arange(W)[:, None], np.arange(D)[None, :]
-    x[t_idx, k_idx, k_idx] = 1.0
-    x[t_idx, k_idx, D + g.dow[:, :D]] = 1.0
-    x[t_idx, k_idx, D + 7 + g.week[:, None]] = 1.0
-    rep = g.rep[:, :D]
-    past = rep < W  # report days still to come have no parameter
-    x[t_idx, k_idx, np.where(past, D + 7 + K + rep, 0)] += np.where(past, 1.0, 0.0)
-    # d log p[t, d] / dθ = (1 - h_d) x_d − Σ_{k<d} h_k x_k  (x_D = 0: its hazard is 1)
-    hx = h[:, :, None] * x
-    before = np.concatenate([np.zeros((W, 1, n_eta)), np.cumsum(hx, axis=1)], axis=1)
-    own = np.concatenate([x - hx, np.zeros((W, 1, n_eta))], axis=1)
-    jac = np.zeros((len(rows), len(theta)))
-    jac[np.arange(len(rows)), rows] = 1.0
-    jac[:, W : W + n_eta] = (own - before)[rows, cols]
-    info = (jac * wgt[:, None]).T @ jac + prec
+    x = g.eta_design
+    n_eta = x.shape[-1]
+    # d log p[t, d] / dθ = (1 − h_d) x_d − Σ_{k<d} h_k x_k = x_d − Σ_{k<=d} h_k x_k, and for
+    # the last delay (hazard 1) −Σ_{k<D} h_k x_k
+    upto = np.cumsum(h[:, :, None] * x, axis=1)
+    jac = (
+        np.concatenate([x, np.zeros((W, 1, n_eta))], axis=1)
+        - np.concatenate([upto, upto[:, -1:]], axis=1)
+    )[rows, cols]
+    weighted = jac * wgt[:, None]
+    # the log λ columns are one-hot by row: their blocks are sums by row
+    starts = np.flatnonzero(np.r_[True, rows[1:] != rows[:-1]])
+    info = prec.copy()
+    eta = slice(W, W + n_eta)
+    info[np.arange(W), np.arange(W)] += np.add.reduceat(wgt, starts)
+    cross = np.add.reduceat(weighted, starts, axis=0)
+    info[:W, eta] += cross
+    info[eta, :W] += cross.T
+    info[eta, eta] += weighted.T @ jac
     sl = np.arange(W + D + 7 + K, 2 * W + D + 7 + K)
     info[sl, sl] += _report_day_weight(rho)
     eps = 1e-4
