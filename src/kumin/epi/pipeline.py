@@ -90,6 +90,57 @@ def _column_days(frame: pl.DataFrame, name: str) -> tuple[np.ndarray, np.ndarray
     return to_days(frame[name])
 
 
+def _still_to_come(
+    onset: np.ndarray,
+    report: np.ndarray,
+    leave_out: np.ndarray,
+    end: int,
+    max_delay: int,
+    n_draws: int,
+    rng: np.random.Generator,
+) -> tuple[np.ndarray, int]:
+    """Draws of the cases of known onset still to be reported, on the last days.
+
+    The triangle is that of the local cases whose onset is known: their reporting is
+    observed, where the imputed onsets' is drawn from an average delay. A batch upload
+    of the last day is seen as such there (every pending case reported); among imputed
+    onsets it would pass for ordinary reporting of larger days.
+    """
+    use = ~leave_out
+    est = Nowcaster(max_delay=max_delay, n_draws=n_draws, random_state=int(rng.integers(2**31)))
+    est.fit(onset[use], report[use], as_of=end)
+    return np.maximum(est.draws_ - est.observed_[None, :], 0.0), est.draws_.shape[1]
+
+
+def _with_unseen_drawn(inf: Infections, rng: np.random.Generator) -> Infections:
+    """The last days' infections not yet seen as onsets, drawn instead of projected.
+
+    The deconvolution scales a day's infections up by its completeness ``q`` (the
+    share with an onset by the end): ``λ = seen / q``. The unseen part is not known,
+    only its rate, and that rate rests on the ``q·λ`` infections seen: it is drawn as
+    Poisson((1 − q)·λ·G), G ~ Gamma(q·λ, q·λ) (mean one). Complete days are left as
+    they are; the interval widens as ``q`` falls towards the last day.
+    """
+    q = inf.completeness[None, :]
+    seen = q * inf.draws
+    shape = np.maximum(seen, 1e-9)
+    rate = rng.gamma(shape, 1.0 / shape)
+    unseen = rng.poisson((1.0 - q) * inf.draws * rate)
+    draws = np.where(q < 1.0, seen + unseen, inf.draws)
+    return Infections(draws, inf.days, inf.completeness, inf.complete_left)
+
+
+def _missing_ratio(local: np.ndarray, known: np.ndarray, half: int = 3) -> np.ndarray:
+    """Cases without a known onset per case with one, by onset day (±``half`` days
+    summed; those without onset were imputed). Missing at random given the report
+    date, the cases still to come lack an onset as often as those reported."""
+    kernel = np.ones(2 * half + 1)
+    imputed = np.convolve(np.maximum(local - known, 0.0), kernel, "same")
+    with_onset = np.convolve(known, kernel, "same")
+    overall = max(local.sum() - known.sum(), 0.0) / max(known.sum(), 1.0)
+    return np.where(with_onset > 0, imputed / np.maximum(with_onset, 1e-9), overall)
+
+
 def _summarise(draws: np.ndarray, prefix: str = "") -> dict[str, np.ndarray]:
     out = {f"{prefix}median": np.median(draws, axis=0)}
     for level in (0.5, 0.9, 0.95):
@@ -231,6 +282,7 @@ def rt_by_infection_date(
     first = int(imp.onset_days.min())
     n_days = end - first + 1
     local_counts = count_by_day(imp.onset_days[:, ~imported], first, end)
+    known_counts = count_by_day(onset[~o_miss & ~imported], first, end)
     imported_counts = count_by_day(imp.onset_days[:, imported], first, end)
     mode = nowcast
     if mode == "auto":
@@ -239,25 +291,23 @@ def rt_by_infection_date(
         raise DataError("epi.pipeline.triangle_needs_reports", count=int(r_miss.sum()))
     draws = np.empty((M * K, n_days))
     hyper: dict[str, float] = {}
-    # imputations differ in a few cases only: each triangle fit starts from the last mode
-    triangle_est = Nowcaster(max_delay=max_delay, n_draws=K, warm_start=True)
+    if mode == "triangle":
+        still, still_days = _still_to_come(
+            onset, report, o_miss | imported, end, max_delay, M * K, rng
+        )
+        still_days = min(still_days, n_days)
+        still = still[:, -still_days:]
     for m in range(M):
         seed = int(rng.integers(2**31))
         rows = slice(m * K, (m + 1) * K)
         if mode == "none":
             draws[rows] = local_counts[m]
         elif mode == "triangle":
-            est = triangle_est
-            est.random_state = seed
-            o_m, r_m = imp.onset_days[m, ~imported], report[~imported]
-            est.fit(o_m, r_m, as_of=end)
-            w = min(est.draws_.shape[1], n_days)
-            # the triangle leaves out delays beyond max_delay; those already reported are added back
-            late = (r_m - o_m > max_delay) & (r_m <= end)
+            # what is reported (known and imputed onsets) plus the still-to-come cases of
+            # known onset, scaled up by the share of the days' cases without onset
+            scale = 1.0 + _missing_ratio(local_counts[m], known_counts)[-still_days:]
             draws[rows] = local_counts[m]
-            draws[rows, n_days - w :] = est.draws_[:, -w:] + count_by_day(
-                o_m[late], end - w + 1, end
-            )
+            draws[rows, n_days - still_days :] += np.round(still[rows] * scale)
         else:
             est = DelayNowcaster(
                 delay_dist, max_delay=max_delay, n_draws=K, random_state=seed, **hyper
@@ -280,6 +330,7 @@ def rt_by_infection_date(
         )
     else:
         local_inf = richardson_lucy(draws, incubation, start=first, max_days=max_incubation)
+        local_inf = _with_unseen_drawn(local_inf, rng)
         imp_inf = richardson_lucy(imp_draws, incubation, start=first, max_days=max_incubation)
     T = local_inf.draws.shape[1]
     imported_inf = imp_inf.draws[:, :T]
