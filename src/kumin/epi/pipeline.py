@@ -4,13 +4,19 @@
 
     line list ──► onset → report delay (fitted, or given)
               ──► missing onsets imputed M times            (impute.py)
-              ──► recent onset days nowcast, K draws each    (nowcast.py)
+              ──► recent onset days nowcast, M·K draws        (nowcast.py)
               ──► infections by Richardson–Lucy deconvolution (deconvolve.py)
               ──► Rt by infection date, pooled over draws    (rt.py, method="infection")
 
 Every draw of one step feeds the next, so the final interval carries the
 uncertainty of the imputation and the nowcast (each draw is deconvolved on its
-own) as well as the Poisson uncertainty of the renewal equation. Imported cases go through
+own, and the infections not yet seen as onsets are drawn) as well as the Poisson
+uncertainty of the renewal equation. With report dates the nowcast is fitted once,
+on the triangle of the cases whose onset is known: their reporting is observed,
+where imputed onsets carry an average delay — among them a batch upload that
+empties the backlog would pass for ordinary reporting of larger days. A day's
+still-to-come cases are then scaled by its share of cases without onset (±3 days),
+assuming the cases still to come lack an onset as often as those reported. Imported cases go through
 imputation and deconvolution too, and count as infectors, never as locally
 infected (they are not nowcast: their numbers are small and their reporting
 differs).
