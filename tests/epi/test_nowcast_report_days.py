@@ -11,8 +11,10 @@ counts that were already complete. A missing upload must leave the backlog to co
 from __future__ import annotations
 
 import numpy as np
+import pytest
 
 from kumin.epi.nowcast import Nowcaster
+from kumin.synth.cases import synth_cases
 
 
 def _line_list(seed: int, n_days: int = 90):
@@ -58,3 +60,18 @@ def test_a_missing_upload_leaves_the_backlog_to_come():
     final = counts[-len(nc.dates_) :]
     covered = (lo <= final) & (final <= hi)
     assert covered[-10:].mean() >= 0.8
+
+
+@pytest.mark.parametrize("seed", [2, 7])
+def test_the_synthetic_wards_clamped_results_are_read_as_a_batch(seed):
+    # every result later than the ward's last day is on that day: the counts by onset
+    # are complete, and the nowcast must say so for the days reported twice or more
+    recs = [r for r in synth_cases(seed=seed) if r.onset_date is not None]
+    onset = np.array([r.onset_date for r in recs], dtype="datetime64[D]")
+    report = np.maximum(np.array([r.result_date for r in recs], dtype="datetime64[D]"), onset)
+    nc = Nowcaster(max_delay=21, n_draws=400, random_state=0).fit(onset, report)
+    assert nc.report_day_effect_[-1] > 2.0
+    days = nc.dates_[-5:-1]
+    observed = nc.observed_[-5:-1]
+    assert np.all(np.abs(nc.median_[-5:-1] / observed - 1) < 0.05), (days, nc.median_[-5:-1])
+    assert not nc.reliable_[-1]

@@ -82,7 +82,7 @@ from kumin.epi._nowcast_base import (
 )
 from kumin.epi.delays import ConvergenceWarning, from_days, to_days
 from kumin.epi.nowcast_delay import DelayNowcaster, estimate_smoothing
-from kumin.epi.nowcast_model import _fit_mode, _Grid, _hazards, _split
+from kumin.epi.nowcast_model import _fit_mode, _Grid, _hazards, _objective, _split
 from kumin.errors import DataError
 
 # the fallback trend for days with too little information
@@ -92,6 +92,7 @@ TREND_WIDEN = 0.05  # extra sd of log counts per day beyond the trend's last day
 ANOMALY_Z = 3.0
 SOLID_FRACTION = 0.5  # days at least this much reported anchor the trend
 LATE_WEEKS = 8
+BATCH_START = 5.0  # log odds ratio of reporting on the last day, the second start
 
 
 def _trend(
@@ -407,6 +408,15 @@ class Nowcaster(_NowcastBase):
         if previous is not None and previous.shape == theta0.shape:
             theta0 = previous
         theta, cov, converged = _fit_mode(grid, theta0)
+        # the heavy-tailed report-day effects make two readings of a large last report
+        # day local modes: larger recent days, or a batch that emptied the backlog (a
+        # cut-off at midnight, an upload of everything pending). Start once more from
+        # the batch and keep the better posterior.
+        batch0 = theta.copy()
+        batch0[W + D + 7 + n_weeks + W - 1] = BATCH_START
+        batch, batch_cov, batch_converged = _fit_mode(grid, batch0)
+        if _objective(batch, grid)[0] < _objective(theta, grid)[0]:
+            theta, cov, converged = batch, batch_cov, batch_converged
         if not converged:
             warnings.warn(
                 "Nowcaster: the optimiser did not converge", ConvergenceWarning, stacklevel=3
