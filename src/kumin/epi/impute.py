@@ -194,8 +194,12 @@ def impute_onsets(
         # cases with onset t are seen by the end only if their delay <= end - t
         seen = cdf[np.clip(end - np.arange(lo, hi + 1), 0, max_delay)]
         seen[np.arange(lo, hi + 1) > end] = 1.0
-        # floor: the last days carry too little information to divide by
-        curve = curve / np.maximum(seen, 0.1) + 0.5
+        # no floor is needed: the weight of onset day t for a report on day r is
+        # p(r - t) · curve(t) / F(end - t), and p(r - t) <= F(r - t) <= F(end - t), so it
+        # never exceeds the cases seen. (A floor of 0.1 kept imputed onsets off the last
+        # days whenever reports on the day of onset are rare: the synthetic ward's last
+        # day got 7 of them where it had 160.)
+        curve = curve / np.where(seen > 0, seen, 1.0) + 0.5
         weights_by_day = curve
 
     for r in np.unique(miss_report):

@@ -405,18 +405,21 @@ class Nowcaster(_NowcastBase):
             ]
         )
         previous = getattr(self, "theta_", None) if self.warm_start else None
-        if previous is not None and previous.shape == theta0.shape:
+        warm = previous is not None and previous.shape == theta0.shape
+        if warm:
             theta0 = previous
         theta, cov, converged = _fit_mode(grid, theta0)
         # the heavy-tailed report-day effects make two readings of a large last report
         # day local modes: larger recent days, or a batch that emptied the backlog (a
         # cut-off at midnight, an upload of everything pending). Start once more from
-        # the batch and keep the better posterior.
-        batch0 = theta.copy()
-        batch0[W + D + 7 + n_weeks + W - 1] = BATCH_START
-        batch, batch_cov, batch_converged = _fit_mode(grid, batch0)
-        if _objective(batch, grid)[0] < _objective(theta, grid)[0]:
-            theta, cov, converged = batch, batch_cov, batch_converged
+        # the batch and keep the better posterior (a warm start's mode has done so).
+        last = W + D + 7 + n_weeks + W - 1
+        if not warm and theta[last] < BATCH_START / 2:
+            batch0 = theta.copy()
+            batch0[last] = BATCH_START
+            batch, batch_cov, batch_converged = _fit_mode(grid, batch0)
+            if _objective(batch, grid)[0] < _objective(theta, grid)[0]:
+                theta, cov, converged = batch, batch_cov, batch_converged
         if not converged:
             warnings.warn(
                 "Nowcaster: the optimiser did not converge", ConvergenceWarning, stacklevel=3
