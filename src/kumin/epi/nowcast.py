@@ -41,10 +41,16 @@ backlog came, not how large a day with one cell is), or whose estimate
 jumps more than 3 sd from the recent trend while less than half of it is reported
 (an anomalous last day: a cut-off at midnight, a batch upload), does not carry
 the information to be scaled up: a ratio of tiny numbers would blow up. Such a day
-is flagged (``table_["reliable"]`` false) and its final count is drawn from the
-recent trend instead — log-linear over the last 14 days at least half reported,
-damped, its sd widened by 0.05 per day beyond them — given that it is at least
-what is already reported.
+is flagged (``table_["reliable"]`` false). Unless half of it is reported as fitted
+(its completeness then rests on an unusual report day the other days measured), its
+final count is drawn from the recent trend instead — log-linear over the last 14
+days at least half reported, damped, its sd widened by 0.05 per day beyond them —
+given that it is at least what is already reported.
+
+**Two starts.** With heavy-tailed report-day effects a large last report day has two
+readings, both local modes: larger recent days, or a batch that emptied the
+backlog. The fit starts once more from the batch (the last day's ``ρ`` at
+:data:`BATCH_START`) and keeps the better posterior.
 
 **Late reports.** Cases reported more than ``max_delay`` days after their
 reference day are outside the triangle. With ``late="model"`` the ratio of late to
@@ -213,7 +219,7 @@ class Nowcaster(_NowcastBase):
         Reference days modelled, ending at ``as_of`` (default ``3 * (max_delay + 1)``).
     rw_sd : float, default 1.0
         Day-to-day sd of the random walk of log expected counts.
-    delay_sd : float, default 0.3
+    delay_sd : float, default 0.1
         Week-to-week sd of the random walk of the weekly shift ``κ`` of the hazards (0 fixes the
         delay over the window up to the weekday effect: give a tiny value).
     min_fraction : float, default 0.3
