@@ -6,22 +6,24 @@ known only where ``t + d <= as_of``. Each cell is negative binomial,
 
     n[t, d] ~ NB(mean = λ_t · p[t, d], size = φ),
     p[t, d] = h[t, d] · Π_{k<d} (1 − h[t, k]),   h[t, D] = 1,
-    logit h[t, d] = β_d + γ[weekday of t + d] + κ[week of t] + ρ[day t + d]
+    logit h[t, d] = β_d + γ[weekday of t + d] + κ[week of t] + τ[week of t]·z_d + ρ[day t + d]
 
 — a discrete-time hazard of reporting, as epinowcast's: ``h[t, d]`` is the chance
 that a case of day ``t`` not reported after ``d − 1`` days is reported on day
 ``t + d``. ``β`` is the baseline by delay; ``γ`` the weekday of the *report* day
-(what is not reported on a Sunday comes on Monday); ``κ`` a random walk across
-reference weeks (reporting speeds up or slows down); ``ρ`` the effect of each report
-day. Every effect acts on the hazard, so an unusual report day moves what was
+(what is not reported on a Sunday comes on Monday); ``κ`` and ``τ`` random walks
+across reference weeks: reporting that speeds up or slows down at every delay
+(``κ``), and the late delays changing against the early ones (``τ``, with ``z_d``
+running from −½ at delay 0 to ½ at delay D − 1: hospitals that report late during a
+wave); ``ρ`` the effect of each report day. Every effect acts on the hazard, so an unusual report day moves what was
 pending, not the size of the days: a batch upload that empties the backlog
 (``ρ`` large: every pending case reported) leaves nothing still to come, a missing
 upload (``ρ`` very negative) leaves the backlog for the next days. ``ρ`` has a
 Student t prior (scale 0.25, 3 degrees of freedom): most days move the odds a
 little, a few a lot. Every row's pmf sums to one, so ``λ_t`` stays the expected
 final count. Priors (penalties): a random walk on ``log λ_t`` (sd ``rw_sd``) and on
-``β`` (sd 1, so that a delay never yet seen keeps some probability), a random walk
-of sd ``delay_sd`` on ``κ`` and N(0, 1) on ``γ``. The mode is found by Fisher
+``β`` (sd 1, so that a delay never yet seen keeps some probability), random walks
+of sd ``delay_sd`` on ``κ`` and ``τ`` (each starting at N(0, 1)) and N(0, 1) on ``γ``. The mode is found by Fisher
 scoring with the analytic gradient; the Laplace approximation (Fisher information
 at the mode) gives parameter draws, and for each draw the cells still to come are
 drawn from the NB. What was reported is data and stays as it is; the still-to-come
@@ -220,7 +222,7 @@ class Nowcaster(_NowcastBase):
     rw_sd : float, default 1.0
         Day-to-day sd of the random walk of log expected counts.
     delay_sd : float, default 0.1
-        Week-to-week sd of the random walk of the weekly shift ``κ`` of the hazards (0 fixes the
+        Week-to-week sd of the random walks of the weekly shift ``κ`` and tilt ``τ`` of the hazards (0 fixes the
         delay over the window up to the weekday effect: give a tiny value).
     min_fraction : float, default 0.3
         Days expected to be reported to less than this fraction by ``as_of``
@@ -406,7 +408,7 @@ class Nowcaster(_NowcastBase):
             [
                 np.log((row_obs + 0.5) / frac),
                 np.log(h0) - np.log1p(-h0),
-                np.zeros(7 + n_weeks + W),
+                np.zeros(7 + 2 * n_weeks + W),
                 [math.log(20.0)],
             ]
         )
@@ -419,7 +421,7 @@ class Nowcaster(_NowcastBase):
         # day local modes: larger recent days, or a batch that emptied the backlog (a
         # cut-off at midnight, an upload of everything pending). Start once more from
         # the batch and keep the better posterior (a warm start's mode has done so).
-        last = W + D + 7 + n_weeks + W - 1
+        last = len(theta) - 2  # ρ of the last report day (log φ is last)
         if not warm and theta[last] < BATCH_START / 2:
             batch0 = theta.copy()
             batch0[last] = BATCH_START
@@ -439,7 +441,7 @@ class Nowcaster(_NowcastBase):
         # report days still to come have effects of their own, shared by every reference
         # day they report on: drawn with the spread the past report days showed (robust:
         # one batch upload is not the typical day), they move the still-to-come together
-        past_rho = theta[W + D + 7 + n_weeks : -1]
+        past_rho = _split(theta, grid)[4]
         spread = 1.4826 * float(np.median(np.abs(past_rho - np.median(past_rho))))
         future_rep = rng.normal(0.0, spread, (n_draws, D))
         log_p = _hazards(beta_s, gam_s, kap_s, np.concatenate([rho_s, future_rep], axis=1), grid)[0]

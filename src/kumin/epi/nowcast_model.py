@@ -46,31 +46,39 @@ class _Grid:
 
     @functools.cached_property
     def eta_design(self) -> np.ndarray:
-        """x[t, k, ·]: which of β_k, γ, κ, ρ enter η[t, k] (k < D), a W × D × (D+7+K+W) array."""
+        """x[t, k, ·]: how β_k, γ, κ, τ, ρ enter η[t, k] (k < D), a W × D × (D+7+2K+W) array."""
         W, D, K = self.W, self.D, self.n_weeks
-        x = np.zeros((W, D, D + 7 + K + W))
+        x = np.zeros((W, D, D + 7 + 2 * K + W))
         t_idx, k_idx = np.arange(W)[:, None], np.arange(D)[None, :]
         x[t_idx, k_idx, k_idx] = 1.0
         x[t_idx, k_idx, D + self.dow[:, :D]] = 1.0
         x[t_idx, k_idx, D + 7 + self.week[:, None]] = 1.0
+        x[t_idx, k_idx, D + 7 + K + self.week[:, None]] = self.tilt[None, :]
         rep = self.rep[:, :D]
         past = rep < W  # report days still to come have no parameter
-        x[t_idx, k_idx, np.where(past, D + 7 + K + rep, 0)] += np.where(past, 1.0, 0.0)
+        x[t_idx, k_idx, np.where(past, D + 7 + 2 * K + rep, 0)] += np.where(past, 1.0, 0.0)
         return x
 
     @property
     def D(self) -> int:
         return self.y.shape[1] - 1
 
+    @property
+    def tilt(self) -> np.ndarray:
+        """How the weekly tilt moves the hazard of each delay 0..D-1 (centred, −½..½)."""
+        D = self.D
+        return np.arange(D) / max(D - 1, 1) - 0.5
+
 
 def _split(theta: np.ndarray, g: _Grid) -> tuple[np.ndarray, ...]:
-    """log λ, β (delays 0..D-1), γ, κ, ρ and log φ; ``theta`` may be one vector or draws × params."""
+    """log λ, β (delays 0..D-1), γ, κ (the weekly shifts, then the weekly tilts τ), ρ and
+    log φ; ``theta`` may be one vector or draws × params."""
     W, D, K = g.W, g.D, g.n_weeks
     a = theta[..., :W]
     beta = theta[..., W : W + D]
     gam = theta[..., W + D : W + D + 7]
-    kap = theta[..., W + D + 7 : W + D + 7 + K]
-    rho = theta[..., W + D + 7 + K : 2 * W + D + 7 + K]
+    kap = theta[..., W + D + 7 : W + D + 7 + 2 * K]  # weekly shift, then weekly tilt
+    rho = theta[..., W + D + 7 + 2 * K : 2 * W + D + 7 + 2 * K]
     return a, beta, gam, kap, rho, theta[..., -1]
 
 
@@ -92,9 +100,10 @@ def _hazards(
     if future > 0:
         rho = np.concatenate([rho, np.zeros(rho.shape[:-1] + (future,))], axis=-1)
     rep = g.rep[:, :D]
-    eta = (
-        beta[..., None, :] + gam[..., g.dow[:, :D]] + kap[..., g.week][..., :, None] + rho[..., rep]
-    )
+    K = g.n_weeks
+    shift = kap[..., :K][..., g.week][..., :, None]
+    tilt = kap[..., K:][..., g.week][..., :, None] * g.tilt
+    eta = beta[..., None, :] + gam[..., g.dow[:, :D]] + shift + tilt + rho[..., rep]
     log_h = -_softplus(-eta)
     log_s = -_softplus(eta)  # log(1 - h)
     surv = np.cumsum(log_s, axis=-1)  # log P(not reported by delay d)
@@ -157,8 +166,11 @@ def _objective(theta: np.ndarray, g: _Grid) -> tuple[float, np.ndarray]:
     grad[W : W + D] = d_eta.sum(axis=0)
     grad[W + D : W + D + 7] = np.bincount(g.dow[:, :D].ravel(), d_eta.ravel(), minlength=7)
     grad[W + D + 7 : W + D + 7 + K] = np.bincount(g.week, d_eta.sum(axis=1), minlength=K)
+    grad[W + D + 7 + K : W + D + 7 + 2 * K] = np.bincount(
+        g.week, (d_eta * g.tilt).sum(axis=1), minlength=K
+    )
     by_day = np.bincount(g.rep[:, :D].ravel(), d_eta.ravel(), minlength=W + D)
-    grad[W + D + 7 + K : -1] = by_day[:W]
+    grad[W + D + 7 + 2 * K : -1] = by_day[:W]
     grad[-1] = np.sum(
         phi
         * (
@@ -172,23 +184,27 @@ def _objective(theta: np.ndarray, g: _Grid) -> tuple[float, np.ndarray]:
     )
     pen_a, g_a = _rw_penalty(a, g.rw_sd)
     pen_b, g_b = _rw_penalty(beta, DELAY_RW_SD)
-    pen_k, g_k = _rw_penalty(kap, g.delay_sd)
-    pen = pen_a + pen_b + pen_k + 0.5 * float(gam @ gam) / WEEKDAY_SD**2 + 0.5 * kap[0] ** 2
+    pen_k, g_k = _rw_penalty(kap[:K], g.delay_sd)
+    pen_t, g_t = _rw_penalty(kap[K:], g.delay_sd)
+    pen = pen_a + pen_b + pen_k + pen_t + 0.5 * float(gam @ gam) / WEEKDAY_SD**2
+    pen += 0.5 * kap[0] ** 2 + 0.5 * kap[K] ** 2
     pen += _report_day_penalty(rho)
     grad[:W] -= g_a
     grad[W : W + D] -= g_b
     grad[W + D : W + D + 7] -= gam / WEEKDAY_SD**2
     g_k[0] += kap[0]
+    g_t[0] += kap[K]
     grad[W + D + 7 : W + D + 7 + K] -= g_k
-    grad[W + D + 7 + K : -1] -= _report_day_weight(rho) * rho
+    grad[W + D + 7 + K : W + D + 7 + 2 * K] -= g_t
+    grad[W + D + 7 + 2 * K : -1] -= _report_day_weight(rho) * rho
     return -(float(ll.sum()) - pen), -grad
 
 
 def _bounds(g: _Grid) -> tuple[np.ndarray, np.ndarray]:
     W, D, K = g.W, g.D, g.n_weeks
     # a report day's odds ratio up to e^±10: a batch reports every pending case
-    lo = np.array([-10.0] * W + [-20.0] * D + [-5.0] * 7 + [-10.0] * K + [-10.0] * W + [-4.0])
-    hi = np.array([25.0] * W + [20.0] * D + [5.0] * 7 + [10.0] * K + [10.0] * W + [12.0])
+    lo = np.array([-10.0] * W + [-20.0] * D + [-5.0] * 7 + [-10.0] * 2 * K + [-10.0] * W + [-4.0])
+    hi = np.array([25.0] * W + [20.0] * D + [5.0] * 7 + [10.0] * 2 * K + [10.0] * W + [12.0])
     return lo, hi
 
 
@@ -200,16 +216,16 @@ def _rw_matrix(n: int, sd: float) -> np.ndarray:
 def _prior_precision(g: _Grid) -> np.ndarray:
     """The (constant) Hessian of the penalties."""
     W, D, K = g.W, g.D, g.n_weeks
-    m = 2 * W + D + 7 + K + 1
+    m = 2 * W + D + 7 + 2 * K + 1
     prec = np.zeros((m, m))
     prec[:W, :W] = _rw_matrix(W, g.rw_sd)
     prec[W : W + D, W : W + D] = _rw_matrix(D, DELAY_RW_SD)
     sl = slice(W + D, W + D + 7)
     prec[sl, sl] = np.eye(7) / WEEKDAY_SD**2
-    sl = slice(W + D + 7, W + D + 7 + K)
-    prec[sl, sl] = _rw_matrix(K, g.delay_sd)
-    prec[W + D + 7, W + D + 7] += 1.0
-    sl = slice(W + D + 7 + K, 2 * W + D + 7 + K)
+    for first in (W + D + 7, W + D + 7 + K):  # the weekly shift and the weekly tilt
+        sl = slice(first, first + K)
+        prec[sl, sl] = _rw_matrix(K, g.delay_sd)
+        prec[first, first] += 1.0
     return prec
 
 
@@ -248,7 +264,7 @@ def _information(theta: np.ndarray, g: _Grid, prec: np.ndarray) -> tuple[np.ndar
     info[:W, eta] += cross
     info[eta, :W] += cross.T
     info[eta, eta] += weighted.T @ jac
-    sl = np.arange(W + D + 7 + K, 2 * W + D + 7 + K)
+    sl = np.arange(W + D + 7 + 2 * K, 2 * W + D + 7 + 2 * K)
     info[sl, sl] += _report_day_weight(rho)
     eps = 1e-4
     up, down = theta.copy(), theta.copy()
