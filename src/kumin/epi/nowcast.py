@@ -52,7 +52,8 @@ given that it is at least what is already reported.
 **Two starts.** With heavy-tailed report-day effects a large last report day has two
 readings, both local modes: larger recent days, or a batch that emptied the
 backlog. The fit starts once more from the batch (the last day's ``ρ`` at
-:data:`BATCH_START`) and keeps the better posterior.
+:data:`BATCH_START`) and keeps the better posterior. It does so where the last
+report day was large (:func:`_large_last_day`): a batch cannot be a small day.
 
 **Late reports.** Cases reported more than ``max_delay`` days after their
 reference day are outside the triangle. With ``late="model"`` the ratio of late to
@@ -101,6 +102,9 @@ ANOMALY_Z = 3.0
 SOLID_FRACTION = 0.5  # days at least this much reported anchor the trend
 LATE_WEEKS = 8
 BATCH_START = 5.0  # log odds ratio of reporting on the last day, the second start
+# the second start is tried where the last report day brought this many times the
+# median of the same weekday's last four (a batch can only be a large day)
+BATCH_RATIO = 1.5
 
 
 def _trend(
@@ -140,6 +144,15 @@ def _trend(
     lever = np.einsum("ij,jk,ik->i", Xp, xtx_inv, Xp)
     sd = np.sqrt(sigma**2 * (1 + lever) + (TREND_WIDEN * h) ** 2)
     return mean, sd
+
+
+def _large_last_day(g: _Grid) -> bool:
+    """Whether the last report day brought more than :data:`BATCH_RATIO` times the
+    median of the same weekday's reports in the four weeks before."""
+    totals = np.bincount(g.rep[g.obs], g.y[g.obs], minlength=g.W)
+    weeks_back = g.W - 1 - 7 * np.arange(1, 5)
+    before = totals[weeks_back[weeks_back >= 0]]
+    return len(before) == 0 or totals[-1] > BATCH_RATIO * max(float(np.median(before)), 1.0)
 
 
 def _remainder_spread(y: np.ndarray, p: np.ndarray) -> np.ndarray:
@@ -422,7 +435,7 @@ class Nowcaster(_NowcastBase):
         # cut-off at midnight, an upload of everything pending). Start once more from
         # the batch and keep the better posterior (a warm start's mode has done so).
         last = len(theta) - 2  # ρ of the last report day (log φ is last)
-        if not warm and theta[last] < BATCH_START / 2:
+        if not warm and theta[last] < BATCH_START / 2 and _large_last_day(grid):
             batch0 = theta.copy()
             batch0[last] = BATCH_START
             batch, batch_cov, batch_converged = _fit_mode(grid, batch0)
