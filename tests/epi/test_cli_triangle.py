@@ -177,3 +177,25 @@ def test_bad_triangle_is_refused_by_line_and_column(anyone, tmp_path):
 
     r = anyone("epi", "nowcast", "--triangle", str(odd), "--from", "2022-01-01")
     assert r.exit_code == 1 and "--from" in r.stderr
+
+
+def test_a_file_written_as_an_office_writes_it(anyone, tmp_path):
+    # Japanese headers, CP932, era and slash dates, full-width digits: read as the
+    # ISO file with the same cells, to the same nowcast
+    from kumin.core.cells import to_era
+
+    rows, _ = simulate(5, 40.0)
+    plain = _write(tmp_path / "plain.csv", rows)
+    office = tmp_path / "office.csv"
+    full_width = str.maketrans("0123456789", "０１２３４５６７８９")
+    with office.open("w", newline="", encoding="cp932") as fh:
+        w = csv.writer(fh)
+        w.writerow(("発症日", "報告日", "件数"))
+        for ref, rep, count in rows:
+            era = to_era(np.datetime64(ref).item())
+            w.writerow((era, rep.replace("-", "/"), str(count).translate(full_width)))
+    args = ("epi", "nowcast", "--max-delay", str(MAX_DELAY), "--format", "csv")
+    a = anyone(*args, "--triangle", str(plain))
+    b = anyone(*args, "--triangle", str(office))
+    assert a.exit_code == 0 and b.exit_code == 0, b.stderr
+    assert _csv(a.stdout) == _csv(b.stdout)

@@ -1,8 +1,10 @@
 """``kumin epi nowcast --triangle FILE``: a reporting triangle in, a nowcast out, no database.
 
-The file holds ``reference_date,report_date,count[,stratum]``: the cases of a
-reference date newly reported on a report date (a negative count corrects earlier
-reports). Such a file holds no personal data, so, like ``kumin epi rt --counts``,
+The file holds ``reference_date,report_date,count[,stratum]`` (or the Japanese
+headers of :data:`HEADERS_JA`): the cases of a reference date newly reported on a
+report date (a negative count corrects earlier reports). Dates are read as every
+kumin import reads them (:func:`kumin.core.cells.parse_date`: ISO, slashes, era
+dates, full-width digits, Excel serials). Such a file holds no personal data, so, like ``kumin epi rt --counts``,
 the action runs for anyone without a sign-in. Each stratum is nowcast on its own
 (:meth:`kumin.epi.nowcast.Nowcaster.fit_triangle`, reports after ``max_delay``
 days modelled); the output covers the reference dates still within ``max_delay``
@@ -24,6 +26,16 @@ from kumin.errors import DataError, Problem
 
 COLUMNS = ("reference_date", "report_date", "count")
 OPTIONAL = ("stratum",)
+#: the headers an office writes in Japanese, read as the columns above
+HEADERS_JA = {
+    "基準日": "reference_date",
+    "発症日": "reference_date",
+    "報告日": "report_date",
+    "件数": "count",
+    "人数": "count",
+    "層": "stratum",
+    "地域": "stratum",
+}
 #: quantile levels of the summary (those of the German hospitalisation nowcast hub and more)
 QUANTILES = (0.025, 0.05, 0.1, 0.25, 0.5, 0.75, 0.9, 0.95, 0.975)
 
@@ -39,13 +51,11 @@ class Triangle:
 
 
 def _date(value: Any) -> dt.date | None:
-    if isinstance(value, dt.datetime):
-        return value.date()
-    if isinstance(value, dt.date):
-        return value
+    from kumin.core.cells import CellError, parse_date
+
     try:
-        return dt.date.fromisoformat(str(value).strip())
-    except ValueError:
+        return parse_date(value)
+    except CellError:
         return None
 
 
@@ -56,18 +66,37 @@ def _count(value: Any) -> int | None:
         return value
     if isinstance(value, float):
         return int(value) if value.is_integer() else None
-    text = str(value).strip()
+    from kumin.core.cells import normalise_text
+
+    text = normalise_text(value)
     try:
         return int(text)
     except ValueError:
         return None
 
 
+def _with_canonical_headers(table: Any) -> Any:
+    """The table with Japanese headers renamed (:data:`HEADERS_JA`); as it is where a
+    rename would give two columns one name."""
+    from dataclasses import replace
+
+    from kumin.core.cells import normalise_text
+
+    rename = {
+        c: HEADERS_JA[normalise_text(c)] for c in table.columns if normalise_text(c) in HEADERS_JA
+    }
+    names = [rename.get(c, c) for c in table.columns]
+    if not rename or len(set(names)) < len(names):
+        return table
+    rows = ((line, {rename.get(k, k): v for k, v in row.items()}) for line, row in table.rows)
+    return replace(table, columns=names, rows=rows)
+
+
 def read_triangle(path: str | Path, encoding: str = "auto") -> list[Triangle]:
     """Read a triangle file; every problem is reported with its line and column."""
     from kumin.core.tabular import read_table, require_columns, width_problem
 
-    table = read_table(path, encoding)
+    table = _with_canonical_headers(read_table(path, encoding))
     require_columns(table, COLUMNS)
     problems: list[Problem] = []
     for name in table.columns:
